@@ -1,0 +1,78 @@
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Everything the service reads from its environment, validated once at startup. */
+export interface Config {
+  /** The one TCP port for gRPC, gRPC-Web, Connect and REST. */
+  port: number;
+  /** Interface to bind; loopback unless told otherwise. */
+  host: string;
+  /** A MongoDB server to use; undefined means the embedded FerretDB. */
+  mongodbUri: string | undefined;
+  /** Database name inside the server. */
+  database: string;
+  /** Project root: where `.cache/` (the built FerretDB) and `.data/` (its files) live. */
+  root: string;
+  /** Directory for the embedded database's files. */
+  dataDir: string;
+  /** Minimum log level. */
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** How long SIGTERM waits for in-flight requests before closing connections. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the configuration; throws ConfigError naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv, root: string): Config {
+  const port = intVar(env, "PORT", 8080, 0, 65535);
+  const logLevel = env.LOG_LEVEL ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
+  }
+  const mongodbUri = env.MONGODB_URI?.trim() || undefined;
+  if (mongodbUri && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
+    throw new ConfigError("MONGODB_URI must start with mongodb:// or mongodb+srv://");
+  }
+  const database = env.MONGODB_DATABASE?.trim() || "misar_analytics";
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) {
+    throw new ConfigError("MONGODB_DATABASE must be 1-63 letters, digits, _ or -");
+  }
+  const dataDir = env.DATA_DIR ? resolvePath(root, env.DATA_DIR) : join(root, ".data", "ferretdb");
+  return {
+    port,
+    host: env.HOST?.trim() || "127.0.0.1",
+    mongodbUri,
+    database,
+    root,
+    dataDir,
+    logLevel: logLevel as Config["logLevel"],
+    shutdownGraceMs: intVar(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+  };
+}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
+  }
+  return n;
+}
+
+function resolvePath(root: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(root, p);
+}
+
+/** The nearest directory above a module that holds package.json (works from src/ and dist/). */
+export function projectRoot(moduleUrl: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new ConfigError("cannot find the project root (package.json)");
+    dir = up;
+  }
+  return dir;
+}

@@ -1,0 +1,106 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import type { Logger } from "../log.js";
+
+/** A database server this process started, and how to stop it. */
+export interface EmbeddedDatabase {
+  uri: string;
+  kind: "ferretdb" | "mongod";
+  stop(): Promise<void>;
+}
+
+export class DatabaseUnavailableError extends Error {}
+
+/** The FerretDB wrapper program lives in tools/ferretdb and is built into .cache/bin. */
+export function ferretdbBinary(root: string): string {
+  return join(root, ".cache", "bin", "ferretdb");
+}
+
+/**
+ * Starts the embedded default database: a `mongod` on PATH if there is one, else FerretDB
+ * v1.24.2 on SQLite (built with `go install` the first time). Data lives under dataDir.
+ */
+export async function startEmbeddedDatabase(root: string, dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  mkdirSync(dataDir, { recursive: true });
+  if (onPath("mongod") && !process.env.MISAR_FORCE_FERRETDB) return startMongod(dataDir, log);
+  const bin = ensureFerretdb(root, log);
+  const child = spawn(bin, ["-data", dataDir, "-listen", "127.0.0.1:0"], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const uri = await firstJsonLine(child, "uri");
+  log.info("embedded FerretDB started", { uri, dataDir });
+  return { uri, kind: "ferretdb", stop: () => stopChild(child) };
+}
+
+/** Builds tools/ferretdb into .cache/bin unless it is there already. */
+export function ensureFerretdb(root: string, log: Logger): string {
+  const bin = ferretdbBinary(root);
+  if (existsSync(bin)) return bin;
+  if (!onPath("go")) {
+    throw new DatabaseUnavailableError(
+      "No database: set MONGODB_URI to a MongoDB server (mongodb://host:27017), put `mongod` on PATH, " +
+        "or install Go 1.24+ (https://go.dev/dl, or `apt-get install golang`) so the embedded FerretDB can be built.",
+    );
+  }
+  log.info("building the embedded FerretDB v1.24.2 (first run only, takes a few minutes)");
+  const r = spawnSync("go", ["install", "."], {
+    cwd: join(root, "tools", "ferretdb"),
+    env: { ...process.env, GOBIN: join(root, ".cache", "bin"), GOFLAGS: "-mod=mod" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (r.status !== 0 || !existsSync(bin)) {
+    throw new DatabaseUnavailableError(`building FerretDB failed (go install exited ${r.status}); see the output above`);
+  }
+  return bin;
+}
+
+function startMongod(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  const dbpath = join(dataDir, "..", "mongod");
+  mkdirSync(dbpath, { recursive: true });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn("mongod", ["--dbpath", dbpath, "--bind_ip", "127.0.0.1", "--port", String(port)], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  log.info("embedded mongod started", { uri });
+  return Promise.resolve({ uri, kind: "mongod", stop: () => stopChild(child) });
+}
+
+function onPath(cmd: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+function firstJsonLine(child: ChildProcess, key: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const lines = createInterface({ input: child.stdout! });
+    lines.once("line", (line) => {
+      try {
+        const v = (JSON.parse(line) as Record<string, unknown>)[key];
+        if (typeof v === "string") return resolve(v);
+      } catch {
+        /* fall through */
+      }
+      reject(new DatabaseUnavailableError(`unexpected output from the database: ${line}`));
+    });
+    child.once("exit", (code) => reject(new DatabaseUnavailableError(`database exited (${code}): ${stderr}`)));
+    child.once("error", reject);
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}

@@ -1,0 +1,58 @@
+import { ConfigError, loadConfig, projectRoot } from "./config.js";
+import { DatabaseUnavailableError, startEmbeddedDatabase, type EmbeddedDatabase } from "./db/embedded.js";
+import { clearRuntime, writeRuntime } from "./db/runtime.js";
+import { createLogger } from "./log.js";
+import { AnalyticsServer } from "./server/server.js";
+import { Store } from "./storage/store.js";
+import { SCOPES } from "./storage/api-keys.js";
+
+/** Batches left over this long are from a crashed process: repair their accounts at startup. */
+const REPAIR_AFTER_MS = 60_000;
+
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, projectRoot(import.meta.url));
+  const log = createLogger(config.logLevel);
+  let embedded: EmbeddedDatabase | undefined;
+  const uri = config.mongodbUri ?? (embedded = await startEmbeddedDatabase(config.root, config.dataDir, log)).uri;
+  const store = await Store.open(uri, config.database);
+  if (embedded) writeRuntime(config.dataDir, uri);
+  const repaired = await store.ingest.repair(new Date(), REPAIR_AFTER_MS);
+  if (repaired.length) log.warn("rebuilt rollups after an interrupted ingest", { accounts: repaired.length });
+
+  const server = await AnalyticsServer.create({ store, log, host: config.host, port: config.port, root: config.root });
+  if (embedded && (await store.keys.count()) === 0) {
+    const { key } = await store.keys.create("acct_local", [...SCOPES], new Date());
+    // Printed once, on the first start of a fresh embedded database, so a newcomer can try it.
+    process.stdout.write(
+      `\nCreated a local API key for account acct_local (all scopes). It is shown only this once:\n\n  ${key}\n\n` +
+        `Try it:\n  curl -s -H "Authorization: Bearer ${key}" "http://${config.host}:${server.port}/api/v1/analytics/overview?period=30d"\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    await server.close(config.shutdownGraceMs);
+    await store.close();
+    if (embedded) {
+      clearRuntime(config.dataDir);
+      await embedded.stop();
+    }
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof DatabaseUnavailableError) {
+    process.stderr.write(`misar-analytics: ${err.message}\n`);
+  } else {
+    process.stderr.write(`misar-analytics: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

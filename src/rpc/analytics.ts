@@ -1,0 +1,100 @@
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { AnalyticsService } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
+import { accountOf } from "../auth/context.js";
+import { overviewCounts } from "../metrics/overview.js";
+import { resolveRange } from "../metrics/period.js";
+import { rate } from "../metrics/rates.js";
+import { HOUR_MS, floorHour } from "../storage/types.js";
+import { campaignView } from "./campaign-view.js";
+import type { HandlerDeps } from "./deps.js";
+import { Violations, notFound } from "./errors.js";
+import { ID_PATTERN } from "./validate.js";
+
+/** The timeline never has more entries than this. */
+const MAX_TIMELINE = 720;
+
+/** AnalyticsService: overview and campaign metrics, read from the rollups. */
+export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<typeof AnalyticsService> {
+  return {
+    async getOverview(req, ctx) {
+      const account = accountOf(ctx);
+      const v = new Violations();
+      const range = resolveRange(v, req, now());
+      v.throwIfAny();
+      const c = await overviewCounts(store, account, range!);
+      const big = BigInt;
+      return {
+        period: { from: timestampFromDate(range!.from), to: timestampFromDate(range!.to) },
+        metrics: {
+          sends: big(c.send),
+          delivered: big(c.delivered),
+          opens: big(c.open),
+          uniqueOpens: big(c.uopen),
+          clicks: big(c.click),
+          uniqueClicks: big(c.uclick),
+          bounces: big(c.bounce),
+          hardBounces: big(c.hard),
+          softBounces: big(c.soft),
+          complaints: big(c.complaint),
+          unsubscribes: big(c.unsubscribe),
+          openRate: rate(c.open, c.send),
+          clickRate: rate(c.click, c.send),
+          bounceRate: rate(c.bounce, c.send),
+          complaintRate: rate(c.complaint, c.send),
+        },
+      };
+    },
+
+    async getCampaignMetrics(req, ctx) {
+      const account = accountOf(ctx);
+      const v = new Violations();
+      if (!ID_PATTERN.test(req.id)) v.add("id", "must match [A-Za-z0-9_-]{1,64}");
+      v.throwIfAny();
+      const [registered, stats] = await Promise.all([
+        store.campaigns.get(account, req.id),
+        store.rollups.campaign(account, req.id),
+      ]);
+      // Unknown and foreign campaigns read the same: never reveal that an id exists elsewhere.
+      if (!registered && !stats) throw notFound(`campaign ${req.id}`);
+      const campaign = campaignView(req.id, registered, stats?.firstSend);
+      const c = stats?.counts;
+      const sent = c?.send ?? 0;
+      const sentAt = registered?.sentAt ?? stats?.firstSend;
+      return {
+        campaign,
+        metrics: {
+          totalRecipients: BigInt(registered?.totalRecipients ?? sent),
+          totalSent: BigInt(sent),
+          totalDelivered: BigInt(c?.delivered ?? 0),
+          totalOpened: BigInt(c?.open ?? 0),
+          totalClicked: BigInt(c?.click ?? 0),
+          totalBounced: BigInt(c?.bounce ?? 0),
+          totalComplained: BigInt(c?.complaint ?? 0),
+          totalUnsubscribed: BigInt(c?.unsubscribe ?? 0),
+          openRate: rate(c?.open ?? 0, sent),
+          clickRate: rate(c?.click ?? 0, sent),
+          bounceRate: rate(c?.bounce ?? 0, sent),
+        },
+        timeline: timeline(stats?.timeline ?? [], sentAt),
+      };
+    },
+  };
+}
+
+/** Zero-filled hourly entries from the hour of `sentAt` to the last hour with engagement. */
+function timeline(hours: { hour: Date; opens: number; clicks: number }[], sentAt: Date | undefined) {
+  if (hours.length === 0) return [];
+  const start = sentAt ? floorHour(sentAt.getTime()) : hours[0]!.hour.getTime();
+  const last = hours[hours.length - 1]!.hour.getTime();
+  if (last < start) return [];
+  const byHour = new Map(hours.map((h) => [h.hour.getTime(), h]));
+  const count = Math.min((last - start) / HOUR_MS + 1, MAX_TIMELINE);
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const t = start + i * HOUR_MS;
+    const h = byHour.get(t);
+    out.push({ hour: timestampFromDate(new Date(t)), opens: BigInt(h?.opens ?? 0), clicks: BigInt(h?.clicks ?? 0) });
+  }
+  return out;
+}

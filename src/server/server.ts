@@ -1,0 +1,143 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { createRouterTransport } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { authInterceptor } from "../auth/interceptor.js";
+import type { Logger } from "../log.js";
+import { createRestHandler } from "../rest/handler.js";
+import { restRoutes } from "../rest/routes.js";
+import type { Store } from "../storage/store.js";
+import { createDualListener, trackSessions } from "./listener.js";
+import { loggingInterceptor } from "./logging.js";
+import { publicServices, routes, scopes } from "./routes.js";
+
+/** REST bodies larger than this get 413. */
+export const MAX_REST_BODY_BYTES = 1024 * 1024;
+/** RPC messages larger than this are refused (a full batch of 1,000 events fits easily). */
+export const MAX_RPC_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface ServerOptions {
+  store: Store;
+  log: Logger;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Project root, for gen/openapi/openapi.json. */
+  root: string;
+  now?: () => Date;
+}
+
+type Req = IncomingMessage | Http2ServerRequest;
+type Res = ServerResponse | Http2ServerResponse;
+
+/**
+ * The service on one port: gRPC, gRPC-Web and Connect over HTTP/1.1 and h2c, the REST routes
+ * derived from the google.api.http bindings, /healthz and /openapi.json.
+ */
+export class AnalyticsServer {
+  private constructor(
+    readonly port: number,
+    readonly host: string,
+    private readonly close_: (graceMs: number) => Promise<void>,
+    private readonly counters: { inFlight: () => number },
+  ) {}
+
+  static async create(opts: ServerOptions): Promise<AnalyticsServer> {
+    const { store, log } = opts;
+    const deps = { store, log, now: opts.now ?? (() => new Date()) };
+    const interceptors = [loggingInterceptor(log), authInterceptor(store.keys, scopes)];
+    const shutdown = new AbortController();
+    const rpc = connectNodeAdapter({
+      routes: routes(deps),
+      interceptors,
+      readMaxBytes: MAX_RPC_MESSAGE_BYTES,
+      shutdownSignal: shutdown.signal,
+    });
+    const rest = createRestHandler({
+      routes: restRoutes(publicServices.map((s) => s.service)),
+      transport: createRouterTransport(routes(deps), { router: { interceptors, readMaxBytes: MAX_RPC_MESSAGE_BYTES } }),
+      maxBodyBytes: MAX_REST_BODY_BYTES,
+      log,
+    });
+    const openapi = readFileSync(join(opts.root, "gen", "openapi", "openapi.json"));
+
+    let inFlight = 0;
+    let onIdle: (() => void) | undefined;
+    const handle = (req: Req, res: Res) => {
+      inFlight++;
+      res.once("close", () => {
+        inFlight--;
+        if (inFlight === 0) onIdle?.();
+      });
+      const given = req.headers["x-request-id"];
+      const rid = typeof given === "string" && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+      req.headers["x-request-id"] = rid;
+      res.setHeader("x-request-id", rid);
+      void dispatch(req, res, rid).catch((err: unknown) => {
+        log.error("unhandled request error", { rid, error: err });
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ success: false, error: { code: "internal", message: "internal error" } }));
+      });
+    };
+    const dispatch = async (req: Req, res: Res, rid: string) => {
+      const path = (req.url ?? "/").split("?")[0];
+      if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+        const ok = await store.ping();
+        const body = JSON.stringify(ok ? { success: true, status: "ok" } : { success: false, error: { code: "unavailable", message: "database unreachable" } });
+        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+        if (req.method === "HEAD") res.end();
+        else res.end(body);
+        return;
+      }
+      if (path === "/openapi.json" && req.method === "GET") {
+        res.writeHead(200, { "content-type": "application/json", "content-length": openapi.length });
+        res.end(openapi);
+        return;
+      }
+      if (await rest(req, res, rid)) return;
+      rpc(req as IncomingMessage, res as ServerResponse);
+    };
+
+    const h1 = createHttp1Server(handle);
+    h1.keepAliveTimeout = 65_000;
+    const h2 = createHttp2Server({}, handle);
+    const sessions = trackSessions(h2);
+    const listener = createDualListener(h1, h2);
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen(opts.port, opts.host, () => resolve());
+    });
+    const port = (listener.address() as AddressInfo).port;
+    log.info("listening", { host: opts.host, port, protocols: ["grpc", "grpc-web", "connect", "rest"] });
+
+    const close = async (graceMs: number) => {
+      listener.close();
+      h1.closeIdleConnections();
+      for (const s of sessions) s.close();
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          onIdle = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+      }
+      shutdown.abort();
+      h1.closeAllConnections();
+      for (const s of sessions) s.destroy();
+    };
+    return new AnalyticsServer(port, opts.host, close, { inFlight: () => inFlight });
+  }
+
+  /** Requests still being served. */
+  get activeRequests(): number {
+    return this.counters.inFlight();
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes connections. */
+  close(graceMs = 10_000): Promise<void> {
+    return this.close_(graceMs);
+  }
+}

@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Collection, Db } from "mongodb";
+
+export const SCOPES = ["analytics", "track", "ingest"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** The shape of every key we issue: `msk_` and 32 base64url characters (192 random bits). */
+export const KEY_PATTERN = /^msk_[A-Za-z0-9_-]{32}$/;
+
+/** `api_keys`: keys by the SHA-256 of their text; the key itself is never stored. */
+interface ApiKeyDoc {
+  _id: string;
+  /** Short public id for listing and revoking, e.g. `key_1a2b3c4d`. */
+  id: string;
+  a: string;
+  scopes: Scope[];
+  createdAt: Date;
+  revokedAt: Date | null;
+  /** The key's first characters, to recognise it in a list. */
+  hint: string;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  account: string;
+  scopes: Scope[];
+  createdAt: Date;
+  revokedAt?: Date;
+  hint: string;
+}
+
+export class ApiKeyStore {
+  private readonly col: Collection<ApiKeyDoc>;
+  constructor(db: Db) {
+    this.col = db.collection<ApiKeyDoc>("api_keys");
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ id: 1 }, { name: "id", unique: true });
+  }
+
+  /** Issues a key; the returned text is the only copy there will ever be. */
+  async create(account: string, scopes: Scope[], now: Date): Promise<{ key: string; info: ApiKeyInfo }> {
+    const key = `msk_${randomBytes(24).toString("base64url")}`;
+    const doc: ApiKeyDoc = {
+      _id: hashKey(key),
+      id: `key_${randomBytes(6).toString("hex")}`,
+      a: account,
+      scopes: [...new Set(scopes)],
+      createdAt: now,
+      revokedAt: null,
+      hint: key.slice(0, 10),
+    };
+    await this.col.insertOne(doc);
+    return { key, info: toInfo(doc) };
+  }
+
+  /** Finds the live key with this text; undefined when unknown or revoked. */
+  async verify(key: string): Promise<ApiKeyInfo | undefined> {
+    const doc = await this.col.findOne({ _id: hashKey(key) });
+    if (!doc || doc.revokedAt) return undefined;
+    return toInfo(doc);
+  }
+
+  async list(account?: string): Promise<ApiKeyInfo[]> {
+    const docs = await this.col.find(account ? { a: account } : {}).sort({ createdAt: 1 }).toArray();
+    return docs.map(toInfo);
+  }
+
+  /** Revokes by public id or by the key's text; false when there is no such key. */
+  async revoke(idOrKey: string, now: Date): Promise<boolean> {
+    const filter = KEY_PATTERN.test(idOrKey) ? { _id: hashKey(idOrKey) } : { id: idOrKey };
+    const r = await this.col.updateOne({ ...filter, revokedAt: null }, { $set: { revokedAt: now } });
+    return r.matchedCount === 1;
+  }
+
+  async count(): Promise<number> {
+    return this.col.countDocuments({});
+  }
+}
+
+export function hashKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+function toInfo(d: ApiKeyDoc): ApiKeyInfo {
+  return { id: d.id, account: d.a, scopes: d.scopes, createdAt: d.createdAt, revokedAt: d.revokedAt ?? undefined, hint: d.hint };
+}

@@ -1,0 +1,56 @@
+import type { Collection, Db } from "mongodb";
+import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
+
+/** `campaigns`: what UpsertCampaign registered, one document per (account, campaign). */
+interface CampaignDoc {
+  _id: string;
+  a: string;
+  id: string;
+  name: string;
+  status: CampaignStatusName;
+  sentAt: Date | null;
+  totalRecipients: number | null;
+  updatedAt: Date;
+}
+
+export class CampaignStore {
+  private readonly col: Collection<CampaignDoc>;
+  constructor(db: Db) {
+    this.col = db.collection<CampaignDoc>("campaigns");
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // Every lookup is by the deterministic _id; no secondary index needed.
+  }
+
+  /** Registers or replaces a campaign's values. Idempotent. */
+  async upsert(account: string, c: RegisteredCampaign, now: Date): Promise<void> {
+    await this.col.replaceOne(
+      { _id: key(account, c.id) },
+      {
+        a: account,
+        id: c.id,
+        name: c.name,
+        status: c.status,
+        sentAt: c.sentAt ?? null,
+        totalRecipients: c.totalRecipients ?? null,
+        updatedAt: now,
+      },
+      { upsert: true },
+    );
+  }
+
+  async get(account: string, id: string): Promise<RegisteredCampaign | undefined> {
+    const d = await this.col.findOne({ _id: key(account, id) });
+    if (!d) return undefined;
+    return {
+      id: d.id,
+      name: d.name,
+      status: d.status,
+      sentAt: d.sentAt ?? undefined,
+      totalRecipients: d.totalRecipients ?? undefined,
+    };
+  }
+}
+
+const key = (account: string, id: string) => `${account}|${id}`;

@@ -1,0 +1,107 @@
+import { randomUUID } from "node:crypto";
+import { MongoBulkWriteError, type Collection, type Db } from "mongodb";
+import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind } from "./types.js";
+
+/** `email_events`: every email event as received, the source of truth for the rollups. */
+export interface EmailEventDoc {
+  /** `p|account|producer id` (so a repeated id collides) or `r|account|uuid`. */
+  _id: string;
+  a: string;
+  /** Campaign id, "" for transactional mail. */
+  c: string;
+  /** Lower-cased contact email. */
+  e: string;
+  k: EmailEventKind;
+  ts: Date;
+  /** Start of the UTC hour of `ts`, computed here because FerretDB has no date operators. */
+  h: Date;
+  bt?: BounceKind;
+  url?: string;
+  ua?: string;
+  /** The ingest batch that stored it. */
+  b: string;
+}
+
+/** Counts of raw events in a range, by kind (bounces split by type). */
+export interface RawCountRow {
+  kind: EmailEventKind;
+  bounceType: BounceKind | null;
+  n: number;
+}
+
+export class EmailEventStore {
+  readonly col: Collection<EmailEventDoc>;
+  constructor(db: Db) {
+    this.col = db.collection<EmailEventDoc>("email_events");
+  }
+
+  async ensureIndexes(): Promise<void> {
+    // Partial-hour edges of an overview range.
+    await this.col.createIndex({ a: 1, ts: 1 }, { name: "account_ts" });
+    // Attribution: a contact's latest click.
+    await this.col.createIndex({ a: 1, e: 1, k: 1, ts: -1 }, { name: "account_contact_kind_ts" });
+  }
+
+  /** Builds the documents for a batch (ids decide deduplication). */
+  toDocs(account: string, batch: string, events: EmailEventInput[]): EmailEventDoc[] {
+    return events.map((ev) => {
+      const doc: EmailEventDoc = {
+        _id: ev.id !== undefined ? `p|${account}|${ev.id}` : `r|${account}|${randomUUID()}`,
+        a: account,
+        c: ev.campaignId,
+        e: ev.email,
+        k: ev.kind,
+        ts: ev.timestamp,
+        h: new Date(floorHour(ev.timestamp.getTime())),
+        b: batch,
+      };
+      if (ev.bounceType) doc.bt = ev.bounceType;
+      if (ev.url) doc.url = ev.url;
+      if (ev.userAgent) doc.ua = ev.userAgent;
+      return doc;
+    });
+  }
+
+  /**
+   * Inserts the documents in one unordered bulk write and returns the indexes of those that
+   * were new; the others carried an `_id` (producer id) that was stored before.
+   */
+  async insertNew(docs: EmailEventDoc[]): Promise<number[]> {
+    if (docs.length === 0) return [];
+    const failed = new Set<number>();
+    try {
+      await this.col.insertMany(docs, { ordered: false });
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      for (const we of errors) {
+        if (we.code !== 11000) throw err;
+        failed.add(we.index);
+      }
+    }
+    const inserted: number[] = [];
+    for (let i = 0; i < docs.length; i++) if (!failed.has(i)) inserted.push(i);
+    return inserted;
+  }
+
+  /** Counts events with `from <= ts < to`, by kind and bounce type. */
+  async countRange(account: string, from: Date, to: Date): Promise<RawCountRow[]> {
+    const rows = await this.col
+      .aggregate<{ _id: { k: EmailEventKind; bt?: BounceKind | null }; n: number }>([
+        { $match: { a: account, ts: { $gte: from, $lt: to } } },
+        { $group: { _id: { k: "$k", bt: "$bt" }, n: { $sum: 1 } } },
+      ])
+      .toArray();
+    return rows.map((r) => ({ kind: r._id.k, bounceType: r._id.bt ?? null, n: r.n }));
+  }
+
+  /** The campaign of the contact's latest campaign click in `[from, to]`, or null. */
+  async lastClickCampaign(account: string, email: string, from: Date, to: Date): Promise<string | null> {
+    const d = await this.col
+      .find({ a: account, e: email, k: "click", ts: { $gte: from, $lte: to }, c: { $ne: "" } }, { projection: { c: 1 } })
+      .sort({ ts: -1, _id: -1 })
+      .limit(1)
+      .next();
+    return d?.c ?? null;
+  }
+}

@@ -1,0 +1,82 @@
+import { MongoServerError, type Collection, type Db } from "mongodb";
+
+/** `purchases`: one document per purchase; `_id` carries the order id, so repeats collide. */
+interface PurchaseDoc {
+  _id: string;
+  a: string;
+  eventId: string;
+  e: string;
+  amount: number;
+  currency: string;
+  orderId: string | null;
+  items: { name: string; quantity: number; price: number }[];
+  ts: Date;
+  campaign: string | null;
+  receivedAt: Date;
+}
+
+export interface PurchaseInput {
+  eventId: string;
+  email: string;
+  amount: number;
+  currency: string;
+  orderId?: string;
+  items: { name: string; quantity: number; price: number }[];
+  timestamp: Date;
+  attributedCampaignId: string | null;
+}
+
+export interface PurchaseOutcome {
+  eventId: string;
+  attributedCampaignId: string | null;
+  duplicate: boolean;
+}
+
+export class PurchaseStore {
+  private readonly col: Collection<PurchaseDoc>;
+  constructor(db: Db) {
+    this.col = db.collection<PurchaseDoc>("purchases");
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ a: 1, e: 1, ts: -1 }, { name: "account_contact_ts" });
+  }
+
+  /** Looks up an earlier purchase with this order id. */
+  async byOrder(account: string, orderId: string): Promise<PurchaseOutcome | undefined> {
+    const d = await this.col.findOne({ _id: orderKey(account, orderId) });
+    return d ? { eventId: d.eventId, attributedCampaignId: d.campaign, duplicate: true } : undefined;
+  }
+
+  /**
+   * Stores a purchase. With an order id, the unique `_id` makes the first writer win even when
+   * repeats race; the losers get the winner's answer back.
+   */
+  async insert(account: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+    const _id = p.orderId !== undefined ? orderKey(account, p.orderId) : `${account}|e|${p.eventId}`;
+    try {
+      await this.col.insertOne({
+        _id,
+        a: account,
+        eventId: p.eventId,
+        e: p.email,
+        amount: p.amount,
+        currency: p.currency,
+        orderId: p.orderId ?? null,
+        items: p.items,
+        ts: p.timestamp,
+        campaign: p.attributedCampaignId,
+        receivedAt: now,
+      });
+      return { eventId: p.eventId, attributedCampaignId: p.attributedCampaignId, duplicate: false };
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000 && p.orderId !== undefined) {
+        const first = await this.byOrder(account, p.orderId);
+        if (first) return first;
+      }
+      throw err;
+    }
+  }
+}
+
+const orderKey = (account: string, orderId: string) => `${account}|o|${orderId}`;

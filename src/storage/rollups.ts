@@ -1,0 +1,146 @@
+import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
+import { COUNT_KEYS, zeroCounts, type Counts } from "./types.js";
+
+/**
+ * `account_hours`: an account's count of one kind per UTC hour; the overview reads only these.
+ * One document per counter, not one per hour with many fields, because FerretDB v1.24 computes
+ * only the first accumulator of a $group correctly: summing `v` grouped by `k` needs just one.
+ */
+interface AccountHourDoc {
+  _id: string;
+  a: string;
+  h: Date;
+  k: keyof Counts;
+  v: number;
+}
+
+/**
+ * `campaign_stats`: one document per campaign with its all-time counts, its first send and its
+ * opens/clicks per hour (`tl.h<epoch hours>`), so campaign metrics are one `_id` lookup.
+ */
+interface CampaignStatsDoc {
+  _id: string;
+  a: string;
+  c: string;
+  n: Partial<Counts>;
+  fs?: Date;
+  tl?: Record<string, { o?: number; c?: number }>;
+}
+
+/** Increments to apply for one account hour. */
+export interface HourDelta {
+  hour: Date;
+  counts: Partial<Counts>;
+}
+
+/** Increments to apply to one campaign. */
+export interface CampaignDelta {
+  campaignId: string;
+  counts: Partial<Counts>;
+  firstSend?: Date;
+  /** epoch hour -> opens/clicks */
+  timeline: Map<number, { o: number; c: number }>;
+}
+
+export interface CampaignStats {
+  counts: Counts;
+  firstSend?: Date;
+  /** ascending by hour */
+  timeline: { hour: Date; opens: number; clicks: number }[];
+}
+
+export class RollupStore {
+  private readonly hours: Collection<AccountHourDoc>;
+  private readonly campaigns: Collection<CampaignStatsDoc>;
+  constructor(db: Db) {
+    this.hours = db.collection<AccountHourDoc>("account_hours");
+    this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.hours.createIndex({ a: 1, h: 1 }, { name: "account_hour" });
+    await this.campaigns.createIndex({ a: 1 }, { name: "account" });
+  }
+
+  /** Applies increments with one unordered bulk write per collection. */
+  async apply(account: string, hours: HourDelta[], campaigns: CampaignDelta[]): Promise<void> {
+    const hourOps: AnyBulkWriteOperation<AccountHourDoc>[] = hours.flatMap((d) =>
+      COUNT_KEYS.filter((k) => d.counts[k]).map((k) => ({
+        updateOne: {
+          filter: { _id: `${account}|${d.hour.toISOString()}|${k}` },
+          update: { $inc: { v: d.counts[k]! }, $setOnInsert: { a: account, h: d.hour, k } },
+          upsert: true,
+        },
+      })),
+    );
+    const campaignOps: AnyBulkWriteOperation<CampaignStatsDoc>[] = campaigns.map((d) => {
+      const inc = incOf(d.counts);
+      for (const [h, v] of d.timeline) {
+        if (v.o) inc[`tl.h${h}.o`] = v.o;
+        if (v.c) inc[`tl.h${h}.c`] = v.c;
+      }
+      return {
+        updateOne: {
+          filter: { _id: `${account}|${d.campaignId}` },
+          update: {
+            ...(Object.keys(inc).length ? { $inc: inc } : {}),
+            ...(d.firstSend ? { $min: { fs: d.firstSend } } : {}),
+            $setOnInsert: { a: account, c: d.campaignId },
+          },
+          upsert: true,
+        },
+      };
+    });
+    await Promise.all([
+      hourOps.length ? this.hours.bulkWrite(hourOps, { ordered: false }) : undefined,
+      campaignOps.length ? this.campaigns.bulkWrite(campaignOps, { ordered: false }) : undefined,
+    ]);
+  }
+
+  /** Sums the account's hourly counts over whole hours `[from, to)`. O(hours), not O(events). */
+  async sumHours(account: string, from: Date, to: Date): Promise<Counts> {
+    const rows = await this.hours
+      .aggregate<{ _id: keyof Counts; v: number }>([
+        { $match: { a: account, h: { $gte: from, $lt: to } } },
+        { $group: { _id: "$k", v: { $sum: "$v" } } },
+      ])
+      .toArray();
+    const out = zeroCounts();
+    for (const r of rows) if (COUNT_KEYS.includes(r._id)) out[r._id] = r.v;
+    return out;
+  }
+
+  /** A campaign's all-time counts and timeline, or undefined when no event named it. */
+  async campaign(account: string, campaignId: string): Promise<CampaignStats | undefined> {
+    // Inclusion only: FerretDB's $project evaluates no field-path expressions.
+    const [doc] = await this.campaigns
+      .aggregate<Pick<CampaignStatsDoc, "n" | "fs" | "tl">>([
+        { $match: { _id: `${account}|${campaignId}` } },
+        { $project: { _id: 0, n: 1, fs: 1, tl: 1 } },
+      ])
+      .toArray();
+    if (!doc) return undefined;
+    const counts = zeroCounts();
+    for (const k of COUNT_KEYS) counts[k] = doc.n?.[k] ?? 0;
+    const timeline = Object.entries(doc.tl ?? {})
+      .map(([k, v]) => ({ hour: new Date(Number(k.slice(1)) * 3_600_000), opens: v.o ?? 0, clicks: v.c ?? 0 }))
+      .filter((e) => e.opens !== 0 || e.clicks !== 0)
+      .sort((x, y) => x.hour.getTime() - y.hour.getTime());
+    return { counts, firstSend: doc.fs, timeline };
+  }
+
+  /** Forgets an account's rollups (before a rebuild). */
+  async clearAccount(account: string): Promise<void> {
+    await this.hours.deleteMany({ a: account });
+    await this.campaigns.deleteMany({ a: account });
+  }
+}
+
+function incOf(counts: Partial<Counts>): Record<string, number> {
+  const inc: Record<string, number> = {};
+  for (const k of COUNT_KEYS) {
+    const v = counts[k];
+    if (v) inc[`n.${k}`] = v;
+  }
+  return inc;
+}

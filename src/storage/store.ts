@@ -1,0 +1,64 @@
+import { MongoClient, type Db } from "mongodb";
+import { ApiKeyStore } from "./api-keys.js";
+import { CampaignStore } from "./campaigns.js";
+import { EmailEventStore } from "./email-events.js";
+import { EmailIngest } from "./email-ingest.js";
+import { FirstMarkStore } from "./first-marks.js";
+import { PurchaseStore } from "./purchases.js";
+import { RollupStore } from "./rollups.js";
+import { TrackEventStore } from "./track-events.js";
+
+/** Every collection module over one database connection. */
+export class Store {
+  readonly keys: ApiKeyStore;
+  readonly campaigns: CampaignStore;
+  readonly emailEvents: EmailEventStore;
+  readonly marks: FirstMarkStore;
+  readonly rollups: RollupStore;
+  readonly ingest: EmailIngest;
+  readonly trackEvents: TrackEventStore;
+  readonly purchases: PurchaseStore;
+
+  private constructor(
+    private readonly client: MongoClient,
+    readonly db: Db,
+  ) {
+    this.keys = new ApiKeyStore(db);
+    this.campaigns = new CampaignStore(db);
+    this.emailEvents = new EmailEventStore(db);
+    this.marks = new FirstMarkStore(db);
+    this.rollups = new RollupStore(db);
+    this.ingest = new EmailIngest(db, this.emailEvents, this.marks, this.rollups);
+    this.trackEvents = new TrackEventStore(db);
+    this.purchases = new PurchaseStore(db);
+  }
+
+  /** Connects and creates the indexes (idempotent). */
+  static async open(uri: string, database: string): Promise<Store> {
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: "misar-analytics" });
+    await client.connect();
+    const store = new Store(client, client.db(database));
+    await store.ensureIndexes();
+    return store;
+  }
+
+  async ensureIndexes(): Promise<void> {
+    for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.ingest, this.trackEvents, this.purchases]) {
+      await s.ensureIndexes();
+    }
+  }
+
+  /** True when the database answers a ping. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.db.command({ ping: 1 }, { timeoutMS: 2000 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,23 @@
+// Time parsing shared by the REST codec and the overview's period rules.
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Parses an RFC 3339 timestamp to epoch ms (sub-millisecond digits dropped). */
+export function parseRfc3339(s: string): number | undefined {
+  const m = RFC3339.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, se] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return undefined;
+  const day = Date.UTC(y, mo - 1, d);
+  if (new Date(day).getUTCDate() !== d) return undefined;
+  let offset = 0;
+  const z = m[8]!;
+  if (z !== "Z" && z !== "z") {
+    const oh = +z.slice(1, 3);
+    const om = +z.slice(4, 6);
+    if (oh > 23 || om > 59) return undefined;
+    offset = (z[0] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  const frac = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
+  return day + ((h * 60 + mi) * 60 + se) * 1000 + frac - offset;
+}
