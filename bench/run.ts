@@ -1,0 +1,485 @@
+/**
+ * `npm run bench`: ingest throughput and read latency of Misar Analytics at several dataset sizes,
+ * each beside the same database's raw driver baseline measured in the same run.
+ *
+ * Env:
+ *   BENCH_SIZES         comma-separated event counts (default "10000,1000000")
+ *   BENCH_READS         timed requests per read kind (default 200; warm-up is 20 more)
+ *   BENCH_CONCURRENCY   concurrent ingest batches for the extra concurrent-ingest run
+ *                       (default 4; 1 or 0 skips it)
+ *   BENCH_CONCURRENT_MAX  events ingested in the concurrent run, at most (default 100000)
+ *   BENCH_SEED          PRNG seed (default 42)
+ *   MONGODB_URI         use this MongoDB instead of the embedded FerretDB
+ *
+ * Every size runs in its own fresh database (on the embedded FerretDB: its own fresh data dir).
+ * See bench/README.md.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, freemem, platform, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { MongoClient } from "mongodb";
+import { startEmbeddedDatabase, type EmbeddedDatabase } from "../src/db/embedded.js";
+import { createLogger, silentLogger } from "../src/log.js";
+import { AnalyticsServer } from "../src/server/server.js";
+import { Store } from "../src/storage/store.js";
+import type { EmailEventInput, EmailEventKind } from "../src/storage/types.js";
+
+const ROOT = process.cwd();
+const SIZES = (process.env.BENCH_SIZES ?? "10000,1000000").split(",").map((s) => Number(s.trim().replace(/_/g, "")));
+const READS = Number(process.env.BENCH_READS ?? 200);
+const WARMUP = 20;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const CONCURRENT_MAX = Number(process.env.BENCH_CONCURRENT_MAX ?? 100_000);
+const SEED = Number(process.env.BENCH_SEED ?? 42);
+const BATCH = 1000;
+const CAMPAIGNS = 50;
+const ACCOUNT = "acct_bench";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** The dataset covers [START, END); the server's clock is pinned a little after END. */
+const END = Date.UTC(2026, 3, 6); // 2026-04-06T00:00:00Z
+const START = END - 90 * DAY; // 2026-01-06T00:00:00Z, exactly the 90d preset's `from`
+const NOW = new Date(END + 12 * HOUR);
+
+// ---------------------------------------------------------------------------------------------
+// Dataset
+
+/** mulberry32: small, fast, seeded. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The REST wire form of one event. */
+interface WireEvent {
+  id: string;
+  type: EmailEventKind;
+  contact_email: string;
+  timestamp: string;
+  campaign_id: string;
+  bounce_type?: "hard" | "soft";
+  url?: string;
+}
+
+interface Gen {
+  ms: number;
+  ev: WireEvent;
+}
+
+/**
+ * N events over 90 days across 50 campaigns, in time order. Campaign i is sent at a time spread
+ * over the 90 days; each recipient gets a send (within a 2-hour burst), then a delivery a few
+ * seconds later or a bounce (hard/soft), then, for some, opens over the following hours and days
+ * (often repeated), clicks after an open, and rarely a complaint or an unsubscribe. Recipients
+ * are added round-robin over the campaigns until N events exist (the last recipient's events
+ * are cut to hit N exactly). Events after END are dropped (and replaced by more recipients).
+ */
+function generate(n: number, seed: number): WireEvent[] {
+  const rnd = prng(seed);
+  const exp = (mean: number) => -Math.log(1 - rnd()) * mean;
+  const sendAt: number[] = [];
+  for (let c = 0; c < CAMPAIGNS; c++) {
+    // Spread over days 0..86 (so the last campaign's engagement mostly fits), at a business hour.
+    const day = Math.floor((c * 87) / CAMPAIGNS);
+    sendAt.push(START + day * DAY + (8 + Math.floor(rnd() * 8)) * HOUR + Math.floor(rnd() * 60) * 60_000);
+  }
+  const out: Gen[] = [];
+  let seq = 0;
+  const push = (ms: number, ev: Omit<WireEvent, "id" | "timestamp">) => {
+    if (ms >= END) return;
+    out.push({ ms, ev: { id: `pev_${(seq++).toString(36)}`, timestamp: "", ...ev } as WireEvent });
+  };
+  for (let r = 0; out.length < n; r++) {
+    const email = `user${r}@example${r % 37}.com`;
+    for (let c = 0; c < CAMPAIGNS && out.length < n; c++) {
+      const camp = `camp_${String(c).padStart(2, "0")}`;
+      const t0 = sendAt[c]! + Math.floor(rnd() * 2 * HOUR);
+      push(t0, { type: "send", contact_email: email, campaign_id: camp });
+      const b = rnd();
+      if (b < 0.03) {
+        push(t0 + 1000 + Math.floor(rnd() * 60_000), {
+          type: "bounce",
+          contact_email: email,
+          campaign_id: camp,
+          bounce_type: b < 0.01 ? "hard" : "soft",
+        });
+        continue;
+      }
+      const delivered = t0 + 1000 + Math.floor(rnd() * 30_000);
+      push(delivered, { type: "delivered", contact_email: email, campaign_id: camp });
+      if (rnd() < 0.42) {
+        // Opens: first within hours (long tail over days), then 0..4 repeats.
+        let t = delivered + Math.floor(exp(5 * HOUR));
+        const opens = 1 + Math.floor(exp(0.8));
+        for (let o = 0; o < Math.min(opens, 5); o++) {
+          push(t, { type: "open", contact_email: email, campaign_id: camp });
+          if (o === 0 && rnd() < 0.28) {
+            const clicks = 1 + (rnd() < 0.25 ? 1 : 0);
+            for (let k = 0; k < clicks; k++) {
+              push(t + 5000 + Math.floor(exp(60_000)), {
+                type: "click",
+                contact_email: email,
+                campaign_id: camp,
+                url: `https://shop.example.com/c${c}/p${Math.floor(rnd() * 12)}`,
+              });
+            }
+          }
+          if (rnd() < 0.004) push(t + Math.floor(exp(120_000)), { type: "unsubscribe", contact_email: email, campaign_id: camp });
+          t += Math.floor(exp(12 * HOUR));
+        }
+      }
+      if (rnd() < 0.001) push(delivered + Math.floor(exp(6 * HOUR)), { type: "complaint", contact_email: email, campaign_id: camp });
+    }
+  }
+  out.length = n;
+  out.sort((x, y) => x.ms - y.ms);
+  for (const g of out) g.ev.timestamp = new Date(g.ms).toISOString().replace(".000Z", "Z");
+  return out.map((g) => g.ev);
+}
+
+function toInput(ev: WireEvent): EmailEventInput {
+  const i: EmailEventInput = {
+    id: ev.id,
+    kind: ev.type,
+    email: ev.contact_email,
+    timestamp: new Date(ev.timestamp),
+    campaignId: ev.campaign_id,
+  };
+  if (ev.bounce_type) i.bounceType = ev.bounce_type;
+  if (ev.url) i.url = ev.url;
+  return i;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+interface Lat {
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  n: number;
+}
+
+function lat(samples: number[]): Lat {
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length, n: s.length };
+}
+
+async function timeEach(n: number, fn: (i: number) => Promise<void>): Promise<number[]> {
+  for (let i = 0; i < WARMUP; i++) await fn(-1 - i);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn(i);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+/** Runs `jobs` with at most `c` in flight, in order of start. */
+async function pool<T>(items: T[], c: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(c, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
+const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0));
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const secs = (ms: number) => (ms / 1000).toFixed(1) + " s";
+
+// ---------------------------------------------------------------------------------------------
+// One database per size
+
+interface Db {
+  uri: string;
+  kind: string;
+  stop(): Promise<void>;
+}
+
+async function openDatabase(tag: string): Promise<Db & { name: string }> {
+  const name = `bench_${tag}_${Date.now().toString(36)}`;
+  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, kind: "mongodb (MONGODB_URI)", name, stop: async () => {} };
+  const dir = mkdtempSync(join(tmpdir(), "misar-bench-"));
+  const db: EmbeddedDatabase = await startEmbeddedDatabase(ROOT, join(dir, "ferretdb"), createLogger("warn"));
+  return {
+    uri: db.uri,
+    kind: `embedded ${db.kind}`,
+    name,
+    stop: async () => {
+      await db.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function withService<T>(
+  db: Db & { name: string },
+  fn: (ctx: { url: string; key: string; store: Store; raw: MongoClient }) => Promise<T>,
+): Promise<T> {
+  const store = await Store.open(db.uri, db.name);
+  const server = await AnalyticsServer.create({ store, log: silentLogger, host: "127.0.0.1", port: 0, root: ROOT, now: () => new Date(NOW) });
+  const raw = new MongoClient(db.uri);
+  await raw.connect();
+  try {
+    const { key } = await store.keys.create(ACCOUNT, ["analytics", "track", "ingest"], new Date());
+    return await fn({ url: `http://127.0.0.1:${server.port}`, key, store, raw });
+  } finally {
+    await server.close(1000);
+    await raw.db(db.name).dropDatabase().catch(() => undefined);
+    await raw.close();
+    await store.close();
+  }
+}
+
+async function postBatch(url: string, key: string, events: WireEvent[]): Promise<number> {
+  const res = await fetch(`${url}/api/v1/ingest/email-events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ events }),
+  });
+  const body = (await res.json()) as { success: boolean; accepted?: number; duplicates?: number };
+  if (res.status !== 200 || !body.success) throw new Error(`ingest failed ${res.status}: ${JSON.stringify(body).slice(0, 500)}`);
+  return body.accepted!;
+}
+
+async function getJson(url: string, key: string, path: string): Promise<unknown> {
+  const res = await fetch(url + path, { headers: { authorization: `Bearer ${key}` } });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`GET ${path} -> ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+  return body;
+}
+
+interface IngestRun {
+  events: number;
+  concurrency: number;
+  serviceMs: number;
+  rawMs: number;
+}
+
+interface SizeResult {
+  n: number;
+  genMs: number;
+  ingest: IngestRun[];
+  reads: Record<string, Lat>;
+  counts: { collection: string; docs: number }[];
+}
+
+/** Raw baseline: the same documents the service would store, by bare insertMany, batches of 1,000. */
+async function rawInsert(store: Store, raw: MongoClient, dbName: string, batches: WireEvent[][], c: number): Promise<number> {
+  const col = raw.db(dbName).collection("bench_raw_events");
+  await col.drop().catch(() => undefined);
+  const docs = batches.map((b, i) => store.emailEvents.toDocs(ACCOUNT, `rawbatch${i}`, b.map(toInput)));
+  const t = performance.now();
+  await pool(docs, c, async (d) => {
+    await col.insertMany(d, { ordered: false });
+  });
+  const ms = performance.now() - t;
+  await col.drop().catch(() => undefined);
+  return ms;
+}
+
+async function serviceIngest(url: string, key: string, batches: WireEvent[][], c: number, progress: boolean): Promise<number> {
+  const t = performance.now();
+  let done = 0;
+  let lastLog = t;
+  await pool(batches, c, async (b) => {
+    const accepted = await postBatch(url, key, b);
+    if (accepted !== b.length) throw new Error(`accepted ${accepted} of ${b.length}`);
+    done += b.length;
+    const now = performance.now();
+    if (progress && now - lastLog > 15_000) {
+      lastLog = now;
+      console.error(`  … ${int(done)} events in ${secs(now - t)} (${int((done / (now - t)) * 1000)} ev/s)`);
+    }
+  });
+  return performance.now() - t;
+}
+
+async function benchSize(n: number): Promise<SizeResult> {
+  console.error(`\n=== N = ${int(n)} events ===`);
+  let t = performance.now();
+  const events = generate(n, SEED);
+  const genMs = performance.now() - t;
+  console.error(`generated ${int(events.length)} events in ${secs(genMs)}`);
+  const batches = chunks(events, BATCH);
+  const ingest: IngestRun[] = [];
+  const reads: Record<string, Lat> = {};
+  const counts: { collection: string; docs: number }[] = [];
+
+  const db = await openDatabase(`n${n}`);
+  try {
+    await withService(db, async ({ url, key, store, raw }) => {
+      // Raw baseline first (into a scratch collection, dropped afterwards), then the service.
+      console.error("raw insertMany baseline…");
+      const rawMs = await rawInsert(store, raw, db.name, batches, 1);
+      console.error(`  ${int((n / rawMs) * 1000)} docs/s`);
+      console.error("ingest through RecordEmailEvents (REST, sequential)…");
+      const serviceMs = await serviceIngest(url, key, batches, 1, true);
+      console.error(`  ${int((n / serviceMs) * 1000)} events/s`);
+      ingest.push({ events: n, concurrency: 1, serviceMs, rawMs });
+
+      // Sanity: the 90d overview must count every send of the dataset.
+      const sends = events.filter((e) => e.type === "send").length;
+      const ov = (await getJson(url, key, "/api/v1/analytics/overview?period=90d")) as { metrics: { sends: number } };
+      if (ov.metrics.sends !== sends) throw new Error(`90d overview sends ${ov.metrics.sends}, dataset has ${sends}`);
+      console.error(`sanity: 90d overview sends = ${int(sends)} = dataset sends`);
+
+      for (const c of ["email_events", "account_hours", "campaign_stats", "message_marks", "first_events"]) {
+        counts.push({ collection: c, docs: await raw.db(db.name).collection(c).countDocuments() });
+      }
+
+      const rnd = prng(SEED + 1);
+      const campaignIds = [...new Set(events.map((e) => e.campaign_id))];
+      console.error("read latency…");
+      reads["GetOverview 30d"] = lat(await timeEach(READS, () => getJson(url, key, "/api/v1/analytics/overview?period=30d").then(() => undefined)));
+      reads["GetOverview 90d"] = lat(await timeEach(READS, () => getJson(url, key, "/api/v1/analytics/overview?period=90d").then(() => undefined)));
+      reads["GetCampaignMetrics"] = lat(
+        await timeEach(READS, () =>
+          getJson(url, key, `/api/v1/analytics/campaigns/${campaignIds[Math.floor(rnd() * campaignIds.length)]}`).then(() => undefined),
+        ),
+      );
+      const col = raw.db(db.name).collection<{ _id: string }>("email_events");
+      reads["raw findOne by _id"] = lat(
+        await timeEach(READS, async () => {
+          const ev = events[Math.floor(rnd() * events.length)]!;
+          const d = await col.findOne({ _id: `p|${ACCOUNT}|${ev.id}` });
+          if (!d) throw new Error(`raw event ${ev.id} not found`);
+        }),
+      );
+    });
+  } finally {
+    await db.stop();
+  }
+
+  // Concurrent ingest: a second fresh database (the first already holds every producer id).
+  if (CONCURRENCY > 1) {
+    const m = Math.min(n, CONCURRENT_MAX);
+    const part = batches.slice(0, Math.ceil(m / BATCH));
+    const cnt = part.reduce((a, b) => a + b.length, 0);
+    const db2 = await openDatabase(`c${n}`);
+    try {
+      await withService(db2, async ({ url, key, store, raw }) => {
+        console.error(`concurrent ingest (${CONCURRENCY} batches in flight, ${int(cnt)} events)…`);
+        const rawMs = await rawInsert(store, raw, db2.name, part, CONCURRENCY);
+        const serviceMs = await serviceIngest(url, key, part, CONCURRENCY, true);
+        console.error(`  service ${int((cnt / serviceMs) * 1000)} events/s, raw ${int((cnt / rawMs) * 1000)} docs/s`);
+        ingest.push({ events: cnt, concurrency: CONCURRENCY, serviceMs, rawMs });
+      });
+    } finally {
+      await db2.stop();
+    }
+  }
+  t = performance.now();
+  return { n, genMs, ingest, reads, counts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => pad(r, widths));
+  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  return lines.join("\n");
+}
+
+function printSize(r: SizeResult): void {
+  console.log(`\n## N = ${int(r.n)} email events (90 days, ${CAMPAIGNS} campaigns; generated in ${secs(r.genMs)})\n`);
+  console.log("Ingest (REST POST /api/v1/ingest/email-events, batches of 1,000, vs bare insertMany of the same documents):\n");
+  const ir: string[][] = [["run", "events", "service ev/s", "service time", "raw insertMany docs/s", "raw time", "service/raw"]];
+  for (const i of r.ingest) {
+    const s = (i.events / i.serviceMs) * 1000;
+    const w = (i.events / i.rawMs) * 1000;
+    ir.push([
+      i.concurrency === 1 ? "sequential" : `${i.concurrency} concurrent`,
+      int(i.events),
+      int(s),
+      secs(i.serviceMs),
+      int(w),
+      secs(i.rawMs),
+      `${((s / w) * 100).toFixed(1)}%`,
+    ]);
+  }
+  console.log(table(ir));
+  console.log(`\nRead latency (ms; ${READS} sequential requests each after ${WARMUP} warm-up; REST over keep-alive fetch):\n`);
+  const rr: string[][] = [["request", "p50", "p95", "p99", "mean"]];
+  for (const [name, l] of Object.entries(r.reads)) rr.push([name, fmt(l.p50), fmt(l.p95), fmt(l.p99), fmt(l.mean)]);
+  console.log(table(rr));
+  console.log(`\nDocuments after ingest: ${r.counts.map((c) => `${c.collection} ${int(c.docs)}`).join(", ")}`);
+}
+
+async function databaseInfo(): Promise<string> {
+  const db = await openDatabase("info");
+  try {
+    const c = new MongoClient(db.uri);
+    await c.connect();
+    try {
+      const bi = (await c.db("admin").command({ buildInfo: 1 })) as { version?: string; ferretdb?: { version?: string; package?: string } };
+      const ferret = bi.ferretdb ? `FerretDB ${bi.ferretdb.version ?? "?"}${bi.ferretdb.package ? ` (${bi.ferretdb.package})` : ""}, SQLite handler` : "not FerretDB";
+      return `${db.kind}; buildInfo.version ${bi.version}; ${ferret}`;
+    } finally {
+      await c.close();
+    }
+  } finally {
+    await db.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const cpu = cpus();
+  console.log(`# Misar Analytics benchmark — ${new Date().toISOString()}\n`);
+  console.log(`machine:  ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), ${platform()} ${release()}`);
+  console.log(`node:     ${process.version}`);
+  console.log(`database: ${await databaseInfo()}`);
+  console.log(`sizes:    ${SIZES.map(int).join(", ")} events; seed ${SEED}; server clock pinned to ${NOW.toISOString()}`);
+  const results: SizeResult[] = [];
+  for (const n of SIZES) {
+    const r = await benchSize(n);
+    printSize(r);
+    results.push(r);
+  }
+  if (results.length >= 2) {
+    const small = results.reduce((a, b) => (a.n <= b.n ? a : b));
+    const large = results.reduce((a, b) => (a.n >= b.n ? a : b));
+    console.log(`\n## Comparison: N = ${int(large.n)} vs N = ${int(small.n)}\n`);
+    const rows: string[][] = [["request", `p50 @${int(small.n)}`, `p50 @${int(large.n)}`, "ratio p50", `p95 @${int(small.n)}`, `p95 @${int(large.n)}`, "ratio p95", "target ≤ 2x"]];
+    for (const name of Object.keys(large.reads)) {
+      const a = small.reads[name]!;
+      const b = large.reads[name]!;
+      const r50 = b.p50 / a.p50;
+      const r95 = b.p95 / a.p95;
+      rows.push([name, fmt(a.p50), fmt(b.p50), `${r50.toFixed(2)}x`, fmt(a.p95), fmt(b.p95), `${r95.toFixed(2)}x`, name.startsWith("raw") ? "(baseline)" : r50 <= 2 && r95 <= 2 ? "met" : "NOT met"]);
+    }
+    console.log(table(rows));
+  }
+  console.log("\nIngest vs raw insertMany (target ≥ 50%):");
+  for (const r of results) {
+    for (const i of r.ingest) {
+      const ratio = i.rawMs / i.serviceMs;
+      console.log(`  N=${int(r.n)} ${i.concurrency === 1 ? "sequential" : `${i.concurrency} concurrent`}: ${int((i.events / i.serviceMs) * 1000)} ev/s vs ${int((i.events / i.rawMs) * 1000)} docs/s = ${(ratio * 100).toFixed(1)}% ${ratio >= 0.5 ? "met" : "NOT met"}`);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,262 @@
+// Shared by the read-path tests: a seeded PRNG, the wire format of email events, ingest over
+// REST, and a plain reference computation of every metric (loops over events, nothing clever).
+import { expect } from "vitest";
+import { rest, type TestService } from "../helpers/service.js";
+
+export type Kind = "send" | "delivered" | "open" | "click" | "bounce" | "complaint" | "unsubscribe";
+
+/** An email event as generated: `ms` is its instant; the rest is what goes on the wire. */
+export interface Ev {
+  id?: string;
+  type: Kind;
+  contact_email: string;
+  /** undefined: the field is left out (transactional); "" also means transactional. */
+  campaign_id?: string;
+  ms: number;
+  bounce_type?: "hard" | "soft";
+  url?: string;
+}
+
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+
+/** mulberry32: a tiny seeded PRNG, floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const int = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+export const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+export function shuffle<T>(rng: () => number, xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
+  return xs;
+}
+
+/** RFC 3339 UTC: second precision when the instant is on a second, else milliseconds. */
+export function iso(ms: number): string {
+  const s = new Date(ms).toISOString();
+  return ms % 1000 === 0 ? s.replace(/\.\d{3}Z$/, "Z") : s;
+}
+
+/** RFC 3339 UTC at second precision (how the service renders instants). */
+export const isoSec = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export const at = (s: string) => Date.parse(s);
+
+/** The REST body of one event. */
+export function wire(e: Ev): Record<string, unknown> {
+  const o: Record<string, unknown> = { type: e.type, contact_email: e.contact_email, timestamp: iso(e.ms) };
+  if (e.id !== undefined) o.id = e.id;
+  if (e.campaign_id !== undefined) o.campaign_id = e.campaign_id;
+  if (e.bounce_type) o.bounce_type = e.bounce_type;
+  if (e.url) o.url = e.url;
+  return o;
+}
+
+/** The storage layer's input form of an event (for calling the ingest directly). */
+export function input(e: Ev) {
+  return {
+    id: e.id,
+    kind: e.type,
+    email: e.contact_email.trim().toLowerCase(),
+    timestamp: new Date(e.ms),
+    campaignId: e.campaign_id ?? "",
+    bounceType: e.bounce_type,
+    url: e.url,
+  };
+}
+
+/** Posts one batch (≤ 1000) over REST and returns its answer. */
+export async function post(svc: TestService, key: string, events: Ev[]): Promise<{ accepted: number; duplicates: number }> {
+  const r = await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events: events.map(wire) } });
+  expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBe(200);
+  expect(Object.keys(r.body)).toEqual(["success", "accepted", "duplicates"]);
+  return { accepted: r.body.accepted, duplicates: r.body.duplicates };
+}
+
+/** Posts events in batches of `size` and checks that every one was new. */
+export async function postAll(svc: TestService, key: string, events: Ev[], size = 1000): Promise<void> {
+  for (let i = 0; i < events.length; i += size) {
+    const batch = events.slice(i, i + size);
+    const ids = batch.filter((e) => e.id !== undefined).length;
+    expect(ids).toBe(batch.length);
+    expect(await post(svc, key, batch)).toEqual({ accepted: batch.length, duplicates: 0 });
+  }
+}
+
+/**
+ * Tracks what the service must have stored: a producer id counts once, ever (its first arrival);
+ * an event without an id counts every time it arrives.
+ */
+export class Ledger {
+  readonly seen = new Set<string>();
+  readonly stored: Ev[] = [];
+  /** Records an arriving batch; returns the answer the service must give. */
+  arrive(batch: Ev[]): { accepted: number; duplicates: number } {
+    let accepted = 0;
+    let duplicates = 0;
+    for (const e of batch) {
+      if (e.id !== undefined) {
+        if (this.seen.has(e.id)) {
+          duplicates++;
+          continue;
+        }
+        this.seen.add(e.id);
+      }
+      accepted++;
+      this.stored.push(e);
+    }
+    return { accepted, duplicates };
+  }
+}
+
+/** n/d rounded half-up to 3 decimals, in exact integer arithmetic; 0 when d is 0. */
+export function refRate(n: number, d: number): number {
+  if (d === 0) return 0;
+  const N = BigInt(n) * 1000n;
+  const D = BigInt(d);
+  let q = N / D;
+  if (2n * (N % D) >= D) q += 1n;
+  return Number(q) / 1000;
+}
+
+const messageKey = (e: Ev) => `${e.campaign_id ?? ""}|${e.contact_email.trim().toLowerCase()}`;
+
+/** Each message's first open and first click over all stored events. */
+function firsts(events: Ev[]): { open: Map<string, number>; click: Map<string, number> } {
+  const open = new Map<string, number>();
+  const click = new Map<string, number>();
+  for (const e of events) {
+    const m = e.type === "open" ? open : e.type === "click" ? click : undefined;
+    if (!m) continue;
+    const k = messageKey(e);
+    const prev = m.get(k);
+    if (prev === undefined || e.ms < prev) m.set(k, e.ms);
+  }
+  return { open, click };
+}
+
+/** The overview's `metrics` for `[fromMs, toMs]`, `to` inclusive to the second. */
+export function refOverview(events: Ev[], fromMs: number, toMs: number) {
+  const end = Math.floor(toMs / 1000) * 1000 + 1000;
+  const inRange = (ms: number) => ms >= fromMs && ms < end;
+  const n: Record<string, number> = { send: 0, delivered: 0, open: 0, click: 0, bounce: 0, hard: 0, soft: 0, complaint: 0, unsubscribe: 0 };
+  for (const e of events) {
+    if (!inRange(e.ms)) continue;
+    n[e.type]!++;
+    if (e.type === "bounce") n[e.bounce_type!]!++;
+  }
+  const f = firsts(events);
+  let uo = 0;
+  let uc = 0;
+  for (const ms of f.open.values()) if (inRange(ms)) uo++;
+  for (const ms of f.click.values()) if (inRange(ms)) uc++;
+  return {
+    sends: n.send!,
+    delivered: n.delivered!,
+    opens: n.open!,
+    unique_opens: uo,
+    clicks: n.click!,
+    unique_clicks: uc,
+    bounces: n.bounce!,
+    hard_bounces: n.hard!,
+    soft_bounces: n.soft!,
+    complaints: n.complaint!,
+    unsubscribes: n.unsubscribe!,
+    open_rate: refRate(n.open!, n.send!),
+    click_rate: refRate(n.click!, n.send!),
+    bounce_rate: refRate(n.bounce!, n.send!),
+    complaint_rate: refRate(n.complaint!, n.send!),
+  };
+}
+
+export interface Registered {
+  name: string;
+  status: "draft" | "scheduled" | "sending" | "sent" | "cancelled";
+  sent_at?: string;
+  total_recipients?: number;
+}
+
+/** The full REST body of GET /api/v1/analytics/campaigns/{id}, or undefined when it must be 404. */
+export function refCampaign(events: Ev[], id: string, reg?: Registered) {
+  const mine = events.filter((e) => (e.campaign_id ?? "") === id && id !== "");
+  if (mine.length === 0 && !reg) return undefined;
+  const n: Record<string, number> = { send: 0, delivered: 0, open: 0, click: 0, bounce: 0, complaint: 0, unsubscribe: 0 };
+  let firstSend: number | undefined;
+  const hours = new Map<number, { opens: number; clicks: number }>();
+  for (const e of mine) {
+    n[e.type]!++;
+    if (e.type === "send" && (firstSend === undefined || e.ms < firstSend)) firstSend = e.ms;
+    if (e.type === "open" || e.type === "click") {
+      const h = Math.floor(e.ms / HOUR) * HOUR;
+      const v = hours.get(h) ?? { opens: 0, clicks: 0 };
+      if (e.type === "open") v.opens++;
+      else v.clicks++;
+      hours.set(h, v);
+    }
+  }
+  const sentAt = reg?.sent_at !== undefined ? at(reg.sent_at) : firstSend;
+  const timeline: { hour: string; opens: number; clicks: number }[] = [];
+  if (hours.size > 0) {
+    const last = Math.max(...hours.keys());
+    const start = sentAt !== undefined ? Math.floor(sentAt / HOUR) * HOUR : Math.min(...hours.keys());
+    for (let h = start; h <= last && timeline.length < 720; h += HOUR) {
+      const v = hours.get(h) ?? { opens: 0, clicks: 0 };
+      timeline.push({ hour: isoSec(h), opens: v.opens, clicks: v.clicks });
+    }
+  }
+  return {
+    success: true,
+    campaign: {
+      id,
+      name: reg?.name ?? id,
+      status: reg?.status ?? "unknown",
+      sent_at: sentAt === undefined ? null : isoSec(sentAt),
+      total_recipients: reg?.total_recipients ?? null,
+    },
+    metrics: {
+      total_recipients: reg?.total_recipients ?? n.send!,
+      total_sent: n.send!,
+      total_delivered: n.delivered!,
+      total_opened: n.open!,
+      total_clicked: n.click!,
+      total_bounced: n.bounce!,
+      total_complained: n.complaint!,
+      total_unsubscribed: n.unsubscribe!,
+      open_rate: refRate(n.open!, n.send!),
+      click_rate: refRate(n.click!, n.send!),
+      bounce_rate: refRate(n.bounce!, n.send!),
+    },
+    timeline,
+  };
+}
+
+/** GET overview over REST for explicit bounds (whole seconds), returning status and body. */
+export function overviewPath(fromMs: number, toMs: number): string {
+  return `/api/v1/analytics/overview?from=${encodeURIComponent(isoSec(fromMs))}&to=${encodeURIComponent(isoSec(toMs))}`;
+}
+
+/** Runs tasks with at most `n` in flight. */
+export async function limit<T>(n: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        out[i] = await tasks[i]!();
+      }
+    }),
+  );
+  return out;
+}
