@@ -38,7 +38,11 @@ export function createRestHandler(opts: RestOptions) {
   return async function handle(req: Req, res: Res, requestId: string): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const candidates = opts.routes.filter((r) => r.pattern.test(url.pathname));
-    if (candidates.length === 0) return false;
+    if (candidates.length === 0) {
+      if (!url.pathname.startsWith("/api/")) return false;
+      sendError(res, new HttpError(404, "not_found", `no route ${url.pathname}`), opts.log, requestId);
+      return true;
+    }
     try {
       const route = candidates.find((r) => r.httpMethod === req.method);
       if (!route) {

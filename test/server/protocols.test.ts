@@ -53,9 +53,10 @@ describe("health", () => {
 });
 
 describe("HTTP edges", () => {
-  test("an unknown path is a 404 from the RPC router, not a REST match", async () => {
+  test("an unknown /api path is a JSON 404", async () => {
     const r = await fetch(`${svc.url}/api/v1/nope`);
     expect(r.status).toBe(404);
+    expect((await r.json()) as unknown).toEqual({ success: false, error: { code: "not_found", message: "no route /api/v1/nope" } });
   });
 
   test("a wrong method on a REST path is 405 with Allow", async () => {
