@@ -17,24 +17,25 @@ export interface Range {
 /**
  * Resolves `period`/`from`/`to` as MISSION.md defines them. Presets end today 23:59:59Z and
  * start N days before today 00:00:00Z; `from`/`to` override either end (a bare `to` date means
- * its 23:59:59Z). `to` is inclusive to the second.
+ * its 23:59:59Z). With `to` alone, the preset's N days end at `to`'s day rather than today.
+ * `to` is inclusive to the second.
  */
 export function resolveRange(v: Violations, p: { period: string; from: string; to: string }, now: Date): Range | undefined {
   const period = p.period.trim() === "" ? "30d" : p.period.trim();
   const days = PRESETS[period];
   if (days === undefined) v.add("period", `must be one of 7d, 30d, 90d, not "${truncate(p.period)}"`);
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
-  let from = today - (days ?? 30) * DAY_MS;
   let toSecond = today + DAY_MS - 1000;
-  if (p.from.trim() !== "") {
-    const t = parseInstant(p.from.trim(), "start");
-    if (t === undefined) v.add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
-    else from = t;
-  }
   if (p.to.trim() !== "") {
     const t = parseInstant(p.to.trim(), "end");
     if (t === undefined) v.add("to", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
     else toSecond = Math.floor(t / 1000) * 1000;
+  }
+  let from = Math.floor(toSecond / DAY_MS) * DAY_MS - (days ?? 30) * DAY_MS;
+  if (p.from.trim() !== "") {
+    const t = parseInstant(p.from.trim(), "start");
+    if (t === undefined) v.add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
+    else from = t;
   }
   if (!v.empty) return undefined;
   const end = toSecond + 1000;
