@@ -88,10 +88,14 @@ export class EmailIngest {
     for (const d of docs) {
       if (d.k === "open" || d.k === "click") candidates.push({ campaignId: d.c, email: d.e, kind: d.k, ts: d.ts });
     }
-    const changes = await this.marks.apply(account, candidates);
-    const { hours, campaigns } = deltas(docs, changes);
-    await this.rollups.apply(account, hours, campaigns);
-    await this.marks.recordChanges(account, changes);
+    // Plain counts do not depend on the marks: apply both at once, then the unique counts.
+    const counts = deltas(docs, []);
+    const [changes] = await Promise.all([
+      this.marks.apply(account, candidates),
+      this.rollups.apply(account, counts.hours, counts.campaigns),
+    ]);
+    const uniques = deltas([], changes);
+    await Promise.all([this.rollups.apply(account, uniques.hours, []), this.marks.recordChanges(account, changes)]);
   }
 }
 
