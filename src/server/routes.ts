@@ -8,6 +8,7 @@ import { analyticsHandlers } from "../rpc/analytics.js";
 import type { HandlerDeps } from "../rpc/deps.js";
 import { Health, healthHandlers } from "../rpc/health.js";
 import { ingestHandlers } from "../rpc/ingest.js";
+import { ServerReflection, reflectionHandlers } from "../rpc/reflection.js";
 import { trackHandlers } from "../rpc/track.js";
 
 /** The public services, each with the scope its key must carry. */
@@ -26,5 +27,6 @@ export function routes(deps: HandlerDeps) {
     router.service(TrackService, trackHandlers(deps));
     router.service(IngestService, ingestHandlers(deps));
     router.service(Health, healthHandlers(deps, publicServices.map((s) => s.service.typeName)));
+    router.service(ServerReflection, reflectionHandlers([...publicServices.map((s) => s.service), Health]));
   };
 }
