@@ -138,22 +138,32 @@ function decodeField(f: DescField, value: JsonValue, v: Violations, p: string): 
   }
 }
 
+/**
+ * Values of the right JSON type but not acceptable (an unknown enum word, an unparsable
+ * timestamp) decode to values the handlers reject with their own message for that field, so a
+ * REST batch gets every problem of every item reported at once, like the RPC protocols do.
+ */
+export const INVALID_ENUM = -1;
+
 function decodeEnum(e: DescEnum, value: JsonValue, v: Violations, p: string): number | undefined {
-  const words = e.values.filter((x) => x.number !== 0).map((x) => enumWord(e, x.number));
-  const n = typeof value === "string" ? enumFromWord(e, value) : undefined;
-  if (n === undefined) v.add(p, `must be one of ${words.join(", ")}`);
-  return n;
+  if (typeof value !== "string") {
+    const words = e.values.filter((x) => x.number !== 0).map((x) => enumWord(e, x.number));
+    v.add(p, `must be one of ${words.join(", ")}`);
+    return undefined;
+  }
+  return enumFromWord(e, value) ?? INVALID_ENUM;
 }
 
 function decodeMessageValue(desc: DescMessage, value: JsonValue, v: Violations, p: string): unknown {
   switch (desc.typeName) {
     case "google.protobuf.Timestamp": {
-      const ms = typeof value === "string" ? parseRfc3339(value) : undefined;
-      if (ms === undefined) {
+      if (typeof value !== "string") {
         v.add(p, "must be an RFC 3339 timestamp such as 2026-04-01T09:00:00Z");
         return undefined;
       }
-      return timestampFromMs(ms);
+      const ms = parseRfc3339(value);
+      // Negative nanos never occur in a valid Timestamp: the handlers report it for this field.
+      return ms === undefined ? { seconds: 0n, nanos: -1 } : timestampFromMs(ms);
     }
     case "google.protobuf.Struct":
       if (!isObject(value)) {

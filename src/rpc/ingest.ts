@@ -35,13 +35,11 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
         const email = checkEmail(v, f("contact_email"), ev.contactEmail);
         const ts = checkTimestamp(v, f("timestamp"), ev.timestamp, t, { required: true });
         if (ev.campaignId !== "" && !ID_PATTERN.test(ev.campaignId)) v.add(f("campaign_id"), "must match [A-Za-z0-9_-]{1,64}");
-        if (kind === "bounce" && ev.bounceType === BounceType.UNSPECIFIED) v.add(f("bounce_type"), "is required for bounces (hard or soft)");
-        if (kind !== undefined && kind !== "bounce" && ev.bounceType !== BounceType.UNSPECIFIED) {
-          v.add(f("bounce_type"), "is only allowed on bounce events");
-        }
-        if (ev.bounceType !== BounceType.UNSPECIFIED && ev.bounceType !== BounceType.HARD && ev.bounceType !== BounceType.SOFT) {
+        const bounceGiven = ev.bounceType !== BounceType.UNSPECIFIED;
+        if (bounceGiven && ev.bounceType !== BounceType.HARD && ev.bounceType !== BounceType.SOFT) {
           v.add(f("bounce_type"), "must be hard or soft");
-        }
+        } else if (kind === "bounce" && !bounceGiven) v.add(f("bounce_type"), "is required for bounces (hard or soft)");
+        else if (kind !== undefined && kind !== "bounce" && bounceGiven) v.add(f("bounce_type"), "is only allowed on bounce events");
         if (ev.url !== "" && kind !== undefined && kind !== "click") v.add(f("url"), "is only allowed on click events");
         checkLength(v, f("url"), ev.url, 2048);
         checkLength(v, f("user_agent"), ev.userAgent, 512);

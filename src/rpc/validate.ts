@@ -31,7 +31,9 @@ export function checkTimestamp(
   }
   const d = timestampDate(ts);
   const ms = d.getTime();
-  if (!Number.isFinite(ms) || ts.nanos < 0 || ts.nanos > 999_999_999) v.add(field, "is not a valid timestamp");
+  if (!Number.isFinite(ms) || ts.nanos < 0 || ts.nanos > 999_999_999) {
+    v.add(field, "must be an RFC 3339 timestamp such as 2026-04-01T09:00:00Z");
+  }
   else if (ms < EARLIEST) v.add(field, "must not be before 2000-01-01T00:00:00Z");
   else if (ms > now.getTime() + DAY_MS) v.add(field, "must not be more than 1 day in the future");
   else return d;
