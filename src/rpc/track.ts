@@ -100,11 +100,14 @@ function newEventId(): string {
   return `evt_${randomBytes(12).toString("hex")}`;
 }
 
-/** Describes why a properties value is unacceptable (too deep, a non-finite number), or undefined. */
+/**
+ * Describes why a properties value is unacceptable (too deep, a non-finite number), or undefined.
+ * `depth` counts containers (objects and arrays) only: `{"a": 1}` is 1 level deep.
+ */
 function checkJson(value: JsonValue, depth: number): string | undefined {
-  if (depth > MAX_PROPERTIES_DEPTH) return `must be nested at most ${MAX_PROPERTIES_DEPTH} levels deep`;
   if (typeof value === "number" && !Number.isFinite(value)) return "must not contain NaN or Infinity";
   if (value !== null && typeof value === "object") {
+    if (depth > MAX_PROPERTIES_DEPTH) return `must be nested at most ${MAX_PROPERTIES_DEPTH} levels deep`;
     for (const child of Array.isArray(value) ? value : Object.values(value)) {
       const p = checkJson(child, depth + 1);
       if (p) return p;

@@ -264,7 +264,7 @@ function statusDetails(bytes: Uint8Array): { typeUrl: string; value: Uint8Array 
     }
     const a = new BinaryReader(r.bytes());
     let typeUrl = "";
-    let value = new Uint8Array();
+    let value: Uint8Array = new Uint8Array();
     while (a.pos < a.len) {
       const [ano, awt] = a.tag();
       if (ano === 1) typeUrl = a.string();
@@ -287,7 +287,7 @@ export const STATUS_OF: Record<string, number> = {
 
 /** Asserts an error outcome: its code, the REST status for it, and (if given) the fields named. */
 export function expectError(o: Outcome, code: string, fields?: string[], label = ""): void {
-  expect(o.ok, `${label}: expected ${code}, got success ${JSON.stringify(o)}`).toBe(false);
+  expect(o.ok, `${label}: expected ${code}, got success ${show(o)}`).toBe(false);
   if (o.ok) return;
   expect(o.code, `${label}: code (${o.message})`).toBe(code);
   if (o.status !== undefined) expect(o.status, `${label}: HTTP status`).toBe(STATUS_OF[code]);
@@ -337,3 +337,8 @@ export function campaignMetrics(svc: TestService, key: string, id: string) {
 }
 
 export { bearer };
+
+/** JSON for failure messages (bigint-safe). */
+export function show(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x));
+}

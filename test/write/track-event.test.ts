@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TrackService } from "../../gen/es/misar/analytics/v1/track_service_pb.js";
+import type { TrackEventResponse } from "../../gen/ts-proto/misar/analytics/v1/track_service.js";
 import {
   bearer,
   client,
@@ -148,7 +149,7 @@ describe.each([
 describe("TrackEvent over gRPC (grpc-js, ts-proto stubs)", () => {
   test("answers event_id and round-trips $-keys and dotted keys exactly", async () => {
     const { account, key } = await svc.newAccount();
-    const res = await grpcCall(
+    const res: TrackEventResponse = await grpcCall(
       grpc.track.trackEvent,
       grpc.track,
       {
@@ -172,7 +173,7 @@ describe("TrackEvent over gRPC (grpc-js, ts-proto stubs)", () => {
 
   test("without a timestamp the event is stamped with the server's now", async () => {
     const { account, key } = await svc.newAccount();
-    const res = await grpcCall(grpc.track.trackEvent, grpc.track, { eventName: "a1", contactEmail: "x@y.zz" }, grpcMetadata(key));
+    const res: TrackEventResponse = await grpcCall(grpc.track.trackEvent, grpc.track, { eventName: "a1", contactEmail: "x@y.zz" }, grpcMetadata(key));
     const stored = await svc.store.trackEvents.get(account, res.eventId);
     expect(stored?.timestamp).toEqual(NOW);
   });

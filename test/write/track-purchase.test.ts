@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { TrackService } from "../../gen/es/misar/analytics/v1/track_service_pb.js";
+import type { TrackPurchaseResponse } from "../../gen/ts-proto/misar/analytics/v1/track_service.js";
 import {
   bearer,
   client,
@@ -146,7 +147,7 @@ describe("TrackPurchase over gRPC (grpc-js, ts-proto stubs)", () => {
   test("answers eventId, attributedCampaignId and duplicate", async () => {
     const { account, key } = await svc.newAccount();
     const md = grpcMetadata(key);
-    const none = await grpcCall(
+    const none: TrackPurchaseResponse = await grpcCall(
       grpc.track.trackPurchase,
       grpc.track,
       { contactEmail: "g@example.com", amount: 42, currency: "USD", orderId: "", items: [{ name: "Book", quantity: 1, price: 42 }], timestamp: new Date("2026-04-09T00:00:00Z") },
@@ -155,7 +156,7 @@ describe("TrackPurchase over gRPC (grpc-js, ts-proto stubs)", () => {
     expect(none).toEqual({ eventId: expect.stringMatching(/^evt_/), attributedCampaignId: undefined, duplicate: false });
 
     await click(key, "g@example.com", "camp_g", "2026-04-09T00:30:00Z");
-    const hit = await grpcCall(
+    const hit: TrackPurchaseResponse = await grpcCall(
       grpc.track.trackPurchase,
       grpc.track,
       { contactEmail: "g@example.com", amount: 42, currency: "USD", orderId: "g-2", items: [], timestamp: new Date("2026-04-09T01:00:00Z") },
