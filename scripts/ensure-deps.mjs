@@ -11,6 +11,9 @@ const marker = join(root, "node_modules", ".package-lock.json");
 
 const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs;
 if (stale) {
-  console.error("[ensure-deps] installing npm dependencies (npm ci)...");
-  execSync("npm ci --no-audit --no-fund", { cwd: root, stdio: "inherit" });
+  // `npm install`, not `npm ci`: with this machine's npm settings (omit-lockfile-registry-resolved)
+  // the lock file lacks other platforms' optional packages (@bufbuild/buf-darwin-*, ...), which
+  // `npm ci` rejects as out of sync. `npm install` installs the locked versions all the same.
+  console.error("[ensure-deps] installing npm dependencies (npm install)...");
+  execSync("npm install --no-audit --no-fund", { cwd: root, stdio: "inherit" });
 }
