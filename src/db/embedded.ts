@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
@@ -34,25 +35,31 @@ export async function startEmbeddedDatabase(root: string, dataDir: string, log: 
   return { uri, kind: "ferretdb", stop: () => stopChild(child) };
 }
 
-/** Builds tools/ferretdb into .cache/bin unless it is there already. */
+/** Builds tools/ferretdb into .cache/bin unless that build of its sources is there already. */
 export function ensureFerretdb(root: string, log: Logger): string {
   const bin = ferretdbBinary(root);
-  if (existsSync(bin)) return bin;
+  const src = join(root, "tools", "ferretdb");
+  const hash = createHash("sha256");
+  for (const f of ["main.go", "go.mod", "go.sum"]) hash.update(readFileSync(join(src, f)));
+  const stamp = `${bin}.sha256`;
+  const want = hash.digest("hex");
+  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, "utf8") === want) return bin;
   if (!onPath("go")) {
     throw new DatabaseUnavailableError(
       "No database: set MONGODB_URI to a MongoDB server (mongodb://host:27017), put `mongod` on PATH, " +
         "or install Go 1.24+ (https://go.dev/dl, or `apt-get install golang`) so the embedded FerretDB can be built.",
     );
   }
-  log.info("building the embedded FerretDB v1.24.2 (first run only, takes a few minutes)");
+  log.info("building the embedded FerretDB v1.24.2 (first run, or after tools/ferretdb changed; takes a few minutes)");
   const r = spawnSync("go", ["install", "."], {
-    cwd: join(root, "tools", "ferretdb"),
+    cwd: src,
     env: { ...process.env, GOBIN: join(root, ".cache", "bin"), GOFLAGS: "-mod=mod" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   if (r.status !== 0 || !existsSync(bin)) {
     throw new DatabaseUnavailableError(`building FerretDB failed (go install exited ${r.status}); see the output above`);
   }
+  writeFileSync(stamp, want);
   return bin;
 }
 

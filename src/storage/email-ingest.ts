@@ -95,7 +95,7 @@ export class EmailIngest {
       this.rollups.apply(account, counts.hours, counts.campaigns),
     ]);
     const uniques = deltas([], changes);
-    await Promise.all([this.rollups.apply(account, uniques.hours, []), this.marks.recordChanges(account, changes)]);
+    await this.rollups.apply(account, uniques.hours, []);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { MongoBulkWriteError, type Collection, type Db } from "mongodb";
+import type { Flavor } from "./flavor.js";
 
 export type Engagement = "open" | "click";
 
@@ -21,113 +22,104 @@ export interface FirstChange {
 }
 
 /**
- * `message_marks`: the first open and first click time of every message (campaign, contact),
- * kept as maps inside a few bucket documents per campaign, so one batch costs one atomic
- * findOneAndUpdate per bucket touched (its `$min` returns the old values) rather than one per
- * message. Keys are a hash of the email: field names never carry user input.
+ * `message_firsts`: each message's (campaign, contact) first open and first click, one document
+ * per message and kind, keyed by a hash of the email (ids never carry the address itself). The
+ * unique counts of a partial hour are counted from it by time.
  */
-interface MarkDoc {
-  _id: string;
-  a: string;
-  c: string;
-  /** hash -> first open, epoch ms */
-  o?: Record<string, number>;
-  /** hash -> first click, epoch ms */
-  k?: Record<string, number>;
-}
-
-/**
- * `first_events`: one document per message's current first open/click, so the unique counts of
- * a partial hour can be counted by time. Insert-only, except when an earlier event arrives late.
- */
-interface FirstEventDoc {
+interface FirstDoc {
   _id: string;
   a: string;
   k: Engagement;
   ts: Date;
 }
 
-const BUCKETS = 16;
+/** How many single-document reads run at once where `$in` would scan (FerretDB). */
+const READ_CONCURRENCY = 16;
 
 export class FirstMarkStore {
-  private readonly marks: Collection<MarkDoc>;
-  readonly firsts: Collection<FirstEventDoc>;
-  constructor(db: Db) {
-    this.marks = db.collection<MarkDoc>("message_marks");
-    this.firsts = db.collection<FirstEventDoc>("first_events");
+  readonly col: Collection<FirstDoc>;
+  constructor(
+    db: Db,
+    private readonly flavor: Flavor,
+  ) {
+    this.col = db.collection<FirstDoc>("message_firsts");
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.firsts.createIndex({ a: 1, ts: 1 }, { name: "account_ts" });
+    await this.col.createIndex({ a: 1, ts: 1 }, { name: "account_ts" });
   }
 
   /**
-   * Records candidates and returns the messages whose first open/click moved (or appeared).
-   * Atomic per bucket document, so concurrent batches see a consistent order.
+   * Records candidates and returns the messages whose first open/click appeared or moved
+   * earlier. A message's first is inserted once (a unique `_id`); a later-arriving earlier
+   * event moves it with a compare-and-set on the old time, retried on conflict, so concurrent
+   * batches each report exactly the moves they made.
    */
   async apply(account: string, candidates: FirstCandidate[]): Promise<FirstChange[]> {
-    // Only the earliest candidate per message and kind matters.
-    const best = new Map<string, FirstCandidate & { hash: string; bucket: string }>();
+    const best = new Map<string, FirstCandidate>();
     for (const c of candidates) {
-      const hash = emailHash(c.email);
-      const mk = `${c.campaignId}|${hash}|${c.kind}`;
-      const prev = best.get(mk);
-      if (!prev || c.ts < prev.ts) {
-        best.set(mk, { ...c, hash, bucket: `${account}|${c.campaignId}|${bucketOf(hash)}` });
+      const id = firstId(account, c);
+      const prev = best.get(id);
+      if (!prev || c.ts < prev.ts) best.set(id, c);
+    }
+    if (best.size === 0) return [];
+    const ids = [...best.keys()];
+    const taken = await this.insertNew(ids.map((_id) => ({ _id, a: account, k: best.get(_id)!.kind, ts: best.get(_id)!.ts })));
+    const changes: FirstChange[] = [];
+    const existing: string[] = [];
+    ids.forEach((id, i) => (taken.has(i) ? existing.push(id) : changes.push({ ...best.get(id)! })));
+    const current = await this.read(existing);
+    for (const id of existing) {
+      const c = best.get(id)!;
+      let old = current.get(id);
+      // Compare-and-set: only move the first earlier, and only from the value we saw.
+      while (old !== undefined && c.ts < old) {
+        const r = await this.col.updateOne({ _id: id, ts: old }, { $set: { ts: c.ts } });
+        if (r.modifiedCount === 1) {
+          changes.push({ ...c, previous: old });
+          break;
+        }
+        old = (await this.col.findOne({ _id: id }))?.ts;
       }
     }
-    const byBucket = new Map<string, (FirstCandidate & { hash: string })[]>();
-    for (const c of best.values()) {
-      const list = byBucket.get(c.bucket) ?? [];
-      list.push(c);
-      byBucket.set(c.bucket, list);
-    }
-    const changes: FirstChange[] = [];
-    await Promise.all(
-      [...byBucket].map(async ([id, list]) => {
-        const min: Record<string, number> = {};
-        for (const c of list) {
-          const f = `${c.kind === "open" ? "o" : "k"}.${c.hash}`;
-          min[f] = c.ts.getTime();
-        }
-        const before = await this.marks.findOneAndUpdate(
-          { _id: id },
-          { $min: min, $setOnInsert: { a: account, c: list[0]!.campaignId } },
-          // No projection: FerretDB's findAndModify does not support one.
-          { upsert: true, returnDocument: "before" },
-        );
-        for (const c of list) {
-          const old = (c.kind === "open" ? before?.o : before?.k)?.[c.hash];
-          if (old === undefined) changes.push({ campaignId: c.campaignId, email: c.email, kind: c.kind, ts: c.ts });
-          else if (c.ts.getTime() < old) {
-            changes.push({ campaignId: c.campaignId, email: c.email, kind: c.kind, ts: c.ts, previous: new Date(old) });
-          }
-        }
-      }),
-    );
     return changes;
   }
 
-  /** Keeps `first_events` in step with the changes `apply` reported. */
-  async recordChanges(account: string, changes: FirstChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    const stale = changes.filter((c) => c.previous).map((c) => firstId(account, c, c.previous!));
-    const docs = changes.map((c) => ({ _id: firstId(account, c, c.ts), a: account, k: c.kind, ts: c.ts }));
+  /** Inserts unordered; returns the indexes whose `_id` existed already. */
+  private async insertNew(docs: FirstDoc[]): Promise<Set<number>> {
+    const dup = new Set<number>();
     try {
-      await this.firsts.insertMany(docs, { ordered: false });
+      await this.col.insertMany(docs, { ordered: false });
     } catch (err) {
-      // A repaired batch may insert what is there already.
       if (!(err instanceof MongoBulkWriteError)) throw err;
       const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      if (errors.some((e) => e.code !== 11000)) throw err;
+      for (const e of errors) {
+        if (e.code !== 11000) throw err;
+        dup.add(e.index);
+      }
     }
-    // Exact _ids, one by one: FerretDB pushes down only exact _id filters.
-    await Promise.all(stale.map((_id) => this.firsts.deleteOne({ _id })));
+    return dup;
+  }
+
+  /** Current first times by `_id`: one `$in` query on MongoDB, exact-_id reads on FerretDB. */
+  private async read(ids: string[]): Promise<Map<string, Date>> {
+    const out = new Map<string, Date>();
+    if (ids.length === 0) return out;
+    if (this.flavor === "mongodb") {
+      for (const d of await this.col.find({ _id: { $in: ids } }).toArray()) out.set(d._id, d.ts);
+      return out;
+    }
+    // FerretDB's SQLite backend pushes down only exact _id filters; `$in` would scan.
+    for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
+      const docs = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((_id) => this.col.findOne({ _id })));
+      for (const d of docs) if (d) out.set(d._id, d.ts);
+    }
+    return out;
   }
 
   /** Counts messages whose first open / click is in `[from, to)`. */
   async countRange(account: string, from: Date, to: Date): Promise<{ open: number; click: number }> {
-    const rows = await this.firsts
+    const rows = await this.col
       .aggregate<{ _id: Engagement; n: number }>([
         { $match: { a: account, ts: { $gte: from, $lt: to } } },
         { $group: { _id: "$k", n: { $sum: 1 } } },
@@ -138,21 +130,13 @@ export class FirstMarkStore {
     return out;
   }
 
-  /** Forgets every mark of an account (before a rebuild). */
+  /** Forgets every first of an account (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
-    await this.marks.deleteMany({ a: account });
-    await this.firsts.deleteMany({ a: account });
+    await this.col.deleteMany({ a: account });
   }
 }
 
-function emailHash(email: string): string {
-  return createHash("sha256").update(email).digest("base64url").slice(0, 16);
-}
-
-function bucketOf(hash: string): number {
-  return hash.charCodeAt(0) % BUCKETS;
-}
-
-function firstId(account: string, c: { campaignId: string; email: string; kind: Engagement }, ts: Date): string {
-  return `${account}|${c.campaignId}|${emailHash(c.email)}|${c.kind}|${ts.getTime()}`;
+function firstId(account: string, c: { campaignId: string; email: string; kind: Engagement }): string {
+  const hash = createHash("sha256").update(c.email).digest("base64url").slice(0, 22);
+  return `${account}|${c.campaignId}|${hash}|${c.kind}`;
 }

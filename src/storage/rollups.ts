@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
 import { COUNT_KEYS, zeroCounts, type Counts } from "./types.js";
 
 /**
@@ -62,39 +62,40 @@ export class RollupStore {
     await this.campaigns.createIndex({ a: 1 }, { name: "account" });
   }
 
-  /** Applies increments with one unordered bulk write per collection. */
+  /**
+   * Applies increments. Each document is first inserted with the increments as its values (one
+   * unordered insertMany); only those that exist already are then updated with `$inc` (one
+   * unordered bulk write). On MongoDB that is two round trips; on FerretDB's SQLite backend,
+   * where every update and upsert scans its collection but inserts do not, it keeps the scans to
+   * the documents that really need an update.
+   */
   async apply(account: string, hours: HourDelta[], campaigns: CampaignDelta[]): Promise<void> {
-    const hourOps: AnyBulkWriteOperation<AccountHourDoc>[] = hours.flatMap((d) =>
-      COUNT_KEYS.filter((k) => d.counts[k]).map((k) => ({
-        updateOne: {
-          filter: { _id: `${account}|${d.hour.toISOString()}|${k}` },
-          update: { $inc: { v: d.counts[k]! }, $setOnInsert: { a: account, h: d.hour, k } },
-          upsert: true,
-        },
-      })),
+    const hourItems: Increment<AccountHourDoc>[] = hours.flatMap((d) =>
+      COUNT_KEYS.filter((k) => d.counts[k]).map((k) => {
+        const doc = { _id: `${account}|${d.hour.toISOString()}|${k}`, a: account, h: d.hour, k, v: d.counts[k]! };
+        return { doc, update: { $inc: { v: doc.v } } };
+      }),
     );
-    const campaignOps: AnyBulkWriteOperation<CampaignStatsDoc>[] = campaigns.map((d) => {
+    const campaignItems: Increment<CampaignStatsDoc>[] = campaigns.map((d) => {
       const inc = incOf(d.counts);
+      const tl: NonNullable<CampaignStatsDoc["tl"]> = {};
       for (const [h, v] of d.timeline) {
+        tl[`h${h}`] = v;
         if (v.o) inc[`tl.h${h}.o`] = v.o;
         if (v.c) inc[`tl.h${h}.c`] = v.c;
       }
+      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: d.counts, tl };
+      if (d.firstSend) doc.fs = d.firstSend;
       return {
-        updateOne: {
-          filter: { _id: `${account}|${d.campaignId}` },
-          update: {
-            ...(Object.keys(inc).length ? { $inc: inc } : {}),
-            ...(d.firstSend ? { $min: { fs: d.firstSend } } : {}),
-            $setOnInsert: { a: account, c: d.campaignId },
-          },
-          upsert: true,
+        doc,
+        update: {
+          ...(Object.keys(inc).length ? { $inc: inc } : {}),
+          ...(d.firstSend ? { $min: { fs: d.firstSend } } : {}),
         },
       };
     });
-    await Promise.all([
-      hourOps.length ? this.hours.bulkWrite(hourOps, { ordered: false }) : undefined,
-      campaignOps.length ? this.campaigns.bulkWrite(campaignOps, { ordered: false }) : undefined,
-    ]);
+    await incrementOrInsert(this.hours, hourItems);
+    await incrementOrInsert(this.campaigns, campaignItems);
   }
 
   /** Sums the account's hourly counts over whole hours `[from, to)`. O(hours), not O(events). */
@@ -143,4 +144,30 @@ function incOf(counts: Partial<Counts>): Record<string, number> {
     if (v) inc[`n.${k}`] = v;
   }
   return inc;
+}
+
+interface Increment<T extends { _id: string }> {
+  /** The document as it is when this is its first increment. */
+  doc: T;
+  /** The update when it exists already. */
+  update: UpdateFilter<T>;
+}
+
+async function incrementOrInsert<T extends { _id: string }>(col: Collection<T>, items: Increment<T>[]): Promise<void> {
+  if (items.length === 0) return;
+  const existing: number[] = [];
+  try {
+    await col.insertMany(items.map((i) => i.doc) as OptionalUnlessRequiredId<T>[], { ordered: false });
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    for (const e of errors) {
+      if (e.code !== 11000) throw err;
+      existing.push(e.index);
+    }
+  }
+  const ops = existing
+    .filter((i) => Object.keys(items[i]!.update).length > 0)
+    .map((i) => ({ updateOne: { filter: { _id: items[i]!.doc._id } as Filter<T>, update: items[i]!.update } }));
+  if (ops.length) await col.bulkWrite(ops as AnyBulkWriteOperation<T>[], { ordered: false });
 }

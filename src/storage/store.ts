@@ -4,6 +4,7 @@ import { CampaignStore } from "./campaigns.js";
 import { EmailEventStore } from "./email-events.js";
 import { EmailIngest } from "./email-ingest.js";
 import { FirstMarkStore } from "./first-marks.js";
+import { detectFlavor, type Flavor } from "./flavor.js";
 import { PurchaseStore } from "./purchases.js";
 import { RollupStore } from "./rollups.js";
 import { TrackEventStore } from "./track-events.js";
@@ -22,11 +23,12 @@ export class Store {
   private constructor(
     private readonly client: MongoClient,
     readonly db: Db,
+    readonly flavor: Flavor,
   ) {
     this.keys = new ApiKeyStore(db);
     this.campaigns = new CampaignStore(db);
     this.emailEvents = new EmailEventStore(db);
-    this.marks = new FirstMarkStore(db);
+    this.marks = new FirstMarkStore(db, flavor);
     this.rollups = new RollupStore(db);
     this.ingest = new EmailIngest(db, this.emailEvents, this.marks, this.rollups);
     this.trackEvents = new TrackEventStore(db);
@@ -37,7 +39,8 @@ export class Store {
   static async open(uri: string, database: string): Promise<Store> {
     const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: "misar-analytics" });
     await client.connect();
-    const store = new Store(client, client.db(database));
+    const db = client.db(database);
+    const store = new Store(client, db, await detectFlavor(db));
     await store.ensureIndexes();
     return store;
   }
