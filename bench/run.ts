@@ -14,7 +14,7 @@
  * Every size runs in its own fresh database (on the embedded FerretDB: its own fresh data dir).
  * See bench/README.md.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, freemem, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -23,6 +23,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from "../src/db/embedded
 import { createLogger, silentLogger } from "../src/log.js";
 import { AnalyticsServer } from "../src/server/server.js";
 import { Store } from "../src/storage/store.js";
+import type { EmailEventDoc } from "../src/storage/email-events.js";
 import type { EmailEventInput, EmailEventKind } from "../src/storage/types.js";
 
 const ROOT = process.cwd();
@@ -35,6 +36,8 @@ const SEED = Number(process.env.BENCH_SEED ?? 42);
 const BATCH = 1000;
 const CAMPAIGNS = 50;
 const ACCOUNT = "acct_bench";
+/** BENCH_LOG=warn|error shows the server's own log on stderr (silent by default). */
+const SERVER_LOG = process.env.BENCH_LOG ? createLogger(process.env.BENCH_LOG as "warn") : silentLogger;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -231,7 +234,7 @@ async function withService<T>(
   fn: (ctx: { url: string; key: string; store: Store; raw: MongoClient }) => Promise<T>,
 ): Promise<T> {
   const store = await Store.open(db.uri, db.name);
-  const server = await AnalyticsServer.create({ store, log: silentLogger, host: "127.0.0.1", port: 0, root: ROOT, now: () => new Date(NOW) });
+  const server = await AnalyticsServer.create({ store, log: SERVER_LOG, host: "127.0.0.1", port: 0, root: ROOT, now: () => new Date(NOW) });
   const raw = new MongoClient(db.uri);
   await raw.connect();
   try {
@@ -268,6 +271,8 @@ interface IngestRun {
   concurrency: number;
   serviceMs: number;
   rawMs: number;
+  /** Concurrent runs only: the batches the service refused (their error messages). */
+  failures?: string[];
 }
 
 interface SizeResult {
@@ -280,7 +285,7 @@ interface SizeResult {
 
 /** Raw baseline: the same documents the service would store, by bare insertMany, batches of 1,000. */
 async function rawInsert(store: Store, raw: MongoClient, dbName: string, batches: WireEvent[][], c: number): Promise<number> {
-  const col = raw.db(dbName).collection("bench_raw_events");
+  const col = raw.db(dbName).collection<EmailEventDoc>("bench_raw_events");
   await col.drop().catch(() => undefined);
   const docs = batches.map((b, i) => store.emailEvents.toDocs(ACCOUNT, `rawbatch${i}`, b.map(toInput)));
   const t = performance.now();
@@ -292,13 +297,19 @@ async function rawInsert(store: Store, raw: MongoClient, dbName: string, batches
   return ms;
 }
 
-async function serviceIngest(url: string, key: string, batches: WireEvent[][], c: number, progress: boolean): Promise<number> {
+async function serviceIngest(url: string, key: string, batches: WireEvent[][], c: number, progress: boolean, failures?: string[]): Promise<number> {
   const t = performance.now();
   let done = 0;
   let lastLog = t;
   await pool(batches, c, async (b) => {
-    const accepted = await postBatch(url, key, b);
-    if (accepted !== b.length) throw new Error(`accepted ${accepted} of ${b.length}`);
+    try {
+      const accepted = await postBatch(url, key, b);
+      if (accepted !== b.length) throw new Error(`accepted ${accepted} of ${b.length}`);
+    } catch (err) {
+      // Sequential runs must be clean; concurrent runs report their failures instead of stopping.
+      if (!failures) throw err;
+      failures.push(String((err as Error).message ?? err).slice(0, 200));
+    }
     done += b.length;
     const now = performance.now();
     if (progress && now - lastLog > 15_000) {
@@ -368,6 +379,7 @@ async function benchSize(n: number): Promise<SizeResult> {
   // Concurrent ingest: a second fresh database (the first already holds every producer id).
   if (CONCURRENCY > 1) {
     const m = Math.min(n, CONCURRENT_MAX);
+    if (m < n) console.error(`concurrent ingest: first ${int(m)} events only (BENCH_CONCURRENT_MAX)`);
     const part = batches.slice(0, Math.ceil(m / BATCH));
     const cnt = part.reduce((a, b) => a + b.length, 0);
     const db2 = await openDatabase(`c${n}`);
@@ -375,9 +387,10 @@ async function benchSize(n: number): Promise<SizeResult> {
       await withService(db2, async ({ url, key, store, raw }) => {
         console.error(`concurrent ingest (${CONCURRENCY} batches in flight, ${int(cnt)} events)…`);
         const rawMs = await rawInsert(store, raw, db2.name, part, CONCURRENCY);
-        const serviceMs = await serviceIngest(url, key, part, CONCURRENCY, true);
-        console.error(`  service ${int((cnt / serviceMs) * 1000)} events/s, raw ${int((cnt / rawMs) * 1000)} docs/s`);
-        ingest.push({ events: cnt, concurrency: CONCURRENCY, serviceMs, rawMs });
+        const failures: string[] = [];
+        const serviceMs = await serviceIngest(url, key, part, CONCURRENCY, true, failures);
+        console.error(`  service ${int((cnt / serviceMs) * 1000)} events/s, raw ${int((cnt / rawMs) * 1000)} docs/s, ${failures.length} failed batches`);
+        ingest.push({ events: cnt, concurrency: CONCURRENCY, serviceMs, rawMs, failures });
       });
     } finally {
       await db2.stop();
@@ -404,7 +417,7 @@ function table(rows: string[][]): string {
 function printSize(r: SizeResult): void {
   console.log(`\n## N = ${int(r.n)} email events (90 days, ${CAMPAIGNS} campaigns; generated in ${secs(r.genMs)})\n`);
   console.log("Ingest (REST POST /api/v1/ingest/email-events, batches of 1,000, vs bare insertMany of the same documents):\n");
-  const ir: string[][] = [["run", "events", "service ev/s", "service time", "raw insertMany docs/s", "raw time", "service/raw"]];
+  const ir: string[][] = [["run", "events", "service ev/s", "service time", "raw insertMany docs/s", "raw time", "service/raw", "errors"]];
   for (const i of r.ingest) {
     const s = (i.events / i.serviceMs) * 1000;
     const w = (i.events / i.rawMs) * 1000;
@@ -416,9 +429,17 @@ function printSize(r: SizeResult): void {
       int(w),
       secs(i.rawMs),
       `${((s / w) * 100).toFixed(1)}%`,
+      i.failures ? `${i.failures.length} of ${Math.ceil(i.events / BATCH)} batches failed` : "",
     ]);
   }
   console.log(table(ir));
+  for (const i of r.ingest) {
+    if (!i.failures?.length) continue;
+    const kinds = new Map<string, number>();
+    for (const f of i.failures) kinds.set(f, (kinds.get(f) ?? 0) + 1);
+    console.log(`\n${i.concurrency} concurrent: ${i.failures.length} batches failed (server log has the cause; BENCH_LOG=error shows it):`);
+    for (const [f, k] of kinds) console.log(`  ${k}x ${f}`);
+  }
   console.log(`\nRead latency (ms; ${READS} sequential requests each after ${WARMUP} warm-up; REST over keep-alive fetch):\n`);
   const rr: string[][] = [["request", "p50", "p95", "p99", "mean"]];
   for (const [name, l] of Object.entries(r.reads)) rr.push([name, fmt(l.p50), fmt(l.p95), fmt(l.p99), fmt(l.mean)]);
@@ -432,8 +453,18 @@ async function databaseInfo(): Promise<string> {
     const c = new MongoClient(db.uri);
     await c.connect();
     try {
-      const bi = (await c.db("admin").command({ buildInfo: 1 })) as { version?: string; ferretdb?: { version?: string; package?: string } };
-      const ferret = bi.ferretdb ? `FerretDB ${bi.ferretdb.version ?? "?"}${bi.ferretdb.package ? ` (${bi.ferretdb.package})` : ""}, SQLite handler` : "not FerretDB";
+      const bi = (await c.db("admin").command({ buildInfo: 1 })) as { version?: string; ferretdbVersion?: string };
+      let ferret = "not FerretDB (no buildInfo.ferretdbVersion)";
+      if (bi.ferretdbVersion !== undefined) {
+        // The embedded wrapper is built with `go install`, which does not stamp FerretDB's version.
+        let pinned = "";
+        try {
+          pinned = /github\.com\/FerretDB\/FerretDB (v[\w.-]+)/.exec(readFileSync(join(ROOT, "tools", "ferretdb", "go.mod"), "utf8"))?.[1] ?? "";
+        } catch {
+          /* not the embedded build */
+        }
+        ferret = `FerretDB (buildInfo.ferretdbVersion "${bi.ferretdbVersion}"${pinned ? `; tools/ferretdb/go.mod pins ${pinned}` : ""}), SQLite handler`;
+      }
       return `${db.kind}; buildInfo.version ${bi.version}; ${ferret}`;
     } finally {
       await c.close();

@@ -84,10 +84,16 @@ export async function post(svc: TestService, key: string, events: Ev[]): Promise
   return { accepted: r.body.accepted, duplicates: r.body.duplicates };
 }
 
-/** Posts events in batches of `size` and checks that every one was new. */
-export async function postAll(svc: TestService, key: string, events: Ev[], size = 1000): Promise<void> {
-  for (let i = 0; i < events.length; i += size) {
-    const batch = events.slice(i, i + size);
+/** Splits events into batches of `size`. */
+export function chunk<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/** Posts batches (each ≤ 1000) and checks that every event was new. */
+export async function postAll(svc: TestService, key: string, batches: Ev[][]): Promise<void> {
+  for (const batch of batches) {
     const ids = batch.filter((e) => e.id !== undefined).length;
     expect(ids).toBe(batch.length);
     expect(await post(svc, key, batch)).toEqual({ accepted: batch.length, duplicates: 0 });
