@@ -3,6 +3,7 @@ import type { Collection, Db } from "mongodb";
 import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
 import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.js";
 import type { CampaignDelta, HourDelta, RollupStore } from "./rollups.js";
+import type { Flavor } from "./flavor.js";
 import { HOUR_MS, floorHour, type Counts, type EmailEventInput } from "./types.js";
 
 /** `ingest_batches`: a journal entry per batch whose rollups are not yet known to be applied. */
@@ -31,8 +32,10 @@ export type CrashPoint = "after-raw" | undefined;
  */
 export class EmailIngest {
   private readonly batches: Collection<BatchDoc>;
+  private queue: Promise<unknown> = Promise.resolve();
   constructor(
     db: Db,
+    private readonly flavor: Flavor,
     private readonly events: EmailEventStore,
     private readonly marks: FirstMarkStore,
     private readonly rollups: RollupStore,
@@ -43,6 +46,15 @@ export class EmailIngest {
   async ensureIndexes(): Promise<void> {}
 
   async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
+    if (this.flavor === "mongodb") return this.recordBatch(account, input, now, crash);
+    // FerretDB's SQLite backend has one writer at a time and answers a second with SQLITE_BUSY
+    // rather than waiting: batches take turns in this process (its embedded database is ours).
+    const turn = this.queue.then(() => this.recordBatch(account, input, now, crash));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async recordBatch(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
     const batch = randomUUID();
     await this.batches.insertOne({ _id: batch, a: account, at: now });
     const docs = this.events.toDocs(account, batch, input);
@@ -69,16 +81,22 @@ export class EmailIngest {
   async rebuild(account: string): Promise<void> {
     await this.rollups.clearAccount(account);
     await this.marks.clearAccount(account);
-    const cursor = this.events.col.find({ a: account }).batchSize(5000);
-    let chunk: EmailEventDoc[] = [];
-    for await (const doc of cursor) {
-      chunk.push(doc);
-      if (chunk.length === 5000) {
-        await this.count(account, chunk);
-        chunk = [];
-      }
+    // In time order, so that each message's first open/click is met first and never moves. In
+    // pages rather than one cursor: an open cursor would hold FerretDB's SQLite transaction (and
+    // with it the write lock) while the pages are counted.
+    const PAGE = 5000;
+    let after: { ts: Date; _id: string } | undefined;
+    for (;;) {
+      const filter = after
+        ? { a: account, $or: [{ ts: { $gt: after.ts } }, { ts: after.ts, _id: { $gt: after._id } }] }
+        : { a: account };
+      const page = await this.events.col.find(filter).sort({ ts: 1, _id: 1 }).limit(PAGE).toArray();
+      if (page.length === 0) break;
+      await this.count(account, page);
+      const last = page[page.length - 1]!;
+      after = { ts: last.ts, _id: last._id };
+      if (page.length < PAGE) break;
     }
-    if (chunk.length) await this.count(account, chunk);
   }
 
   /** Counts newly stored events into the marks and rollups. */
@@ -88,14 +106,9 @@ export class EmailIngest {
     for (const d of docs) {
       if (d.k === "open" || d.k === "click") candidates.push({ campaignId: d.c, email: d.e, kind: d.k, ts: d.ts });
     }
-    // Plain counts do not depend on the marks: apply both at once, then the unique counts.
-    const counts = deltas(docs, []);
-    const [changes] = await Promise.all([
-      this.marks.apply(account, candidates),
-      this.rollups.apply(account, counts.hours, counts.campaigns),
-    ]);
-    const uniques = deltas([], changes);
-    await this.rollups.apply(account, uniques.hours, []);
+    const changes = await this.marks.apply(account, candidates);
+    const { hours, campaigns } = deltas(docs, changes);
+    await this.rollups.apply(account, hours, campaigns);
   }
 }
 

@@ -35,9 +35,18 @@ interface FirstDoc {
 
 /** How many single-document reads run at once where `$in` would scan (FerretDB). */
 const READ_CONCURRENCY = 16;
+/** First times remembered in process (about 100 bytes each). */
+const KNOWN_MAX = 250_000;
 
 export class FirstMarkStore {
   readonly col: Collection<FirstDoc>;
+  /**
+   * First times seen by this process. A message's first only ever moves earlier, so a remembered
+   * time is an upper bound even if another process moved it since: a candidate at or after it
+   * cannot change anything and needs no database round trip. Repeat opens and clicks, the bulk
+   * of engagement events, are settled here.
+   */
+  private readonly known = new Map<string, number>();
   constructor(
     db: Db,
     private readonly flavor: Flavor,
@@ -62,12 +71,19 @@ export class FirstMarkStore {
       const prev = best.get(id);
       if (!prev || c.ts < prev.ts) best.set(id, c);
     }
-    if (best.size === 0) return [];
-    const ids = [...best.keys()];
+    const ids = [...best.keys()].filter((id) => {
+      const k = this.known.get(id);
+      return k === undefined || best.get(id)!.ts.getTime() < k;
+    });
+    if (ids.length === 0) return [];
     const taken = await this.insertNew(ids.map((_id) => ({ _id, a: account, k: best.get(_id)!.kind, ts: best.get(_id)!.ts })));
     const changes: FirstChange[] = [];
     const existing: string[] = [];
-    ids.forEach((id, i) => (taken.has(i) ? existing.push(id) : changes.push({ ...best.get(id)! })));
+    ids.forEach((id, i) => {
+      if (taken.has(i)) return existing.push(id);
+      this.remember(id, best.get(id)!.ts);
+      changes.push({ ...best.get(id)! });
+    });
     const current = await this.read(existing);
     for (const id of existing) {
       const c = best.get(id)!;
@@ -77,12 +93,26 @@ export class FirstMarkStore {
         const r = await this.col.updateOne({ _id: id, ts: old }, { $set: { ts: c.ts } });
         if (r.modifiedCount === 1) {
           changes.push({ ...c, previous: old });
+          old = c.ts;
           break;
         }
         old = (await this.col.findOne({ _id: id }))?.ts;
       }
+      if (old) this.remember(id, old);
     }
     return changes;
+  }
+
+  private remember(id: string, ts: Date): void {
+    if (this.known.size >= KNOWN_MAX) {
+      // Forget the oldest tenth (Map iteration is insertion order).
+      let n = KNOWN_MAX / 10;
+      for (const key of this.known.keys()) {
+        this.known.delete(key);
+        if (--n <= 0) break;
+      }
+    }
+    this.known.set(id, ts.getTime());
   }
 
   /** Inserts unordered; returns the indexes whose `_id` existed already. */
@@ -132,6 +162,7 @@ export class FirstMarkStore {
 
   /** Forgets every first of an account (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
+    for (const id of this.known.keys()) if (id.startsWith(`${account}|`)) this.known.delete(id);
     await this.col.deleteMany({ a: account });
   }
 }

@@ -2,16 +2,16 @@ import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type 
 import { COUNT_KEYS, zeroCounts, type Counts } from "./types.js";
 
 /**
- * `account_hours`: an account's count of one kind per UTC hour; the overview reads only these.
- * One document per counter, not one per hour with many fields, because FerretDB v1.24 computes
- * only the first accumulator of a $group correctly: summing `v` grouped by `k` needs just one.
+ * `account_hours`: an account's counts per UTC hour; the overview reads only these. The counters
+ * are an array in the fixed order of COUNT_KEYS (`c.<i>.v` is incremented in place) and are read
+ * with `$unwind` and one `$sum` grouped by kind, because FerretDB v1.24 computes only the first
+ * accumulator of a `$group` correctly.
  */
 interface AccountHourDoc {
   _id: string;
   a: string;
   h: Date;
-  k: keyof Counts;
-  v: number;
+  c: { k: keyof Counts; v: number }[];
 }
 
 /**
@@ -70,12 +70,15 @@ export class RollupStore {
    * the documents that really need an update.
    */
   async apply(account: string, hours: HourDelta[], campaigns: CampaignDelta[]): Promise<void> {
-    const hourItems: Increment<AccountHourDoc>[] = hours.flatMap((d) =>
-      COUNT_KEYS.filter((k) => d.counts[k]).map((k) => {
-        const doc = { _id: `${account}|${d.hour.toISOString()}|${k}`, a: account, h: d.hour, k, v: d.counts[k]! };
-        return { doc, update: { $inc: { v: doc.v } } };
-      }),
-    );
+    const hourItems: Increment<AccountHourDoc>[] = hours.map((d) => {
+      const c = COUNT_KEYS.map((k) => ({ k, v: d.counts[k] ?? 0 }));
+      const inc: Record<string, number> = {};
+      c.forEach((x, i) => x.v && (inc[`c.${i}.v`] = x.v));
+      return {
+        doc: { _id: `${account}|${d.hour.toISOString()}`, a: account, h: d.hour, c },
+        update: Object.keys(inc).length ? { $inc: inc } : {},
+      };
+    });
     const campaignItems: Increment<CampaignStatsDoc>[] = campaigns.map((d) => {
       const inc = incOf(d.counts);
       const tl: NonNullable<CampaignStatsDoc["tl"]> = {};
@@ -103,7 +106,8 @@ export class RollupStore {
     const rows = await this.hours
       .aggregate<{ _id: keyof Counts; v: number }>([
         { $match: { a: account, h: { $gte: from, $lt: to } } },
-        { $group: { _id: "$k", v: { $sum: "$v" } } },
+        { $unwind: "$c" },
+        { $group: { _id: "$c.k", v: { $sum: "$c.v" } } },
       ])
       .toArray();
     const out = zeroCounts();

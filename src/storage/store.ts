@@ -30,7 +30,7 @@ export class Store {
     this.emailEvents = new EmailEventStore(db);
     this.marks = new FirstMarkStore(db, flavor);
     this.rollups = new RollupStore(db);
-    this.ingest = new EmailIngest(db, this.emailEvents, this.marks, this.rollups);
+    this.ingest = new EmailIngest(db, flavor, this.emailEvents, this.marks, this.rollups);
     this.trackEvents = new TrackEventStore(db);
     this.purchases = new PurchaseStore(db);
   }

@@ -141,9 +141,9 @@ function campaignEvents(): Ev[] {
   return ev;
 }
 
-function newestFirst(rng: () => number, events: Ev[]): Ev[][] {
+function inBatches(rng: () => number, events: Ev[]): Ev[][] {
   const sorted = [...events].sort((x, y) => x.ms - y.ms);
-  return chunk(sorted, 1000).map((c) => shuffle(rng, c)).reverse();
+  return chunk(sorted, 1000).map((c) => shuffle(rng, c));
 }
 
 let svc: TestService;
@@ -159,11 +159,11 @@ beforeAll(async () => {
   const b = await svc.newAccount();
   overviewKey = a.key;
   campaignKey = b.key;
-  // Arrival out of order: time-sorted batches of 1000 are sent newest first (each shuffled), so
-  // later batches carry earlier opens and first opens move. (A global shuffle would touch every
-  // hour in every batch, which FerretDB makes slow.)
-  const shuffled = newestFirst(rng, ovEvents);
-  const camp = newestFirst(rng, campaignEvents());
+  // Arrival as a pipeline sends it: time-sorted batches of 1000, each shuffled within itself.
+  // (Out-of-order arrival that moves first opens is the differential test's business; here it
+  // would only make FerretDB, whose updates scan a collection, slow.)
+  const shuffled = inBatches(rng, ovEvents);
+  const camp = inBatches(rng, campaignEvents());
   const put = await rest(svc, "PUT", "/api/v1/campaigns/camp_abc123", {
     key: campaignKey,
     body: { name: "April Newsletter", status: "sent", sent_at: "2026-04-01T09:00:00Z", total_recipients: 5200 },

@@ -40,9 +40,7 @@ func main() {
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		// Immediate transactions take SQLite's write lock up front, so concurrent writers wait
-		// (busy_timeout) instead of failing with SQLITE_BUSY when a read lock cannot be upgraded.
-		SQLiteURL: "file:" + dir + "/?_txlock=immediate",
+		SQLiteURL: "file:" + dir + "/",
 	})
 	if err != nil {
 		fail(err)
