@@ -15,9 +15,10 @@ const FIRST_BYTES_TIMEOUT_MS = 10_000;
  * relays the socket; bench/h2c-overhead.ts measures what that costs.
  */
 export function createDualListener(h1: Http1Server, h2: Http2Server): NetServer {
-  // noDelay: Node's own servers disable Nagle on the sockets they accept; this one accepts them
-  // itself, and without it small HTTP/2 frames wait ~40 ms for the peer's delayed ACK.
-  return createServer({ pauseOnConnect: false, noDelay: true }, (socket) => {
+  return createServer({ pauseOnConnect: false }, (socket) => {
+    // Node's own servers disable Nagle on the sockets they accept; this one accepts them itself,
+    // and without it small HTTP/2 frames wait for the peer's delayed ACK (bench/h2c-overhead.ts).
+    socket.setNoDelay(true);
     socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
