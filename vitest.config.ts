@@ -7,6 +7,7 @@ export default defineConfig({
     // Each file gets its own database; files run in parallel against one database server.
     pool: "forks",
     testTimeout: 60_000,
-    hookTimeout: 300_000,
+    // The first run on a machine builds FerretDB (go install, minutes) in the global setup.
+    hookTimeout: 900_000,
   },
 });
