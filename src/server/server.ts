@@ -43,7 +43,6 @@ export class AnalyticsServer {
     readonly port: number,
     readonly host: string,
     private readonly close_: (graceMs: number) => Promise<void>,
-    private readonly counters: { inFlight: () => number },
   ) {}
 
   static async create(opts: ServerOptions): Promise<AnalyticsServer> {
@@ -128,12 +127,7 @@ export class AnalyticsServer {
       h1.closeAllConnections();
       for (const s of sessions) s.destroy();
     };
-    return new AnalyticsServer(port, opts.host, close, { inFlight: () => inFlight });
-  }
-
-  /** Requests still being served. */
-  get activeRequests(): number {
-    return this.counters.inFlight();
+    return new AnalyticsServer(port, opts.host, close);
   }
 
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes connections. */

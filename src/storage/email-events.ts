@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { MongoBulkWriteError, type Collection, type Db } from "mongodb";
+import type { Collection, Db } from "mongodb";
+import { insertNew } from "./insert-new.js";
 import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind } from "./types.js";
 
 /** `email_events`: every email event as received, the source of truth for the rollups. */
@@ -67,21 +68,8 @@ export class EmailEventStore {
    * were new; the others carried an `_id` (producer id) that was stored before.
    */
   async insertNew(docs: EmailEventDoc[]): Promise<number[]> {
-    if (docs.length === 0) return [];
-    const failed = new Set<number>();
-    try {
-      await this.col.insertMany(docs, { ordered: false });
-    } catch (err) {
-      if (!(err instanceof MongoBulkWriteError)) throw err;
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      for (const we of errors) {
-        if (we.code !== 11000) throw err;
-        failed.add(we.index);
-      }
-    }
-    const inserted: number[] = [];
-    for (let i = 0; i < docs.length; i++) if (!failed.has(i)) inserted.push(i);
-    return inserted;
+    const existing = await insertNew(this.col, docs);
+    return docs.map((_, i) => i).filter((i) => !existing.has(i));
   }
 
   /** Counts events with `from <= ts < to`, by kind and bounce type. */

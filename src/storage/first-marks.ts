@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { MongoBulkWriteError, type Collection, type Db } from "mongodb";
+import type { Collection, Db } from "mongodb";
+import { insertNew } from "./insert-new.js";
 import type { Flavor } from "./flavor.js";
 
 export type Engagement = "open" | "click";
@@ -76,7 +77,7 @@ export class FirstMarkStore {
       return k === undefined || best.get(id)!.ts.getTime() < k;
     });
     if (ids.length === 0) return [];
-    const taken = await this.insertNew(ids.map((_id) => ({ _id, a: account, k: best.get(_id)!.kind, ts: best.get(_id)!.ts })));
+    const taken = await insertNew(this.col, ids.map((_id) => ({ _id, a: account, k: best.get(_id)!.kind, ts: best.get(_id)!.ts })));
     const changes: FirstChange[] = [];
     const existing: string[] = [];
     ids.forEach((id, i) => {
@@ -113,22 +114,6 @@ export class FirstMarkStore {
       }
     }
     this.known.set(id, ts.getTime());
-  }
-
-  /** Inserts unordered; returns the indexes whose `_id` existed already. */
-  private async insertNew(docs: FirstDoc[]): Promise<Set<number>> {
-    const dup = new Set<number>();
-    try {
-      await this.col.insertMany(docs, { ordered: false });
-    } catch (err) {
-      if (!(err instanceof MongoBulkWriteError)) throw err;
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      for (const e of errors) {
-        if (e.code !== 11000) throw err;
-        dup.add(e.index);
-      }
-    }
-    return dup;
   }
 
   /** Current first times by `_id`: one `$in` query on MongoDB, exact-_id reads on FerretDB. */

@@ -1,4 +1,5 @@
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
+import { type AnyBulkWriteOperation, type Collection, type Db, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
+import { insertNew } from "./insert-new.js";
 import { COUNT_KEYS, zeroCounts, type Counts } from "./types.js";
 
 /**
@@ -159,18 +160,8 @@ interface Increment<T extends { _id: string }> {
 
 async function incrementOrInsert<T extends { _id: string }>(col: Collection<T>, items: Increment<T>[]): Promise<void> {
   if (items.length === 0) return;
-  const existing: number[] = [];
-  try {
-    await col.insertMany(items.map((i) => i.doc) as OptionalUnlessRequiredId<T>[], { ordered: false });
-  } catch (err) {
-    if (!(err instanceof MongoBulkWriteError)) throw err;
-    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-    for (const e of errors) {
-      if (e.code !== 11000) throw err;
-      existing.push(e.index);
-    }
-  }
-  const ops = existing
+  const existing = await insertNew(col, items.map((i) => i.doc) as OptionalUnlessRequiredId<T>[]);
+  const ops = [...existing]
     .filter((i) => Object.keys(items[i]!.update).length > 0)
     .map((i) => ({ updateOne: { filter: { _id: items[i]!.doc._id } as Filter<T>, update: items[i]!.update } }));
   if (ops.length) await col.bulkWrite(ops as AnyBulkWriteOperation<T>[], { ordered: false });
