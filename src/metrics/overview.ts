@@ -1,31 +1,51 @@
 import type { Store } from "../storage/store.js";
-import { addCounts, ceilHour, floorHour, zeroCounts, type Counts } from "../storage/types.js";
+import { DAY_MS, addCounts, ceilDay, ceilHour, floorDay, floorHour, zeroCounts, type Counts } from "../storage/types.js";
 import type { Range } from "./period.js";
 
 /**
- * An account's exact counts over `[from, end)`: whole hours from the hourly rollups, and the
- * partial hours at either edge (if the range does not start or end on the hour) from the raw
- * events and first-open/click records of those hours alone. Cost grows with the number of hours,
- * plus the events of at most two partial hours, never with the total number of events.
+ * An account's exact counts over `[from, end)`, from the coarsest rollup that fits each part:
+ * whole UTC days from the day totals, the whole hours at either side of them from the hours of
+ * (at most two) edge days, and the partial hours at the very edges, if the range does not start
+ * or end on the hour, from the raw events and first-open/click records of those hours alone.
+ * Cost grows with the number of days, never with the total number of events.
  */
 export async function overviewCounts(store: Store, account: string, r: Range): Promise<Counts> {
   const from = r.from.getTime();
   const end = r.end.getTime();
-  const wholeFrom = ceilHour(from);
-  const wholeEnd = floorHour(end);
+  const hoursFrom = ceilHour(from);
+  const hoursEnd = floorHour(end);
   const parts: Promise<Partial<Counts>>[] = [];
-  if (wholeFrom >= wholeEnd) {
+  if (hoursFrom >= hoursEnd) {
     parts.push(edge(store, account, from, end));
   } else {
-    parts.push(store.rollups.sumHours(account, new Date(wholeFrom), new Date(wholeEnd)));
-    if (from < wholeFrom) parts.push(edge(store, account, from, wholeFrom));
-    if (wholeEnd < end) parts.push(edge(store, account, wholeEnd, end));
+    if (from < hoursFrom) parts.push(edge(store, account, from, hoursFrom));
+    if (hoursEnd < end) parts.push(edge(store, account, hoursEnd, end));
+    const daysFrom = ceilDay(hoursFrom);
+    const daysEnd = floorDay(hoursEnd);
+    if (daysFrom < daysEnd) {
+      parts.push(store.rollups.sumDays(account, new Date(daysFrom), new Date(daysEnd)));
+      if (hoursFrom < daysFrom) parts.push(hours(store, account, hoursFrom, daysFrom));
+      if (daysEnd < hoursEnd) parts.push(hours(store, account, daysEnd, hoursEnd));
+    } else {
+      parts.push(hours(store, account, hoursFrom, hoursEnd));
+    }
   }
   const total = zeroCounts();
   for (const p of await Promise.all(parts)) addCounts(total, p);
   return total;
 }
 
+/** Whole hours `[from, to)` spanning less than a day (so at most two day documents). */
+async function hours(store: Store, account: string, from: number, to: number): Promise<Counts> {
+  const cut = Math.min(floorDay(from) + DAY_MS, to);
+  const [a, b] = await Promise.all([
+    store.rollups.sumHoursOfDay(account, new Date(from), new Date(cut)),
+    cut < to ? store.rollups.sumHoursOfDay(account, new Date(cut), new Date(to)) : zeroCounts(),
+  ]);
+  return addCounts(a, b);
+}
+
+/** A partial hour, from the raw events and first-open/click records. */
 async function edge(store: Store, account: string, from: number, to: number): Promise<Partial<Counts>> {
   const [rows, firsts] = await Promise.all([
     store.emailEvents.countRange(account, new Date(from), new Date(to)),

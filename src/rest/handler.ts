@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { JsonObject } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../log.js";
+import type { UnaryCaller } from "../server/in-process.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
 import { decodeMessage, encodeMessage } from "./codec.js";
 import type { RestRoute } from "./routes.js";
@@ -14,7 +15,7 @@ type Res = ServerResponse | Http2ServerResponse;
 export interface RestOptions {
   routes: RestRoute[];
   /** Runs the RPC through the same interceptors and handlers as every other protocol. */
-  transport: Transport;
+  call: UnaryCaller;
   maxBodyBytes: number;
   log: Logger;
 }
@@ -53,8 +54,10 @@ export function createRestHandler(opts: RestOptions) {
       const header = new Headers({ "x-request-id": requestId });
       const auth = req.headers.authorization;
       if (typeof auth === "string") header.set("authorization", auth);
-      const r = await opts.transport.unary(route.method, undefined, undefined, header, input);
-      send(res, 200, { success: true, ...encodeMessage(route.method.output, r.message as unknown as Record<string, unknown>) });
+      const abort = new AbortController();
+      res.once("close", () => abort.abort());
+      const out = await opts.call(route.method, input, { header, url: url.href, requestMethod: req.method ?? "GET", signal: abort.signal });
+      send(res, 200, { success: true, ...encodeMessage(route.method.output, out as unknown as Record<string, unknown>) });
     } catch (err) {
       sendError(res, err, opts.log, requestId);
     }

@@ -1,5 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { createServiceImplSpec, type ConnectRouter, type MethodImpl, type ServiceImpl, type ServiceImplSpec } from "@connectrpc/connect";
 import { AnalyticsService } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
 import { IngestService } from "../../gen/es/misar/analytics/v1/ingest_service_pb.js";
 import { TrackService } from "../../gen/es/misar/analytics/v1/track_service_pb.js";
@@ -20,13 +20,27 @@ export const publicServices: readonly { service: DescService; scope: "analytics"
 
 export const scopes: ScopeMap = new Map(publicServices.map((s) => [s.service.typeName, s.scope]));
 
-/** Registers every service: the one place routes are declared. */
-export function routes(deps: HandlerDeps) {
+/** Every service with its implementation: the one place they are declared. */
+export function services(deps: HandlerDeps): ServiceImplSpec[] {
+  return [
+    spec(AnalyticsService, analyticsHandlers(deps)),
+    spec(TrackService, trackHandlers(deps)),
+    spec(IngestService, ingestHandlers(deps)),
+    spec(Health, healthHandlers(deps, publicServices.map((s) => s.service.typeName))),
+    spec(ServerReflection, reflectionHandlers([...publicServices.map((s) => s.service), Health])),
+  ];
+}
+
+const spec = <T extends DescService>(service: T, impl: ServiceImpl<T>) => createServiceImplSpec<T>(service, impl);
+
+/** Registers the services' methods on a router. */
+export function routes(specs: ServiceImplSpec[]) {
   return (router: ConnectRouter) => {
-    router.service(AnalyticsService, analyticsHandlers(deps));
-    router.service(TrackService, trackHandlers(deps));
-    router.service(IngestService, ingestHandlers(deps));
-    router.service(Health, healthHandlers(deps, publicServices.map((s) => s.service.typeName)));
-    router.service(ServerReflection, reflectionHandlers([...publicServices.map((s) => s.service), Health]));
+    for (const spec of specs) {
+      for (const m of Object.values(spec.methods)) {
+        // Each MethodImplSpec pairs a method with its own kind of impl; the union hides that pairing.
+        router.rpc(m.method, m.impl as MethodImpl<typeof m.method>);
+      }
+    }
   };
 }

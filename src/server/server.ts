@@ -4,7 +4,6 @@ import { createServer as createHttp1Server, type IncomingMessage, type ServerRes
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { createRouterTransport } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Logger } from "../log.js";
@@ -13,7 +12,8 @@ import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
 import { createDualListener, trackSessions } from "./listener.js";
 import { loggingInterceptor } from "./logging.js";
-import { publicServices, routes, scopes } from "./routes.js";
+import { createUnaryCaller } from "./in-process.js";
+import { publicServices, routes, scopes, services } from "./routes.js";
 
 /** REST bodies larger than this get 413. */
 export const MAX_REST_BODY_BYTES = 1024 * 1024;
@@ -50,15 +50,16 @@ export class AnalyticsServer {
     const deps = { store, log, now: opts.now ?? (() => new Date()) };
     const interceptors = [loggingInterceptor(log), authInterceptor(store.keys, scopes)];
     const shutdown = new AbortController();
+    const specs = services(deps);
     const rpc = connectNodeAdapter({
-      routes: routes(deps),
+      routes: routes(specs),
       interceptors,
       readMaxBytes: MAX_RPC_MESSAGE_BYTES,
       shutdownSignal: shutdown.signal,
     });
     const rest = createRestHandler({
       routes: restRoutes(publicServices.map((s) => s.service)),
-      transport: createRouterTransport(routes(deps), { router: { interceptors, readMaxBytes: MAX_RPC_MESSAGE_BYTES } }),
+      call: createUnaryCaller(specs, interceptors, "rest"),
       maxBodyBytes: MAX_REST_BODY_BYTES,
       log,
     });

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Collection, Db } from "mongodb";
+import { createIndexes } from "./indexes.js";
+import type { Flavor } from "./flavor.js";
 
 export const SCOPES = ["analytics", "track", "ingest"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -35,8 +37,8 @@ export class ApiKeyStore {
     this.col = db.collection<ApiKeyDoc>("api_keys");
   }
 
-  async ensureIndexes(): Promise<void> {
-    await this.col.createIndex({ id: 1 }, { name: "id", unique: true });
+  async ensureIndexes(flavor: Flavor): Promise<void> {
+    await createIndexes(this.col, flavor, [{ name: "id", key: { id: 1 }, unique: true }]);
   }
 
   /** Issues a key; the returned text is the only copy there will ever be. */

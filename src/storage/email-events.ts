@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
 import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind } from "./types.js";
+import { createIndexes } from "./indexes.js";
+import type { Flavor } from "./flavor.js";
 
 /** `email_events`: every email event as received, the source of truth for the rollups. */
 export interface EmailEventDoc {
@@ -36,11 +38,13 @@ export class EmailEventStore {
     this.col = db.collection<EmailEventDoc>("email_events");
   }
 
-  async ensureIndexes(): Promise<void> {
-    // Partial-hour edges of an overview range.
-    await this.col.createIndex({ a: 1, ts: 1 }, { name: "account_ts" });
-    // Attribution: a contact's latest click.
-    await this.col.createIndex({ a: 1, e: 1, k: 1, ts: -1 }, { name: "account_contact_kind_ts" });
+  async ensureIndexes(flavor: Flavor): Promise<void> {
+    await createIndexes(this.col, flavor, [
+      // Partial-hour edges of an overview range.
+      { name: "account_ts", key: { a: 1, ts: 1 } },
+      // Attribution: a contact's latest click.
+      { name: "account_contact_kind_ts", key: { a: 1, e: 1, k: 1, ts: -1 } },
+    ]);
   }
 
   /** Builds the documents for a batch (ids decide deduplication). */

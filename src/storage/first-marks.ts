@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
 import type { Flavor } from "./flavor.js";
+import { createIndexes } from "./indexes.js";
 
 export type Engagement = "open" | "click";
 
@@ -34,8 +35,6 @@ interface FirstDoc {
   ts: Date;
 }
 
-/** How many single-document reads run at once where `$in` would scan (FerretDB). */
-const READ_CONCURRENCY = 16;
 /** First times remembered in process (about 100 bytes each). */
 const KNOWN_MAX = 250_000;
 
@@ -48,22 +47,19 @@ export class FirstMarkStore {
    * of engagement events, are settled here.
    */
   private readonly known = new Map<string, number>();
-  constructor(
-    db: Db,
-    private readonly flavor: Flavor,
-  ) {
+  constructor(db: Db) {
     this.col = db.collection<FirstDoc>("message_firsts");
   }
 
-  async ensureIndexes(): Promise<void> {
-    await this.col.createIndex({ a: 1, ts: 1 }, { name: "account_ts" });
+  async ensureIndexes(flavor: Flavor): Promise<void> {
+    await createIndexes(this.col, flavor, [{ name: "account_ts", key: { a: 1, ts: 1 } }]);
   }
 
   /**
    * Records candidates and returns the messages whose first open/click appeared or moved
-   * earlier. A message's first is inserted once (a unique `_id`); a later-arriving earlier
-   * event moves it with a compare-and-set on the old time, retried on conflict, so concurrent
-   * batches each report exactly the moves they made.
+   * earlier. A message's first is inserted once (a unique `_id`); a later-arriving earlier event
+   * moves it with an atomic `$min` that returns the time it replaced, so concurrent batches each
+   * report exactly the moves they made.
    */
   async apply(account: string, candidates: FirstCandidate[]): Promise<FirstChange[]> {
     const best = new Map<string, FirstCandidate>();
@@ -85,21 +81,14 @@ export class FirstMarkStore {
       this.remember(id, best.get(id)!.ts);
       changes.push({ ...best.get(id)! });
     });
-    const current = await this.read(existing);
+    // One by one: an exact `_id` is the only filter FerretDB does not answer by decoding the
+    // whole collection, and these are rare (repeat opens are settled by `known`).
     for (const id of existing) {
       const c = best.get(id)!;
-      let old = current.get(id);
-      // Compare-and-set: only move the first earlier, and only from the value we saw.
-      while (old !== undefined && c.ts < old) {
-        const r = await this.col.updateOne({ _id: id, ts: old }, { $set: { ts: c.ts } });
-        if (r.modifiedCount === 1) {
-          changes.push({ ...c, previous: old });
-          old = c.ts;
-          break;
-        }
-        old = (await this.col.findOne({ _id: id }))?.ts;
-      }
-      if (old) this.remember(id, old);
+      const before = await this.col.findOneAndUpdate({ _id: id }, { $min: { ts: c.ts } }, { returnDocument: "before" });
+      if (!before) continue; // cleared by a concurrent rebuild, which recounts it
+      if (c.ts < before.ts) changes.push({ ...c, previous: before.ts });
+      this.remember(id, c.ts < before.ts ? c.ts : before.ts);
     }
     return changes;
   }
@@ -114,22 +103,6 @@ export class FirstMarkStore {
       }
     }
     this.known.set(id, ts.getTime());
-  }
-
-  /** Current first times by `_id`: one `$in` query on MongoDB, exact-_id reads on FerretDB. */
-  private async read(ids: string[]): Promise<Map<string, Date>> {
-    const out = new Map<string, Date>();
-    if (ids.length === 0) return out;
-    if (this.flavor === "mongodb") {
-      for (const d of await this.col.find({ _id: { $in: ids } }).toArray()) out.set(d._id, d.ts);
-      return out;
-    }
-    // FerretDB's SQLite backend pushes down only exact _id filters; `$in` would scan.
-    for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
-      const docs = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((_id) => this.col.findOne({ _id })));
-      for (const d of docs) if (d) out.set(d._id, d.ts);
-    }
-    return out;
   }
 
   /** Counts messages whose first open / click is in `[from, to)`. */

@@ -1,8 +1,9 @@
 import type { Db } from "mongodb";
 
 /**
- * Which server speaks the wire protocol. Only where FerretDB v1's SQLite backend would scan a
- * collection for a filter MongoDB answers from an index (`$in` on `_id`) does the code differ.
+ * Which server speaks the wire protocol. The code differs in two places only: FerretDB gets no
+ * non-unique indexes (its SQLite backend uses none; see indexes.ts) and its ingest batches take
+ * turns (its SQLite backend answers a second writer with SQLITE_BUSY; see email-ingest.ts).
  */
 export type Flavor = "mongodb" | "ferretdb";
 

@@ -1,4 +1,6 @@
 import { MongoServerError, type Collection, type Db } from "mongodb";
+import { createIndexes } from "./indexes.js";
+import type { Flavor } from "./flavor.js";
 
 /** `purchases`: one document per purchase; `_id` carries the order id, so repeats collide. */
 interface PurchaseDoc {
@@ -38,8 +40,8 @@ export class PurchaseStore {
     this.col = db.collection<PurchaseDoc>("purchases");
   }
 
-  async ensureIndexes(): Promise<void> {
-    await this.col.createIndex({ a: 1, e: 1, ts: -1 }, { name: "account_contact_ts" });
+  async ensureIndexes(flavor: Flavor): Promise<void> {
+    await createIndexes(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
   }
 
   /** Looks up an earlier purchase with this order id. */

@@ -1,23 +1,41 @@
 import { type AnyBulkWriteOperation, type Collection, type Db, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
 import { insertNew } from "./insert-new.js";
-import { COUNT_KEYS, zeroCounts, type Counts } from "./types.js";
+import { COUNT_KEYS, DAY_MS, HOUR_MS, addCounts, floorDay, zeroCounts, type Counts } from "./types.js";
+import { createIndexes } from "./indexes.js";
+import type { Flavor } from "./flavor.js";
+
+/** One counter of a rollup: an array of these in COUNT_KEYS order, so `t.<i>.v` is incremented in place. */
+interface Counter {
+  k: keyof Counts;
+  v: number;
+}
 
 /**
- * `account_hours`: an account's counts per UTC hour; the overview reads only these. The counters
- * are an array in the fixed order of COUNT_KEYS (`c.<i>.v` is incremented in place) and are read
- * with `$unwind` and one `$sum` grouped by kind, because FerretDB v1.24 computes only the first
- * accumulator of a `$group` correctly.
+ * `account_days`: an account's counts per UTC day, as day totals (`t`, summed by the overview's
+ * pipeline for whole days: at most 366 documents per range, however many events they count) and
+ * per hour of the day (`h`, read for the whole hours at a range's edges).
+ *
+ * The shape is FerretDB's: day totals are `{k, v}` pairs because FerretDB v1.24 computes only the
+ * first accumulator of a `$group` (so the sum is one `$sum` grouped by kind), the hours are one flat
+ * object of the nonzero counts only, because every field and nested object adds to what FerretDB
+ * decodes and rewrites on each update, and one document per day rather than per hour keeps the
+ * updates a batch makes few, each of which scans the collection on FerretDB's SQLite backend.
  */
-interface AccountHourDoc {
+interface AccountDayDoc {
+  /** `account|YYYY-MM-DD` */
   _id: string;
   a: string;
-  h: Date;
-  c: { k: keyof Counts; v: number }[];
+  /** 00:00Z of the day */
+  d: Date;
+  /** The day's totals, in COUNT_KEYS order. */
+  t: Counter[];
+  /** Nonzero counts by `hourKey(kind, hour of the day)`, e.g. `open07` for opens in 07:00–07:59Z. */
+  h: Record<string, number>;
 }
 
 /**
  * `campaign_stats`: one document per campaign with its all-time counts, its first send and its
- * opens/clicks per hour (`tl.h<epoch hours>`), so campaign metrics are one `_id` lookup.
+ * opens and clicks per hour (`to`, `tc`), so campaign metrics are one `_id` lookup.
  */
 interface CampaignStatsDoc {
   _id: string;
@@ -25,7 +43,10 @@ interface CampaignStatsDoc {
   c: string;
   n: Partial<Counts>;
   fs?: Date;
-  tl?: Record<string, { o?: number; c?: number }>;
+  /** Opens per hour, by `h<epoch hour>` (flat numbers: nested objects are slow on FerretDB). */
+  to?: Record<string, number>;
+  /** Clicks per hour, likewise. */
+  tc?: Record<string, number>;
 }
 
 /** Increments to apply for one account hour. */
@@ -51,16 +72,16 @@ export interface CampaignStats {
 }
 
 export class RollupStore {
-  private readonly hours: Collection<AccountHourDoc>;
+  private readonly days: Collection<AccountDayDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   constructor(db: Db) {
-    this.hours = db.collection<AccountHourDoc>("account_hours");
+    this.days = db.collection<AccountDayDoc>("account_days");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
   }
 
-  async ensureIndexes(): Promise<void> {
-    await this.hours.createIndex({ a: 1, h: 1 }, { name: "account_hour" });
-    await this.campaigns.createIndex({ a: 1 }, { name: "account" });
+  async ensureIndexes(flavor: Flavor): Promise<void> {
+    await createIndexes(this.days, flavor, [{ name: "account_day", key: { a: 1, d: 1 } }]);
+    await createIndexes(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
   }
 
   /**
@@ -71,24 +92,41 @@ export class RollupStore {
    * the documents that really need an update.
    */
   async apply(account: string, hours: HourDelta[], campaigns: CampaignDelta[]): Promise<void> {
-    const hourItems: Increment<AccountHourDoc>[] = hours.map((d) => {
-      const c = COUNT_KEYS.map((k) => ({ k, v: d.counts[k] ?? 0 }));
+    const byDay = new Map<number, HourDelta[]>();
+    for (const d of hours) {
+      const day = floorDay(d.hour.getTime());
+      const list = byDay.get(day);
+      if (list) list.push(d);
+      else byDay.set(day, [d]);
+    }
+    const dayItems: Increment<AccountDayDoc>[] = [...byDay].map(([day, deltas]) => {
+      const totals = zeroCounts();
+      const h: Record<string, number> = {};
+      for (const d of deltas) {
+        addCounts(totals, d.counts);
+        const i = (d.hour.getTime() - day) / HOUR_MS;
+        for (const k of COUNT_KEYS) {
+          const v = d.counts[k];
+          if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + v;
+        }
+      }
       const inc: Record<string, number> = {};
-      c.forEach((x, i) => x.v && (inc[`c.${i}.v`] = x.v));
+      COUNT_KEYS.forEach((k, ki) => totals[k] && (inc[`t.${ki}.v`] = totals[k]));
+      for (const [key, v] of Object.entries(h)) if (v) inc[`h.${key}`] = v;
       return {
-        doc: { _id: `${account}|${d.hour.toISOString()}`, a: account, h: d.hour, c },
+        doc: { _id: dayId(account, day), a: account, d: new Date(day), t: COUNT_KEYS.map((k) => ({ k, v: totals[k] })), h },
         update: Object.keys(inc).length ? { $inc: inc } : {},
       };
     });
     const campaignItems: Increment<CampaignStatsDoc>[] = campaigns.map((d) => {
       const inc = incOf(d.counts);
-      const tl: NonNullable<CampaignStatsDoc["tl"]> = {};
+      const to: Record<string, number> = {};
+      const tc: Record<string, number> = {};
       for (const [h, v] of d.timeline) {
-        tl[`h${h}`] = v;
-        if (v.o) inc[`tl.h${h}.o`] = v.o;
-        if (v.c) inc[`tl.h${h}.c`] = v.c;
+        if (v.o) inc[`to.h${h}`] = to[`h${h}`] = v.o;
+        if (v.c) inc[`tc.h${h}`] = tc[`h${h}`] = v.c;
       }
-      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: d.counts, tl };
+      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: d.counts, to, tc };
       if (d.firstSend) doc.fs = d.firstSend;
       return {
         doc,
@@ -98,17 +136,19 @@ export class RollupStore {
         },
       };
     });
-    await incrementOrInsert(this.hours, hourItems);
+    await incrementOrInsert(this.days, dayItems);
     await incrementOrInsert(this.campaigns, campaignItems);
   }
 
-  /** Sums the account's hourly counts over whole hours `[from, to)`. O(hours), not O(events). */
-  async sumHours(account: string, from: Date, to: Date): Promise<Counts> {
-    const rows = await this.hours
+  /** Sums the account's counts over whole UTC days `[from, to)`. O(days), not O(events). */
+  async sumDays(account: string, from: Date, to: Date): Promise<Counts> {
+    const rows = await this.days
       .aggregate<{ _id: keyof Counts; v: number }>([
-        { $match: { a: account, h: { $gte: from, $lt: to } } },
-        { $unwind: "$c" },
-        { $group: { _id: "$c.k", v: { $sum: "$c.v" } } },
+        { $match: { a: account, d: { $gte: from, $lt: to } } },
+        // Inclusion first, so that `$unwind` copies only the totals.
+        { $project: { t: 1 } },
+        { $unwind: "$t" },
+        { $group: { _id: "$t.k", v: { $sum: "$t.v" } } },
       ])
       .toArray();
     const out = zeroCounts();
@@ -116,20 +156,40 @@ export class RollupStore {
     return out;
   }
 
+  /**
+   * Sums the account's counts over whole hours `[from, to)` of one UTC day: one document read by
+   * `_id` (the one filter FerretDB's SQLite backend pushes down), at most 23 hourly counters per
+   * kind added up here.
+   */
+  async sumHoursOfDay(account: string, from: Date, to: Date): Promise<Counts> {
+    const day = floorDay(from.getTime());
+    const first = (from.getTime() - day) / HOUR_MS;
+    const last = (to.getTime() - day) / HOUR_MS;
+    if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
+    const doc = await this.days.findOne({ _id: dayId(account, day) }, { projection: { h: 1 } });
+    const out = zeroCounts();
+    if (!doc) return out;
+    for (const k of COUNT_KEYS) {
+      for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
+    }
+    return out;
+  }
+
   /** A campaign's all-time counts and timeline, or undefined when no event named it. */
   async campaign(account: string, campaignId: string): Promise<CampaignStats | undefined> {
     // Inclusion only: FerretDB's $project evaluates no field-path expressions.
     const [doc] = await this.campaigns
-      .aggregate<Pick<CampaignStatsDoc, "n" | "fs" | "tl">>([
+      .aggregate<Pick<CampaignStatsDoc, "n" | "fs" | "to" | "tc">>([
         { $match: { _id: `${account}|${campaignId}` } },
-        { $project: { _id: 0, n: 1, fs: 1, tl: 1 } },
+        { $project: { _id: 0, n: 1, fs: 1, to: 1, tc: 1 } },
       ])
       .toArray();
     if (!doc) return undefined;
     const counts = zeroCounts();
     for (const k of COUNT_KEYS) counts[k] = doc.n?.[k] ?? 0;
-    const timeline = Object.entries(doc.tl ?? {})
-      .map(([k, v]) => ({ hour: new Date(Number(k.slice(1)) * 3_600_000), opens: v.o ?? 0, clicks: v.c ?? 0 }))
+    const hours = new Set([...Object.keys(doc.to ?? {}), ...Object.keys(doc.tc ?? {})]);
+    const timeline = [...hours]
+      .map((k) => ({ hour: new Date(Number(k.slice(1)) * HOUR_MS), opens: doc.to?.[k] ?? 0, clicks: doc.tc?.[k] ?? 0 }))
       .filter((e) => e.opens !== 0 || e.clicks !== 0)
       .sort((x, y) => x.hour.getTime() - y.hour.getTime());
     return { counts, firstSend: doc.fs, timeline };
@@ -137,9 +197,17 @@ export class RollupStore {
 
   /** Forgets an account's rollups (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
-    await this.hours.deleteMany({ a: account });
+    await this.days.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
+}
+
+function hourKey(kind: keyof Counts, hourOfDay: number): string {
+  return `${kind}${String(hourOfDay).padStart(2, "0")}`;
+}
+
+function dayId(account: string, day: number): string {
+  return `${account}|${new Date(day).toISOString().slice(0, 10)}`;
 }
 
 function incOf(counts: Partial<Counts>): Record<string, number> {

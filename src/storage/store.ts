@@ -28,7 +28,7 @@ export class Store {
     this.keys = new ApiKeyStore(db);
     this.campaigns = new CampaignStore(db);
     this.emailEvents = new EmailEventStore(db);
-    this.marks = new FirstMarkStore(db, flavor);
+    this.marks = new FirstMarkStore(db);
     this.rollups = new RollupStore(db);
     this.ingest = new EmailIngest(db, flavor, this.emailEvents, this.marks, this.rollups);
     this.trackEvents = new TrackEventStore(db);
@@ -47,7 +47,7 @@ export class Store {
 
   async ensureIndexes(): Promise<void> {
     for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.ingest, this.trackEvents, this.purchases]) {
-      await s.ensureIndexes();
+      await s.ensureIndexes(this.flavor);
     }
   }
 

@@ -1,4 +1,6 @@
 import type { Collection, Db } from "mongodb";
+import { createIndexes } from "./indexes.js";
+import type { Flavor } from "./flavor.js";
 
 /**
  * `track_events`: custom events. Properties are stored as their JSON text: keys such as `$set`
@@ -32,8 +34,8 @@ export class TrackEventStore {
     this.col = db.collection<TrackEventDoc>("track_events");
   }
 
-  async ensureIndexes(): Promise<void> {
-    await this.col.createIndex({ a: 1, e: 1, ts: -1 }, { name: "account_contact_ts" });
+  async ensureIndexes(flavor: Flavor): Promise<void> {
+    await createIndexes(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
   }
 
   async insert(account: string, ev: TrackEventInput, now: Date): Promise<void> {

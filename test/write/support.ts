@@ -303,10 +303,9 @@ const DATA_COLLECTIONS = [
   "track_events",
   "purchases",
   "campaigns",
-  "account_hours",
+  "account_days",
   "campaign_stats",
-  "message_marks",
-  "first_events",
+  "message_firsts",
   "ingest_batches",
 ];
 
