@@ -71,9 +71,17 @@ export interface CampaignStats {
   timeline: { hour: Date; opens: number; clicks: number }[];
 }
 
+/** Rollup `_id`s remembered as existing (about 100 bytes each). */
+const EXISTING_MAX = 100_000;
+
 export class RollupStore {
   private readonly days: Collection<AccountDayDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
+  /**
+   * Rollup documents this process has seen exist. They are incremented directly; one found
+   * missing after all (another instance's rebuild deleted it) is forgotten and inserted again.
+   */
+  private readonly existing = new Set<string>();
   constructor(db: Db) {
     this.days = db.collection<AccountDayDoc>("account_days");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
@@ -85,11 +93,11 @@ export class RollupStore {
   }
 
   /**
-   * Applies increments. Each document is first inserted with the increments as its values (one
-   * unordered insertMany); only those that exist already are then updated with `$inc` (one
-   * unordered bulk write). On MongoDB that is two round trips; on FerretDB's SQLite backend,
-   * where every update and upsert scans its collection but inserts do not, it keeps the scans to
-   * the documents that really need an update.
+   * Applies increments. A document known to exist gets its `$inc`; any other is first inserted
+   * with the increments as its values (one unordered insertMany), and only those that existed
+   * after all are then incremented (one unordered bulk write). Upserts cannot build these
+   * documents (their counters are arrays), and on FerretDB's SQLite backend an insert costs far
+   * less than an update.
    */
   async apply(account: string, hours: HourDelta[], campaigns: CampaignDelta[]): Promise<void> {
     const byDay = new Map<number, HourDelta[]>();
@@ -136,8 +144,8 @@ export class RollupStore {
         },
       };
     });
-    await incrementOrInsert(this.days, dayItems);
-    await incrementOrInsert(this.campaigns, campaignItems);
+    await this.incrementOrInsert(this.days, dayItems);
+    await this.incrementOrInsert(this.campaigns, campaignItems);
   }
 
   /** Sums the account's counts over whole UTC days `[from, to)`. O(days), not O(events). */
@@ -195,8 +203,29 @@ export class RollupStore {
     return { counts, firstSend: doc.fs, timeline };
   }
 
+  private async incrementOrInsert<T extends { _id: string }>(col: Collection<T>, items: Increment<T>[]): Promise<void> {
+    const rest: Increment<T>[] = [];
+    for (const item of items) {
+      const known = this.existing.has(item.doc._id);
+      if (known && Object.keys(item.update).length === 0) continue;
+      // One at a time: every update takes FerretDB's single SQLite writer anyway.
+      if (known && (await col.updateOne({ _id: item.doc._id } as Filter<T>, item.update)).matchedCount === 1) continue;
+      this.existing.delete(item.doc._id);
+      rest.push(item);
+    }
+    if (rest.length === 0) return;
+    const existed = await insertNew(col, rest.map((i) => i.doc) as OptionalUnlessRequiredId<T>[]);
+    const ops = [...existed]
+      .filter((i) => Object.keys(rest[i]!.update).length > 0)
+      .map((i) => ({ updateOne: { filter: { _id: rest[i]!.doc._id } as Filter<T>, update: rest[i]!.update } }));
+    if (ops.length) await col.bulkWrite(ops as AnyBulkWriteOperation<T>[], { ordered: false });
+    if (this.existing.size + rest.length > EXISTING_MAX) this.existing.clear();
+    for (const i of rest) this.existing.add(i.doc._id);
+  }
+
   /** Forgets an account's rollups (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
+    for (const id of this.existing) if (id.startsWith(`${account}|`)) this.existing.delete(id);
     await this.days.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
@@ -224,13 +253,4 @@ interface Increment<T extends { _id: string }> {
   doc: T;
   /** The update when it exists already. */
   update: UpdateFilter<T>;
-}
-
-async function incrementOrInsert<T extends { _id: string }>(col: Collection<T>, items: Increment<T>[]): Promise<void> {
-  if (items.length === 0) return;
-  const existing = await insertNew(col, items.map((i) => i.doc) as OptionalUnlessRequiredId<T>[]);
-  const ops = [...existing]
-    .filter((i) => Object.keys(items[i]!.update).length > 0)
-    .map((i) => ({ updateOne: { filter: { _id: items[i]!.doc._id } as Filter<T>, update: items[i]!.update } }));
-  if (ops.length) await col.bulkWrite(ops as AnyBulkWriteOperation<T>[], { ordered: false });
 }
