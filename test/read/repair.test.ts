@@ -1,6 +1,8 @@
 // A crash between the raw write and the rollups, and the repair that makes the counts exact again;
-// a rebuild of a healthy account changes nothing.
-import { afterAll, beforeAll, expect, test } from "vitest";
+// a rebuild of a healthy account changes nothing; rollups deleted behind a service's back are
+// recreated by its next batch.
+import { afterAll, beforeAll, expect, inject, test } from "vitest";
+import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK, generate } from "./generator.js";
 import { Ledger, at, input, isoSec, mulberry32, post, refCampaign, refOverview, type Ev } from "./lib.js";
@@ -82,4 +84,33 @@ test("rebuild of a healthy account leaves every metric unchanged", async () => {
   expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
   await svc.store.ingest.rebuild(account);
   expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
+});
+
+test("rollup documents another instance deleted are created again, not lost, by the next batch", async () => {
+  const { account, key } = await svc.newAccount();
+  const sends = (n: number, from: number, tag: string) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `${tag}-${i}`,
+      type: "send",
+      contact_email: `c${i}@example.com`,
+      campaign_id: "camp_gone",
+      timestamp: new Date(at("2026-03-10T08:00:00Z") + from + i * 60_000).toISOString(),
+    }));
+  const range = "from=2026-03-10&to=2026-03-10";
+  const sendsIn = async () => (await rest(svc, "GET", `/api/v1/analytics/overview?${range}`, { key })).body.metrics.sends;
+  expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events: sends(30, 0, "a") } })).body.accepted).toBe(30);
+  expect(await sendsIn()).toBe(30);
+  // This service now remembers the day and campaign documents as existing; another instance
+  // (its own Store on the same database) deletes them, as the first step of its rebuild does.
+  const other = await Store.open(inject("mongoUri"), svc.store.db.databaseName);
+  try {
+    await other.rollups.clearAccount(account);
+  } finally {
+    await other.close();
+  }
+  expect(await sendsIn()).toBe(0);
+  expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events: sends(20, 3_600_000, "b") } })).body.accepted).toBe(20);
+  expect(await sendsIn()).toBe(20);
+  const camp = (await rest(svc, "GET", "/api/v1/analytics/campaigns/camp_gone", { key })).body;
+  expect(camp.metrics.total_sent).toBe(20);
 });
