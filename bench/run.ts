@@ -226,7 +226,7 @@ async function benchSize(n: number): Promise<SizeResult> {
       if (ov.metrics.sends !== sends) throw new Error(`90d overview sends ${ov.metrics.sends}, dataset has ${sends}`);
       console.error(`sanity: 90d overview sends = ${int(sends)} = dataset sends`);
 
-      for (const c of ["email_events", "account_days", "campaign_stats", "message_firsts"]) {
+      for (const c of ["email_events", "account_days", "account_day_hours", "campaign_stats", "message_firsts"]) {
         counts.push({ collection: c, docs: await raw.db(db.name).collection(c).countDocuments() });
       }
 

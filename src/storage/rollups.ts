@@ -11,15 +11,10 @@ interface Counter {
 }
 
 /**
- * `account_days`: an account's counts per UTC day, as day totals (`t`, summed by the overview's
- * pipeline for whole days: at most 366 documents per range, however many events they count) and
- * per hour of the day (`h`, read for the whole hours at a range's edges).
- *
- * The shape is FerretDB's: day totals are `{k, v}` pairs because FerretDB v1.24 computes only the
- * first accumulator of a `$group` (so the sum is one `$sum` grouped by kind), the hours are one flat
- * object of the nonzero counts only, because every field and nested object adds to what FerretDB
- * decodes and rewrites on each update, and one document per day rather than per hour keeps the
- * updates a batch makes few, each of which scans the collection on FerretDB's SQLite backend.
+ * `account_days`: an account's totals per UTC day, which the overview's pipeline sums for whole
+ * days: at most 366 small documents per range, however many events they count. `{k, v}` pairs
+ * because FerretDB v1.24 computes only the first accumulator of a `$group`, so the sum is one
+ * `$sum` grouped by kind.
  */
 interface AccountDayDoc {
   /** `account|YYYY-MM-DD` */
@@ -29,6 +24,20 @@ interface AccountDayDoc {
   d: Date;
   /** The day's totals, in COUNT_KEYS order. */
   t: Counter[];
+}
+
+/**
+ * `account_day_hours`: the same day's nonzero hourly counts, read by `_id` for the whole hours
+ * at a range's edges. Apart from the totals so that the overview's scan of `account_days` (every
+ * filter scans on FerretDB) decodes only small documents; one flat object per day rather than a
+ * document per hour keeps the updates a batch makes few, and FerretDB decodes and rewrites the
+ * whole document on each.
+ */
+interface AccountDayHoursDoc {
+  /** `account|YYYY-MM-DD` */
+  _id: string;
+  a: string;
+  d: Date;
   /** Nonzero counts by `hourKey(kind, hour of the day)`, e.g. `open07` for opens in 07:00–07:59Z. */
   h: Record<string, number>;
 }
@@ -76,6 +85,7 @@ const EXISTING_MAX = 100_000;
 
 export class RollupStore {
   private readonly days: Collection<AccountDayDoc>;
+  private readonly dayHours: Collection<AccountDayHoursDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /**
    * Rollup documents this process has seen exist. They are incremented directly; one found
@@ -84,6 +94,7 @@ export class RollupStore {
   private readonly existing = new Set<string>();
   constructor(db: Db) {
     this.days = db.collection<AccountDayDoc>("account_days");
+    this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
   }
 
@@ -107,7 +118,9 @@ export class RollupStore {
       if (list) list.push(d);
       else byDay.set(day, [d]);
     }
-    const dayItems: Increment<AccountDayDoc>[] = [...byDay].map(([day, deltas]) => {
+    const dayItems: Increment<AccountDayDoc>[] = [];
+    const hourItems: Increment<AccountDayHoursDoc>[] = [];
+    for (const [day, deltas] of byDay) {
       const totals = zeroCounts();
       const h: Record<string, number> = {};
       for (const d of deltas) {
@@ -118,14 +131,17 @@ export class RollupStore {
           if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + v;
         }
       }
-      const inc: Record<string, number> = {};
-      COUNT_KEYS.forEach((k, ki) => totals[k] && (inc[`t.${ki}.v`] = totals[k]));
-      for (const [key, v] of Object.entries(h)) if (v) inc[`h.${key}`] = v;
-      return {
-        doc: { _id: dayId(account, day), a: account, d: new Date(day), t: COUNT_KEYS.map((k) => ({ k, v: totals[k] })), h },
-        update: Object.keys(inc).length ? { $inc: inc } : {},
-      };
-    });
+      const _id = dayId(account, day);
+      const tInc: Record<string, number> = {};
+      COUNT_KEYS.forEach((k, ki) => totals[k] && (tInc[`t.${ki}.v`] = totals[k]));
+      dayItems.push({
+        doc: { _id, a: account, d: new Date(day), t: COUNT_KEYS.map((k) => ({ k, v: totals[k] })) },
+        update: Object.keys(tInc).length ? { $inc: tInc } : {},
+      });
+      const hInc: Record<string, number> = {};
+      for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = v;
+      hourItems.push({ doc: { _id, a: account, d: new Date(day), h }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
+    }
     const campaignItems: Increment<CampaignStatsDoc>[] = campaigns.map((d) => {
       const inc = incOf(d.counts);
       const to: Record<string, number> = {};
@@ -145,6 +161,7 @@ export class RollupStore {
       };
     });
     await this.incrementOrInsert(this.days, dayItems);
+    await this.incrementOrInsert(this.dayHours, hourItems);
     await this.incrementOrInsert(this.campaigns, campaignItems);
   }
 
@@ -153,8 +170,6 @@ export class RollupStore {
     const rows = await this.days
       .aggregate<{ _id: keyof Counts; v: number }>([
         { $match: { a: account, d: { $gte: from, $lt: to } } },
-        // Inclusion first, so that `$unwind` copies only the totals.
-        { $project: { t: 1 } },
         { $unwind: "$t" },
         { $group: { _id: "$t.k", v: { $sum: "$t.v" } } },
       ])
@@ -174,7 +189,7 @@ export class RollupStore {
     const first = (from.getTime() - day) / HOUR_MS;
     const last = (to.getTime() - day) / HOUR_MS;
     if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
-    const doc = await this.days.findOne({ _id: dayId(account, day) }, { projection: { h: 1 } });
+    const doc = await this.dayHours.findOne({ _id: dayId(account, day) });
     const out = zeroCounts();
     if (!doc) return out;
     for (const k of COUNT_KEYS) {
@@ -185,13 +200,9 @@ export class RollupStore {
 
   /** A campaign's all-time counts and timeline, or undefined when no event named it. */
   async campaign(account: string, campaignId: string): Promise<CampaignStats | undefined> {
-    // Inclusion only: FerretDB's $project evaluates no field-path expressions.
-    const [doc] = await this.campaigns
-      .aggregate<Pick<CampaignStatsDoc, "n" | "fs" | "to" | "tc">>([
-        { $match: { _id: `${account}|${campaignId}` } },
-        { $project: { _id: 0, n: 1, fs: 1, to: 1, tc: 1 } },
-      ])
-      .toArray();
+    // A lookup, not a pipeline: the counts were summed when written, and FerretDB's `$project`
+    // would copy the whole document once more.
+    const doc = await this.campaigns.findOne({ _id: `${account}|${campaignId}` });
     if (!doc) return undefined;
     const counts = zeroCounts();
     for (const k of COUNT_KEYS) counts[k] = doc.n?.[k] ?? 0;
@@ -227,6 +238,7 @@ export class RollupStore {
   async clearAccount(account: string): Promise<void> {
     for (const id of this.existing) if (id.startsWith(`${account}|`)) this.existing.delete(id);
     await this.days.deleteMany({ a: account });
+    await this.dayHours.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
 }

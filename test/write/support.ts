@@ -304,6 +304,7 @@ const DATA_COLLECTIONS = [
   "purchases",
   "campaigns",
   "account_days",
+  "account_day_hours",
   "campaign_stats",
   "message_firsts",
   "ingest_batches",
