@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Collection, Db } from "mongodb";
-import { createIndexes } from "./indexes.js";
+import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
 
 export const SCOPES = ["analytics", "track", "ingest"] as const;
@@ -38,7 +38,7 @@ export class ApiKeyStore {
   }
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
-    await createIndexes(this.col, flavor, [{ name: "id", key: { id: 1 }, unique: true }]);
+    await prepareCollection(this.col, flavor, [{ name: "id", key: { id: 1 }, unique: true }]);
   }
 
   /** Issues a key; the returned text is the only copy there will ever be. */

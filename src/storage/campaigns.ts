@@ -1,4 +1,6 @@
 import type { Collection, Db } from "mongodb";
+import type { Flavor } from "./flavor.js";
+import { prepareCollection } from "./indexes.js";
 import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
 
 /** `campaigns`: what UpsertCampaign registered, one document per (account, campaign). */
@@ -19,8 +21,9 @@ export class CampaignStore {
     this.col = db.collection<CampaignDoc>("campaigns");
   }
 
-  async ensureIndexes(): Promise<void> {
+  async ensureIndexes(flavor: Flavor): Promise<void> {
     // Every lookup is by the deterministic _id; no secondary index needed.
+    await prepareCollection(this.col, flavor);
   }
 
   /** Registers or replaces a campaign's values. Idempotent. */

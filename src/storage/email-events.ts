@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
 import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind } from "./types.js";
-import { createIndexes } from "./indexes.js";
+import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
 
 /** `email_events`: every email event as received, the source of truth for the rollups. */
@@ -39,7 +39,7 @@ export class EmailEventStore {
   }
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
-    await createIndexes(this.col, flavor, [
+    await prepareCollection(this.col, flavor, [
       // Partial-hour edges of an overview range.
       { name: "account_ts", key: { a: 1, ts: 1 } },
       // Attribution: a contact's latest click.

@@ -4,6 +4,7 @@ import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
 import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.js";
 import type { CampaignDelta, HourDelta, RollupStore } from "./rollups.js";
 import type { Flavor } from "./flavor.js";
+import { prepareCollection } from "./indexes.js";
 import { HOUR_MS, floorHour, type Counts, type EmailEventInput } from "./types.js";
 
 /** `ingest_batches`: a journal entry per batch whose rollups are not yet known to be applied. */
@@ -43,7 +44,9 @@ export class EmailIngest {
     this.batches = db.collection<BatchDoc>("ingest_batches");
   }
 
-  async ensureIndexes(): Promise<void> {}
+  async ensureIndexes(flavor: Flavor): Promise<void> {
+    await prepareCollection(this.batches, flavor);
+  }
 
   async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
     if (this.flavor === "mongodb") return this.recordBatch(account, input, now, crash);

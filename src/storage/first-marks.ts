@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
 import type { Flavor } from "./flavor.js";
-import { createIndexes } from "./indexes.js";
+import { prepareCollection } from "./indexes.js";
 
 export type Engagement = "open" | "click";
 
@@ -52,7 +52,7 @@ export class FirstMarkStore {
   }
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
-    await createIndexes(this.col, flavor, [{ name: "account_ts", key: { a: 1, ts: 1 } }]);
+    await prepareCollection(this.col, flavor, [{ name: "account_ts", key: { a: 1, ts: 1 } }]);
   }
 
   /**

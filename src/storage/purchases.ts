@@ -1,5 +1,5 @@
 import { MongoServerError, type Collection, type Db } from "mongodb";
-import { createIndexes } from "./indexes.js";
+import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
 
 /** `purchases`: one document per purchase; `_id` carries the order id, so repeats collide. */
@@ -41,7 +41,7 @@ export class PurchaseStore {
   }
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
-    await createIndexes(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
+    await prepareCollection(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
   }
 
   /** Looks up an earlier purchase with this order id. */

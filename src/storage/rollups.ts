@@ -1,7 +1,7 @@
 import { type AnyBulkWriteOperation, type Collection, type Db, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
 import { insertNew } from "./insert-new.js";
 import { COUNT_KEYS, DAY_MS, HOUR_MS, addCounts, floorDay, zeroCounts, type Counts } from "./types.js";
-import { createIndexes } from "./indexes.js";
+import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
 
 /** One counter of a rollup: an array of these in COUNT_KEYS order, so `t.<i>.v` is incremented in place. */
@@ -99,8 +99,9 @@ export class RollupStore {
   }
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
-    await createIndexes(this.days, flavor, [{ name: "account_day", key: { a: 1, d: 1 } }]);
-    await createIndexes(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.days, flavor, [{ name: "account_day", key: { a: 1, d: 1 } }]);
+    await prepareCollection(this.dayHours, flavor);
+    await prepareCollection(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Collection, Db } from "mongodb";
-import { createIndexes } from "./indexes.js";
+import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
 
 /**
@@ -35,7 +35,7 @@ export class TrackEventStore {
   }
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
-    await createIndexes(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
+    await prepareCollection(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
   }
 
   async insert(account: string, ev: TrackEventInput, now: Date): Promise<void> {
