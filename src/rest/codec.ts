@@ -13,14 +13,42 @@ import { parseRfc3339 } from "../time.js";
 
 /** The REST word for each enum value (UNSPECIFIED has none). */
 export function enumWord(e: DescEnum, number: number): string | null {
-  const v = e.values.find((x) => x.number === number);
-  if (!v || v.number === 0) return null;
-  return v.name.slice(e.sharedPrefix ? e.sharedPrefix.length + 0 : 0).replace(/^_/, "").toLowerCase();
+  return enumWords(e).byNumber.get(number) ?? null;
 }
 
 function enumFromWord(e: DescEnum, word: string): number | undefined {
-  for (const v of e.values) if (v.number !== 0 && enumWord(e, v.number) === word) return v.number;
-  return undefined;
+  return enumWords(e).byWord.get(word);
+}
+
+// Derived once per descriptor: a batch decodes the same few descriptors a thousand times.
+const enumCache = new WeakMap<DescEnum, { byNumber: Map<number, string>; byWord: Map<string, number> }>();
+const fieldCache = new WeakMap<DescMessage, Map<string, DescField>>();
+
+function enumWords(e: DescEnum) {
+  let c = enumCache.get(e);
+  if (!c) {
+    c = { byNumber: new Map(), byWord: new Map() };
+    for (const v of e.values) {
+      if (v.number === 0) continue;
+      const word = v.name.slice(e.sharedPrefix ? e.sharedPrefix.length : 0).replace(/^_/, "").toLowerCase();
+      c.byNumber.set(v.number, word);
+      c.byWord.set(word, v.number);
+    }
+    enumCache.set(e, c);
+  }
+  return c;
+}
+
+/** Fields by proto name and by JSON name. */
+function fieldsByName(desc: DescMessage): Map<string, DescField> {
+  let m = fieldCache.get(desc);
+  if (!m) {
+    m = new Map();
+    for (const f of desc.fields) m.set(f.jsonName, f);
+    for (const f of desc.fields) m.set(f.name, f);
+    fieldCache.set(desc, m);
+  }
+  return m;
 }
 
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -97,9 +125,9 @@ export function decodeMessage(desc: DescMessage, json: unknown, v: Violations, p
     v.add(path || "body", "must be a JSON object");
     return create(desc);
   }
-  const byName = new Map(desc.fields.map((f) => [f.name, f]));
+  const byName = fieldsByName(desc);
   for (const [key, value] of Object.entries(json)) {
-    const f = byName.get(key) ?? desc.fields.find((x) => x.jsonName === key);
+    const f = byName.get(key);
     const p = path ? `${path}.${key}` : key;
     if (!f || skip.has(f.name)) {
       v.add(p, "is not a known field");
