@@ -18,7 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, freemem, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { MongoClient } from "mongodb";
+import { MongoClient, type Collection } from "mongodb";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../src/db/embedded.js";
 import { createLogger, silentLogger } from "../src/log.js";
 import { AnalyticsServer } from "../src/server/server.js";
@@ -160,18 +160,26 @@ interface SizeResult {
   counts: { collection: string; docs: number }[];
 }
 
+/**
+ * One untimed batch on each side before an ingest measurement, as the reads get warm-up
+ * requests: code paths compiled, pools and caches filled. The service's goes to another account
+ * (`acct_warmup`), so the measured one stays exact.
+ */
+async function warmUp(store: Store, col: Collection<EmailEventDoc>, url: string, batch: WireEvent[]): Promise<void> {
+  const warm = batch.map((e) => ({ ...e, id: `warm_${e.id}` }));
+  await col.insertMany(store.emailEvents.toDocs("acct_warmup", "warmup", warm.map(toInput)), { ordered: false });
+  const { key } = await store.keys.create("acct_warmup", ["ingest"], new Date());
+  await postBatch(url, key, warm);
+}
+
 /** Raw baseline: the same documents the service would store, by bare insertMany, batches of 1,000. */
-async function rawInsert(store: Store, raw: MongoClient, dbName: string, batches: WireEvent[][], c: number): Promise<number> {
-  const col = raw.db(dbName).collection<EmailEventDoc>("bench_raw_events");
-  await col.drop().catch(() => undefined);
+async function rawInsert(store: Store, col: Collection<EmailEventDoc>, batches: WireEvent[][], c: number): Promise<number> {
   const docs = batches.map((b, i) => store.emailEvents.toDocs(ACCOUNT, `rawbatch${i}`, b.map(toInput)));
   const t = performance.now();
   await pool(docs, c, async (d) => {
     await col.insertMany(d, { ordered: false });
   });
-  const ms = performance.now() - t;
-  await col.drop().catch(() => undefined);
-  return ms;
+  return performance.now() - t;
 }
 
 /**
@@ -183,12 +191,7 @@ async function rawInsert(store: Store, raw: MongoClient, dbName: string, batches
 async function interleavedIngest(store: Store, raw: MongoClient, dbName: string, url: string, key: string, batches: WireEvent[][]) {
   const col = raw.db(dbName).collection<EmailEventDoc>("bench_raw_events");
   await col.drop().catch(() => undefined);
-  // One untimed batch each first, as the reads get warm-up requests: code paths compiled, pools
-  // and caches filled. The service's goes to another account, so the measured one stays exact.
-  const warm = batches[0]!.map((e) => ({ ...e, id: `warm_${e.id}` }));
-  await col.insertMany(store.emailEvents.toDocs("acct_warmup", "warmup", warm.map(toInput)), { ordered: false });
-  const warmKey = (await store.keys.create("acct_warmup", ["ingest"], new Date())).key;
-  await postBatch(url, warmKey, warm);
+  await warmUp(store, col, url, batches[0]!);
   let rawMs = 0;
   let serviceMs = 0;
   let done = 0;
@@ -304,7 +307,10 @@ async function benchSize(n: number): Promise<SizeResult> {
     try {
       await withService(db2, async ({ url, key, store, raw }) => {
         console.error(`concurrent ingest (${CONCURRENCY} batches in flight, ${int(cnt)} events)…`);
-        const rawMs = await rawInsert(store, raw, db2.name, part, CONCURRENCY);
+        const col = raw.db(db2.name).collection<EmailEventDoc>("bench_raw_events");
+        await warmUp(store, col, url, part[0]!);
+        const rawMs = await rawInsert(store, col, part, CONCURRENCY);
+        await col.drop();
         const failures: string[] = [];
         const serviceMs = await serviceIngest(url, key, part, CONCURRENCY, true, failures);
         console.error(`  service ${int((cnt / serviceMs) * 1000)} events/s, raw ${int((cnt / rawMs) * 1000)} docs/s, ${failures.length} failed batches`);
