@@ -1,7 +1,7 @@
 import type { Violations } from "../rpc/errors.js";
+import { DAY_MS, floorDay } from "../storage/types.js";
 import { parseRfc3339 } from "../time.js";
 
-const DAY_MS = 86_400_000;
 const PRESETS: Record<string, number> = { "7d": 7, "30d": 30, "90d": 90 };
 /** The longest range an overview may cover. */
 export const MAX_RANGE_MS = 366 * DAY_MS;
@@ -24,14 +24,14 @@ export function resolveRange(v: Violations, p: { period: string; from: string; t
   const period = p.period.trim() === "" ? "30d" : p.period.trim();
   const days = PRESETS[period];
   if (days === undefined) v.add("period", `must be one of 7d, 30d, 90d, not "${truncate(p.period)}"`);
-  const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  const today = floorDay(now.getTime());
   let toSecond = today + DAY_MS - 1000;
   if (p.to.trim() !== "") {
     const t = parseInstant(p.to.trim(), "end");
     if (t === undefined) v.add("to", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
     else toSecond = Math.floor(t / 1000) * 1000;
   }
-  let from = Math.floor(toSecond / DAY_MS) * DAY_MS - (days ?? 30) * DAY_MS;
+  let from = floorDay(toSecond) - (days ?? 30) * DAY_MS;
   if (p.from.trim() !== "") {
     const t = parseInstant(p.from.trim(), "start");
     if (t === undefined) v.add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");

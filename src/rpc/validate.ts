@@ -1,10 +1,10 @@
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { DAY_MS } from "../storage/types.js";
 import type { Violations } from "./errors.js";
 
 // Deliberately simple and strict: one @, no spaces, a dotted domain with a 2+ letter TLD.
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$/;
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const DAY_MS = 86_400_000;
 /** Earliest timestamp accepted; earlier ones are almost always an unset clock or field. */
 const EARLIEST = Date.UTC(2000, 0, 1);
 
