@@ -88,8 +88,9 @@ export class RollupStore {
   private readonly dayHours: Collection<AccountDayHoursDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /**
-   * Rollup documents this process has seen exist. They are incremented directly; one found
-   * missing after all (another instance's rebuild deleted it) is forgotten and inserted again.
+   * Rollup documents this process has seen exist, by `existingKey`. They are incremented
+   * directly; one found missing after all (another instance's rebuild deleted it) is forgotten
+   * and inserted again.
    */
   private readonly existing = new Set<string>();
   constructor(db: Db) {
@@ -218,11 +219,11 @@ export class RollupStore {
   private async incrementOrInsert<T extends { _id: string }>(col: Collection<T>, items: Increment<T>[]): Promise<void> {
     const rest: Increment<T>[] = [];
     for (const item of items) {
-      const known = this.existing.has(item.doc._id);
+      const known = this.existing.has(existingKey(col, item.doc._id));
       if (known && Object.keys(item.update).length === 0) continue;
       // One at a time: every update takes FerretDB's single SQLite writer anyway.
       if (known && (await col.updateOne({ _id: item.doc._id } as Filter<T>, item.update)).matchedCount === 1) continue;
-      this.existing.delete(item.doc._id);
+      this.existing.delete(existingKey(col, item.doc._id));
       rest.push(item);
     }
     if (rest.length === 0) return;
@@ -232,16 +233,24 @@ export class RollupStore {
       .map((i) => ({ updateOne: { filter: { _id: rest[i]!.doc._id } as Filter<T>, update: rest[i]!.update } }));
     if (ops.length) await col.bulkWrite(ops as AnyBulkWriteOperation<T>[], { ordered: false });
     if (this.existing.size + rest.length > EXISTING_MAX) this.existing.clear();
-    for (const i of rest) this.existing.add(i.doc._id);
+    for (const i of rest) this.existing.add(existingKey(col, i.doc._id));
   }
 
   /** Forgets an account's rollups (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
-    for (const id of this.existing) if (id.startsWith(`${account}|`)) this.existing.delete(id);
+    for (const key of this.existing) if (key.slice(key.indexOf(" ") + 1).startsWith(`${account}|`)) this.existing.delete(key);
     await this.days.deleteMany({ a: account });
     await this.dayHours.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
+}
+
+/**
+ * The collection's name and the `_id`: a day's totals and its hours share an `_id`, and one
+ * existing says nothing of the other.
+ */
+function existingKey(col: { collectionName: string }, id: string): string {
+  return `${col.collectionName} ${id}`;
 }
 
 function hourKey(kind: keyof Counts, hourOfDay: number): string {

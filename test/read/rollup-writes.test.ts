@@ -1,0 +1,66 @@
+// RollupStore.apply's writes, as the database sees them: a document is inserted the first time
+// and incremented in place after that, with no update tried on a document that does not exist.
+import { randomBytes } from "node:crypto";
+import { MongoClient, type CommandStartedEvent, type Db } from "mongodb";
+import { afterAll, beforeAll, expect, inject, test } from "vitest";
+import { detectFlavor } from "../../src/storage/flavor.js";
+import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/storage/rollups.js";
+import { zeroCounts } from "../../src/storage/types.js";
+
+let client: MongoClient;
+let db: Db;
+let rollups: RollupStore;
+const commands: { name: string; collection: unknown }[] = [];
+
+beforeAll(async () => {
+  client = new MongoClient(inject("mongoUri"), { monitorCommands: true });
+  await client.connect();
+  db = client.db(`t_${randomBytes(6).toString("hex")}`);
+  rollups = new RollupStore(db);
+  await rollups.ensureIndexes(await detectFlavor(db));
+  client.on("commandStarted", (e: CommandStartedEvent) => {
+    if (e.commandName === "insert" || e.commandName === "update") commands.push({ name: e.commandName, collection: e.command[e.commandName] });
+  });
+});
+afterAll(async () => {
+  await db.dropDatabase().catch(() => undefined);
+  await client.close();
+});
+
+const DAY1 = Date.UTC(2026, 2, 10);
+const DAY2 = Date.UTC(2026, 2, 11);
+const HOUR = 3_600_000;
+
+function writes(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of commands.splice(0)) out[`${c.name} ${String(c.collection)}`] = (out[`${c.name} ${String(c.collection)}`] ?? 0) + 1;
+  return out;
+}
+
+function batch(sends: number): { hours: HourDelta[]; campaigns: CampaignDelta[] } {
+  return {
+    hours: [
+      { hour: new Date(DAY1 + 9 * HOUR), counts: { send: sends, open: 1 } },
+      { hour: new Date(DAY2 + 23 * HOUR), counts: { send: sends } },
+    ],
+    campaigns: [{ campaignId: "camp_a", counts: { send: 2 * sends, open: 1 }, firstSend: new Date(DAY1 + 9 * HOUR), timeline: new Map([[(DAY1 + 9 * HOUR) / HOUR, { o: 1, c: 0 }]]) }],
+  };
+}
+
+test("apply inserts new day, day-hour and campaign documents with one insert each and no update", async () => {
+  const { hours, campaigns } = batch(3);
+  await rollups.apply("acct_w", hours, campaigns);
+  // A day's totals and its hours share an _id: knowing one exists says nothing of the other.
+  expect(writes()).toEqual({ "insert account_days": 1, "insert account_day_hours": 1, "insert campaign_stats": 1 });
+});
+
+test("apply increments known documents in place, without inserting", async () => {
+  const { hours, campaigns } = batch(4);
+  await rollups.apply("acct_w", hours, campaigns);
+  expect(writes()).toEqual({ "update account_days": 2, "update account_day_hours": 2, "update campaign_stats": 1 });
+  expect(await rollups.sumDays("acct_w", new Date(DAY1), new Date(DAY2 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 14, open: 2 });
+  expect(await rollups.sumHoursOfDay("acct_w", new Date(DAY2 + 23 * HOUR), new Date(DAY2 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 7 });
+  const camp = await rollups.campaign("acct_w", "camp_a");
+  expect(camp?.counts).toEqual({ ...zeroCounts(), send: 14, open: 2 });
+  expect(camp?.timeline).toEqual([{ hour: new Date(DAY1 + 9 * HOUR), opens: 2, clicks: 0 }]);
+});
