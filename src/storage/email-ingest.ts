@@ -22,6 +22,19 @@ export interface RecordResult {
 /** Test hook: stop a batch after its raw events are stored, as a crash would. */
 export type CrashPoint = "after-raw" | undefined;
 
+/** A batch waiting for its turn on FerretDB. */
+interface Waiting {
+  account: string;
+  input: EmailEventInput[];
+  now: Date;
+  crash: CrashPoint;
+  resolve(r: RecordResult): void;
+  reject(err: unknown): void;
+}
+
+/** At most this many events are written together (batches are up to 1,000 each). */
+const GROUP_MAX_EVENTS = 10_000;
+
 /**
  * Stores email events and keeps the rollups in step.
  *
@@ -33,7 +46,8 @@ export type CrashPoint = "after-raw" | undefined;
  */
 export class EmailIngest {
   private readonly batches: Collection<BatchDoc>;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Waiting[] = [];
+  private writing = false;
   constructor(
     db: Db,
     private readonly flavor: Flavor,
@@ -49,23 +63,57 @@ export class EmailIngest {
   }
 
   async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
-    if (this.flavor === "mongodb") return this.recordBatch(account, input, now, crash);
+    if (this.flavor === "mongodb") return (await this.recordGroup([{ account, input, now, crash }]))[0]!;
     // FerretDB's SQLite backend has one writer at a time and answers a second with SQLITE_BUSY
     // rather than waiting: batches take turns in this process (its embedded database is ours).
-    const turn = this.queue.then(() => this.recordBatch(account, input, now, crash));
-    this.queue = turn.catch(() => undefined);
-    return turn;
+    // Batches that arrived while others were written go together, as one group commit: the
+    // same documents in fewer, larger commands, and rollup documents they share written once.
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ account, input, now, crash, resolve, reject });
+      if (!this.writing) void this.writeWaiting();
+    });
   }
 
-  private async recordBatch(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
-    const batch = randomUUID();
-    await this.batches.insertOne({ _id: batch, a: account, at: now });
-    const docs = this.events.toDocs(account, batch, input);
-    const inserted = (await this.events.insertNew(docs)).map((i) => docs[i]!);
-    if (crash === "after-raw") throw new Error("simulated crash after the raw write");
-    await this.count(account, inserted);
-    await this.batches.deleteOne({ _id: batch });
-    return { accepted: inserted.length, duplicates: docs.length - inserted.length };
+  private async writeWaiting(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const group = takeGroup(this.waiting);
+      try {
+        const results = await this.recordGroup(group);
+        group.forEach((b, i) => b.resolve(results[i]!));
+      } catch (err) {
+        for (const b of group) b.reject(err);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** Records batches together; each gets its own result, as if it had been written alone and in order. */
+  private async recordGroup(group: Omit<Waiting, "resolve" | "reject">[]): Promise<RecordResult[]> {
+    const journal: BatchDoc[] = group.map((b) => ({ _id: randomUUID(), a: b.account, at: b.now }));
+    await this.batches.insertMany(journal);
+    const docs = group.map((b, i) => this.events.toDocs(b.account, journal[i]!._id, b.input));
+    const all = docs.flat();
+    // A producer id twice in the group is stored for its first batch and a duplicate for the later.
+    const isNew = new Set(await this.events.insertNew(all));
+    if (group.some((b) => b.crash === "after-raw")) throw new Error("simulated crash after the raw write");
+    const inserted = new Map<string, EmailEventDoc[]>();
+    all.forEach((d, i) => {
+      if (!isNew.has(i)) return;
+      const list = inserted.get(d.a);
+      if (list) list.push(d);
+      else inserted.set(d.a, [d]);
+    });
+    for (const [account, list] of inserted) await this.count(account, list);
+    if (journal.length === 1) await this.batches.deleteOne({ _id: journal[0]!._id });
+    else await this.batches.deleteMany({ _id: { $in: journal.map((j) => j._id) } });
+    let offset = 0;
+    return docs.map((d) => {
+      let accepted = 0;
+      for (let i = offset; i < offset + d.length; i++) if (isNew.has(i)) accepted++;
+      offset += d.length;
+      return { accepted, duplicates: d.length - accepted };
+    });
   }
 
   /** Rebuilds the rollups of every account that has a batch older than `olderThanMs` left over. */
@@ -154,4 +202,20 @@ export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: 
     hours: [...hours].map(([h, counts]) => ({ hour: new Date(h), counts })),
     campaigns: [...campaigns.values()],
   };
+}
+
+/**
+ * Takes the batches written next: the first waiting one and those after it, up to
+ * GROUP_MAX_EVENTS. A batch with a crash point (tests) goes alone.
+ */
+function takeGroup(waiting: Waiting[]): Waiting[] {
+  let n = 1;
+  let events = waiting[0]!.input.length;
+  if (waiting[0]!.crash === undefined) {
+    while (n < waiting.length && waiting[n]!.crash === undefined && events + waiting[n]!.input.length <= GROUP_MAX_EVENTS) {
+      events += waiting[n]!.input.length;
+      n++;
+    }
+  }
+  return waiting.splice(0, n);
 }

@@ -85,6 +85,24 @@ describe("RecordEmailEvents: producer ids are counted once, ever", () => {
     expect(await countEmailEvents(account)).toBe(2);
   });
 
+  test("the same batch sent 6 times at once, with other accounts' batches in flight: stored once, each answer exact", async () => {
+    const { account, key } = await svc.newAccount();
+    const others = await Promise.all([svc.newAccount(), svc.newAccount()]);
+    const results = await Promise.all([
+      ...Array.from({ length: 6 }, () => ingest(key, BATCH)),
+      ...others.map((o) => ingest(o.key, BATCH)),
+    ]);
+    const mine = results.slice(0, 6).map((r) => r.body);
+    // One of the six stores the batch (which one is a race); the other five are duplicates.
+    expect(mine.filter((b) => b.accepted === 5 && b.duplicates === 0)).toHaveLength(1);
+    expect(mine.filter((b) => b.accepted === 0 && b.duplicates === 5)).toHaveLength(5);
+    for (const r of results.slice(6)) expect(r.body).toEqual({ success: true, accepted: 5, duplicates: 0 });
+    expect(await countEmailEvents(account)).toBe(5);
+    for (const k of [key, ...others.map((o) => o.key)]) {
+      expect((await campaignMetrics(svc, k, "camp_i")).body.metrics).toMatchObject(EXPECTED);
+    }
+  });
+
   test("events without an id are never deduplicated", async () => {
     const { key } = await svc.newAccount();
     const ev = emailEvent({ type: "open", campaign_id: "camp_n", timestamp: "2026-04-03T09:00:00Z" });
