@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
@@ -50,6 +51,8 @@ export class AnalyticsServer {
     const deps = { store, log, now: opts.now ?? (() => new Date()) };
     const interceptors = [loggingInterceptor(log), authInterceptor(store.keys, scopes)];
     const shutdown = new AbortController();
+    // Every in-flight RPC listens on it; more than 10 at once is normal load, not a leak.
+    setMaxListeners(0, shutdown.signal);
     const specs = services(deps);
     const rpc = connectNodeAdapter({
       routes: routes(specs),
