@@ -51,6 +51,8 @@ function fieldsByName(desc: DescMessage): Map<string, DescField> {
   return m;
 }
 
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Renders a message as REST JSON. */
@@ -119,14 +121,16 @@ function encodeScalar(t: ScalarType, v: unknown): JsonValue {
  * Builds a message from REST JSON, adding a violation (with its field path) for every problem.
  * `skip` names fields filled from the URL instead.
  */
-export function decodeMessage(desc: DescMessage, json: unknown, v: Violations, path = "", skip: ReadonlySet<string> = new Set()) {
+export function decodeMessage(desc: DescMessage, json: unknown, v: Violations, path = "", skip: ReadonlySet<string> = NO_FIELDS) {
   const init: Record<string, unknown> = {};
   if (!isObject(json)) {
     v.add(path || "body", "must be a JSON object");
     return create(desc);
   }
   const byName = fieldsByName(desc);
-  for (const [key, value] of Object.entries(json)) {
+  // for-in rather than Object.entries: no array per decoded message (a batch decodes 1,000).
+  for (const key in json) {
+    const value = json[key] as JsonValue; // an own key of a JSON.parse result: present, maybe null
     const f = byName.get(key);
     const p = path ? `${path}.${key}` : key;
     if (!f || skip.has(f.name)) {
