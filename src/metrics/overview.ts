@@ -1,5 +1,5 @@
 import type { Store } from "../storage/store.js";
-import { DAY_MS, addCounts, ceilDay, ceilHour, floorDay, floorHour, zeroCounts, type Counts } from "../storage/types.js";
+import { DAY_MS, addCounts, ceilDay, ceilHour, floorDay, floorHour, zeroCounts, type Counts, type TimeRange } from "../storage/types.js";
 import type { Range } from "./period.js";
 
 /**
@@ -7,7 +7,8 @@ import type { Range } from "./period.js";
  * whole UTC days from the day totals, the whole hours at either side of them from the hours of
  * (at most two) edge days, and the partial hours at the very edges, if the range does not start
  * or end on the hour, from the raw events and first-open/click records of those hours alone.
- * Cost grows with the number of days, never with the total number of events.
+ * Cost grows with the number of days, never with the total number of events, where the
+ * database's indexes serve the partial hours (MongoDB; FerretDB v1 scans, see the README).
  */
 export async function overviewCounts(store: Store, account: string, r: Range): Promise<Counts> {
   const from = r.from.getTime();
@@ -15,11 +16,12 @@ export async function overviewCounts(store: Store, account: string, r: Range): P
   const hoursFrom = ceilHour(from);
   const hoursEnd = floorHour(end);
   const parts: Promise<Partial<Counts>>[] = [];
+  const edges: TimeRange[] = [];
   if (hoursFrom >= hoursEnd) {
-    parts.push(edge(store, account, from, end));
+    edges.push(range(from, end));
   } else {
-    if (from < hoursFrom) parts.push(edge(store, account, from, hoursFrom));
-    if (hoursEnd < end) parts.push(edge(store, account, hoursEnd, end));
+    if (from < hoursFrom) edges.push(range(from, hoursFrom));
+    if (hoursEnd < end) edges.push(range(hoursEnd, end));
     const daysFrom = ceilDay(hoursFrom);
     const daysEnd = floorDay(hoursEnd);
     if (daysFrom < daysEnd) {
@@ -30,6 +32,7 @@ export async function overviewCounts(store: Store, account: string, r: Range): P
       parts.push(hours(store, account, hoursFrom, hoursEnd));
     }
   }
+  if (edges.length > 0) parts.push(partialHours(store, account, edges));
   const total = zeroCounts();
   for (const p of await Promise.all(parts)) addCounts(total, p);
   return total;
@@ -45,12 +48,11 @@ async function hours(store: Store, account: string, from: number, to: number): P
   return addCounts(a, b);
 }
 
-/** A partial hour, from the raw events and first-open/click records. */
-async function edge(store: Store, account: string, from: number, to: number): Promise<Partial<Counts>> {
-  const [rows, firsts] = await Promise.all([
-    store.emailEvents.countRange(account, new Date(from), new Date(to)),
-    store.marks.countRange(account, new Date(from), new Date(to)),
-  ]);
+const range = (from: number, to: number): TimeRange => ({ from: new Date(from), to: new Date(to) });
+
+/** The partial hours at the edges (one or two), from the raw events and first-open/click records. */
+async function partialHours(store: Store, account: string, edges: TimeRange[]): Promise<Partial<Counts>> {
+  const [rows, firsts] = await Promise.all([store.emailEvents.countRanges(account, edges), store.marks.countRanges(account, edges)]);
   const c = zeroCounts();
   for (const row of rows) {
     c[row.kind] += row.n;

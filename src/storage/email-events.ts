@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
-import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind } from "./types.js";
+import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind, type TimeRange } from "./types.js";
 import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
 
@@ -76,11 +76,14 @@ export class EmailEventStore {
     return docs.map((_, i) => i).filter((i) => !existing.has(i));
   }
 
-  /** Counts events with `from <= ts < to`, by kind and bounce type. */
-  async countRange(account: string, from: Date, to: Date): Promise<RawCountRow[]> {
+  /**
+   * Counts events with `from <= ts < to` in any of the ranges, by kind and bounce type. One
+   * pipeline for all of them: on FerretDB each pipeline decodes every raw event once.
+   */
+  async countRanges(account: string, ranges: TimeRange[]): Promise<RawCountRow[]> {
     const rows = await this.col
       .aggregate<{ _id: { k: EmailEventKind; bt?: BounceKind | null }; n: number }>([
-        { $match: { a: account, ts: { $gte: from, $lt: to } } },
+        { $match: { a: account, $or: ranges.map((r) => ({ ts: { $gte: r.from, $lt: r.to } })) } },
         { $group: { _id: { k: "$k", bt: "$bt" }, n: { $sum: 1 } } },
       ])
       .toArray();

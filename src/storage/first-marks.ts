@@ -3,6 +3,7 @@ import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
 import type { Flavor } from "./flavor.js";
 import { prepareCollection } from "./indexes.js";
+import type { TimeRange } from "./types.js";
 
 export type Engagement = "open" | "click";
 
@@ -105,11 +106,11 @@ export class FirstMarkStore {
     this.known.set(id, ts.getTime());
   }
 
-  /** Counts messages whose first open / click is in `[from, to)`. */
-  async countRange(account: string, from: Date, to: Date): Promise<{ open: number; click: number }> {
+  /** Counts messages whose first open / click is in any of the ranges `[from, to)`. */
+  async countRanges(account: string, ranges: TimeRange[]): Promise<{ open: number; click: number }> {
     const rows = await this.col
       .aggregate<{ _id: Engagement; n: number }>([
-        { $match: { a: account, ts: { $gte: from, $lt: to } } },
+        { $match: { a: account, $or: ranges.map((r) => ({ ts: { $gte: r.from, $lt: r.to } })) } },
         { $group: { _id: "$k", n: { $sum: 1 } } },
       ])
       .toArray();
