@@ -80,7 +80,7 @@ export interface CampaignStats {
   timeline: { hour: Date; opens: number; clicks: number }[];
 }
 
-/** Rollup `_id`s remembered as existing (about 100 bytes each). */
+/** Rollup `_id`s remembered as existing per collection (about 100 bytes each). */
 const EXISTING_MAX = 100_000;
 
 export class RollupStore {
@@ -88,11 +88,11 @@ export class RollupStore {
   private readonly dayHours: Collection<AccountDayHoursDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /**
-   * Rollup documents this process has seen exist, by `existingKey`. They are incremented
-   * directly; one found missing after all (another instance's rebuild deleted it) is forgotten
-   * and inserted again.
+   * `_id`s of rollup documents this process has seen exist, per collection (a day's totals and
+   * its hours share an `_id`). They are incremented directly; one found missing after all
+   * (another instance's rebuild deleted it) is forgotten and inserted again.
    */
-  private readonly existing = new Set<string>();
+  private readonly existing = new Map<string, Set<string>>();
   constructor(db: Db) {
     this.days = db.collection<AccountDayDoc>("account_days");
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
@@ -217,13 +217,15 @@ export class RollupStore {
   }
 
   private async incrementOrInsert<T extends { _id: string }>(col: Collection<T>, items: Increment<T>[]): Promise<void> {
+    let existing = this.existing.get(col.collectionName);
+    if (!existing) this.existing.set(col.collectionName, (existing = new Set()));
     const rest: Increment<T>[] = [];
     for (const item of items) {
-      const known = this.existing.has(existingKey(col, item.doc._id));
+      const known = existing.has(item.doc._id);
       if (known && Object.keys(item.update).length === 0) continue;
       // One at a time: every update takes FerretDB's single SQLite writer anyway.
       if (known && (await col.updateOne({ _id: item.doc._id } as Filter<T>, item.update)).matchedCount === 1) continue;
-      this.existing.delete(existingKey(col, item.doc._id));
+      existing.delete(item.doc._id);
       rest.push(item);
     }
     if (rest.length === 0) return;
@@ -232,25 +234,17 @@ export class RollupStore {
       .filter((i) => Object.keys(rest[i]!.update).length > 0)
       .map((i) => ({ updateOne: { filter: { _id: rest[i]!.doc._id } as Filter<T>, update: rest[i]!.update } }));
     if (ops.length) await col.bulkWrite(ops as AnyBulkWriteOperation<T>[], { ordered: false });
-    if (this.existing.size + rest.length > EXISTING_MAX) this.existing.clear();
-    for (const i of rest) this.existing.add(existingKey(col, i.doc._id));
+    if (existing.size + rest.length > EXISTING_MAX) existing.clear();
+    for (const i of rest) existing.add(i.doc._id);
   }
 
   /** Forgets an account's rollups (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
-    for (const key of this.existing) if (key.slice(key.indexOf(" ") + 1).startsWith(`${account}|`)) this.existing.delete(key);
+    for (const ids of this.existing.values()) for (const id of ids) if (id.startsWith(`${account}|`)) ids.delete(id);
     await this.days.deleteMany({ a: account });
     await this.dayHours.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
-}
-
-/**
- * The collection's name and the `_id`: a day's totals and its hours share an `_id`, and one
- * existing says nothing of the other.
- */
-function existingKey(col: { collectionName: string }, id: string): string {
-  return `${col.collectionName} ${id}`;
 }
 
 function hourKey(kind: keyof Counts, hourOfDay: number): string {
