@@ -84,21 +84,29 @@ const secs = (ms: number) => (ms / 1000).toFixed(1) + " s";
 // ---------------------------------------------------------------------------------------------
 // One database per size
 
+/** The raw baseline's inserts go here, in the same database as the service's collections. */
+const RAW_COLLECTION = "bench_raw_events";
+
 interface Db {
   uri: string;
   kind: string;
+  /** As `npm start` does once the store's collections exist (embedded FerretDB only). */
+  indexIdLookups(database: string): Promise<number>;
   stop(): Promise<void>;
 }
 
 async function openDatabase(tag: string): Promise<Db & { name: string }> {
   const name = `bench_${tag}_${Date.now().toString(36)}`;
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, kind: "mongodb (MONGODB_URI)", name, stop: async () => {} };
+  if (process.env.MONGODB_URI) {
+    return { uri: process.env.MONGODB_URI, kind: "mongodb (MONGODB_URI)", name, indexIdLookups: async () => 0, stop: async () => {} };
+  }
   const dir = mkdtempSync(join(tmpdir(), "misar-bench-"));
   const db: EmbeddedDatabase = await startEmbeddedDatabase(ROOT, join(dir, "ferretdb"), createLogger("warn"));
   return {
     uri: db.uri,
     kind: `embedded ${db.kind}`,
     name,
+    indexIdLookups: (database) => db.indexIdLookups(database),
     stop: async () => {
       await db.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -111,6 +119,9 @@ async function withService<T>(
   fn: (ctx: { url: string; key: string; store: Store; raw: MongoClient }) => Promise<T>,
 ): Promise<T> {
   const store = await Store.open(db.uri, db.name);
+  // The raw baseline's collection gets the same _id index as the service's own.
+  await store.db.createCollection(RAW_COLLECTION);
+  await db.indexIdLookups(db.name);
   const server = await AnalyticsServer.create({ store, log: SERVER_LOG, host: "127.0.0.1", port: 0, root: ROOT, now: () => new Date(NOW) });
   const raw = new MongoClient(db.uri);
   await raw.connect();
@@ -189,8 +200,7 @@ async function rawInsert(store: Store, col: Collection<EmailEventDoc>, batches: 
  * does not drift with whatever else the host does between two phases.
  */
 async function interleavedIngest(store: Store, raw: MongoClient, dbName: string, url: string, key: string, batches: WireEvent[][]) {
-  const col = raw.db(dbName).collection<EmailEventDoc>("bench_raw_events");
-  await col.drop().catch(() => undefined);
+  const col = raw.db(dbName).collection<EmailEventDoc>(RAW_COLLECTION);
   await warmUp(store, col, url, batches[0]!);
   let rawMs = 0;
   let serviceMs = 0;
@@ -307,7 +317,7 @@ async function benchSize(n: number): Promise<SizeResult> {
     try {
       await withService(db2, async ({ url, key, store, raw }) => {
         console.error(`concurrent ingest (${CONCURRENCY} batches in flight, ${int(cnt)} events)…`);
-        const col = raw.db(db2.name).collection<EmailEventDoc>("bench_raw_events");
+        const col = raw.db(db2.name).collection<EmailEventDoc>(RAW_COLLECTION);
         await warmUp(store, col, url, part[0]!);
         const rawMs = await rawInsert(store, col, part, CONCURRENCY);
         await col.drop();

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   const uri = config.mongodbUri ?? (embedded = await startEmbeddedDatabase(config.root, config.dataDir, log)).uri;
   const store = await Store.open(uri, config.database);
-  if (embedded) writeRuntime(config.dataDir, uri);
+  if (embedded) {
+    await embedded.indexIdLookups(config.database);
+    writeRuntime(config.dataDir, uri);
+  }
   const repaired = await store.ingest.repair(new Date(), REPAIR_AFTER_MS);
   if (repaired.length) log.warn("rebuilt rollups after an interrupted ingest", { accounts: repaired.length });
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
@@ -9,6 +9,11 @@ import type { Logger } from "../log.js";
 export interface EmbeddedDatabase {
   uri: string;
   kind: "ferretdb" | "mongod";
+  /**
+   * Makes exact-`_id` lookups in `database` index lookups; run it once its collections exist
+   * (see indexIdLookups). Nothing to do on mongod.
+   */
+  indexIdLookups(database: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -32,7 +37,28 @@ export async function startEmbeddedDatabase(root: string, dataDir: string, log: 
   });
   const uri = await firstJsonLine(child, "uri");
   log.info("embedded FerretDB started", { uri, dataDir });
-  return { uri, kind: "ferretdb", stop: () => stopChild(child) };
+  return { uri, kind: "ferretdb", indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
+}
+
+/**
+ * Adds to every collection of `database`, in the FerretDB files under `dataDir`, the SQLite index
+ * that serves FerretDB's exact-`_id` filter (tools/ferretdb/index_ids.go says why it lacks one):
+ * every find, update and delete by `_id` becomes an index lookup instead of a scan of the whole
+ * collection. Collections created afterwards do not get it, so run it after the store created
+ * its collections (Store.open). Idempotent: returns how many indexes it created.
+ */
+export async function indexIdLookups(root: string, dataDir: string, database: string): Promise<number> {
+  const child = spawn(ferretdbBinary(root), ["index-ids", "-data", dataDir, "-db", database], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", resolve);
+  });
+  if (code !== 0) throw new DatabaseUnavailableError(`indexing _id lookups of ${database} failed (${code}): ${stderr.trim()}`);
+  return (JSON.parse(stdout) as { created: number }).created;
 }
 
 /** Builds tools/ferretdb into .cache/bin unless that build of its sources is there already. */
@@ -40,7 +66,8 @@ export function ensureFerretdb(root: string, log: Logger): string {
   const bin = ferretdbBinary(root);
   const src = join(root, "tools", "ferretdb");
   const hash = createHash("sha256");
-  for (const f of ["main.go", "go.mod", "go.sum"]) hash.update(readFileSync(join(src, f)));
+  const files = readdirSync(src).filter((f) => f.endsWith(".go") || f === "go.mod" || f === "go.sum").sort();
+  for (const f of files) hash.update(f).update(readFileSync(join(src, f)));
   const stamp = `${bin}.sha256`;
   const want = hash.digest("hex");
   if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, "utf8") === want) return bin;
@@ -72,7 +99,7 @@ function startMongod(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
   });
   const uri = `mongodb://127.0.0.1:${port}/`;
   log.info("embedded mongod started", { uri });
-  return Promise.resolve({ uri, kind: "mongod", stop: () => stopChild(child) });
+  return Promise.resolve({ uri, kind: "mongod", indexIdLookups: () => Promise.resolve(0), stop: () => stopChild(child) });
 }
 
 function onPath(cmd: string): boolean {

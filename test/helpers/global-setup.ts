@@ -8,6 +8,8 @@ import { createLogger } from "../../src/log.js";
 declare module "vitest" {
   export interface ProvidedContext {
     mongoUri: string;
+    /** The embedded FerretDB's data directory ("" on MONGODB_URI), for indexIdLookups. */
+    ferretdbDataDir: string;
   }
 }
 
@@ -20,12 +22,15 @@ let dir: string | undefined;
  */
 export async function setup(project: TestProject): Promise<void> {
   let uri = process.env.MONGODB_URI;
+  let dataDir = "";
   if (!uri) {
     dir = mkdtempSync(join(tmpdir(), "misar-test-"));
-    db = await startEmbeddedDatabase(process.cwd(), join(dir, "ferretdb"), createLogger("warn"));
+    dataDir = join(dir, "ferretdb");
+    db = await startEmbeddedDatabase(process.cwd(), dataDir, createLogger("warn"));
     uri = db.uri;
   }
   project.provide("mongoUri", uri);
+  project.provide("ferretdbDataDir", dataDir);
 }
 
 export async function teardown(): Promise<void> {

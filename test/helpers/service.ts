@@ -4,6 +4,7 @@ import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 import { inject } from "vitest";
+import { indexIdLookups } from "../../src/db/embedded.js";
 import { silentLogger } from "../../src/log.js";
 import { AnalyticsServer } from "../../src/server/server.js";
 import type { Scope } from "../../src/storage/api-keys.js";
@@ -35,6 +36,8 @@ export interface StartOptions {
 export async function startService(opts: StartOptions = {}): Promise<TestService> {
   const database = `t_${randomBytes(6).toString("hex")}`;
   const store = await Store.open(inject("mongoUri"), database);
+  // As `npm start` does on its embedded FerretDB, so tests meet the same cost model.
+  if (inject("ferretdbDataDir")) await indexIdLookups(process.cwd(), inject("ferretdbDataDir"), database);
   const server = await AnalyticsServer.create({
     store,
     log: silentLogger,

@@ -4,6 +4,9 @@
 //
 // It prints one JSON line {"uri": "mongodb://..."} on stdout once it listens, and exits on
 // SIGINT/SIGTERM or when its stdin closes (so it never outlives the process that started it).
+//
+// `ferretdb index-ids -data DIR -db NAME` instead adds, to every collection of one database, the
+// SQLite index that FerretDB's exact-_id lookups can use (see index_ids.go), and exits.
 package main
 
 import (
@@ -22,6 +25,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "index-ids" {
+		indexIDsCommand(os.Args[2:])
+		return
+	}
 	listen := flag.String("listen", "127.0.0.1:0", "TCP address to listen on (loopback)")
 	data := flag.String("data", ".data/ferretdb", "directory for the SQLite files")
 	watchStdin := flag.Bool("watch-stdin", true, "exit when stdin reaches EOF")
