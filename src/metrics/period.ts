@@ -18,7 +18,8 @@ export interface Range {
  * Resolves `period`/`from`/`to` as MISSION.md defines them. Presets end today 23:59:59Z and
  * start N days before today 00:00:00Z; `from`/`to` override either end (a bare `to` date means
  * its 23:59:59Z). With `to` alone, the preset's N days end at `to`'s day rather than today.
- * `to` is inclusive to the second.
+ * Both ends name whole seconds, inclusive: a fraction is dropped from either, as the rollups
+ * count by second.
  */
 export function resolveRange(v: Violations, p: { period: string; from: string; to: string }, now: Date): Range | undefined {
   const period = p.period.trim() === "" ? "30d" : p.period.trim();
@@ -35,7 +36,7 @@ export function resolveRange(v: Violations, p: { period: string; from: string; t
   if (p.from.trim() !== "") {
     const t = parseInstant(p.from.trim(), "start");
     if (t === undefined) v.add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
-    else from = t;
+    else from = Math.floor(t / 1000) * 1000;
   }
   if (!v.empty) return undefined;
   const end = toSecond + 1000;

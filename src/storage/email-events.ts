@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
-import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind, type TimeRange } from "./types.js";
+import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind } from "./types.js";
 import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
 
@@ -25,13 +25,6 @@ export interface EmailEventDoc {
   b: string;
 }
 
-/** Counts of raw events in a range, by kind (bounces split by type). */
-export interface RawCountRow {
-  kind: EmailEventKind;
-  bounceType: BounceKind | null;
-  n: number;
-}
-
 export class EmailEventStore {
   readonly col: Collection<EmailEventDoc>;
   constructor(db: Db) {
@@ -40,7 +33,7 @@ export class EmailEventStore {
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
     await prepareCollection(this.col, flavor, [
-      // Partial-hour edges of an overview range.
+      // A rebuild pages through an account's events in time order.
       { name: "account_ts", key: { a: 1, ts: 1 } },
       // Attribution: a contact's latest click.
       { name: "account_contact_kind_ts", key: { a: 1, e: 1, k: 1, ts: -1 } },
@@ -74,20 +67,6 @@ export class EmailEventStore {
   async insertNew(docs: EmailEventDoc[]): Promise<number[]> {
     const existing = await insertNew(this.col, docs);
     return docs.map((_, i) => i).filter((i) => !existing.has(i));
-  }
-
-  /**
-   * Counts events with `from <= ts < to` in any of the ranges, by kind and bounce type. One
-   * pipeline for all of them: on FerretDB each pipeline decodes every raw event once.
-   */
-  async countRanges(account: string, ranges: TimeRange[]): Promise<RawCountRow[]> {
-    const rows = await this.col
-      .aggregate<{ _id: { k: EmailEventKind; bt?: BounceKind | null }; n: number }>([
-        { $match: { a: account, $or: ranges.map((r) => ({ ts: { $gte: r.from, $lt: r.to } })) } },
-        { $group: { _id: { k: "$k", bt: "$bt" }, n: { $sum: 1 } } },
-      ])
-      .toArray();
-    return rows.map((r) => ({ kind: r._id.k, bounceType: r._id.bt ?? null, n: r.n }));
   }
 
   /** The campaign of the contact's latest campaign click in `[from, to]`, or null. */

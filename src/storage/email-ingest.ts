@@ -165,17 +165,21 @@ export class EmailIngest {
 
 /** Turns stored events and first-open/click changes into rollup increments. */
 export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: HourDelta[]; campaigns: CampaignDelta[] } {
-  const hours = new Map<number, Partial<Counts>>();
+  /** By hour: its counts, and the same by `key:second` of the hour. */
+  const hours = new Map<number, { counts: Partial<Counts>; seconds: Map<string, number> }>();
   const campaigns = new Map<string, CampaignDelta>();
-  const bump = (hourMs: number, key: keyof Counts, by: number) => {
-    const c = hours.get(hourMs) ?? {};
-    c[key] = (c[key] ?? 0) + by;
-    hours.set(hourMs, c);
+  const bump = (ms: number, key: keyof Counts, by: number) => {
+    const hour = floorHour(ms);
+    let h = hours.get(hour);
+    if (!h) hours.set(hour, (h = { counts: {}, seconds: new Map() }));
+    h.counts[key] = (h.counts[key] ?? 0) + by;
+    const s = `${key}:${Math.floor((ms - hour) / 1000)}`;
+    h.seconds.set(s, (h.seconds.get(s) ?? 0) + by);
   };
   for (const d of docs) {
-    const h = d.h.getTime();
-    bump(h, d.k, 1);
-    if (d.k === "bounce" && d.bt) bump(h, d.bt, 1);
+    const ms = d.ts.getTime();
+    bump(ms, d.k, 1);
+    if (d.k === "bounce" && d.bt) bump(ms, d.bt, 1);
     if (d.c === "") continue;
     let cd = campaigns.get(d.c);
     if (!cd) {
@@ -186,7 +190,7 @@ export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: 
     if (d.k === "bounce" && d.bt) cd.counts[d.bt] = (cd.counts[d.bt] ?? 0) + 1;
     if (d.k === "send" && (!cd.firstSend || d.ts < cd.firstSend)) cd.firstSend = d.ts;
     if (d.k === "open" || d.k === "click") {
-      const eh = h / HOUR_MS;
+      const eh = d.h.getTime() / HOUR_MS;
       const t = cd.timeline.get(eh) ?? { o: 0, c: 0 };
       if (d.k === "open") t.o++;
       else t.c++;
@@ -195,11 +199,18 @@ export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: 
   }
   for (const ch of changes) {
     const key = ch.kind === "open" ? "uopen" : "uclick";
-    bump(floorHour(ch.ts.getTime()), key, 1);
-    if (ch.previous) bump(floorHour(ch.previous.getTime()), key, -1);
+    bump(ch.ts.getTime(), key, 1);
+    if (ch.previous) bump(ch.previous.getTime(), key, -1);
   }
   return {
-    hours: [...hours].map(([h, counts]) => ({ hour: new Date(h), counts })),
+    hours: [...hours].map(([h, { counts, seconds }]) => ({
+      hour: new Date(h),
+      counts,
+      seconds: [...seconds].map(([ks, n]) => {
+        const [key, second] = ks.split(":") as [keyof Counts, string];
+        return { key, second: Number(second), n };
+      }),
+    })),
     campaigns: [...campaigns.values()],
   };
 }

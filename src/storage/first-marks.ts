@@ -3,7 +3,6 @@ import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
 import type { Flavor } from "./flavor.js";
 import { prepareCollection } from "./indexes.js";
-import type { TimeRange } from "./types.js";
 
 export type Engagement = "open" | "click";
 
@@ -26,8 +25,8 @@ export interface FirstChange {
 
 /**
  * `message_firsts`: each message's (campaign, contact) first open and first click, one document
- * per message and kind, keyed by a hash of the email (ids never carry the address itself). The
- * unique counts of a partial hour are counted from it by time.
+ * per message and kind, keyed by a hash of the email (ids never carry the address itself). It
+ * decides which event is a message's first; the rollups count the firsts.
  */
 interface FirstDoc {
   _id: string;
@@ -53,7 +52,8 @@ export class FirstMarkStore {
   }
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.col, flavor, [{ name: "account_ts", key: { a: 1, ts: 1 } }]);
+    // Clearing an account before a rebuild.
+    await prepareCollection(this.col, flavor, [{ name: "account", key: { a: 1 } }]);
   }
 
   /**
@@ -104,19 +104,6 @@ export class FirstMarkStore {
       }
     }
     this.known.set(id, ts.getTime());
-  }
-
-  /** Counts messages whose first open / click is in any of the ranges `[from, to)`. */
-  async countRanges(account: string, ranges: TimeRange[]): Promise<{ open: number; click: number }> {
-    const rows = await this.col
-      .aggregate<{ _id: Engagement; n: number }>([
-        { $match: { a: account, $or: ranges.map((r) => ({ ts: { $gte: r.from, $lt: r.to } })) } },
-        { $group: { _id: "$k", n: { $sum: 1 } } },
-      ])
-      .toArray();
-    const out = { open: 0, click: 0 };
-    for (const r of rows) out[r._id] = r.n;
-    return out;
   }
 
   /** Forgets every first of an account (before a rebuild). */

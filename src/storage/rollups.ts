@@ -1,6 +1,6 @@
 import { type AnyBulkWriteOperation, type Collection, type Db, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
 import { insertNew } from "./insert-new.js";
-import { COUNT_KEYS, DAY_MS, HOUR_MS, addCounts, floorDay, zeroCounts, type Counts } from "./types.js";
+import { COUNT_KEYS, DAY_MS, HOUR_MS, addCounts, floorDay, floorHour, zeroCounts, type Counts } from "./types.js";
 import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
 
@@ -58,10 +58,37 @@ interface CampaignStatsDoc {
   tc?: Record<string, number>;
 }
 
+/**
+ * `account_hour_seconds`: an account's counts in one UTC hour by second, for the partial hours
+ * at the edges of a range whose `from` or `to` is not on the hour. Each write that touches the
+ * hour appends one chunk, `key:second:n` entries joined by commas (e.g. `open:75:2,uopen:75:1`,
+ * second 0–3599 of the hour, n negative when a first open/click moved away): strings because
+ * FerretDB decodes a string far faster than as many fields or array elements, and an append
+ * because it needs no read. So the document of an hour holds at most one entry per event of that
+ * hour, and one read by `_id` answers any part of it.
+ */
+interface AccountHourSecondsDoc {
+  /** `account|YYYY-MM-DDTHH` */
+  _id: string;
+  a: string;
+  /** Start of the hour */
+  h: Date;
+  /** Chunks, one per write. */
+  p: string[];
+}
+
 /** Increments to apply for one account hour. */
 export interface HourDelta {
   hour: Date;
   counts: Partial<Counts>;
+  /** The same increments by second of the hour (0–3599). */
+  seconds: SecondCount[];
+}
+
+export interface SecondCount {
+  second: number;
+  key: keyof Counts;
+  n: number;
 }
 
 /** Increments to apply to one campaign. */
@@ -83,9 +110,16 @@ export interface CampaignStats {
 /** Rollup `_id`s remembered as existing per collection (about 100 bytes each). */
 const EXISTING_MAX = 100_000;
 
+/**
+ * Updates per bulk write. FerretDB v1.24 holds a connection of its SQLite pool (100) per update
+ * of a bulk until the bulk ends, so one of a hundred or more waits forever for a connection.
+ */
+const BULK_MAX = 50;
+
 export class RollupStore {
   private readonly days: Collection<AccountDayDoc>;
   private readonly dayHours: Collection<AccountDayHoursDoc>;
+  private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /**
    * `_id`s of rollup documents this process has seen exist, per collection (a day's totals and
@@ -96,12 +130,14 @@ export class RollupStore {
   constructor(db: Db) {
     this.days = db.collection<AccountDayDoc>("account_days");
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
+    this.hourSeconds = db.collection<AccountHourSecondsDoc>("account_hour_seconds");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
   }
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
     await prepareCollection(this.days, flavor, [{ name: "account_day", key: { a: 1, d: 1 } }]);
     await prepareCollection(this.dayHours, flavor);
+    await prepareCollection(this.hourSeconds, flavor);
     await prepareCollection(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
   }
 
@@ -122,6 +158,13 @@ export class RollupStore {
     }
     const dayItems: Increment<AccountDayDoc>[] = [];
     const hourItems: Increment<AccountDayHoursDoc>[] = [];
+    const secondItems: Increment<AccountHourSecondsDoc>[] = [];
+    for (const d of hours) {
+      const chunk = d.seconds.filter((e) => e.n !== 0).map((e) => `${e.key}:${e.second}:${e.n}`).join(",");
+      if (chunk === "") continue;
+      const doc = { _id: hourId(account, d.hour.getTime()), a: account, h: d.hour, p: [chunk] };
+      secondItems.push({ doc, update: { $push: { p: chunk } } });
+    }
     for (const [day, deltas] of byDay) {
       const totals = zeroCounts();
       const h: Record<string, number> = {};
@@ -164,6 +207,7 @@ export class RollupStore {
     });
     await this.incrementOrInsert(this.days, dayItems);
     await this.incrementOrInsert(this.dayHours, hourItems);
+    await this.incrementOrInsert(this.hourSeconds, secondItems);
     await this.incrementOrInsert(this.campaigns, campaignItems);
   }
 
@@ -196,6 +240,27 @@ export class RollupStore {
     if (!doc) return out;
     for (const k of COUNT_KEYS) {
       for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
+    }
+    return out;
+  }
+
+  /**
+   * Sums the account's counts over `[from, to)` inside one UTC hour: one document read by `_id`,
+   * its per-second counts added up here. O(events of that hour) at most, never O(all events).
+   */
+  async sumSecondsOfHour(account: string, from: Date, to: Date): Promise<Counts> {
+    const hour = floorHour(from.getTime());
+    const first = (from.getTime() - hour) / 1000;
+    const end = (to.getTime() - hour) / 1000;
+    if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
+    const out = zeroCounts();
+    const doc = await this.hourSeconds.findOne({ _id: hourId(account, hour) });
+    for (const chunk of doc?.p ?? []) {
+      for (const entry of chunk.split(",")) {
+        const [key, second, n] = entry.split(":") as [keyof Counts, string, string];
+        const sec = Number(second);
+        if (sec >= first && sec < end && Object.hasOwn(out, key)) out[key] += Number(n);
+      }
     }
     return out;
   }
@@ -233,7 +298,9 @@ export class RollupStore {
     const ops = [...existed]
       .filter((i) => Object.keys(rest[i]!.update).length > 0)
       .map((i) => ({ updateOne: { filter: { _id: rest[i]!.doc._id } as Filter<T>, update: rest[i]!.update } }));
-    if (ops.length) await col.bulkWrite(ops as AnyBulkWriteOperation<T>[], { ordered: false });
+    for (let i = 0; i < ops.length; i += BULK_MAX) {
+      await col.bulkWrite(ops.slice(i, i + BULK_MAX) as AnyBulkWriteOperation<T>[], { ordered: false });
+    }
     if (existing.size + rest.length > EXISTING_MAX) existing.clear();
     for (const i of rest) existing.add(i.doc._id);
   }
@@ -243,12 +310,17 @@ export class RollupStore {
     for (const ids of this.existing.values()) for (const id of ids) if (id.startsWith(`${account}|`)) ids.delete(id);
     await this.days.deleteMany({ a: account });
     await this.dayHours.deleteMany({ a: account });
+    await this.hourSeconds.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
 }
 
 function hourKey(kind: keyof Counts, hourOfDay: number): string {
   return `${kind}${String(hourOfDay).padStart(2, "0")}`;
+}
+
+function hourId(account: string, hour: number): string {
+  return `${account}|${new Date(hour).toISOString().slice(0, 13)}`;
 }
 
 function dayId(account: string, day: number): string {

@@ -65,9 +65,3 @@ export const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 export const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
 export const floorDay = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 export const ceilDay = (ms: number) => Math.ceil(ms / DAY_MS) * DAY_MS;
-
-/** The instants `from <= t < to`. */
-export interface TimeRange {
-  from: Date;
-  to: Date;
-}
