@@ -24,7 +24,7 @@ import { createLogger, silentLogger } from "../src/log.js";
 import { AnalyticsServer } from "../src/server/server.js";
 import { Store } from "../src/storage/store.js";
 import type { EmailEventDoc } from "../src/storage/email-events.js";
-import { CAMPAIGNS, NOW, generate, prng, toInput, type WireEvent } from "./dataset.js";
+import { CAMPAIGNS, DAY, END, NOW, START, generate, prng, toInput, type WireEvent } from "./dataset.js";
 
 const ROOT = process.cwd();
 const SIZES = (process.env.BENCH_SIZES ?? "10000,1000000").split(",").map((s) => Number(s.trim().replace(/_/g, "")));
@@ -279,7 +279,7 @@ async function benchSize(n: number): Promise<SizeResult> {
       if (ov.metrics.sends !== sends) throw new Error(`90d overview sends ${ov.metrics.sends}, dataset has ${sends}`);
       console.error(`sanity: 90d overview sends = ${int(sends)} = dataset sends`);
 
-      for (const c of ["email_events", "account_days", "account_day_hours", "campaign_stats", "message_firsts"]) {
+      for (const c of ["email_events", "account_days", "account_day_hours", "account_hour_seconds", "campaign_stats", "message_firsts"]) {
         counts.push({ collection: c, docs: await raw.db(db.name).collection(c).countDocuments() });
       }
 
@@ -289,6 +289,16 @@ async function benchSize(n: number): Promise<SizeResult> {
       console.error("read latency…");
       reads["GetOverview 30d"] = lat(await timeEach(READS, () => getJson(url, key, "/api/v1/analytics/overview?period=30d").then(() => undefined)));
       reads["GetOverview 90d"] = lat(await timeEach(READS, () => getJson(url, key, "/api/v1/analytics/overview?period=90d").then(() => undefined)));
+      // Ranges cut at random seconds (each request another), so the partial hours at both edges
+      // are read too: 1–60 days long, inside the dataset.
+      reads["GetOverview from/to to the second"] = lat(
+        await timeEach(READS, () => {
+          const from = START + Math.floor(rnd() * 29 * DAY) + Math.floor(rnd() * DAY / 1000) * 1000;
+          const to = Math.min(from + Math.floor(rnd() * 60 * DAY / 1000) * 1000 + DAY, END - 1000);
+          const q = `from=${new Date(from).toISOString().slice(0, 19)}Z&to=${new Date(to).toISOString().slice(0, 19)}Z`;
+          return getJson(url, key, `/api/v1/analytics/overview?${q}`).then(() => undefined);
+        }),
+      );
       reads["GetCampaignMetrics"] = lat(
         await timeEach(READS, () =>
           getJson(url, key, `/api/v1/analytics/campaigns/${campaignIds[Math.floor(rnd() * campaignIds.length)]}`).then(() => undefined),
