@@ -14,9 +14,9 @@ const NAMESPACE_EXISTS = 48;
 /**
  * Creates a collection, if missing, and its indexes (idempotent), at startup, so that no request
  * pays for the DDL. On FerretDB v1 only the unique indexes: its SQLite backend answers every
- * filter by scanning the collection (it pushes down only an exact `_id`, and even that is not
- * matched to the `_id` index), so a non-unique index there would be maintained by every insert
- * and used by no query. Unique indexes still enforce uniqueness.
+ * filter but an exact `_id` by scanning the collection, so a non-unique index there would be
+ * maintained by every insert and used by no query. Unique indexes still enforce uniqueness.
+ * (The exact-`_id` lookups get their index from `ferretdb index-ids`: src/db/embedded.ts.)
  */
 export async function prepareCollection<T extends Document>(col: Collection<T>, flavor: Flavor, specs: IndexSpec[] = []): Promise<void> {
   const exists = await col.db.listCollections({ name: col.collectionName }, { nameOnly: true }).hasNext();
