@@ -259,6 +259,11 @@ async function benchSize(n: number): Promise<SizeResult> {
   const sends = events.filter((e) => e.type === "send").length;
   const campaignIds = [...new Set(events.map((e) => e.campaign_id))];
   const sampleIds = Array.from({ length: 1000 }, (_, i) => events[Math.floor((i * events.length) / 1000)]!.id);
+  // Purchases an hour after sampled clicks, so attribution has a click to find.
+  const clicks = events.filter((e) => e.type === "click");
+  const purchases = Array.from({ length: Math.min(1000, clicks.length) }, (_, i) => clicks[Math.floor((i * clicks.length) / Math.min(1000, clicks.length))]!).map(
+    (c) => ({ contact_email: c.contact_email, timestamp: new Date(Date.parse(c.timestamp) + 3_600_000).toISOString() }),
+  );
   const concurrentPart = data.batches!.slice(0, Math.ceil(Math.min(n, CONCURRENT_MAX) / BATCH));
   events.length = 0;
   const ingest: IngestRun[] = [];
@@ -279,7 +284,7 @@ async function benchSize(n: number): Promise<SizeResult> {
       if (ov.metrics.sends !== sends) throw new Error(`90d overview sends ${ov.metrics.sends}, dataset has ${sends}`);
       console.error(`sanity: 90d overview sends = ${int(sends)} = dataset sends`);
 
-      for (const c of ["email_events", "account_days", "account_day_hours", "account_hour_seconds", "campaign_stats", "message_firsts"]) {
+      for (const c of ["email_events", "account_days", "account_day_hours", "account_hour_seconds", "campaign_stats", "message_firsts", "contact_click_days"]) {
         counts.push({ collection: c, docs: await raw.db(db.name).collection(c).countDocuments() });
       }
 
@@ -303,6 +308,21 @@ async function benchSize(n: number): Promise<SizeResult> {
         await timeEach(READS, () =>
           getJson(url, key, `/api/v1/analytics/campaigns/${campaignIds[Math.floor(rnd() * campaignIds.length)]}`).then(() => undefined),
         ),
+      );
+      // A write, but the attribution it makes is a read of the contact's clicks of 7 days.
+      let order = 0;
+      reads["TrackPurchase (attribution)"] = lat(
+        await timeEach(READS, async () => {
+          const p = purchases[Math.floor(rnd() * purchases.length)]!;
+          const body = { ...p, amount: 10, currency: "USD", order_id: `bench-${order++}` };
+          const res = await fetch(`${url}/api/v1/track/purchase`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            body: JSON.stringify(body),
+          });
+          const out = (await res.json()) as { attributed_campaign_id?: string | null };
+          if (res.status !== 200 || !out.attributed_campaign_id) throw new Error(`purchase not attributed: ${res.status} ${JSON.stringify(out)}`);
+        }),
       );
       const col = raw.db(db.name).collection<{ _id: string }>("email_events");
       reads["raw findOne by _id"] = lat(

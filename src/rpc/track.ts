@@ -67,7 +67,7 @@ export function trackHandlers({ store, now }: HandlerDeps): ServiceImpl<typeof T
         const first = await store.purchases.byOrder(account, orderId);
         if (first) return purchaseResponse(first);
       }
-      const attributedCampaignId = await store.emailEvents.lastClickCampaign(
+      const attributedCampaignId = await store.clicks.lastClickCampaign(
         account,
         email!,
         new Date(ts.getTime() - ATTRIBUTION_WINDOW_MS),

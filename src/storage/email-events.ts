@@ -35,8 +35,6 @@ export class EmailEventStore {
     await prepareCollection(this.col, flavor, [
       // A rebuild pages through an account's events in time order.
       { name: "account_ts", key: { a: 1, ts: 1 } },
-      // Attribution: a contact's latest click.
-      { name: "account_contact_kind_ts", key: { a: 1, e: 1, k: 1, ts: -1 } },
     ]);
   }
 
@@ -67,15 +65,5 @@ export class EmailEventStore {
   async insertNew(docs: EmailEventDoc[]): Promise<number[]> {
     const existing = await insertNew(this.col, docs);
     return docs.map((_, i) => i).filter((i) => !existing.has(i));
-  }
-
-  /** The campaign of the contact's latest campaign click in `[from, to]`, or null. */
-  async lastClickCampaign(account: string, email: string, from: Date, to: Date): Promise<string | null> {
-    const d = await this.col
-      .find({ a: account, e: email, k: "click", ts: { $gte: from, $lte: to }, c: { $ne: "" } }, { projection: { c: 1 } })
-      .sort({ ts: -1, _id: -1 })
-      .limit(1)
-      .next();
-    return d?.c ?? null;
   }
 }

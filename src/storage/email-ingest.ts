@@ -3,6 +3,7 @@ import type { Collection, Db } from "mongodb";
 import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
 import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.js";
 import type { CampaignDelta, HourDelta, RollupStore } from "./rollups.js";
+import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
 import type { Flavor } from "./flavor.js";
 import { prepareCollection } from "./indexes.js";
 import { HOUR_MS, floorHour, type Counts, type EmailEventInput } from "./types.js";
@@ -54,6 +55,7 @@ export class EmailIngest {
     private readonly events: EmailEventStore,
     private readonly marks: FirstMarkStore,
     private readonly rollups: RollupStore,
+    private readonly clicks: ContactClickStore,
   ) {
     this.batches = db.collection<BatchDoc>("ingest_batches");
   }
@@ -132,6 +134,7 @@ export class EmailIngest {
   async rebuild(account: string): Promise<void> {
     await this.rollups.clearAccount(account);
     await this.marks.clearAccount(account);
+    await this.clicks.clearAccount(account);
     // In time order, so that each message's first open/click is met first and never moves. In
     // pages rather than one cursor: an open cursor would hold FerretDB's SQLite transaction (and
     // with it the write lock) while the pages are counted.
@@ -150,16 +153,19 @@ export class EmailIngest {
     }
   }
 
-  /** Counts newly stored events into the marks and rollups. */
+  /** Counts newly stored events into the marks, the rollups and the contacts' clicks. */
   private async count(account: string, docs: EmailEventDoc[]): Promise<void> {
     if (docs.length === 0) return;
     const candidates: FirstCandidate[] = [];
+    const clicks: CampaignClick[] = [];
     for (const d of docs) {
       if (d.k === "open" || d.k === "click") candidates.push({ campaignId: d.c, email: d.e, kind: d.k, ts: d.ts });
+      if (d.k === "click" && d.c !== "") clicks.push({ email: d.e, campaignId: d.c, ts: d.ts, eventId: d._id });
     }
     const changes = await this.marks.apply(account, candidates);
     const { hours, campaigns } = deltas(docs, changes);
     await this.rollups.apply(account, hours, campaigns);
+    await this.clicks.add(account, clicks);
   }
 }
 

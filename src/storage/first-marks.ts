@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { Collection, Db } from "mongodb";
+import { emailKey } from "./email-key.js";
 import { insertNew } from "./insert-new.js";
 import type { Flavor } from "./flavor.js";
 import { prepareCollection } from "./indexes.js";
@@ -114,6 +114,5 @@ export class FirstMarkStore {
 }
 
 function firstId(account: string, c: { campaignId: string; email: string; kind: Engagement }): string {
-  const hash = createHash("sha256").update(c.email).digest("base64url").slice(0, 22);
-  return `${account}|${c.campaignId}|${hash}|${c.kind}`;
+  return `${account}|${c.campaignId}|${emailKey(c.email)}|${c.kind}`;
 }

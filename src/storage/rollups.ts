@@ -1,5 +1,5 @@
-import { type AnyBulkWriteOperation, type Collection, type Db, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
-import { insertNew } from "./insert-new.js";
+import type { Collection, Db } from "mongodb";
+import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
 import { COUNT_KEYS, DAY_MS, HOUR_MS, addCounts, floorDay, floorHour, zeroCounts, type Counts } from "./types.js";
 import { prepareCollection } from "./indexes.js";
 import type { Flavor } from "./flavor.js";
@@ -110,23 +110,13 @@ export interface CampaignStats {
 /** Rollup `_id`s remembered as existing per collection (about 100 bytes each). */
 const EXISTING_MAX = 100_000;
 
-/**
- * Updates per bulk write. FerretDB v1.24 holds a connection of its SQLite pool (100) per update
- * of a bulk until the bulk ends, so one of a hundred or more waits forever for a connection.
- */
-const BULK_MAX = 50;
-
 export class RollupStore {
   private readonly days: Collection<AccountDayDoc>;
   private readonly dayHours: Collection<AccountDayHoursDoc>;
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
-  /**
-   * `_id`s of rollup documents this process has seen exist, per collection (a day's totals and
-   * its hours share an `_id`). They are incremented directly; one found missing after all
-   * (another instance's rebuild deleted it) is forgotten and inserted again.
-   */
-  private readonly existing = new Map<string, Set<string>>();
+  /** Remembers existing documents per collection (a day's totals and its hours share an `_id`). */
+  private readonly writer = new InsertFirstWriter(EXISTING_MAX);
   constructor(db: Db) {
     this.days = db.collection<AccountDayDoc>("account_days");
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
@@ -141,13 +131,7 @@ export class RollupStore {
     await prepareCollection(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
   }
 
-  /**
-   * Applies increments. A document known to exist gets its `$inc`; any other is first inserted
-   * with the increments as its values (one unordered insertMany), and only those that existed
-   * after all are then incremented (one unordered bulk write). Upserts cannot build these
-   * documents (their counters are arrays), and on FerretDB's SQLite backend an insert costs far
-   * less than an update.
-   */
+  /** Applies increments, insert-first (see InsertFirstWriter). */
   async apply(account: string, hours: HourDelta[], campaigns: CampaignDelta[]): Promise<void> {
     const byDay = new Map<number, HourDelta[]>();
     for (const d of hours) {
@@ -156,9 +140,9 @@ export class RollupStore {
       if (list) list.push(d);
       else byDay.set(day, [d]);
     }
-    const dayItems: Increment<AccountDayDoc>[] = [];
-    const hourItems: Increment<AccountDayHoursDoc>[] = [];
-    const secondItems: Increment<AccountHourSecondsDoc>[] = [];
+    const dayItems: InsertOrUpdate<AccountDayDoc>[] = [];
+    const hourItems: InsertOrUpdate<AccountDayHoursDoc>[] = [];
+    const secondItems: InsertOrUpdate<AccountHourSecondsDoc>[] = [];
     for (const d of hours) {
       const chunk = d.seconds.filter((e) => e.n !== 0).map((e) => `${e.key}:${e.second}:${e.n}`).join(",");
       if (chunk === "") continue;
@@ -187,7 +171,7 @@ export class RollupStore {
       for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = v;
       hourItems.push({ doc: { _id, a: account, d: new Date(day), h }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
     }
-    const campaignItems: Increment<CampaignStatsDoc>[] = campaigns.map((d) => {
+    const campaignItems: InsertOrUpdate<CampaignStatsDoc>[] = campaigns.map((d) => {
       const inc = incOf(d.counts);
       const to: Record<string, number> = {};
       const tc: Record<string, number> = {};
@@ -205,10 +189,10 @@ export class RollupStore {
         },
       };
     });
-    await this.incrementOrInsert(this.days, dayItems);
-    await this.incrementOrInsert(this.dayHours, hourItems);
-    await this.incrementOrInsert(this.hourSeconds, secondItems);
-    await this.incrementOrInsert(this.campaigns, campaignItems);
+    await this.writer.write(this.days, dayItems);
+    await this.writer.write(this.dayHours, hourItems);
+    await this.writer.write(this.hourSeconds, secondItems);
+    await this.writer.write(this.campaigns, campaignItems);
   }
 
   /** Sums the account's counts over whole UTC days `[from, to)`. O(days), not O(events). */
@@ -281,33 +265,9 @@ export class RollupStore {
     return { counts, firstSend: doc.fs, timeline };
   }
 
-  private async incrementOrInsert<T extends { _id: string }>(col: Collection<T>, items: Increment<T>[]): Promise<void> {
-    let existing = this.existing.get(col.collectionName);
-    if (!existing) this.existing.set(col.collectionName, (existing = new Set()));
-    const rest: Increment<T>[] = [];
-    for (const item of items) {
-      const known = existing.has(item.doc._id);
-      if (known && Object.keys(item.update).length === 0) continue;
-      // One at a time: every update takes FerretDB's single SQLite writer anyway.
-      if (known && (await col.updateOne({ _id: item.doc._id } as Filter<T>, item.update)).matchedCount === 1) continue;
-      existing.delete(item.doc._id);
-      rest.push(item);
-    }
-    if (rest.length === 0) return;
-    const existed = await insertNew(col, rest.map((i) => i.doc) as OptionalUnlessRequiredId<T>[]);
-    const ops = [...existed]
-      .filter((i) => Object.keys(rest[i]!.update).length > 0)
-      .map((i) => ({ updateOne: { filter: { _id: rest[i]!.doc._id } as Filter<T>, update: rest[i]!.update } }));
-    for (let i = 0; i < ops.length; i += BULK_MAX) {
-      await col.bulkWrite(ops.slice(i, i + BULK_MAX) as AnyBulkWriteOperation<T>[], { ordered: false });
-    }
-    if (existing.size + rest.length > EXISTING_MAX) existing.clear();
-    for (const i of rest) existing.add(i.doc._id);
-  }
-
   /** Forgets an account's rollups (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
-    for (const ids of this.existing.values()) for (const id of ids) if (id.startsWith(`${account}|`)) ids.delete(id);
+    this.writer.forget(`${account}|`);
     await this.days.deleteMany({ a: account });
     await this.dayHours.deleteMany({ a: account });
     await this.hourSeconds.deleteMany({ a: account });
@@ -334,11 +294,4 @@ function incOf(counts: Partial<Counts>): Record<string, number> {
     if (v) inc[`n.${k}`] = v;
   }
   return inc;
-}
-
-interface Increment<T extends { _id: string }> {
-  /** The document as it is when this is its first increment. */
-  doc: T;
-  /** The update when it exists already. */
-  update: UpdateFilter<T>;
 }

@@ -1,6 +1,7 @@
 import { MongoClient, type Db } from "mongodb";
 import { ApiKeyStore } from "./api-keys.js";
 import { CampaignStore } from "./campaigns.js";
+import { ContactClickStore } from "./contact-clicks.js";
 import { EmailEventStore } from "./email-events.js";
 import { EmailIngest } from "./email-ingest.js";
 import { FirstMarkStore } from "./first-marks.js";
@@ -16,6 +17,7 @@ export class Store {
   readonly emailEvents: EmailEventStore;
   readonly marks: FirstMarkStore;
   readonly rollups: RollupStore;
+  readonly clicks: ContactClickStore;
   readonly ingest: EmailIngest;
   readonly trackEvents: TrackEventStore;
   readonly purchases: PurchaseStore;
@@ -30,7 +32,8 @@ export class Store {
     this.emailEvents = new EmailEventStore(db);
     this.marks = new FirstMarkStore(db);
     this.rollups = new RollupStore(db);
-    this.ingest = new EmailIngest(db, flavor, this.emailEvents, this.marks, this.rollups);
+    this.clicks = new ContactClickStore(db);
+    this.ingest = new EmailIngest(db, flavor, this.emailEvents, this.marks, this.rollups, this.clicks);
     this.trackEvents = new TrackEventStore(db);
     this.purchases = new PurchaseStore(db);
   }
@@ -46,7 +49,7 @@ export class Store {
   }
 
   async ensureIndexes(): Promise<void> {
-    for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.ingest, this.trackEvents, this.purchases]) {
+    for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.clicks, this.ingest, this.trackEvents, this.purchases]) {
       await s.ensureIndexes(this.flavor);
     }
   }
