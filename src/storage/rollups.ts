@@ -126,8 +126,9 @@ export class RollupStore {
 
   async ensureIndexes(flavor: Flavor): Promise<void> {
     await prepareCollection(this.days, flavor, [{ name: "account_day", key: { a: 1, d: 1 } }]);
-    await prepareCollection(this.dayHours, flavor);
-    await prepareCollection(this.hourSeconds, flavor);
+    // The others are read by `_id`; these serve clearing an account before a rebuild.
+    await prepareCollection(this.dayHours, flavor, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.hourSeconds, flavor, [{ name: "account", key: { a: 1 } }]);
     await prepareCollection(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
   }
 
