@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     await embedded.indexIdLookups(config.database);
     writeRuntime(config.dataDir, uri);
   }
+  const outdated = await store.ingest.queueRebuildIfOutdated();
+  if (outdated.length) log.warn("derived data predates this version: rebuilding", { accounts: outdated.length });
   const repaired = await store.ingest.repair(new Date(), REPAIR_AFTER_MS);
   if (repaired.length) log.warn("rebuilt rollups after an interrupted ingest", { accounts: repaired.length });
 

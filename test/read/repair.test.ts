@@ -1,7 +1,7 @@
 // A crash between the raw write and the rollups, and the repair that makes the counts (and the
 // clicks purchase attribution reads) exact again;
 // a rebuild of a healthy account changes nothing; rollups deleted behind a service's back are
-// recreated by its next batch.
+// recreated by its next batch; derived data of an older version is rebuilt.
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
@@ -136,4 +136,26 @@ test("rollup documents another instance deleted are created again, not lost, by 
   expect(await sendsIn()).toBe(20);
   const camp = (await rest(svc, "GET", "/api/v1/analytics/campaigns/camp_gone", { key })).body;
   expect(camp.metrics.total_sent).toBe(20);
+});
+
+test("derived data older than ROLLUP_VERSION is queued for rebuild once, and the next repair makes it exact", async () => {
+  const { account, key } = await svc.newAccount();
+  const s = generate(mulberry32(79), "old");
+  const ledger = new Ledger();
+  for (const batch of s.batches) expect(await post(svc, key, batch)).toEqual(ledger.arrive(batch));
+  const clicks = ledger.stored.filter((e) => e.type === "click" && e.campaign_id).slice(0, 12);
+  const attributed = () => clicks.map((c) => refAttribution(ledger.stored, account, c.contact_email.toLowerCase(), c.ms + 3_600_000));
+  // A database written before the per-second and click-day collections existed.
+  await svc.store.db.collection("account_hour_seconds").deleteMany({ a: account });
+  await svc.store.db.collection("contact_click_days").deleteMany({ a: account });
+  await svc.store.db.collection("schema_meta").deleteMany({});
+  expect(await snapshot(key, s.campaigns)).not.toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
+  expect(await attributions(account, clicks)).not.toEqual(attributed());
+
+  expect(await svc.store.ingest.queueRebuildIfOutdated()).toContain(account);
+  expect(await svc.store.ingest.queueRebuildIfOutdated()).toEqual([]);
+  expect(await svc.store.ingest.repair(new Date(), 60_000)).toContain(account);
+  expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
+  expect(await attributions(account, clicks)).toEqual(attributed());
+  expect(await svc.store.ingest.repair(new Date(), 60_000)).toEqual([]);
 });
