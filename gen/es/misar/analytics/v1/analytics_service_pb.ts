@@ -31,7 +31,7 @@ export type GetOverviewRequest = Message<"misar.analytics.v1.GetOverviewRequest"
   period: string;
 
   /**
-   * Start of the range, RFC 3339 or a bare date (its 00:00:00Z); overrides `period`.
+   * Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00Z); overrides `period`.
    *
    * @generated from field: string from = 2;
    */

@@ -28,7 +28,7 @@ type GetOverviewRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59Z.
 	Period string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
-	// Start of the range, RFC 3339 or a bare date (its 00:00:00Z); overrides `period`.
+	// Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00Z); overrides `period`.
 	From string `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
 	// End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59Z); overrides `period`.
 	To            string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`

@@ -27,7 +27,7 @@ export const protobufPackage = "misar.analytics.v1";
 export interface GetOverviewRequest {
   /** A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59Z. */
   period: string;
-  /** Start of the range, RFC 3339 or a bare date (its 00:00:00Z); overrides `period`. */
+  /** Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00Z); overrides `period`. */
   from: string;
   /** End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59Z); overrides `period`. */
   to: string;
