@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
 import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.js";
-import type { CampaignDelta, HourDelta, RollupStore } from "./rollups.js";
+import type { CampaignDelta, HourDelta, RollupStore, SecondCount } from "./rollups.js";
 import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
 import type { Flavor } from "./flavor.js";
 import { prepareCollection } from "./indexes.js";
@@ -204,16 +204,18 @@ export class EmailIngest {
 
 /** Turns stored events and first-open/click changes into rollup increments. */
 export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: HourDelta[]; campaigns: CampaignDelta[] } {
-  /** By hour: its counts, and the same by `key:second` of the hour. */
-  const hours = new Map<number, { counts: Partial<Counts>; seconds: Map<string, number> }>();
+  /** By hour: its counts, and the same by second of the hour (keyed `key:second`). */
+  const hours = new Map<number, { counts: Partial<Counts>; seconds: Map<string, SecondCount> }>();
   const campaigns = new Map<string, CampaignDelta>();
   const bump = (ms: number, key: keyof Counts, by: number) => {
     const hour = floorHour(ms);
     let h = hours.get(hour);
     if (!h) hours.set(hour, (h = { counts: {}, seconds: new Map() }));
     h.counts[key] = (h.counts[key] ?? 0) + by;
-    const s = `${key}:${Math.floor((ms - hour) / 1000)}`;
-    h.seconds.set(s, (h.seconds.get(s) ?? 0) + by);
+    const second = Math.floor((ms - hour) / 1000);
+    const s = h.seconds.get(`${key}:${second}`);
+    if (s) s.n += by;
+    else h.seconds.set(`${key}:${second}`, { key, second, n: by });
   };
   for (const d of docs) {
     const ms = d.ts.getTime();
@@ -242,14 +244,7 @@ export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: 
     if (ch.previous) bump(ch.previous.getTime(), key, -1);
   }
   return {
-    hours: [...hours].map(([h, { counts, seconds }]) => ({
-      hour: new Date(h),
-      counts,
-      seconds: [...seconds].map(([ks, n]) => {
-        const [key, second] = ks.split(":") as [keyof Counts, string];
-        return { key, second: Number(second), n };
-      }),
-    })),
+    hours: [...hours].map(([h, { counts, seconds }]) => ({ hour: new Date(h), counts, seconds: [...seconds.values()] })),
     campaigns: [...campaigns.values()],
   };
 }
