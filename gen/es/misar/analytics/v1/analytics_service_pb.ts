@@ -9,13 +9,17 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Campaign } from "./campaign_pb.js";
 import { file_misar_analytics_v1_campaign } from "./campaign_pb.js";
+import type { GetCampaignLinksRequestSchema, GetCampaignLinksResponseSchema, ListCampaignsRequestSchema, ListCampaignsResponseSchema } from "./campaign_reads_pb.js";
+import { file_misar_analytics_v1_campaign_reads } from "./campaign_reads_pb.js";
+import type { CurrencyAmount } from "./revenue_pb.js";
+import { file_misar_analytics_v1_revenue } from "./revenue_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file misar/analytics/v1/analytics_service.proto.
  */
 export const file_misar_analytics_v1_analytics_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXNhci9hbmFseXRpY3MvdjEvYW5hbHl0aWNzX3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSI+ChJHZXRPdmVydmlld1JlcXVlc3QSDgoGcGVyaW9kGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkidwoTR2V0T3ZlcnZpZXdSZXNwb25zZRIqCgZwZXJpb2QYASABKAsyGi5taXNhci5hbmFseXRpY3MudjEuUGVyaW9kEjQKB21ldHJpY3MYAiABKAsyIy5taXNhci5hbmFseXRpY3MudjEuT3ZlcnZpZXdNZXRyaWNzIloKBlBlcmlvZBIoCgRmcm9tGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgJ0bxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiugIKD092ZXJ2aWV3TWV0cmljcxINCgVzZW5kcxgBIAEoAxIRCglkZWxpdmVyZWQYAiABKAMSDQoFb3BlbnMYAyABKAMSFAoMdW5pcXVlX29wZW5zGAQgASgDEg4KBmNsaWNrcxgFIAEoAxIVCg11bmlxdWVfY2xpY2tzGAYgASgDEg8KB2JvdW5jZXMYByABKAMSFAoMaGFyZF9ib3VuY2VzGAggASgDEhQKDHNvZnRfYm91bmNlcxgJIAEoAxISCgpjb21wbGFpbnRzGAogASgDEhQKDHVuc3Vic2NyaWJlcxgLIAEoAxIRCglvcGVuX3JhdGUYDCABKAESEgoKY2xpY2tfcmF0ZRgNIAEoARITCgtib3VuY2VfcmF0ZRgOIAEoARIWCg5jb21wbGFpbnRfcmF0ZRgPIAEoASInChlHZXRDYW1wYWlnbk1ldHJpY3NSZXF1ZXN0EgoKAmlkGAEgASgJIrcBChpHZXRDYW1wYWlnbk1ldHJpY3NSZXNwb25zZRIuCghjYW1wYWlnbhgBIAEoCzIcLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnbhI0CgdtZXRyaWNzGAIgASgLMiMubWlzYXIuYW5hbHl0aWNzLnYxLkNhbXBhaWduTWV0cmljcxIzCgh0aW1lbGluZRgDIAMoCzIhLm1pc2FyLmFuYWx5dGljcy52MS5UaW1lbGluZUVudHJ5Io4CCg9DYW1wYWlnbk1ldHJpY3MSGAoQdG90YWxfcmVjaXBpZW50cxgBIAEoAxISCgp0b3RhbF9zZW50GAIgASgDEhcKD3RvdGFsX2RlbGl2ZXJlZBgDIAEoAxIUCgx0b3RhbF9vcGVuZWQYBCABKAMSFQoNdG90YWxfY2xpY2tlZBgFIAEoAxIVCg10b3RhbF9ib3VuY2VkGAYgASgDEhgKEHRvdGFsX2NvbXBsYWluZWQYByABKAMSGgoSdG90YWxfdW5zdWJzY3JpYmVkGAggASgDEhEKCW9wZW5fcmF0ZRgJIAEoARISCgpjbGlja19yYXRlGAogASgBEhMKC2JvdW5jZV9yYXRlGAsgASgBIlgKDVRpbWVsaW5lRW50cnkSKAoEaG91chgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFb3BlbnMYAiABKAMSDgoGY2xpY2tzGAMgASgDMr0CChBBbmFseXRpY3NTZXJ2aWNlEoUBCgtHZXRPdmVydmlldxImLm1pc2FyLmFuYWx5dGljcy52MS5HZXRPdmVydmlld1JlcXVlc3QaJy5taXNhci5hbmFseXRpY3MudjEuR2V0T3ZlcnZpZXdSZXNwb25zZSIlkAIBgtPkkwIcEhovYXBpL3YxL2FuYWx5dGljcy9vdmVydmlldxKgAQoSR2V0Q2FtcGFpZ25NZXRyaWNzEi0ubWlzYXIuYW5hbHl0aWNzLnYxLkdldENhbXBhaWduTWV0cmljc1JlcXVlc3QaLi5taXNhci5hbmFseXRpY3MudjEuR2V0Q2FtcGFpZ25NZXRyaWNzUmVzcG9uc2UiK5ACAYLT5JMCIhIgL2FwaS92MS9hbmFseXRpY3MvY2FtcGFpZ25zL3tpZH1CQlpAZ2l0aHViLmNvbS9taXNhci9hbmFseXRpY3MvZ2VuL2dvL21pc2FyL2FuYWx5dGljcy92MTthbmFseXRpY3N2MWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign]);
+  fileDesc("CiptaXNhci9hbmFseXRpY3MvdjEvYW5hbHl0aWNzX3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSI+ChJHZXRPdmVydmlld1JlcXVlc3QSDgoGcGVyaW9kGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkidwoTR2V0T3ZlcnZpZXdSZXNwb25zZRIqCgZwZXJpb2QYASABKAsyGi5taXNhci5hbmFseXRpY3MudjEuUGVyaW9kEjQKB21ldHJpY3MYAiABKAsyIy5taXNhci5hbmFseXRpY3MudjEuT3ZlcnZpZXdNZXRyaWNzIloKBlBlcmlvZBIoCgRmcm9tGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgJ0bxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi7gQKD092ZXJ2aWV3TWV0cmljcxINCgVzZW5kcxgBIAEoAxIRCglkZWxpdmVyZWQYAiABKAMSDQoFb3BlbnMYAyABKAMSFAoMdW5pcXVlX29wZW5zGAQgASgDEg4KBmNsaWNrcxgFIAEoAxIVCg11bmlxdWVfY2xpY2tzGAYgASgDEg8KB2JvdW5jZXMYByABKAMSFAoMaGFyZF9ib3VuY2VzGAggASgDEhQKDHNvZnRfYm91bmNlcxgJIAEoAxISCgpjb21wbGFpbnRzGAogASgDEhQKDHVuc3Vic2NyaWJlcxgLIAEoAxIRCglvcGVuX3JhdGUYDCABKAESEgoKY2xpY2tfcmF0ZRgNIAEoARITCgtib3VuY2VfcmF0ZRgOIAEoARIWCg5jb21wbGFpbnRfcmF0ZRgPIAEoARITCgtodW1hbl9vcGVucxgQIAEoAxIaChJ1bmlxdWVfaHVtYW5fb3BlbnMYESABKAMSFAoMaHVtYW5fY2xpY2tzGBIgASgDEhsKE3VuaXF1ZV9odW1hbl9jbGlja3MYEyABKAMSFwoPaHVtYW5fb3Blbl9yYXRlGBQgASgBEhgKEGh1bWFuX2NsaWNrX3JhdGUYFSABKAESEQoJcHVyY2hhc2VzGBYgASgDEhMKC2NvbnZlcnNpb25zGBcgASgDEjMKB3JldmVudWUYGCADKAsyIi5taXNhci5hbmFseXRpY3MudjEuQ3VycmVuY3lBbW91bnQSPgoSYXR0cmlidXRlZF9yZXZlbnVlGBkgAygLMiIubWlzYXIuYW5hbHl0aWNzLnYxLkN1cnJlbmN5QW1vdW50IicKGUdldENhbXBhaWduTWV0cmljc1JlcXVlc3QSCgoCaWQYASABKAkitwEKGkdldENhbXBhaWduTWV0cmljc1Jlc3BvbnNlEi4KCGNhbXBhaWduGAEgASgLMhwubWlzYXIuYW5hbHl0aWNzLnYxLkNhbXBhaWduEjQKB21ldHJpY3MYAiABKAsyIy5taXNhci5hbmFseXRpY3MudjEuQ2FtcGFpZ25NZXRyaWNzEjMKCHRpbWVsaW5lGAMgAygLMiEubWlzYXIuYW5hbHl0aWNzLnYxLlRpbWVsaW5lRW50cnkitQQKD0NhbXBhaWduTWV0cmljcxIYChB0b3RhbF9yZWNpcGllbnRzGAEgASgDEhIKCnRvdGFsX3NlbnQYAiABKAMSFwoPdG90YWxfZGVsaXZlcmVkGAMgASgDEhQKDHRvdGFsX29wZW5lZBgEIAEoAxIVCg10b3RhbF9jbGlja2VkGAUgASgDEhUKDXRvdGFsX2JvdW5jZWQYBiABKAMSGAoQdG90YWxfY29tcGxhaW5lZBgHIAEoAxIaChJ0b3RhbF91bnN1YnNjcmliZWQYCCABKAMSEQoJb3Blbl9yYXRlGAkgASgBEhIKCmNsaWNrX3JhdGUYCiABKAESEwoLYm91bmNlX3JhdGUYCyABKAESEwoLY29udmVyc2lvbnMYDCABKAMSFwoPY29udmVyc2lvbl9yYXRlGA0gASgBEjMKB3JldmVudWUYDiADKAsyIi5taXNhci5hbmFseXRpY3MudjEuQ3VycmVuY3lBbW91bnQSFAoMdW5pcXVlX29wZW5zGA8gASgDEhUKDXVuaXF1ZV9jbGlja3MYECABKAMSEwoLaHVtYW5fb3BlbnMYESABKAMSGgoSdW5pcXVlX2h1bWFuX29wZW5zGBIgASgDEhQKDGh1bWFuX2NsaWNrcxgTIAEoAxIbChN1bmlxdWVfaHVtYW5fY2xpY2tzGBQgASgDEhcKD2h1bWFuX29wZW5fcmF0ZRgVIAEoARIYChBodW1hbl9jbGlja19yYXRlGBYgASgBIlgKDVRpbWVsaW5lRW50cnkSKAoEaG91chgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFb3BlbnMYAiABKAMSDgoGY2xpY2tzGAMgASgDMu8EChBBbmFseXRpY3NTZXJ2aWNlEoUBCgtHZXRPdmVydmlldxImLm1pc2FyLmFuYWx5dGljcy52MS5HZXRPdmVydmlld1JlcXVlc3QaJy5taXNhci5hbmFseXRpY3MudjEuR2V0T3ZlcnZpZXdSZXNwb25zZSIlkAIBgtPkkwIcEhovYXBpL3YxL2FuYWx5dGljcy9vdmVydmlldxKgAQoSR2V0Q2FtcGFpZ25NZXRyaWNzEi0ubWlzYXIuYW5hbHl0aWNzLnYxLkdldENhbXBhaWduTWV0cmljc1JlcXVlc3QaLi5taXNhci5hbmFseXRpY3MudjEuR2V0Q2FtcGFpZ25NZXRyaWNzUmVzcG9uc2UiK5ACAYLT5JMCIhIgL2FwaS92MS9hbmFseXRpY3MvY2FtcGFpZ25zL3tpZH0SjAEKDUxpc3RDYW1wYWlnbnMSKC5taXNhci5hbmFseXRpY3MudjEuTGlzdENhbXBhaWduc1JlcXVlc3QaKS5taXNhci5hbmFseXRpY3MudjEuTGlzdENhbXBhaWduc1Jlc3BvbnNlIiaQAgGC0+STAh0SGy9hcGkvdjEvYW5hbHl0aWNzL2NhbXBhaWducxKgAQoQR2V0Q2FtcGFpZ25MaW5rcxIrLm1pc2FyLmFuYWx5dGljcy52MS5HZXRDYW1wYWlnbkxpbmtzUmVxdWVzdBosLm1pc2FyLmFuYWx5dGljcy52MS5HZXRDYW1wYWlnbkxpbmtzUmVzcG9uc2UiMZACAYLT5JMCKBImL2FwaS92MS9hbmFseXRpY3MvY2FtcGFpZ25zL3tpZH0vbGlua3NCQlpAZ2l0aHViLmNvbS9taXNhci9hbmFseXRpY3MvZ2VuL2dvL21pc2FyL2FuYWx5dGljcy92MTthbmFseXRpY3N2MWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign, file_misar_analytics_v1_campaign_reads, file_misar_analytics_v1_revenue]);
 
 /**
  * Selects the period of an overview.
@@ -218,6 +222,76 @@ export type OverviewMetrics = Message<"misar.analytics.v1.OverviewMetrics"> & {
    * @generated from field: double complaint_rate = 15;
    */
   complaintRate: number;
+
+  /**
+   * Open events not flagged `machine`.
+   *
+   * @generated from field: int64 human_opens = 16;
+   */
+  humanOpens: bigint;
+
+  /**
+   * Messages whose first human (not `machine`) open falls in the period.
+   *
+   * @generated from field: int64 unique_human_opens = 17;
+   */
+  uniqueHumanOpens: bigint;
+
+  /**
+   * Click events not flagged `machine`.
+   *
+   * @generated from field: int64 human_clicks = 18;
+   */
+  humanClicks: bigint;
+
+  /**
+   * Messages whose first human click falls in the period.
+   *
+   * @generated from field: int64 unique_human_clicks = 19;
+   */
+  uniqueHumanClicks: bigint;
+
+  /**
+   * human_opens / sends, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double human_open_rate = 20;
+   */
+  humanOpenRate: number;
+
+  /**
+   * human_clicks / sends, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double human_click_rate = 21;
+   */
+  humanClickRate: number;
+
+  /**
+   * Purchases whose time falls in the period (a repeated order_id counts once).
+   *
+   * @generated from field: int64 purchases = 22;
+   */
+  purchases: bigint;
+
+  /**
+   * Those of the purchases attributed to a campaign.
+   *
+   * @generated from field: int64 conversions = 23;
+   */
+  conversions: bigint;
+
+  /**
+   * The purchases' amounts per currency, ordered by currency.
+   *
+   * @generated from field: repeated misar.analytics.v1.CurrencyAmount revenue = 24;
+   */
+  revenue: CurrencyAmount[];
+
+  /**
+   * The attributed purchases' amounts per currency, ordered by currency.
+   *
+   * @generated from field: repeated misar.analytics.v1.CurrencyAmount attributed_revenue = 25;
+   */
+  attributedRevenue: CurrencyAmount[];
 };
 
 /**
@@ -365,6 +439,83 @@ export type CampaignMetrics = Message<"misar.analytics.v1.CampaignMetrics"> & {
    * @generated from field: double bounce_rate = 11;
    */
   bounceRate: number;
+
+  /**
+   * Purchases attributed to the campaign (its click was the contact's last human click within 168 hours).
+   *
+   * @generated from field: int64 conversions = 12;
+   */
+  conversions: bigint;
+
+  /**
+   * conversions / total_sent, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double conversion_rate = 13;
+   */
+  conversionRate: number;
+
+  /**
+   * The attributed purchases' amounts per currency, ordered by currency.
+   *
+   * @generated from field: repeated misar.analytics.v1.CurrencyAmount revenue = 14;
+   */
+  revenue: CurrencyAmount[];
+
+  /**
+   * Messages (campaign, contact) opened at least once.
+   *
+   * @generated from field: int64 unique_opens = 15;
+   */
+  uniqueOpens: bigint;
+
+  /**
+   * Messages clicked at least once.
+   *
+   * @generated from field: int64 unique_clicks = 16;
+   */
+  uniqueClicks: bigint;
+
+  /**
+   * Open events not flagged `machine`.
+   *
+   * @generated from field: int64 human_opens = 17;
+   */
+  humanOpens: bigint;
+
+  /**
+   * Messages with at least one human open.
+   *
+   * @generated from field: int64 unique_human_opens = 18;
+   */
+  uniqueHumanOpens: bigint;
+
+  /**
+   * Click events not flagged `machine`.
+   *
+   * @generated from field: int64 human_clicks = 19;
+   */
+  humanClicks: bigint;
+
+  /**
+   * Messages with at least one human click.
+   *
+   * @generated from field: int64 unique_human_clicks = 20;
+   */
+  uniqueHumanClicks: bigint;
+
+  /**
+   * human_opens / total_sent, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double human_open_rate = 21;
+   */
+  humanOpenRate: number;
+
+  /**
+   * human_clicks / total_sent, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double human_click_rate = 22;
+   */
+  humanClickRate: number;
 };
 
 /**
@@ -434,6 +585,26 @@ export const AnalyticsService: GenService<{
     methodKind: "unary";
     input: typeof GetCampaignMetricsRequestSchema;
     output: typeof GetCampaignMetricsResponseSchema;
+  },
+  /**
+   * Lists the account's campaigns (registered or seen only through events), paged, with headline metrics.
+   *
+   * @generated from rpc misar.analytics.v1.AnalyticsService.ListCampaigns
+   */
+  listCampaigns: {
+    methodKind: "unary";
+    input: typeof ListCampaignsRequestSchema;
+    output: typeof ListCampaignsResponseSchema;
+  },
+  /**
+   * Returns a campaign's clicks and unique clicks per exact url.
+   *
+   * @generated from rpc misar.analytics.v1.AnalyticsService.GetCampaignLinks
+   */
+  getCampaignLinks: {
+    methodKind: "unary";
+    input: typeof GetCampaignLinksRequestSchema;
+    output: typeof GetCampaignLinksResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_misar_analytics_v1_analytics_service, 0);

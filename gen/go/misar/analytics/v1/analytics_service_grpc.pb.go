@@ -21,6 +21,8 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AnalyticsService_GetOverview_FullMethodName        = "/misar.analytics.v1.AnalyticsService/GetOverview"
 	AnalyticsService_GetCampaignMetrics_FullMethodName = "/misar.analytics.v1.AnalyticsService/GetCampaignMetrics"
+	AnalyticsService_ListCampaigns_FullMethodName      = "/misar.analytics.v1.AnalyticsService/ListCampaigns"
+	AnalyticsService_GetCampaignLinks_FullMethodName   = "/misar.analytics.v1.AnalyticsService/GetCampaignLinks"
 )
 
 // AnalyticsServiceClient is the client API for AnalyticsService service.
@@ -33,6 +35,10 @@ type AnalyticsServiceClient interface {
 	GetOverview(ctx context.Context, in *GetOverviewRequest, opts ...grpc.CallOption) (*GetOverviewResponse, error)
 	// Returns one campaign's all-time metrics and its hourly engagement timeline.
 	GetCampaignMetrics(ctx context.Context, in *GetCampaignMetricsRequest, opts ...grpc.CallOption) (*GetCampaignMetricsResponse, error)
+	// Lists the account's campaigns (registered or seen only through events), paged, with headline metrics.
+	ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error)
+	// Returns a campaign's clicks and unique clicks per exact url.
+	GetCampaignLinks(ctx context.Context, in *GetCampaignLinksRequest, opts ...grpc.CallOption) (*GetCampaignLinksResponse, error)
 }
 
 type analyticsServiceClient struct {
@@ -63,6 +69,26 @@ func (c *analyticsServiceClient) GetCampaignMetrics(ctx context.Context, in *Get
 	return out, nil
 }
 
+func (c *analyticsServiceClient) ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCampaignsResponse)
+	err := c.cc.Invoke(ctx, AnalyticsService_ListCampaigns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *analyticsServiceClient) GetCampaignLinks(ctx context.Context, in *GetCampaignLinksRequest, opts ...grpc.CallOption) (*GetCampaignLinksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCampaignLinksResponse)
+	err := c.cc.Invoke(ctx, AnalyticsService_GetCampaignLinks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnalyticsServiceServer is the server API for AnalyticsService service.
 // All implementations must embed UnimplementedAnalyticsServiceServer
 // for forward compatibility.
@@ -73,6 +99,10 @@ type AnalyticsServiceServer interface {
 	GetOverview(context.Context, *GetOverviewRequest) (*GetOverviewResponse, error)
 	// Returns one campaign's all-time metrics and its hourly engagement timeline.
 	GetCampaignMetrics(context.Context, *GetCampaignMetricsRequest) (*GetCampaignMetricsResponse, error)
+	// Lists the account's campaigns (registered or seen only through events), paged, with headline metrics.
+	ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error)
+	// Returns a campaign's clicks and unique clicks per exact url.
+	GetCampaignLinks(context.Context, *GetCampaignLinksRequest) (*GetCampaignLinksResponse, error)
 	mustEmbedUnimplementedAnalyticsServiceServer()
 }
 
@@ -88,6 +118,12 @@ func (UnimplementedAnalyticsServiceServer) GetOverview(context.Context, *GetOver
 }
 func (UnimplementedAnalyticsServiceServer) GetCampaignMetrics(context.Context, *GetCampaignMetricsRequest) (*GetCampaignMetricsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCampaignMetrics not implemented")
+}
+func (UnimplementedAnalyticsServiceServer) ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCampaigns not implemented")
+}
+func (UnimplementedAnalyticsServiceServer) GetCampaignLinks(context.Context, *GetCampaignLinksRequest) (*GetCampaignLinksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCampaignLinks not implemented")
 }
 func (UnimplementedAnalyticsServiceServer) mustEmbedUnimplementedAnalyticsServiceServer() {}
 func (UnimplementedAnalyticsServiceServer) testEmbeddedByValue()                          {}
@@ -146,6 +182,42 @@ func _AnalyticsService_GetCampaignMetrics_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnalyticsService_ListCampaigns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCampaignsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnalyticsServiceServer).ListCampaigns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnalyticsService_ListCampaigns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnalyticsServiceServer).ListCampaigns(ctx, req.(*ListCampaignsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AnalyticsService_GetCampaignLinks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCampaignLinksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnalyticsServiceServer).GetCampaignLinks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnalyticsService_GetCampaignLinks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnalyticsServiceServer).GetCampaignLinks(ctx, req.(*GetCampaignLinksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnalyticsService_ServiceDesc is the grpc.ServiceDesc for AnalyticsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -160,6 +232,14 @@ var AnalyticsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCampaignMetrics",
 			Handler:    _AnalyticsService_GetCampaignMetrics_Handler,
+		},
+		{
+			MethodName: "ListCampaigns",
+			Handler:    _AnalyticsService_ListCampaigns_Handler,
+		},
+		{
+			MethodName: "GetCampaignLinks",
+			Handler:    _AnalyticsService_GetCampaignLinks_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

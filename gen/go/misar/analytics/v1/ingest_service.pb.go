@@ -167,7 +167,9 @@ type EmailEvent struct {
 	// The clicked link (clicks only), at most 2048 characters.
 	Url string `protobuf:"bytes,7,opt,name=url,proto3" json:"url,omitempty"`
 	// The client that opened or clicked, at most 512 characters.
-	UserAgent     string `protobuf:"bytes,8,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	UserAgent string `protobuf:"bytes,8,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// The producer's judgment that no person caused this open or click (a privacy-proxy prefetch, a link scanner); only on opens and clicks. Such events count in every total, never in the human ones, and a machine click never earns a campaign a purchase.
+	Machine       bool `protobuf:"varint,9,opt,name=machine,proto3" json:"machine,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -256,6 +258,13 @@ func (x *EmailEvent) GetUserAgent() string {
 		return x.UserAgent
 	}
 	return ""
+}
+
+func (x *EmailEvent) GetMachine() bool {
+	if x != nil {
+		return x.Machine
+	}
+	return false
 }
 
 // A batch of email events.
@@ -491,7 +500,7 @@ var File_misar_analytics_v1_ingest_service_proto protoreflect.FileDescriptor
 
 const file_misar_analytics_v1_ingest_service_proto_rawDesc = "" +
 	"\n" +
-	"'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xc6\x02\n" +
+	"'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xe0\x02\n" +
 	"\n" +
 	"EmailEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x126\n" +
@@ -504,7 +513,8 @@ const file_misar_analytics_v1_ingest_service_proto_rawDesc = "" +
 	"bounceType\x12\x10\n" +
 	"\x03url\x18\a \x01(\tR\x03url\x12\x1d\n" +
 	"\n" +
-	"user_agent\x18\b \x01(\tR\tuserAgent\"R\n" +
+	"user_agent\x18\b \x01(\tR\tuserAgent\x12\x18\n" +
+	"\amachine\x18\t \x01(\bR\amachine\"R\n" +
 	"\x18RecordEmailEventsRequest\x126\n" +
 	"\x06events\x18\x01 \x03(\v2\x1e.misar.analytics.v1.EmailEventR\x06events\"W\n" +
 	"\x19RecordEmailEventsResponse\x12\x1a\n" +

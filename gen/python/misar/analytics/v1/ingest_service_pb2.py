@@ -16,7 +16,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from misar.analytics.v1 import campaign_pb2 as misar_dot_analytics_dot_v1_dot_campaign__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xc6\x02\n\nEmailEvent\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32\".misar.analytics.v1.EmailEventTypeR\x04type\x12#\n\rcontact_email\x18\x03 \x01(\tR\x0c\x63ontactEmail\x12\x38\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1f\n\x0b\x63\x61mpaign_id\x18\x05 \x01(\tR\ncampaignId\x12?\n\x0b\x62ounce_type\x18\x06 \x01(\x0e\x32\x1e.misar.analytics.v1.BounceTypeR\nbounceType\x12\x10\n\x03url\x18\x07 \x01(\tR\x03url\x12\x1d\n\nuser_agent\x18\x08 \x01(\tR\tuserAgent\"R\n\x18RecordEmailEventsRequest\x12\x36\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.misar.analytics.v1.EmailEventR\x06\x65vents\"W\n\x19RecordEmailEventsResponse\x12\x1a\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05R\x08\x61\x63\x63\x65pted\x12\x1e\n\nduplicates\x18\x02 \x01(\x05R\nduplicates\"\xf1\x01\n\x15UpsertCampaignRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12:\n\x06status\x18\x03 \x01(\x0e\x32\".misar.analytics.v1.CampaignStatusR\x06status\x12\x33\n\x07sent_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x06sentAt\x12.\n\x10total_recipients\x18\x05 \x01(\x03H\x00R\x0ftotalRecipients\x88\x01\x01\x42\x13\n\x11_total_recipients\"R\n\x16UpsertCampaignResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign*\x83\x02\n\x0e\x45mailEventType\x12 \n\x1c\x45MAIL_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45MAIL_EVENT_TYPE_SEND\x10\x01\x12\x1e\n\x1a\x45MAIL_EVENT_TYPE_DELIVERED\x10\x02\x12\x19\n\x15\x45MAIL_EVENT_TYPE_OPEN\x10\x03\x12\x1a\n\x16\x45MAIL_EVENT_TYPE_CLICK\x10\x04\x12\x1b\n\x17\x45MAIL_EVENT_TYPE_BOUNCE\x10\x05\x12\x1e\n\x1a\x45MAIL_EVENT_TYPE_COMPLAINT\x10\x06\x12 \n\x1c\x45MAIL_EVENT_TYPE_UNSUBSCRIBE\x10\x07*U\n\nBounceType\x12\x1b\n\x17\x42OUNCE_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x42OUNCE_TYPE_HARD\x10\x01\x12\x14\n\x10\x42OUNCE_TYPE_SOFT\x10\x02\x32\xbd\x02\n\rIngestService\x12\x9b\x01\n\x11RecordEmailEvents\x12,.misar.analytics.v1.RecordEmailEventsRequest\x1a-.misar.analytics.v1.RecordEmailEventsResponse\")\x90\x02\x02\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/api/v1/ingest/email-events\x12\x8d\x01\n\x0eUpsertCampaign\x12).misar.analytics.v1.UpsertCampaignRequest\x1a*.misar.analytics.v1.UpsertCampaignResponse\"$\x90\x02\x02\x82\xd3\xe4\x93\x02\x1b:\x01*\x1a\x16/api/v1/campaigns/{id}BBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xe0\x02\n\nEmailEvent\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32\".misar.analytics.v1.EmailEventTypeR\x04type\x12#\n\rcontact_email\x18\x03 \x01(\tR\x0c\x63ontactEmail\x12\x38\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1f\n\x0b\x63\x61mpaign_id\x18\x05 \x01(\tR\ncampaignId\x12?\n\x0b\x62ounce_type\x18\x06 \x01(\x0e\x32\x1e.misar.analytics.v1.BounceTypeR\nbounceType\x12\x10\n\x03url\x18\x07 \x01(\tR\x03url\x12\x1d\n\nuser_agent\x18\x08 \x01(\tR\tuserAgent\x12\x18\n\x07machine\x18\t \x01(\x08R\x07machine\"R\n\x18RecordEmailEventsRequest\x12\x36\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.misar.analytics.v1.EmailEventR\x06\x65vents\"W\n\x19RecordEmailEventsResponse\x12\x1a\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05R\x08\x61\x63\x63\x65pted\x12\x1e\n\nduplicates\x18\x02 \x01(\x05R\nduplicates\"\xf1\x01\n\x15UpsertCampaignRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12:\n\x06status\x18\x03 \x01(\x0e\x32\".misar.analytics.v1.CampaignStatusR\x06status\x12\x33\n\x07sent_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x06sentAt\x12.\n\x10total_recipients\x18\x05 \x01(\x03H\x00R\x0ftotalRecipients\x88\x01\x01\x42\x13\n\x11_total_recipients\"R\n\x16UpsertCampaignResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign*\x83\x02\n\x0e\x45mailEventType\x12 \n\x1c\x45MAIL_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45MAIL_EVENT_TYPE_SEND\x10\x01\x12\x1e\n\x1a\x45MAIL_EVENT_TYPE_DELIVERED\x10\x02\x12\x19\n\x15\x45MAIL_EVENT_TYPE_OPEN\x10\x03\x12\x1a\n\x16\x45MAIL_EVENT_TYPE_CLICK\x10\x04\x12\x1b\n\x17\x45MAIL_EVENT_TYPE_BOUNCE\x10\x05\x12\x1e\n\x1a\x45MAIL_EVENT_TYPE_COMPLAINT\x10\x06\x12 \n\x1c\x45MAIL_EVENT_TYPE_UNSUBSCRIBE\x10\x07*U\n\nBounceType\x12\x1b\n\x17\x42OUNCE_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x42OUNCE_TYPE_HARD\x10\x01\x12\x14\n\x10\x42OUNCE_TYPE_SOFT\x10\x02\x32\xbd\x02\n\rIngestService\x12\x9b\x01\n\x11RecordEmailEvents\x12,.misar.analytics.v1.RecordEmailEventsRequest\x1a-.misar.analytics.v1.RecordEmailEventsResponse\")\x90\x02\x02\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/api/v1/ingest/email-events\x12\x8d\x01\n\x0eUpsertCampaign\x12).misar.analytics.v1.UpsertCampaignRequest\x1a*.misar.analytics.v1.UpsertCampaignResponse\"$\x90\x02\x02\x82\xd3\xe4\x93\x02\x1b:\x01*\x1a\x16/api/v1/campaigns/{id}BBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'misar.analytics.v1.ingest_service_pb2', globals())
@@ -28,20 +28,20 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _INGESTSERVICE.methods_by_name['RecordEmailEvents']._serialized_options = b'\220\002\002\202\323\344\223\002 :\001*\"\033/api/v1/ingest/email-events'
   _INGESTSERVICE.methods_by_name['UpsertCampaign']._options = None
   _INGESTSERVICE.methods_by_name['UpsertCampaign']._serialized_options = b'\220\002\002\202\323\344\223\002\033:\001*\032\026/api/v1/campaigns/{id}'
-  _EMAILEVENTTYPE._serialized_start=992
-  _EMAILEVENTTYPE._serialized_end=1251
-  _BOUNCETYPE._serialized_start=1253
-  _BOUNCETYPE._serialized_end=1338
+  _EMAILEVENTTYPE._serialized_start=1018
+  _EMAILEVENTTYPE._serialized_end=1277
+  _BOUNCETYPE._serialized_start=1279
+  _BOUNCETYPE._serialized_end=1364
   _EMAILEVENT._serialized_start=162
-  _EMAILEVENT._serialized_end=488
-  _RECORDEMAILEVENTSREQUEST._serialized_start=490
-  _RECORDEMAILEVENTSREQUEST._serialized_end=572
-  _RECORDEMAILEVENTSRESPONSE._serialized_start=574
-  _RECORDEMAILEVENTSRESPONSE._serialized_end=661
-  _UPSERTCAMPAIGNREQUEST._serialized_start=664
-  _UPSERTCAMPAIGNREQUEST._serialized_end=905
-  _UPSERTCAMPAIGNRESPONSE._serialized_start=907
-  _UPSERTCAMPAIGNRESPONSE._serialized_end=989
-  _INGESTSERVICE._serialized_start=1341
-  _INGESTSERVICE._serialized_end=1658
+  _EMAILEVENT._serialized_end=514
+  _RECORDEMAILEVENTSREQUEST._serialized_start=516
+  _RECORDEMAILEVENTSREQUEST._serialized_end=598
+  _RECORDEMAILEVENTSRESPONSE._serialized_start=600
+  _RECORDEMAILEVENTSRESPONSE._serialized_end=687
+  _UPSERTCAMPAIGNREQUEST._serialized_start=690
+  _UPSERTCAMPAIGNREQUEST._serialized_end=931
+  _UPSERTCAMPAIGNRESPONSE._serialized_start=933
+  _UPSERTCAMPAIGNRESPONSE._serialized_end=1015
+  _INGESTSERVICE._serialized_start=1367
+  _INGESTSERVICE._serialized_end=1684
 # @@protoc_insertion_point(module_scope)
