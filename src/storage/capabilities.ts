@@ -36,7 +36,7 @@ const FERRETDB_BULK_MAX = 50;
 /** MongoDB's and FerretDB's code for "collection already exists". */
 const NAMESPACE_EXISTS = 48;
 
-/** A collection every store has (the ingest's schema_meta): the probe's explain needs one that exists. */
+/** A collection every database of the service has (the migrations' schema_meta): explain needs one that exists. */
 const PROBE_COLLECTION = "schema_meta";
 
 /**

@@ -38,6 +38,11 @@ export class EmailEventStore {
     ]);
   }
 
+  /** Every account with raw events (a migration's scan, never on a request path). */
+  async accounts(): Promise<string[]> {
+    return (await this.col.distinct("a")) as string[];
+  }
+
   /** Builds the documents for a batch (ids decide deduplication). */
   toDocs(account: string, batch: string, events: EmailEventInput[]): EmailEventDoc[] {
     return events.map((ev) => {

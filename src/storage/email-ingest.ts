@@ -7,7 +7,7 @@ import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import { insertNew } from "./insert-new.js";
-import { HOUR_MS, floorHour, type Counts, type EmailEventInput } from "./types.js";
+import { HOUR_MS, floorHour, type CountKey, type Counts, type EmailEventInput } from "./types.js";
 
 /** `ingest_batches`: a journal entry per batch whose rollups are not yet known to be applied. */
 interface BatchDoc {
@@ -15,19 +15,6 @@ interface BatchDoc {
   a: string;
   at: Date;
 }
-
-/**
- * `schema_meta`, document `rollups`: the version of what is derived from the raw events (rollups,
- * marks, click days). Raise ROLLUP_VERSION whenever a change needs them derived again, e.g. a
- * new rollup collection that older writes never filled.
- */
-interface SchemaMetaDoc {
-  _id: "rollups";
-  v: number;
-}
-
-/** 2: per-second hour rollups and per-contact click days. */
-export const ROLLUP_VERSION = 2;
 
 export interface RecordResult {
   accepted: number;
@@ -61,7 +48,6 @@ const GROUP_MAX_EVENTS = 10_000;
  */
 export class EmailIngest {
   private readonly batches: Collection<BatchDoc>;
-  private readonly meta: Collection<SchemaMetaDoc>;
   private readonly waiting: Waiting[] = [];
   private writing = false;
   constructor(
@@ -73,28 +59,19 @@ export class EmailIngest {
     private readonly clicks: ContactClickStore,
   ) {
     this.batches = db.collection<BatchDoc>("ingest_batches");
-    this.meta = db.collection<SchemaMetaDoc>("schema_meta");
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
     await prepareCollection(this.batches, caps);
-    await prepareCollection(this.meta, caps);
   }
 
   /**
-   * When the derived data predates ROLLUP_VERSION, queues every account with raw events for
-   * repair (a journal entry dated 1970 per account, so the next `repair()` rebuilds it, and a
-   * crash in between leaves the entries for the next start) and records the new version. Returns
-   * the accounts queued. Run at startup, before `repair()`.
+   * Queues accounts for a rebuild from their raw events: a journal entry dated 1970 per account,
+   * so the next `repair()` rebuilds it (and a crash in between leaves the entries for the next
+   * start). `tag` keeps one entry per account and reason.
    */
-  async queueRebuildIfOutdated(): Promise<string[]> {
-    const meta = await this.meta.findOne({ _id: "rollups" });
-    if (meta && meta.v >= ROLLUP_VERSION) return [];
-    const accounts = (await this.events.col.distinct("a")) as string[];
-    const entries = accounts.map((a) => ({ _id: `rebuild|v${ROLLUP_VERSION}|${a}`, a, at: new Date(0) }));
-    await insertNew(this.batches, entries);
-    await this.meta.updateOne({ _id: "rollups" }, { $set: { v: ROLLUP_VERSION } }, { upsert: true });
-    return accounts;
+  async queueRebuild(accounts: string[], tag: string): Promise<void> {
+    await insertNew(this.batches, accounts.map((a) => ({ _id: `rebuild|${tag}|${a}`, a, at: new Date(0) })));
   }
 
   async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
@@ -207,7 +184,7 @@ export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: 
   /** By hour: its counts, and the same by second of the hour (keyed `key:second`). */
   const hours = new Map<number, { counts: Partial<Counts>; seconds: Map<string, SecondCount> }>();
   const campaigns = new Map<string, CampaignDelta>();
-  const bump = (ms: number, key: keyof Counts, by: number) => {
+  const bump = (ms: number, key: CountKey, by: number) => {
     const hour = floorHour(ms);
     let h = hours.get(hour);
     if (!h) hours.set(hour, (h = { counts: {}, seconds: new Map() }));

@@ -111,3 +111,18 @@ test("a store that knows none of 150 existing documents increments them all (bul
   expect(await fresh.sumDays("acct_spread", new Date(DAY1), new Date(last + 24 * HOUR))).toEqual({ ...zeroCounts(), delivered: 300 });
   expect(await fresh.sumSecondsOfHour("acct_spread", new Date(last), new Date(last + HOUR))).toEqual({ ...zeroCounts(), delivered: 2 });
 }, 60_000);
+
+test("day totals are summed by counter name: a document in the old positional form, named increments after it, an unknown name ignored", async () => {
+  const DAY3 = Date.UTC(2026, 2, 12);
+  const old = ["send", "delivered", "open", "click", "bounce", "hard", "soft", "complaint", "unsubscribe", "uopen", "uclick"];
+  // As version 2 wrote it: every counter, in that order, incremented at `t.<i>.v`.
+  await db.collection("account_days").insertOne({
+    _id: "acct_old|2026-03-12" as never,
+    a: "acct_old",
+    d: new Date(DAY3),
+    t: [...old.map((k, i) => ({ k, v: i === 0 ? 5 : i === 2 ? 1 : 0 })), { k: "from_the_future", v: 9 }],
+  });
+  await rollups.apply("acct_old", [{ hour: new Date(DAY3 + HOUR), counts: { send: 2, uopen: 1 }, seconds: [] }], []);
+  await rollups.apply("acct_old", [{ hour: new Date(DAY3 + 2 * HOUR), counts: { open: 4 }, seconds: [] }], []);
+  expect(await rollups.sumDays("acct_old", new Date(DAY3), new Date(DAY3 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1 });
+});
