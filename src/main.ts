@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   const uri = config.mongodbUri ?? (embedded = await startEmbeddedDatabase(config.root, config.dataDir, log)).uri;
   const store = await Store.open(uri, config.database);
+  log.info("database connected", { ...store.caps });
   if (embedded) {
     await embedded.indexIdLookups(config.database);
     writeRuntime(config.dataDir, uri);

@@ -4,7 +4,7 @@ import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
 import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.js";
 import type { CampaignDelta, HourDelta, RollupStore, SecondCount } from "./rollups.js";
 import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import { insertNew } from "./insert-new.js";
 import { HOUR_MS, floorHour, type CountKey, type Counts, type EmailEventInput } from "./types.js";
@@ -24,7 +24,7 @@ export interface RecordResult {
 /** Test hook: stop a batch after its raw events are stored, as a crash would. */
 export type CrashPoint = "after-raw" | undefined;
 
-/** A batch waiting for its turn on FerretDB. */
+/** A batch waiting for its turn on a single-writer database. */
 interface Waiting {
   account: string;
   input: EmailEventInput[];
@@ -52,7 +52,7 @@ export class EmailIngest {
   private writing = false;
   constructor(
     db: Db,
-    private readonly flavor: Flavor,
+    private readonly caps: Capabilities,
     private readonly events: EmailEventStore,
     private readonly marks: FirstMarkStore,
     private readonly rollups: RollupStore,
@@ -61,8 +61,8 @@ export class EmailIngest {
     this.batches = db.collection<BatchDoc>("ingest_batches");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.batches, flavor);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.batches, caps);
   }
 
   /**
@@ -75,9 +75,9 @@ export class EmailIngest {
   }
 
   async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
-    if (this.flavor === "mongodb") return (await this.recordGroup([{ account, input, now, crash }]))[0]!;
-    // FerretDB's SQLite backend has one writer at a time and answers a second with SQLITE_BUSY
-    // rather than waiting: batches take turns in this process (its embedded database is ours).
+    if (this.caps.concurrentWriters) return (await this.recordGroup([{ account, input, now, crash }]))[0]!;
+    // A single-writer database (FerretDB's SQLite backend answers a second writer with
+    // SQLITE_BUSY rather than waiting): batches take turns in this process (its embedded database is ours).
     // Batches that arrived while others were written go together, as one group commit: the
     // same documents in fewer, larger commands, and rollup documents they share written once.
     return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@ import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
 import { COUNT_KEYS, HOUR_MS, addCounts, floorDay, floorHour, isCountKey, zeroCounts, type CountKey, type Counts } from "./types.js";
 import { prepareCollection } from "./indexes.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 
 /**
  * An increment of one named counter. The day totals are a list of these that grows by one entry
@@ -120,20 +120,21 @@ export class RollupStore {
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /** Remembers existing documents per collection (a day's totals and its hours share an `_id`). */
-  private readonly writer = new InsertFirstWriter(EXISTING_MAX);
-  constructor(db: Db) {
+  private readonly writer: InsertFirstWriter;
+  constructor(db: Db, caps: Capabilities) {
+    this.writer = new InsertFirstWriter(EXISTING_MAX, caps.bulkMax);
     this.days = db.collection<AccountDayDoc>("account_days");
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
     this.hourSeconds = db.collection<AccountHourSecondsDoc>("account_hour_seconds");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.days, flavor, [{ name: "account_day", key: { a: 1, d: 1 } }]);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.days, caps, [{ name: "account_day", key: { a: 1, d: 1 } }]);
     // The others are read by `_id`; these serve clearing an account before a rebuild.
-    await prepareCollection(this.dayHours, flavor, [{ name: "account", key: { a: 1 } }]);
-    await prepareCollection(this.hourSeconds, flavor, [{ name: "account", key: { a: 1 } }]);
-    await prepareCollection(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.dayHours, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.hourSeconds, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.campaigns, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
   /** Applies increments, insert-first (see InsertFirstWriter). */

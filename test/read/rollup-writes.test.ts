@@ -3,21 +3,23 @@
 import { randomBytes } from "node:crypto";
 import { MongoClient, type CommandStartedEvent, type Db } from "mongodb";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { detectFlavor } from "../../src/storage/flavor.js";
+import { detectCapabilities, type Capabilities } from "../../src/storage/capabilities.js";
 import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/storage/rollups.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
 let client: MongoClient;
 let db: Db;
 let rollups: RollupStore;
+let caps: Capabilities;
 const commands: { name: string; collection: unknown }[] = [];
 
 beforeAll(async () => {
   client = new MongoClient(inject("mongoUri"), { monitorCommands: true });
   await client.connect();
   db = client.db(`t_${randomBytes(6).toString("hex")}`);
-  rollups = new RollupStore(db);
-  await rollups.ensureIndexes(await detectFlavor(db));
+  caps = await detectCapabilities(db);
+  rollups = new RollupStore(db, caps);
+  await rollups.ensureIndexes(caps);
   client.on("commandStarted", (e: CommandStartedEvent) => {
     if (e.commandName === "insert" || e.commandName === "update") commands.push({ name: e.commandName, collection: e.command[e.commandName] });
   });
@@ -103,7 +105,7 @@ test("a store that knows none of 150 existing documents increments them all (bul
     seconds: [{ second: 5, key: "delivered", n: 1 }],
   }));
   await rollups.apply("acct_spread", spread, []);
-  const fresh = new RollupStore(db);
+  const fresh = new RollupStore(db, caps);
   await fresh.apply("acct_spread", spread, []);
   const last = DAY1 + 149 * 24 * HOUR;
   expect(await fresh.sumDays("acct_spread", new Date(DAY1), new Date(last + 24 * HOUR))).toEqual({ ...zeroCounts(), delivered: 300 });
