@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../log.js";
 import type { UnaryCaller } from "../server/in-process.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
-import { decodeMessage, encodeMessage } from "./codec.js";
+import { decodeMessage, encodeMessage, queryValue } from "./codec.js";
 import type { RestRoute } from "./routes.js";
 import { codeName, httpStatus } from "./status.js";
 
@@ -97,7 +97,7 @@ async function readInput(route: RestRoute, req: Req, url: URL, maxBodyBytes: num
     json = {};
     for (const [k, val] of url.searchParams) {
       if (k in json) v.add(k, "must be given once");
-      json[k] = val;
+      json[k] = queryValue(route.method.input, k, val);
     }
   }
   const msg = decodeMessage(route.method.input, { ...json, ...fromPath }, v);

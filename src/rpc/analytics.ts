@@ -5,7 +5,10 @@ import { accountOf } from "../auth/context.js";
 import { overviewCounts } from "../metrics/overview.js";
 import { resolveRange } from "../metrics/period.js";
 import { rate } from "../metrics/rates.js";
-import { HOUR_MS, floorHour } from "../storage/types.js";
+import { revenueOf } from "../storage/money.js";
+import { HOUR_MS, floorHour, zeroCounts } from "../storage/types.js";
+import { campaignLinks, listCampaigns } from "./campaign-reads.js";
+import { humanView } from "./metrics-view.js";
 import { campaignView } from "./campaign-view.js";
 import type { HandlerDeps } from "./deps.js";
 import { Violations, notFound } from "./errors.js";
@@ -15,8 +18,12 @@ import { ID_PATTERN } from "./validate.js";
 const MAX_TIMELINE = 720;
 
 /** AnalyticsService: overview and campaign metrics, read from the rollups. */
-export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<typeof AnalyticsService> {
+export function analyticsHandlers(deps: HandlerDeps): ServiceImpl<typeof AnalyticsService> {
+  const { store, now } = deps;
   return {
+    listCampaigns: listCampaigns(deps),
+    getCampaignLinks: campaignLinks(deps),
+
     async getOverview(req, ctx) {
       const account = accountOf(ctx);
       const v = new Violations();
@@ -42,6 +49,11 @@ export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<type
           clickRate: rate(c.click, c.send),
           bounceRate: rate(c.bounce, c.send),
           complaintRate: rate(c.complaint, c.send),
+          ...humanView(c, c.send),
+          purchases: big(c.purchase),
+          conversions: big(c.conversion),
+          revenue: revenueOf(c, "rev"),
+          attributedRevenue: revenueOf(c, "arev"),
         },
       };
     },
@@ -58,23 +70,29 @@ export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<type
       // Unknown and foreign campaigns read the same: never reveal that an id exists elsewhere.
       if (!registered && !stats) throw notFound(`campaign ${req.id}`);
       const campaign = campaignView(req.id, registered, stats?.firstSend);
-      const c = stats?.counts;
-      const sent = c?.send ?? 0;
+      const c = stats?.counts ?? zeroCounts();
+      const sent = c.send;
       const sentAt = registered?.sentAt ?? stats?.firstSend;
       return {
         campaign,
         metrics: {
           totalRecipients: BigInt(registered?.totalRecipients ?? sent),
           totalSent: BigInt(sent),
-          totalDelivered: BigInt(c?.delivered ?? 0),
-          totalOpened: BigInt(c?.open ?? 0),
-          totalClicked: BigInt(c?.click ?? 0),
-          totalBounced: BigInt(c?.bounce ?? 0),
-          totalComplained: BigInt(c?.complaint ?? 0),
-          totalUnsubscribed: BigInt(c?.unsubscribe ?? 0),
-          openRate: rate(c?.open ?? 0, sent),
-          clickRate: rate(c?.click ?? 0, sent),
-          bounceRate: rate(c?.bounce ?? 0, sent),
+          totalDelivered: BigInt(c.delivered),
+          totalOpened: BigInt(c.open),
+          totalClicked: BigInt(c.click),
+          totalBounced: BigInt(c.bounce),
+          totalComplained: BigInt(c.complaint),
+          totalUnsubscribed: BigInt(c.unsubscribe),
+          openRate: rate(c.open, sent),
+          clickRate: rate(c.click, sent),
+          bounceRate: rate(c.bounce, sent),
+          conversions: BigInt(c.conversion),
+          conversionRate: rate(c.conversion, sent),
+          revenue: revenueOf(c, "rev"),
+          uniqueOpens: BigInt(c.uopen),
+          uniqueClicks: BigInt(c.uclick),
+          ...humanView(c, sent),
         },
         timeline: timeline(stats?.timeline ?? [], sentAt),
       };

@@ -38,6 +38,7 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
         } else if (kind === "bounce" && !bounceGiven) v.add(f("bounce_type"), "is required for bounces (hard or soft)");
         else if (kind !== undefined && kind !== "bounce" && bounceGiven) v.add(f("bounce_type"), "is only allowed on bounce events");
         if (ev.url !== "" && kind !== undefined && kind !== "click") v.add(f("url"), "is only allowed on click events");
+        if (ev.machine && kind !== undefined && kind !== "open" && kind !== "click") v.add(f("machine"), "is only allowed on open and click events");
         checkLength(v, f("url"), ev.url, 2048);
         checkLength(v, f("user_agent"), ev.userAgent, 512);
         if (checkLength(v, f("id"), ev.id, 128) && CONTROL.test(ev.id)) v.add(f("id"), "must not contain control characters");
@@ -51,6 +52,7 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
           bounceType: kind === "bounce" ? (ev.bounceType === BounceType.HARD ? "hard" : "soft") : undefined,
           url: ev.url || undefined,
           userAgent: ev.userAgent || undefined,
+          machine: ev.machine || undefined,
         });
       });
       v.throwIfAny();
@@ -85,6 +87,7 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
         totalRecipients: total === undefined ? undefined : Number(total),
       };
       await store.campaigns.upsert(account, registered, t);
+      await store.campaignList.register(account, registered);
       const stats = sentAt ? undefined : await store.rollups.campaign(account, req.id);
       return { campaign: campaignView(req.id, registered, stats?.firstSend) };
     },

@@ -1,6 +1,6 @@
 import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
-import { COUNT_KEYS, HOUR_MS, addCounts, floorDay, floorHour, isCountKey, zeroCounts, type CountKey, type Counts } from "./types.js";
+import { HOUR_MS, addCounts, floorDay, floorHour, isCounterName, zeroCounts, type Counts } from "./types.js";
 import { prepareCollection } from "./indexes.js";
 import type { Capabilities } from "./capabilities.js";
 
@@ -91,7 +91,7 @@ export interface HourDelta {
 
 export interface SecondCount {
   second: number;
-  key: CountKey;
+  key: string;
   n: number;
 }
 
@@ -161,13 +161,10 @@ export class RollupStore {
       for (const d of deltas) {
         addCounts(totals, d.counts);
         const i = (d.hour.getTime() - day) / HOUR_MS;
-        for (const k of COUNT_KEYS) {
-          const v = d.counts[k];
-          if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + v;
-        }
+        for (const [k, v] of Object.entries(d.counts)) if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + v;
       }
       const _id = dayId(account, day);
-      const t: Counter[] = COUNT_KEYS.filter((k) => totals[k] !== 0).map((k) => ({ k, v: totals[k] }));
+      const t: Counter[] = Object.entries(totals).filter(([, v]) => v !== 0).map(([k, v]) => ({ k, v }));
       dayItems.push({ doc: { _id, a: account, d: new Date(day), t }, update: t.length ? { $push: { t: { $each: t } } } : {} });
       const hInc: Record<string, number> = {};
       for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = v;
@@ -207,7 +204,7 @@ export class RollupStore {
       ])
       .toArray();
     const out = zeroCounts();
-    for (const r of rows) if (isCountKey(r._id)) out[r._id] = r.v;
+    for (const r of rows) if (isCounterName(r._id)) out[r._id] = r.v;
     return out;
   }
 
@@ -223,9 +220,9 @@ export class RollupStore {
     if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
     const doc = await this.dayHours.findOne({ _id: dayId(account, day) });
     const out = zeroCounts();
-    if (!doc) return out;
-    for (const k of COUNT_KEYS) {
-      for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
+    for (const [key, v] of Object.entries(doc?.h ?? {})) {
+      const i = Number(key.slice(-2));
+      if (i >= first && i < last) out[key.slice(0, -2)] = (out[key.slice(0, -2)] ?? 0) + v;
     }
     return out;
   }
@@ -245,7 +242,7 @@ export class RollupStore {
       for (const entry of chunk.split(",")) {
         const [key, second, n] = entry.split(":") as [string, string, string];
         const sec = Number(second);
-        if (sec >= first && sec < end && isCountKey(key)) out[key] += Number(n);
+        if (sec >= first && sec < end && isCounterName(key)) out[key] = (out[key] ?? 0) + Number(n);
       }
     }
     return out;
@@ -257,8 +254,7 @@ export class RollupStore {
     // would copy the whole document once more.
     const doc = await this.campaigns.findOne({ _id: `${account}|${campaignId}` });
     if (!doc) return undefined;
-    const counts = zeroCounts();
-    for (const k of COUNT_KEYS) counts[k] = doc.n?.[k] ?? 0;
+    const counts = addCounts(zeroCounts(), doc.n ?? {});
     const hours = new Set([...Object.keys(doc.to ?? {}), ...Object.keys(doc.tc ?? {})]);
     const timeline = [...hours]
       .map((k) => ({ hour: new Date(Number(k.slice(1)) * HOUR_MS), opens: doc.to?.[k] ?? 0, clicks: doc.tc?.[k] ?? 0 }))
@@ -277,7 +273,7 @@ export class RollupStore {
   }
 }
 
-function hourKey(kind: CountKey, hourOfDay: number): string {
+function hourKey(kind: string, hourOfDay: number): string {
   return `${kind}${String(hourOfDay).padStart(2, "0")}`;
 }
 
@@ -291,9 +287,6 @@ function dayId(account: string, day: number): string {
 
 function incOf(counts: Partial<Counts>): Record<string, number> {
   const inc: Record<string, number> = {};
-  for (const k of COUNT_KEYS) {
-    const v = counts[k];
-    if (v) inc[`n.${k}`] = v;
-  }
+  for (const [k, v] of Object.entries(counts)) if (v) inc[`n.${k}`] = v;
   return inc;
 }

@@ -80,7 +80,7 @@ export type EmailEvent = Message<"misar.analytics.v1.EmailEvent"> & {
   userAgent: string;
 
   /**
-   * The producer's judgment that no person caused this open or click (a privacy-proxy prefetch, a link scanner); only on opens and clicks. Such events count in every total, never in the human ones, and a machine click never earns a campaign a purchase.
+   * The producer's judgment that no person caused this open or click (privacy-proxy prefetch, link scanner), allowed on opens and clicks only: counted in every total but never in the human ones, and never attributed a purchase.
    *
    * @generated from field: bool machine = 9;
    */

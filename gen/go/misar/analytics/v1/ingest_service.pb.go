@@ -168,7 +168,7 @@ type EmailEvent struct {
 	Url string `protobuf:"bytes,7,opt,name=url,proto3" json:"url,omitempty"`
 	// The client that opened or clicked, at most 512 characters.
 	UserAgent string `protobuf:"bytes,8,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
-	// The producer's judgment that no person caused this open or click (a privacy-proxy prefetch, a link scanner); only on opens and clicks. Such events count in every total, never in the human ones, and a machine click never earns a campaign a purchase.
+	// The producer's judgment that no person caused this open or click (privacy-proxy prefetch, link scanner), allowed on opens and clicks only: counted in every total but never in the human ones, and never attributed a purchase.
 	Machine       bool `protobuf:"varint,9,opt,name=machine,proto3" json:"machine,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
