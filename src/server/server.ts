@@ -14,6 +14,7 @@ import type { Store } from "../storage/store.js";
 import { createDualListener, trackSessions } from "./listener.js";
 import { loggingInterceptor } from "./logging.js";
 import { createUnaryCaller } from "./in-process.js";
+import { dashboardHandler } from "./dashboard.js";
 import { publicServices, routes, scopes, services } from "./routes.js";
 
 /** REST bodies larger than this get 413. */
@@ -37,7 +38,7 @@ type Res = ServerResponse | Http2ServerResponse;
 
 /**
  * The service on one port: gRPC, gRPC-Web and Connect over HTTP/1.1 and h2c, the REST routes
- * derived from the google.api.http bindings, /healthz and /openapi.json.
+ * derived from the google.api.http bindings, /healthz, /openapi.json and the dashboard (GET /).
  */
 export class AnalyticsServer {
   private constructor(
@@ -67,6 +68,7 @@ export class AnalyticsServer {
       log,
     });
     const openapi = readFileSync(join(opts.root, "gen", "openapi", "openapi.json"));
+    const dashboard = dashboardHandler(join(opts.root, "dist", "web"), log);
 
     let inFlight = 0;
     let onIdle: (() => void) | undefined;
@@ -101,6 +103,7 @@ export class AnalyticsServer {
         res.end(openapi);
         return;
       }
+      if (dashboard(req, res, path)) return;
       if (await rest(req, res, rid)) return;
       rpc(req as IncomingMessage, res as ServerResponse);
     };
