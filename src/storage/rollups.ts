@@ -198,16 +198,29 @@ export class RollupStore {
 
   /** Sums the account's counts over whole UTC days `[from, to)`. O(days), not O(events). */
   async sumDays(account: string, from: Date, to: Date): Promise<Counts> {
-    const rows = await this.days
-      .aggregate<{ _id: keyof Counts; v: number }>([
-        { $match: { a: account, d: { $gte: from, $lt: to } } },
-        { $unwind: "$t" },
-        { $group: { _id: "$t.k", v: { $sum: "$t.v" } } },
-      ])
-      .toArray();
-    const out = zeroCounts();
-    for (const r of rows) if (COUNT_KEYS.includes(r._id)) out[r._id] = r.v;
-    return out;
+    return (await this.sumDayRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, whole UTC days `[from, to)` in epoch ms,
+   * reading every day document once however many ranges share it.
+   */
+  async sumDayRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    if (ranges.length === 0) return [];
+    const lo = Math.min(...ranges.map((r) => r[0]));
+    const hi = Math.max(...ranges.map((r) => r[1]));
+    const byDay = new Map<number, Counts>();
+    const docs = this.days.find({ a: account, d: { $gte: new Date(lo), $lt: new Date(hi) } }, { projection: { d: 1, t: 1 } });
+    for await (const doc of docs) {
+      const c = zeroCounts();
+      for (const { k, v } of doc.t) if (Object.hasOwn(c, k)) c[k] += v;
+      byDay.set(doc.d.getTime(), c);
+    }
+    return ranges.map(([from, to]) => {
+      const out = zeroCounts();
+      for (const [day, c] of byDay) if (day >= from && day < to) addCounts(out, c);
+      return out;
+    });
   }
 
   /**
@@ -216,17 +229,28 @@ export class RollupStore {
    * kind added up here.
    */
   async sumHoursOfDay(account: string, from: Date, to: Date): Promise<Counts> {
-    const day = floorDay(from.getTime());
-    const first = (from.getTime() - day) / HOUR_MS;
-    const last = (to.getTime() - day) / HOUR_MS;
-    if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
-    const doc = await this.dayHours.findOne({ _id: dayId(account, day) });
-    const out = zeroCounts();
-    if (!doc) return out;
-    for (const k of COUNT_KEYS) {
-      for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
-    }
-    return out;
+    return (await this.sumHourRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, whole hours `[from, to)` of one UTC day
+   * each, reading each day's hour document once (by `_id`) however many ranges share it.
+   */
+  async sumHourRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    const docs = await readOnce(ranges, (r) => floorDay(r[0]), (day) => this.dayHours.findOne({ _id: dayId(account, day) }));
+    return ranges.map(([from, to]) => {
+      const day = floorDay(from);
+      const first = (from - day) / HOUR_MS;
+      const last = (to - day) / HOUR_MS;
+      if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
+      const doc = docs.get(day);
+      const out = zeroCounts();
+      if (!doc) return out;
+      for (const k of COUNT_KEYS) {
+        for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
+      }
+      return out;
+    });
   }
 
   /**
@@ -234,20 +258,30 @@ export class RollupStore {
    * its per-second counts added up here. O(events of that hour) at most, never O(all events).
    */
   async sumSecondsOfHour(account: string, from: Date, to: Date): Promise<Counts> {
-    const hour = floorHour(from.getTime());
-    const first = (from.getTime() - hour) / 1000;
-    const end = (to.getTime() - hour) / 1000;
-    if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
-    const out = zeroCounts();
-    const doc = await this.hourSeconds.findOne({ _id: hourId(account, hour) });
-    for (const chunk of doc?.p ?? []) {
-      for (const entry of chunk.split(",")) {
-        const [key, second, n] = entry.split(":") as [keyof Counts, string, string];
-        const sec = Number(second);
-        if (sec >= first && sec < end && Object.hasOwn(out, key)) out[key] += Number(n);
+    return (await this.sumSecondRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, `[from, to)` inside one UTC hour each,
+   * reading each hour's per-second document once (by `_id`) however many ranges share it.
+   */
+  async sumSecondRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    const docs = await readOnce(ranges, (r) => floorHour(r[0]), (hour) => this.hourSeconds.findOne({ _id: hourId(account, hour) }));
+    return ranges.map(([from, to]) => {
+      const hour = floorHour(from);
+      const first = (from - hour) / 1000;
+      const end = (to - hour) / 1000;
+      if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
+      const out = zeroCounts();
+      for (const chunk of docs.get(hour)?.p ?? []) {
+        for (const entry of chunk.split(",")) {
+          const [key, second, n] = entry.split(":") as [keyof Counts, string, string];
+          const sec = Number(second);
+          if (sec >= first && sec < end && Object.hasOwn(out, key)) out[key] += Number(n);
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   /** A campaign's all-time counts and timeline, or undefined when no event named it. */
@@ -274,6 +308,18 @@ export class RollupStore {
     await this.hourSeconds.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
+}
+
+/** `[from, to)` in epoch ms. */
+export type Span = readonly [from: number, to: number];
+
+/** Reads the document each range needs, once per distinct key, all at once. */
+async function readOnce<T>(ranges: readonly Span[], keyOf: (r: Span) => number, read: (key: number) => Promise<T | null>): Promise<Map<number, T>> {
+  const keys = [...new Set(ranges.map(keyOf))];
+  const docs = await Promise.all(keys.map(read));
+  const out = new Map<number, T>();
+  keys.forEach((k, i) => docs[i] && out.set(k, docs[i]));
+  return out;
 }
 
 function hourKey(kind: keyof Counts, hourOfDay: number): string {
