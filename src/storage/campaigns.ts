@@ -1,5 +1,5 @@
 import type { Collection, Db } from "mongodb";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
 
@@ -21,9 +21,9 @@ export class CampaignStore {
     this.col = db.collection<CampaignDoc>("campaigns");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
+  async ensureIndexes(caps: Capabilities): Promise<void> {
     // Every lookup is by the deterministic _id; no secondary index needed.
-    await prepareCollection(this.col, flavor);
+    await prepareCollection(this.col, caps);
   }
 
   /** Registers or replaces a campaign's values. Idempotent. */
