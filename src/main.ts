@@ -4,6 +4,7 @@ import { DatabaseSupervisor } from "./db/supervisor.js";
 import { clearRuntime, writeRuntime } from "./db/runtime.js";
 import { createLogger } from "./log.js";
 import { AnalyticsServer } from "./server/server.js";
+import { migrate } from "./storage/migrations/index.js";
 import { Store } from "./storage/store.js";
 import { SCOPES } from "./storage/api-keys.js";
 
@@ -29,12 +30,15 @@ async function main(): Promise<void> {
   }
   const uri = config.mongodbUri ?? embedded!.uri;
   store = await Store.open(uri, config.database);
+  log.info("database connected", { ...store.caps });
   if (embedded) {
     await embedded.current.indexIdLookups(config.database);
     writeRuntime(config.dataDir, uri);
   }
-  const outdated = await store.ingest.queueRebuildIfOutdated();
-  if (outdated.length) log.warn("derived data predates this version: rebuilding", { accounts: outdated.length });
+  const migrated = await migrate(store);
+  if (migrated.steps.length || migrated.rebuild.length) {
+    log.warn("derived data predates this version: migrating", { from: migrated.from ?? "unknown", steps: migrated.steps, rebuild: migrated.rebuild.length });
+  }
   const repaired = await store.ingest.repair(new Date(), REPAIR_AFTER_MS);
   if (repaired.length) log.warn("rebuilt rollups after an interrupted ingest", { accounts: repaired.length });
 

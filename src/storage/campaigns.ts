@@ -1,6 +1,6 @@
 import type { Collection, Db } from "mongodb";
+import type { Capabilities } from "./capabilities.js";
 import { upsertRacing } from "./duplicate-key.js";
-import type { Flavor } from "./flavor.js";
 import { prepareCollection } from "./indexes.js";
 import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
 
@@ -22,9 +22,9 @@ export class CampaignStore {
     this.col = db.collection<CampaignDoc>("campaigns");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
+  async ensureIndexes(caps: Capabilities): Promise<void> {
     // Every lookup is by the deterministic _id; no secondary index needed.
-    await prepareCollection(this.col, flavor);
+    await prepareCollection(this.col, caps);
   }
 
   /** Registers or replaces a campaign's values. Idempotent, also when calls for a new id race. */

@@ -1,7 +1,7 @@
 import type { Collection, Db } from "mongodb";
 import { isDuplicateKey } from "./duplicate-key.js";
 import { prepareCollection } from "./indexes.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 
 /** `purchases`: one document per purchase; `_id` carries the order id, so repeats collide. */
 interface PurchaseDoc {
@@ -41,8 +41,8 @@ export class PurchaseStore {
     this.col = db.collection<PurchaseDoc>("purchases");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.col, caps, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
   }
 
   /** Looks up an earlier purchase with this order id. */

@@ -1,12 +1,16 @@
 import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
-import { COUNT_KEYS, DAY_MS, HOUR_MS, addCounts, floorDay, floorHour, zeroCounts, type Counts } from "./types.js";
+import { COUNT_KEYS, HOUR_MS, addCounts, floorDay, floorHour, isCountKey, zeroCounts, type CountKey, type Counts } from "./types.js";
 import { prepareCollection } from "./indexes.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 
-/** One counter of a rollup: an array of these in COUNT_KEYS order, so `t.<i>.v` is incremented in place. */
+/**
+ * An increment of one named counter. The day totals are a list of these that grows by one entry
+ * per counter a write changes (`$push`, by name: no entry has a fixed position, so a counter
+ * unknown to older documents is simply absent from them); the read sums them by name.
+ */
 interface Counter {
-  k: keyof Counts;
+  k: string;
   v: number;
 }
 
@@ -22,7 +26,7 @@ interface AccountDayDoc {
   a: string;
   /** 00:00Z of the day */
   d: Date;
-  /** The day's totals, in COUNT_KEYS order. */
+  /** The day's increments by counter name, summed when read (any order, repeats allowed). */
   t: Counter[];
 }
 
@@ -87,7 +91,7 @@ export interface HourDelta {
 
 export interface SecondCount {
   second: number;
-  key: keyof Counts;
+  key: CountKey;
   n: number;
 }
 
@@ -116,20 +120,21 @@ export class RollupStore {
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /** Remembers existing documents per collection (a day's totals and its hours share an `_id`). */
-  private readonly writer = new InsertFirstWriter(EXISTING_MAX);
-  constructor(db: Db) {
+  private readonly writer: InsertFirstWriter;
+  constructor(db: Db, caps: Capabilities) {
+    this.writer = new InsertFirstWriter(EXISTING_MAX, caps.bulkMax);
     this.days = db.collection<AccountDayDoc>("account_days");
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
     this.hourSeconds = db.collection<AccountHourSecondsDoc>("account_hour_seconds");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.days, flavor, [{ name: "account_day", key: { a: 1, d: 1 } }]);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.days, caps, [{ name: "account_day", key: { a: 1, d: 1 } }]);
     // The others are read by `_id`; these serve clearing an account before a rebuild.
-    await prepareCollection(this.dayHours, flavor, [{ name: "account", key: { a: 1 } }]);
-    await prepareCollection(this.hourSeconds, flavor, [{ name: "account", key: { a: 1 } }]);
-    await prepareCollection(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.dayHours, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.hourSeconds, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.campaigns, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
   /** Applies increments, insert-first (see InsertFirstWriter). */
@@ -162,12 +167,8 @@ export class RollupStore {
         }
       }
       const _id = dayId(account, day);
-      const tInc: Record<string, number> = {};
-      COUNT_KEYS.forEach((k, ki) => totals[k] && (tInc[`t.${ki}.v`] = totals[k]));
-      dayItems.push({
-        doc: { _id, a: account, d: new Date(day), t: COUNT_KEYS.map((k) => ({ k, v: totals[k] })) },
-        update: Object.keys(tInc).length ? { $inc: tInc } : {},
-      });
+      const t: Counter[] = COUNT_KEYS.filter((k) => totals[k] !== 0).map((k) => ({ k, v: totals[k] }));
+      dayItems.push({ doc: { _id, a: account, d: new Date(day), t }, update: t.length ? { $push: { t: { $each: t } } } : {} });
       const hInc: Record<string, number> = {};
       for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = v;
       hourItems.push({ doc: { _id, a: account, d: new Date(day), h }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
@@ -199,14 +200,14 @@ export class RollupStore {
   /** Sums the account's counts over whole UTC days `[from, to)`. O(days), not O(events). */
   async sumDays(account: string, from: Date, to: Date): Promise<Counts> {
     const rows = await this.days
-      .aggregate<{ _id: keyof Counts; v: number }>([
+      .aggregate<{ _id: string; v: number }>([
         { $match: { a: account, d: { $gte: from, $lt: to } } },
         { $unwind: "$t" },
         { $group: { _id: "$t.k", v: { $sum: "$t.v" } } },
       ])
       .toArray();
     const out = zeroCounts();
-    for (const r of rows) if (COUNT_KEYS.includes(r._id)) out[r._id] = r.v;
+    for (const r of rows) if (isCountKey(r._id)) out[r._id] = r.v;
     return out;
   }
 
@@ -242,9 +243,9 @@ export class RollupStore {
     const doc = await this.hourSeconds.findOne({ _id: hourId(account, hour) });
     for (const chunk of doc?.p ?? []) {
       for (const entry of chunk.split(",")) {
-        const [key, second, n] = entry.split(":") as [keyof Counts, string, string];
+        const [key, second, n] = entry.split(":") as [string, string, string];
         const sec = Number(second);
-        if (sec >= first && sec < end && Object.hasOwn(out, key)) out[key] += Number(n);
+        if (sec >= first && sec < end && isCountKey(key)) out[key] += Number(n);
       }
     }
     return out;
@@ -276,7 +277,7 @@ export class RollupStore {
   }
 }
 
-function hourKey(kind: keyof Counts, hourOfDay: number): string {
+function hourKey(kind: CountKey, hourOfDay: number): string {
   return `${kind}${String(hourOfDay).padStart(2, "0")}`;
 }
 
