@@ -1,12 +1,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  BounceType,
-  EmailEventType,
-  type IngestService,
-} from "../../gen/es/misar/analytics/v1/ingest_service_pb.js";
+import { BounceType, type IngestService } from "../../gen/es/misar/analytics/v1/ingest_service_pb.js";
 import { accountOf } from "../auth/context.js";
 import { EMAIL_EVENT_KINDS, type EmailEventInput } from "../storage/types.js";
 import { campaignView, statusName } from "./campaign-view.js";
+import { eventKind } from "./event-kind.js";
 import type { HandlerDeps } from "./deps.js";
 import { Violations } from "./errors.js";
 import { ID_PATTERN, checkEmail, checkLength, checkTimestamp } from "./validate.js";
@@ -30,7 +27,7 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
       req.events.forEach((ev, i) => {
         const f = (name: string) => `events[${i}].${name}`;
         const before = v.list.length;
-        const kind = ev.type === EmailEventType.UNSPECIFIED ? undefined : EMAIL_EVENT_KINDS[ev.type - 1];
+        const kind = eventKind(ev.type);
         if (!kind) v.add(f("type"), `must be one of ${EMAIL_EVENT_KINDS.join(", ")}`);
         const email = checkEmail(v, f("contact_email"), ev.contactEmail);
         const ts = checkTimestamp(v, f("timestamp"), ev.timestamp, t, { required: true });
