@@ -3,6 +3,10 @@ import { DAY_MS, floorDay } from "../storage/types.js";
 import { parseRfc3339 } from "../time.js";
 
 const PRESETS: Record<string, number> = { "7d": 7, "30d": 30, "90d": 90 };
+/** `from` and `to` must lie in these years (as every timestamp the service accepts). */
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST = Date.UTC(2101, 0, 1) - 1000;
+const OUT_OF_RANGE = "must be from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z";
 /** The longest range an overview may cover. */
 export const MAX_RANGE_MS = 366 * DAY_MS;
 
@@ -24,18 +28,20 @@ export interface Range {
 export function resolveRange(v: Violations, p: { period: string; from: string; to: string }, now: Date): Range | undefined {
   const period = p.period.trim() === "" ? "30d" : p.period.trim();
   const days = PRESETS[period];
-  if (days === undefined) v.add("period", `must be one of 7d, 30d, 90d, not "${truncate(p.period)}"`);
+  if (days === undefined) v.add("period", "must be one of 7d, 30d, 90d");
   const today = floorDay(now.getTime());
   let toSecond = today + DAY_MS - 1000;
   if (p.to.trim() !== "") {
     const t = parseInstant(p.to.trim(), "end");
     if (t === undefined) v.add("to", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
+    else if (t < EARLIEST || t > LATEST) v.add("to", OUT_OF_RANGE);
     else toSecond = Math.floor(t / 1000) * 1000;
   }
   let from = floorDay(toSecond) - (days ?? 30) * DAY_MS;
   if (p.from.trim() !== "") {
     const t = parseInstant(p.from.trim(), "start");
     if (t === undefined) v.add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
+    else if (t < EARLIEST || t > LATEST) v.add("from", OUT_OF_RANGE);
     else from = Math.floor(t / 1000) * 1000;
   }
   if (!v.empty) return undefined;
@@ -56,8 +62,4 @@ export function parseInstant(s: string, side: "start" | "end"): number | undefin
   const back = new Date(ms);
   if (back.getUTCFullYear() !== +d[1]! || back.getUTCMonth() !== +d[2]! - 1 || back.getUTCDate() !== +d[3]!) return undefined;
   return side === "start" ? ms : ms + DAY_MS - 1000;
-}
-
-function truncate(s: string): string {
-  return s.length > 32 ? s.slice(0, 32) + "…" : s;
 }

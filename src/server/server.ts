@@ -9,6 +9,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Logger } from "../log.js";
 import { createRestHandler } from "../rest/handler.js";
+import { validationInterceptor } from "../rpc/validation.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
 import { createDualListener, trackSessions } from "./listener.js";
@@ -49,7 +50,8 @@ export class AnalyticsServer {
   static async create(opts: ServerOptions): Promise<AnalyticsServer> {
     const { store, log } = opts;
     const deps = { store, log, now: opts.now ?? (() => new Date()) };
-    const interceptors = [loggingInterceptor(log), authInterceptor(store.keys, scopes)];
+    // Outside-in: log, authenticate, then check the contract's rules, then the handler.
+    const interceptors = [loggingInterceptor(log), authInterceptor(store.keys, scopes), validationInterceptor(deps.now)];
     const shutdown = new AbortController();
     // Every in-flight RPC listens on it; more than 10 at once is normal load, not a leak.
     setMaxListeners(0, shutdown.signal);
