@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aptInstall } from "./apt.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cacheBin = join(root, ".cache", "bin");
@@ -76,17 +77,7 @@ function ensureGoPlugins() {
 
 function ensureAptPackages() {
   const missing = APT_PACKAGES.filter((p) => !existsSync(p.bin)).map((p) => p.pkg);
-  if (missing.length > 0) {
-    const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
-    const apt = (args) => {
-      const cmd = process.getuid?.() === 0 ? ["apt-get", ...args] : ["sudo", "apt-get", ...args];
-      log(cmd.join(" "));
-      run(cmd[0], cmd.slice(1), { env: aptEnv });
-    };
-    log(`installing missing Debian packages: ${missing.join(", ")}`);
-    apt(["update", "-q"]);
-    apt(["install", "-y", "-q", "--no-install-recommends", ...missing]);
-  }
+  if (missing.length > 0) aptInstall(missing, log);
   const protoc = output("/usr/bin/protoc", ["--version"]);
   if (protoc !== EXPECTED_PROTOC) {
     log(`warning: /usr/bin/protoc is "${protoc}", gen/python was made with "${EXPECTED_PROTOC}"; expect differences`);

@@ -1,14 +1,11 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  BounceType,
-  type IngestService,
-} from "../../gen/es/misar/analytics/v1/ingest_service_pb.js";
+import { BounceType, type IngestService } from "../../gen/es/misar/analytics/v1/ingest_service_pb.js";
 import { accountOf } from "../auth/context.js";
-import { EMAIL_EVENT_KINDS, type EmailEventInput } from "../storage/types.js";
+import type { EmailEventInput } from "../storage/types.js";
 import { campaignView, statusName } from "./campaign-view.js";
+import { eventKind } from "./event-kind.js";
 import type { HandlerDeps } from "./deps.js";
-
 
 /** IngestService: email events and campaigns from the sending pipeline. */
 export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<typeof IngestService> {
@@ -19,7 +16,7 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
       // Every rule has passed (src/rpc/validation.ts): each event has a known type, a valid
       // address, a timestamp in range and a bounce type exactly on bounces.
       const events: EmailEventInput[] = req.events.map((ev) => {
-        const kind = EMAIL_EVENT_KINDS[ev.type - 1]!;
+        const kind = eventKind(ev.type)!;
         return {
           id: ev.id === "" ? undefined : ev.id,
           kind,

@@ -1,12 +1,16 @@
 import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
-import { COUNT_KEYS, DAY_MS, HOUR_MS, addCounts, floorDay, floorHour, zeroCounts, type Counts } from "./types.js";
+import { COUNT_KEYS, HOUR_MS, addCounts, floorDay, floorHour, isCountKey, zeroCounts, type CountKey, type Counts } from "./types.js";
 import { prepareCollection } from "./indexes.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 
-/** One counter of a rollup: an array of these in COUNT_KEYS order, so `t.<i>.v` is incremented in place. */
+/**
+ * An increment of one named counter. The day totals are a list of these that grows by one entry
+ * per counter a write changes (`$push`, by name: no entry has a fixed position, so a counter
+ * unknown to older documents is simply absent from them); the read sums them by name.
+ */
 interface Counter {
-  k: keyof Counts;
+  k: string;
   v: number;
 }
 
@@ -22,7 +26,7 @@ interface AccountDayDoc {
   a: string;
   /** 00:00Z of the day */
   d: Date;
-  /** The day's totals, in COUNT_KEYS order. */
+  /** The day's increments by counter name, summed when read (any order, repeats allowed). */
   t: Counter[];
 }
 
@@ -87,7 +91,7 @@ export interface HourDelta {
 
 export interface SecondCount {
   second: number;
-  key: keyof Counts;
+  key: CountKey;
   n: number;
 }
 
@@ -116,20 +120,21 @@ export class RollupStore {
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /** Remembers existing documents per collection (a day's totals and its hours share an `_id`). */
-  private readonly writer = new InsertFirstWriter(EXISTING_MAX);
-  constructor(db: Db) {
+  private readonly writer: InsertFirstWriter;
+  constructor(db: Db, caps: Capabilities) {
+    this.writer = new InsertFirstWriter(EXISTING_MAX, caps.bulkMax);
     this.days = db.collection<AccountDayDoc>("account_days");
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
     this.hourSeconds = db.collection<AccountHourSecondsDoc>("account_hour_seconds");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.days, flavor, [{ name: "account_day", key: { a: 1, d: 1 } }]);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.days, caps, [{ name: "account_day", key: { a: 1, d: 1 } }]);
     // The others are read by `_id`; these serve clearing an account before a rebuild.
-    await prepareCollection(this.dayHours, flavor, [{ name: "account", key: { a: 1 } }]);
-    await prepareCollection(this.hourSeconds, flavor, [{ name: "account", key: { a: 1 } }]);
-    await prepareCollection(this.campaigns, flavor, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.dayHours, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.hourSeconds, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.campaigns, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
   /** Applies increments, insert-first (see InsertFirstWriter). */
@@ -162,12 +167,8 @@ export class RollupStore {
         }
       }
       const _id = dayId(account, day);
-      const tInc: Record<string, number> = {};
-      COUNT_KEYS.forEach((k, ki) => totals[k] && (tInc[`t.${ki}.v`] = totals[k]));
-      dayItems.push({
-        doc: { _id, a: account, d: new Date(day), t: COUNT_KEYS.map((k) => ({ k, v: totals[k] })) },
-        update: Object.keys(tInc).length ? { $inc: tInc } : {},
-      });
+      const t: Counter[] = COUNT_KEYS.filter((k) => totals[k] !== 0).map((k) => ({ k, v: totals[k] }));
+      dayItems.push({ doc: { _id, a: account, d: new Date(day), t }, update: t.length ? { $push: { t: { $each: t } } } : {} });
       const hInc: Record<string, number> = {};
       for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = v;
       hourItems.push({ doc: { _id, a: account, d: new Date(day), h }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
@@ -198,16 +199,29 @@ export class RollupStore {
 
   /** Sums the account's counts over whole UTC days `[from, to)`. O(days), not O(events). */
   async sumDays(account: string, from: Date, to: Date): Promise<Counts> {
-    const rows = await this.days
-      .aggregate<{ _id: keyof Counts; v: number }>([
-        { $match: { a: account, d: { $gte: from, $lt: to } } },
-        { $unwind: "$t" },
-        { $group: { _id: "$t.k", v: { $sum: "$t.v" } } },
-      ])
-      .toArray();
-    const out = zeroCounts();
-    for (const r of rows) if (COUNT_KEYS.includes(r._id)) out[r._id] = r.v;
-    return out;
+    return (await this.sumDayRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, whole UTC days `[from, to)` in epoch ms,
+   * reading every day document once however many ranges share it.
+   */
+  async sumDayRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    if (ranges.length === 0) return [];
+    const lo = Math.min(...ranges.map((r) => r[0]));
+    const hi = Math.max(...ranges.map((r) => r[1]));
+    const byDay = new Map<number, Counts>();
+    const docs = this.days.find({ a: account, d: { $gte: new Date(lo), $lt: new Date(hi) } }, { projection: { d: 1, t: 1 } });
+    for await (const doc of docs) {
+      const c = zeroCounts();
+      for (const { k, v } of doc.t) if (isCountKey(k)) c[k] += v;
+      byDay.set(doc.d.getTime(), c);
+    }
+    return ranges.map(([from, to]) => {
+      const out = zeroCounts();
+      for (const [day, c] of byDay) if (day >= from && day < to) addCounts(out, c);
+      return out;
+    });
   }
 
   /**
@@ -216,17 +230,28 @@ export class RollupStore {
    * kind added up here.
    */
   async sumHoursOfDay(account: string, from: Date, to: Date): Promise<Counts> {
-    const day = floorDay(from.getTime());
-    const first = (from.getTime() - day) / HOUR_MS;
-    const last = (to.getTime() - day) / HOUR_MS;
-    if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
-    const doc = await this.dayHours.findOne({ _id: dayId(account, day) });
-    const out = zeroCounts();
-    if (!doc) return out;
-    for (const k of COUNT_KEYS) {
-      for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
-    }
-    return out;
+    return (await this.sumHourRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, whole hours `[from, to)` of one UTC day
+   * each, reading each day's hour document once (by `_id`) however many ranges share it.
+   */
+  async sumHourRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    const docs = await readOnce(ranges, (r) => floorDay(r[0]), (day) => this.dayHours.findOne({ _id: dayId(account, day) }));
+    return ranges.map(([from, to]) => {
+      const day = floorDay(from);
+      const first = (from - day) / HOUR_MS;
+      const last = (to - day) / HOUR_MS;
+      if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
+      const doc = docs.get(day);
+      const out = zeroCounts();
+      if (!doc) return out;
+      for (const k of COUNT_KEYS) {
+        for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
+      }
+      return out;
+    });
   }
 
   /**
@@ -234,20 +259,30 @@ export class RollupStore {
    * its per-second counts added up here. O(events of that hour) at most, never O(all events).
    */
   async sumSecondsOfHour(account: string, from: Date, to: Date): Promise<Counts> {
-    const hour = floorHour(from.getTime());
-    const first = (from.getTime() - hour) / 1000;
-    const end = (to.getTime() - hour) / 1000;
-    if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
-    const out = zeroCounts();
-    const doc = await this.hourSeconds.findOne({ _id: hourId(account, hour) });
-    for (const chunk of doc?.p ?? []) {
-      for (const entry of chunk.split(",")) {
-        const [key, second, n] = entry.split(":") as [keyof Counts, string, string];
-        const sec = Number(second);
-        if (sec >= first && sec < end && Object.hasOwn(out, key)) out[key] += Number(n);
+    return (await this.sumSecondRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, `[from, to)` inside one UTC hour each,
+   * reading each hour's per-second document once (by `_id`) however many ranges share it.
+   */
+  async sumSecondRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    const docs = await readOnce(ranges, (r) => floorHour(r[0]), (hour) => this.hourSeconds.findOne({ _id: hourId(account, hour) }));
+    return ranges.map(([from, to]) => {
+      const hour = floorHour(from);
+      const first = (from - hour) / 1000;
+      const end = (to - hour) / 1000;
+      if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
+      const out = zeroCounts();
+      for (const chunk of docs.get(hour)?.p ?? []) {
+        for (const entry of chunk.split(",")) {
+          const [key, second, n] = entry.split(":") as [string, string, string];
+          const sec = Number(second);
+          if (sec >= first && sec < end && isCountKey(key)) out[key] += Number(n);
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   /** A campaign's all-time counts and timeline, or undefined when no event named it. */
@@ -276,7 +311,19 @@ export class RollupStore {
   }
 }
 
-function hourKey(kind: keyof Counts, hourOfDay: number): string {
+/** `[from, to)` in epoch ms. */
+export type Span = readonly [from: number, to: number];
+
+/** Reads the document each range needs, once per distinct key, all at once. */
+async function readOnce<T>(ranges: readonly Span[], keyOf: (r: Span) => number, read: (key: number) => Promise<T | null>): Promise<Map<number, T>> {
+  const keys = [...new Set(ranges.map(keyOf))];
+  const docs = await Promise.all(keys.map(read));
+  const out = new Map<number, T>();
+  keys.forEach((k, i) => docs[i] && out.set(k, docs[i]));
+  return out;
+}
+
+function hourKey(kind: CountKey, hourOfDay: number): string {
   return `${kind}${String(hourOfDay).padStart(2, "0")}`;
 }
 

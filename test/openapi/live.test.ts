@@ -41,6 +41,7 @@ const calls: { method: string; path: string; concrete: string; body?: unknown }[
   },
   { method: "GET", path: "/api/v1/analytics/overview", concrete: "/api/v1/analytics/overview?period=30d" },
   { method: "GET", path: "/api/v1/analytics/campaigns/{id}", concrete: "/api/v1/analytics/campaigns/camp_live" },
+  { method: "GET", path: "/api/v1/analytics/timeseries", concrete: "/api/v1/analytics/timeseries?interval=hour&from=2026-04-01&to=2026-04-01&time_zone=Asia/Kolkata" },
 ];
 
 const jsonSchema = (o: { content?: Record<string, { schema: Schema }>; $ref?: string }): Schema => {

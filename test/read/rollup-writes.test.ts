@@ -3,21 +3,23 @@
 import { randomBytes } from "node:crypto";
 import { MongoClient, type CommandStartedEvent, type Db } from "mongodb";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { detectFlavor } from "../../src/storage/flavor.js";
+import { detectCapabilities, type Capabilities } from "../../src/storage/capabilities.js";
 import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/storage/rollups.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
 let client: MongoClient;
 let db: Db;
 let rollups: RollupStore;
+let caps: Capabilities;
 const commands: { name: string; collection: unknown }[] = [];
 
 beforeAll(async () => {
   client = new MongoClient(inject("mongoUri"), { monitorCommands: true });
   await client.connect();
   db = client.db(`t_${randomBytes(6).toString("hex")}`);
-  rollups = new RollupStore(db);
-  await rollups.ensureIndexes(await detectFlavor(db));
+  caps = await detectCapabilities(db);
+  rollups = new RollupStore(db, caps);
+  await rollups.ensureIndexes(caps);
   client.on("commandStarted", (e: CommandStartedEvent) => {
     if (e.commandName === "insert" || e.commandName === "update") commands.push({ name: e.commandName, collection: e.command[e.commandName] });
   });
@@ -103,9 +105,24 @@ test("a store that knows none of 150 existing documents increments them all (bul
     seconds: [{ second: 5, key: "delivered", n: 1 }],
   }));
   await rollups.apply("acct_spread", spread, []);
-  const fresh = new RollupStore(db);
+  const fresh = new RollupStore(db, caps);
   await fresh.apply("acct_spread", spread, []);
   const last = DAY1 + 149 * 24 * HOUR;
   expect(await fresh.sumDays("acct_spread", new Date(DAY1), new Date(last + 24 * HOUR))).toEqual({ ...zeroCounts(), delivered: 300 });
   expect(await fresh.sumSecondsOfHour("acct_spread", new Date(last), new Date(last + HOUR))).toEqual({ ...zeroCounts(), delivered: 2 });
 }, 60_000);
+
+test("day totals are summed by counter name: a document in the old positional form, named increments after it, an unknown name ignored", async () => {
+  const DAY3 = Date.UTC(2026, 2, 12);
+  const old = ["send", "delivered", "open", "click", "bounce", "hard", "soft", "complaint", "unsubscribe", "uopen", "uclick"];
+  // As version 2 wrote it: every counter, in that order, incremented at `t.<i>.v`.
+  await db.collection("account_days").insertOne({
+    _id: "acct_old|2026-03-12" as never,
+    a: "acct_old",
+    d: new Date(DAY3),
+    t: [...old.map((k, i) => ({ k, v: i === 0 ? 5 : i === 2 ? 1 : 0 })), { k: "from_the_future", v: 9 }],
+  });
+  await rollups.apply("acct_old", [{ hour: new Date(DAY3 + HOUR), counts: { send: 2, uopen: 1 }, seconds: [] }], []);
+  await rollups.apply("acct_old", [{ hour: new Date(DAY3 + 2 * HOUR), counts: { open: 4 }, seconds: [] }], []);
+  expect(await rollups.sumDays("acct_old", new Date(DAY3), new Date(DAY3 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1 });
+});
