@@ -2,6 +2,7 @@
 // real server over a real database, with data loaded through the API. Every number a page shows is
 // compared with what the API answers for the same request.
 import { request as httpRequest } from "node:http";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { AnalyticsService, type GetOverviewResponse } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
@@ -66,10 +67,28 @@ async function signIn(page: Page, k: string): Promise<void> {
 
 const signInMessage = (page: Page) => page.textContent("#signin-message");
 
-function overviewFields(r: GetOverviewResponse): Record<string, string> {
+/** The overview on screen shows exactly what GetOverview and GetTimeSeries (by day) answer for this range. */
+async function expectOverview(page: Page, req: { period?: string; from?: string; to?: string; timeZone: string }): Promise<void> {
+  const [overview, series] = await Promise.all([
+    api.getOverview(req, bearer(key)),
+    api.getTimeSeries({ ...req, interval: "day" }, bearer(key)),
+  ]);
+  expect(overview.metrics!.sends, "the range holds data").toBeGreaterThan(0n);
+  expect(await fields(page), JSON.stringify(req)).toEqual(overviewFields(overview, req.timeZone));
+  expect(await tableRows(page, ".chart-box table"), JSON.stringify(req)).toEqual(
+    series.buckets.map((b) => [
+      fmt.date(timestampFromDate(new Date(b.start)), req.timeZone),
+      fmt.count(b.metrics!.sends),
+      fmt.count(b.metrics!.opens),
+      fmt.count(b.metrics!.clicks),
+    ]),
+  );
+}
+
+function overviewFields(r: GetOverviewResponse, tz: string): Record<string, string> {
   const m = r.metrics!;
   return {
-    period: `${fmt.date(r.period!.from, "UTC")} – ${fmt.date(r.period!.to, "UTC")} (UTC)`,
+    period: `${fmt.date(r.period!.from, tz)} – ${fmt.date(r.period!.to, tz)}`,
     sends: fmt.count(m.sends),
     delivered: fmt.count(m.delivered),
     unique_opens: fmt.count(m.uniqueOpens),
@@ -142,23 +161,33 @@ describe("in the browser", () => {
     await screenshot(page, "signin-desktop");
   });
 
-  test("overview: every number equals GetOverview's for 30d, 7d, 90d and a custom range", async () => {
+  test("overview: every number equals GetOverview's and GetTimeSeries's, for each period and time zone", async () => {
     await signIn(page, key);
     expect(await page.evaluate("Object.values(sessionStorage)")).toEqual([key]);
-    expect(await fields(page)).toEqual(overviewFields(await api.getOverview({ period: "30d" }, bearer(key))));
+    // The time zone defaults to the browser's.
+    expect(await page.inputValue("#tz")).toBe(BROWSER_TZ);
+    await expectOverview(page, { period: "30d", timeZone: BROWSER_TZ });
     for (const period of ["7d", "90d"]) {
       await settle(page, () => page.selectOption("#period", period));
-      expect(await fields(page), period).toEqual(overviewFields(await api.getOverview({ period }, bearer(key))));
+      await expectOverview(page, { period, timeZone: BROWSER_TZ });
       expect(page.url()).toContain(`period=${period}`);
     }
     await page.selectOption("#period", "custom");
     await page.fill("#from", "2026-03-24");
     await page.fill("#to", "2026-04-01");
     await settle(page, () => page.click(".controls button[type=submit]"));
-    const custom = await api.getOverview({ from: "2026-03-24", to: "2026-04-01" }, bearer(key));
-    expect(custom.metrics!.sends).toBeGreaterThan(0n);
-    expect(await fields(page)).toEqual(overviewFields(custom));
+    await expectOverview(page, { from: "2026-03-24", to: "2026-04-01", timeZone: BROWSER_TZ });
+    // Another zone (half an hour off whole hours): the same dates are other instants, so other numbers.
+    await settle(page, () => page.selectOption("#tz", "Australia/Adelaide"));
+    expect(page.url()).toContain("tz=Australia%2FAdelaide");
+    await expectOverview(page, { from: "2026-03-24", to: "2026-04-01", timeZone: "Australia/Adelaide" });
+    const sends = async (timeZone: string) => (await api.getOverview({ from: "2026-03-24", to: "2026-04-01", timeZone }, bearer(key))).metrics!.sends;
+    expect(await sends("Australia/Adelaide"), "the zone changes what the range holds").not.toBe(await sends(BROWSER_TZ));
     await settle(page, () => page.selectOption("#period", "30d"));
+    expect(await page.inputValue("#tz")).toBe("Australia/Adelaide");
+    await expectOverview(page, { period: "30d", timeZone: "Australia/Adelaide" });
+    await settle(page, () => page.selectOption("#tz", BROWSER_TZ));
+    expect(page.url()).not.toContain("tz=");
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, "overview-desktop");
   });
@@ -200,7 +229,7 @@ describe("in the browser", () => {
   test("phone: the pages fit 390 px and show the same numbers", async () => {
     const phone = await open(PHONE);
     await signIn(phone, key);
-    expect(await fields(phone)).toEqual(overviewFields(await api.getOverview({ period: "30d" }, bearer(key))));
+    await expectOverview(phone, { period: "30d", timeZone: BROWSER_TZ });
     expect(await phone.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(PHONE.width);
     expect(await seriousA11yViolations(phone)).toEqual([]);
     await screenshot(phone, "overview-phone");

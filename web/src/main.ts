@@ -55,6 +55,8 @@ function render(notice?: string): void {
 }
 
 function shell(route: Route): HTMLElement {
+  // A time zone picked on one page stays picked on the others.
+  const tz = route.query.get("tz") ?? undefined;
   const link = (to: string, label: string, current: boolean) => h("a", { href: to, "aria-current": current ? "page" : undefined }, label);
   const signOut = h("button", { type: "button", id: "sign-out", class: "quiet" }, "Sign out");
   signOut.addEventListener("click", () => {
@@ -66,7 +68,7 @@ function shell(route: Route): HTMLElement {
     "header",
     { class: "top" },
     h("a", { class: "brand", href: href("/") }, "Misar Analytics"),
-    h("nav", { "aria-label": "Main" }, link(href("/"), "Overview", route.page === "overview")),
+    h("nav", { "aria-label": "Main" }, link(href("/", { tz }), "Overview", route.page === "overview")),
     signOut,
   );
 }

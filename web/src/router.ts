@@ -1,6 +1,6 @@
 /**
  * Hash routes, so that GET / is the only page the server serves and reloads keep the view:
- *   #/                      overview (query: period, from, to)
+ *   #/                      overview (query: period, from, to, tz)
  *   #/campaigns/{id}        one campaign
  * What a route carries is view state only; the API key is never in a URL.
  */
@@ -24,7 +24,8 @@ export function href(path: string, query?: Record<string, string | undefined>): 
   return `#${path}${s ? `?${s}` : ""}`;
 }
 
-export const campaignHref = (id: string) => href(`/campaigns/${encodeURIComponent(id)}`);
+/** A campaign's page; `tz` carries a time zone picked elsewhere. */
+export const campaignHref = (id: string, tz?: string) => href(`/campaigns/${encodeURIComponent(id)}`, { tz });
 
 /** Moves to a route; the hashchange listener renders it. */
 export function go(to: string): void {

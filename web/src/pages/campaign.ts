@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import * as fmt from "../format.js";
 import { href, type Route } from "../router.js";
 import { statusBadge } from "../status.js";
+import { viewTimeZone } from "../timezone.js";
 import type { PageContext } from "./page.js";
 
 type CampaignRoute = Extract<Route, { page: "campaign" }>;
@@ -14,12 +15,12 @@ export async function campaignPage({ route, signal }: PageContext<CampaignRoute>
   const res = await analytics.getCampaignMetrics({ id: route.id }, { signal });
   const c = res.campaign!;
   const m = res.metrics!;
-  const tz = fmt.browserTimeZone();
+  const tz = viewTimeZone(route.query);
   const hourly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: tz });
   return h(
     "div",
     { class: "page" },
-    h("p", { class: "crumbs" }, h("a", { href: href("/") }, "Overview"), " / ", h("span", {}, c.id)),
+    h("p", { class: "crumbs" }, h("a", { href: href("/", { tz: route.query.get("tz") ?? undefined }) }, "Overview"), " / ", h("span", {}, c.id)),
     h(
       "div",
       { class: "page-head" },
