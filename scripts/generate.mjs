@@ -46,6 +46,10 @@ const PY_REQUIREMENTS = {
   protobuf: "5.29.6",
   grpcio: "1.85.1",
   "googleapis-common-protos": "1.72.0",
+  // Runs the contract's buf.validate rules in Python clients; 1.x works with google.protobuf
+  // messages (2.x moved to another runtime) and imports buf.validate.validate_pb2, which
+  // gen/python carries.
+  protovalidate: "1.2.0",
 };
 const PY_PACKAGE_VERSION = "0.1.0";
 
