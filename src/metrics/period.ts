@@ -4,6 +4,10 @@ import { DAY_MS } from "../storage/types.js";
 import { parseRfc3339 } from "../time.js";
 
 const PRESETS: Record<string, number> = { "7d": 7, "30d": 30, "90d": 90 };
+/** `from` and `to` must lie in these years (as every timestamp the service accepts). */
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST = Date.UTC(2101, 0, 1) - 1000;
+const OUT_OF_RANGE = "must be from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z";
 /** The longest range an overview may cover. */
 export const MAX_RANGE_MS = 366 * DAY_MS;
 
@@ -50,18 +54,20 @@ export function resolveRange(v: Violations, p: RangeRequest, now: Date): Range |
   const zone = resolveZone(v, p.timeZone);
   const period = p.period.trim() === "" ? "30d" : p.period.trim();
   const days = PRESETS[period];
-  if (days === undefined) v.add("period", `must be one of 7d, 30d, 90d, not "${truncate(p.period)}"`);
+  if (days === undefined) v.add("period", "must be one of 7d, 30d, 90d");
   if (zone === undefined) return undefined;
   let toSecond = DateTime.fromMillis(now.getTime(), { zone }).startOf("day").plus({ days: 1 }).toMillis() - 1000;
   if (p.to.trim() !== "") {
     const t = parseInstant(p.to.trim(), "end", zone);
     if (t === undefined) v.add("to", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
+    else if (t < EARLIEST || t > LATEST) v.add("to", OUT_OF_RANGE);
     else toSecond = Math.floor(t / 1000) * 1000;
   }
   let from = DateTime.fromMillis(toSecond, { zone }).startOf("day").minus({ days: days ?? 30 }).toMillis();
   if (p.from.trim() !== "") {
     const t = parseInstant(p.from.trim(), "start", zone);
     if (t === undefined) v.add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
+    else if (t < EARLIEST || t > LATEST) v.add("from", OUT_OF_RANGE);
     else from = Math.floor(t / 1000) * 1000;
   }
   if (!v.empty) return undefined;

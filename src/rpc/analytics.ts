@@ -11,7 +11,6 @@ import { campaignView } from "./campaign-view.js";
 import type { HandlerDeps } from "./deps.js";
 import { Violations, notFound } from "./errors.js";
 import { overviewMetrics } from "./overview-view.js";
-import { ID_PATTERN } from "./validate.js";
 
 /** The timeline never has more entries than this. */
 const MAX_TIMELINE = 720;
@@ -49,9 +48,6 @@ export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<type
 
     async getCampaignMetrics(req, ctx) {
       const account = accountOf(ctx);
-      const v = new Violations();
-      if (!ID_PATTERN.test(req.id)) v.add("id", "must match [A-Za-z0-9_-]{1,64}");
-      v.throwIfAny();
       const [registered, stats] = await Promise.all([
         store.campaigns.get(account, req.id),
         store.rollups.campaign(account, req.id),

@@ -9,6 +9,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Logger } from "../log.js";
 import { createRestHandler } from "../rest/handler.js";
+import { validationInterceptor } from "../rpc/validation.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
 import { Lifecycle, availabilityInterceptor } from "./availability.js";
@@ -54,7 +55,13 @@ export class AnalyticsServer {
     const { store, log } = opts;
     const life = new Lifecycle();
     const deps = { store, log, now: opts.now ?? (() => new Date()), life };
-    const interceptors = [loggingInterceptor(log), availabilityInterceptor(store.availability, life), authInterceptor(store.keys, scopes)];
+    // Outside-in: log, refuse while unavailable, authenticate, check the contract's rules, handler.
+    const interceptors = [
+      loggingInterceptor(log),
+      availabilityInterceptor(store.availability, life),
+      authInterceptor(store.keys, scopes),
+      validationInterceptor(deps.now),
+    ];
     const shutdown = new AbortController();
     // Every in-flight RPC listens on them; more than 10 at once is normal load, not a leak.
     setMaxListeners(0, shutdown.signal);

@@ -7,6 +7,7 @@
 package analyticsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -29,8 +30,10 @@ type GetOverviewRequest struct {
 	// A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59 in `time_zone` (UTC by default).
 	Period string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
 	// Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00 in `time_zone`); overrides `period`.
+	// Years 2000 to 2100 only.
 	From string `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
 	// End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59 in `time_zone`); overrides `period`.
+	// Years 2000 to 2100 only.
 	To string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
 	// An IANA time zone name (e.g. `Europe/Berlin`); empty means `UTC`. Preset periods and bare
 	// dates are read in it: `7d` ends today 23:59:59 local time and starts 7 local days before
@@ -384,7 +387,7 @@ func (x *OverviewMetrics) GetComplaintRate() float64 {
 // Names the campaign to report on.
 type GetCampaignMetricsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The campaign id.
+	// The campaign id, `[A-Za-z0-9_-]{1,64}`.
 	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -705,8 +708,10 @@ type GetTimeSeriesRequest struct {
 	// A preset as in GetOverviewRequest.period: `7d`, `30d` or `90d`; empty means `30d`.
 	Period string `protobuf:"bytes,3,opt,name=period,proto3" json:"period,omitempty"`
 	// Start of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+	// Years 2000 to 2100 only.
 	From string `protobuf:"bytes,4,opt,name=from,proto3" json:"from,omitempty"`
 	// End of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+	// Years 2000 to 2100 only.
 	To            string `protobuf:"bytes,5,opt,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -913,12 +918,12 @@ var File_misar_analytics_v1_analytics_service_proto protoreflect.FileDescriptor
 
 const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\n" +
-	"*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"m\n" +
-	"\x12GetOverviewRequest\x12\x16\n" +
-	"\x06period\x18\x01 \x01(\tR\x06period\x12\x12\n" +
-	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\x03 \x01(\tR\x02to\x12\x1b\n" +
-	"\ttime_zone\x18\x04 \x01(\tR\btimeZone\"\x88\x01\n" +
+	"*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xa0\x01\n" +
+	"\x12GetOverviewRequest\x12.\n" +
+	"\x06period\x18\x01 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x027dR\x0330dR\x0390dR\x06period\x12\x1b\n" +
+	"\x04from\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04from\x12\x17\n" +
+	"\x02to\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02to\x12$\n" +
+	"\ttime_zone\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\"\x88\x01\n" +
 	"\x13GetOverviewResponse\x122\n" +
 	"\x06period\x18\x01 \x01(\v2\x1a.misar.analytics.v1.PeriodR\x06period\x12=\n" +
 	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.OverviewMetricsR\ametrics\"d\n" +
@@ -945,9 +950,9 @@ const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"click_rate\x18\r \x01(\x01R\tclickRate\x12\x1f\n" +
 	"\vbounce_rate\x18\x0e \x01(\x01R\n" +
 	"bounceRate\x12%\n" +
-	"\x0ecomplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\"+\n" +
-	"\x19GetCampaignMetricsRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\xd4\x01\n" +
+	"\x0ecomplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\"I\n" +
+	"\x19GetCampaignMetricsRequest\x12,\n" +
+	"\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$R\x02id\"\xd4\x01\n" +
 	"\x1aGetCampaignMetricsResponse\x128\n" +
 	"\bcampaign\x18\x01 \x01(\v2\x1c.misar.analytics.v1.CampaignR\bcampaign\x12=\n" +
 	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.CampaignMetricsR\ametrics\x12=\n" +
@@ -971,13 +976,13 @@ const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\rTimelineEntry\x12.\n" +
 	"\x04hour\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04hour\x12\x14\n" +
 	"\x05opens\x18\x02 \x01(\x03R\x05opens\x12\x16\n" +
-	"\x06clicks\x18\x03 \x01(\x03R\x06clicks\"\x8b\x01\n" +
-	"\x14GetTimeSeriesRequest\x12\x1a\n" +
-	"\binterval\x18\x01 \x01(\tR\binterval\x12\x1b\n" +
-	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\x12\x16\n" +
-	"\x06period\x18\x03 \x01(\tR\x06period\x12\x12\n" +
-	"\x04from\x18\x04 \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\x05 \x01(\tR\x02to\"\xc4\x01\n" +
+	"\x06clicks\x18\x03 \x01(\x03R\x06clicks\"\xe0\x01\n" +
+	"\x14GetTimeSeriesRequest\x12<\n" +
+	"\binterval\x18\x01 \x01(\tB \xbaH\x1d\xd8\x01\x01r\x18R\x04hourR\x03dayR\x04weekR\x05monthR\binterval\x12$\n" +
+	"\ttime_zone\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\x12.\n" +
+	"\x06period\x18\x03 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x027dR\x0330dR\x0390dR\x06period\x12\x1b\n" +
+	"\x04from\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04from\x12\x17\n" +
+	"\x02to\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02to\"\xc4\x01\n" +
 	"\x15GetTimeSeriesResponse\x122\n" +
 	"\x06period\x18\x01 \x01(\v2\x1a.misar.analytics.v1.PeriodR\x06period\x12\x1a\n" +
 	"\binterval\x18\x02 \x01(\tR\binterval\x12\x1b\n" +

@@ -27,9 +27,15 @@ export const protobufPackage = "misar.analytics.v1";
 export interface GetOverviewRequest {
   /** A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59 in `time_zone` (UTC by default). */
   period: string;
-  /** Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00 in `time_zone`); overrides `period`. */
+  /**
+   * Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00 in `time_zone`); overrides `period`.
+   * Years 2000 to 2100 only.
+   */
   from: string;
-  /** End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59 in `time_zone`); overrides `period`. */
+  /**
+   * End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59 in `time_zone`); overrides `period`.
+   * Years 2000 to 2100 only.
+   */
   to: string;
   /**
    * An IANA time zone name (e.g. `Europe/Berlin`); empty means `UTC`. Preset periods and bare
@@ -96,7 +102,7 @@ export interface OverviewMetrics {
 
 /** Names the campaign to report on. */
 export interface GetCampaignMetricsRequest {
-  /** The campaign id. */
+  /** The campaign id, `[A-Za-z0-9_-]{1,64}`. */
   id: string;
 }
 
@@ -168,9 +174,15 @@ export interface GetTimeSeriesRequest {
   timeZone: string;
   /** A preset as in GetOverviewRequest.period: `7d`, `30d` or `90d`; empty means `30d`. */
   period: string;
-  /** Start of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`. */
+  /**
+   * Start of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+   * Years 2000 to 2100 only.
+   */
   from: string;
-  /** End of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`. */
+  /**
+   * End of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+   * Years 2000 to 2100 only.
+   */
   to: string;
 }
 
