@@ -1,3 +1,5 @@
+import { Long } from "mongodb";
+
 /**
  * Money in the rollups: exact, per currency, never converted. An amount is split into whole
  * units and nanos (10^-9) of its shortest decimal form (what the client wrote: 0.1 is one tenth,
@@ -51,4 +53,21 @@ export function revenueOf(counts: Record<string, number>, kind: RevenueKind): { 
     .map((c) => [c, byCurrency.get(c) ?? 0n] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([currency, n]) => ({ currency, amount: Number((n + 5_000_000n) / 10_000_000n) / 100 }));
+}
+
+/**
+ * A counter's value as written to the database: money counters as 64-bit integers (`Long`), so
+ * that `$inc` never overflows (a 32-bit integer, which the driver writes for small numbers,
+ * overflows after three purchases' nanos on FerretDB: it wraps instead of widening); others as
+ * they are.
+ */
+export function storedValue(name: string, v: number): number | Long {
+  return /^a?rev_[A-Z]{3}_[un]$/.test(name) ? Long.fromNumber(v) : v;
+}
+
+/** `counts` with every value as written (see storedValue). */
+export function storedCounts(counts: Partial<Record<string, number>>, key: (name: string) => string = (k) => k): Record<string, number | Long> {
+  const out: Record<string, number | Long> = {};
+  for (const [name, v] of Object.entries(counts)) if (v) out[key(name)] = storedValue(name, v);
+  return out;
 }

@@ -1,39 +1,23 @@
 import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
 import { HOUR_MS, addCounts, floorDay, floorHour, isCounterName, zeroCounts, type Counts } from "./types.js";
+import { readByIds } from "./by-id.js";
+import { DaySpans } from "./day-spans.js";
 import { prepareCollection } from "./indexes.js";
+import { storedCounts, storedValue } from "./money.js";
 import type { Capabilities } from "./capabilities.js";
 
 /**
- * An increment of one named counter. The day totals are a list of these that grows by one entry
- * per counter a write changes (`$push`, by name: no entry has a fixed position, so a counter
- * unknown to older documents is simply absent from them); the read sums them by name.
+ * A counter as written: money counters go as 64-bit integers (see storedValue), which the
+ * driver reads back as numbers (promoteLongs), so the documents' types say number.
  */
-interface Counter {
-  k: string;
-  v: number;
-}
+// `any`: a Long is written where the documents' read type says number.
+type AsStored = any;
 
 /**
- * `account_days`: an account's totals per UTC day, which the overview's pipeline sums for whole
- * days: at most 366 small documents per range, however many events they count. `{k, v}` pairs
- * because FerretDB v1.24 computes only the first accumulator of a `$group`, so the sum is one
- * `$sum` grouped by kind.
- */
-interface AccountDayDoc {
-  /** `account|YYYY-MM-DD` */
-  _id: string;
-  a: string;
-  /** 00:00Z of the day */
-  d: Date;
-  /** The day's increments by counter name, summed when read (any order, repeats allowed). */
-  t: Counter[];
-}
-
-/**
- * `account_day_hours`: the same day's nonzero hourly counts, read by `_id` for the whole hours
- * at a range's edges. Apart from the totals so that the overview's scan of `account_days` (every
- * filter scans on FerretDB) decodes only small documents; one flat object per day rather than a
+ * `account_day_hours`: a UTC day's nonzero hourly counts, read by `_id` for the whole hours
+ * at a range's edges. Apart from the day totals (`account_day_spans`) so that whole days read
+ * small documents; one flat object per day rather than a
  * document per hour keeps the updates a batch makes few, and FerretDB decodes and rewrites the
  * whole document on each.
  */
@@ -115,23 +99,27 @@ export interface CampaignStats {
 const EXISTING_MAX = 100_000;
 
 export class RollupStore {
-  private readonly days: Collection<AccountDayDoc>;
+  /** Whole days and aligned spans of days (`account_day_spans`). */
+  private readonly spans: DaySpans;
   private readonly dayHours: Collection<AccountDayHoursDoc>;
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /** Remembers existing documents per collection (a day's totals and its hours share an `_id`). */
   private readonly writer: InsertFirstWriter;
-  constructor(db: Db, caps: Capabilities) {
+  constructor(
+    db: Db,
+    private readonly caps: Capabilities,
+  ) {
     this.writer = new InsertFirstWriter(EXISTING_MAX, caps.bulkMax);
-    this.days = db.collection<AccountDayDoc>("account_days");
+    this.spans = new DaySpans(db, caps);
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
     this.hourSeconds = db.collection<AccountHourSecondsDoc>("account_hour_seconds");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
-    await prepareCollection(this.days, caps, [{ name: "account_day", key: { a: 1, d: 1 } }]);
-    // The others are read by `_id`; these serve clearing an account before a rebuild.
+    await this.spans.ensureIndexes();
+    // Read by `_id`; these serve clearing an account before a rebuild.
     await prepareCollection(this.dayHours, caps, [{ name: "account", key: { a: 1 } }]);
     await prepareCollection(this.hourSeconds, caps, [{ name: "account", key: { a: 1 } }]);
     await prepareCollection(this.campaigns, caps, [{ name: "account", key: { a: 1 } }]);
@@ -146,7 +134,7 @@ export class RollupStore {
       if (list) list.push(d);
       else byDay.set(day, [d]);
     }
-    const dayItems: InsertOrUpdate<AccountDayDoc>[] = [];
+    const dayTotals = new Map<number, Counts>();
     const hourItems: InsertOrUpdate<AccountDayHoursDoc>[] = [];
     const secondItems: InsertOrUpdate<AccountHourSecondsDoc>[] = [];
     for (const d of hours) {
@@ -164,11 +152,11 @@ export class RollupStore {
         for (const [k, v] of Object.entries(d.counts)) if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + v;
       }
       const _id = dayId(account, day);
-      const t: Counter[] = Object.entries(totals).filter(([, v]) => v !== 0).map(([k, v]) => ({ k, v }));
-      dayItems.push({ doc: { _id, a: account, d: new Date(day), t }, update: t.length ? { $push: { t: { $each: t } } } : {} });
-      const hInc: Record<string, number> = {};
-      for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = v;
-      hourItems.push({ doc: { _id, a: account, d: new Date(day), h }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
+      dayTotals.set(day, totals);
+      const hInc: Record<string, AsStored> = {};
+      const hStored: Record<string, AsStored> = {};
+      for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = hStored[key] = storedValue(key.slice(0, -2), v);
+      hourItems.push({ doc: { _id, a: account, d: new Date(day), h: hStored }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
     }
     const campaignItems: InsertOrUpdate<CampaignStatsDoc>[] = campaigns.map((d) => {
       const inc = incOf(d.counts);
@@ -178,7 +166,7 @@ export class RollupStore {
         if (v.o) inc[`to.h${h}`] = to[`h${h}`] = v.o;
         if (v.c) inc[`tc.h${h}`] = tc[`h${h}`] = v.c;
       }
-      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: d.counts, to, tc };
+      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: storedCounts(d.counts) as AsStored, to, tc };
       if (d.firstSend) doc.fs = d.firstSend;
       return {
         doc,
@@ -188,24 +176,23 @@ export class RollupStore {
         },
       };
     });
-    await this.writer.write(this.days, dayItems);
+    await this.spans.add(this.writer, account, dayTotals);
     await this.writer.write(this.dayHours, hourItems);
     await this.writer.write(this.hourSeconds, secondItems);
     await this.writer.write(this.campaigns, campaignItems);
   }
 
-  /** Sums the account's counts over whole UTC days `[from, to)`. O(days), not O(events). */
+  /** Sums the account's counts over whole UTC days `[from, to)`: O(log days) reads, not O(events). */
   async sumDays(account: string, from: Date, to: Date): Promise<Counts> {
-    const rows = await this.days
-      .aggregate<{ _id: string; v: number }>([
-        { $match: { a: account, d: { $gte: from, $lt: to } } },
-        { $unwind: "$t" },
-        { $group: { _id: "$t.k", v: { $sum: "$t.v" } } },
-      ])
-      .toArray();
-    const out = zeroCounts();
-    for (const r of rows) if (isCounterName(r._id)) out[r._id] = r.v;
-    return out;
+    return (await this.sumDayRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, whole UTC days `[from, to)` in epoch ms,
+   * from the aligned spans of days that tile them, each read once by `_id` (see DaySpans).
+   */
+  async sumDayRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    return this.spans.sum(account, ranges);
   }
 
   /**
@@ -214,17 +201,29 @@ export class RollupStore {
    * kind added up here.
    */
   async sumHoursOfDay(account: string, from: Date, to: Date): Promise<Counts> {
-    const day = floorDay(from.getTime());
-    const first = (from.getTime() - day) / HOUR_MS;
-    const last = (to.getTime() - day) / HOUR_MS;
-    if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
-    const doc = await this.dayHours.findOne({ _id: dayId(account, day) });
-    const out = zeroCounts();
-    for (const [key, v] of Object.entries(doc?.h ?? {})) {
-      const i = Number(key.slice(-2));
-      if (i >= first && i < last) out[key.slice(0, -2)] = (out[key.slice(0, -2)] ?? 0) + v;
-    }
-    return out;
+    return (await this.sumHourRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, whole hours `[from, to)` of one UTC day
+   * each, reading each day's hour document once (by `_id`) however many ranges share it.
+   */
+  async sumHourRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    const docs = await readByIds(this.dayHours, this.caps, ranges.map((r) => dayId(account, floorDay(r[0]))));
+    return ranges.map(([from, to]) => {
+      const day = floorDay(from);
+      const first = (from - day) / HOUR_MS;
+      const last = (to - day) / HOUR_MS;
+      if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
+      const doc = docs.get(dayId(account, day));
+      const out = zeroCounts();
+      // Keys are a counter's name and the hour of the day, e.g. `open07`.
+      for (const [key, v] of Object.entries(doc?.h ?? {})) {
+        const i = Number(key.slice(-2));
+        if (i >= first && i < last) out[key.slice(0, -2)] = (out[key.slice(0, -2)] ?? 0) + v;
+      }
+      return out;
+    });
   }
 
   /**
@@ -232,20 +231,30 @@ export class RollupStore {
    * its per-second counts added up here. O(events of that hour) at most, never O(all events).
    */
   async sumSecondsOfHour(account: string, from: Date, to: Date): Promise<Counts> {
-    const hour = floorHour(from.getTime());
-    const first = (from.getTime() - hour) / 1000;
-    const end = (to.getTime() - hour) / 1000;
-    if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
-    const out = zeroCounts();
-    const doc = await this.hourSeconds.findOne({ _id: hourId(account, hour) });
-    for (const chunk of doc?.p ?? []) {
-      for (const entry of chunk.split(",")) {
-        const [key, second, n] = entry.split(":") as [string, string, string];
-        const sec = Number(second);
-        if (sec >= first && sec < end && isCounterName(key)) out[key] = (out[key] ?? 0) + Number(n);
+    return (await this.sumSecondRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, `[from, to)` inside one UTC hour each,
+   * reading each hour's per-second document once (by `_id`) however many ranges share it.
+   */
+  async sumSecondRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    const docs = await readByIds(this.hourSeconds, this.caps, ranges.map((r) => hourId(account, floorHour(r[0]))));
+    return ranges.map(([from, to]) => {
+      const hour = floorHour(from);
+      const first = (from - hour) / 1000;
+      const end = (to - hour) / 1000;
+      if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
+      const out = zeroCounts();
+      for (const chunk of docs.get(hourId(account, hour))?.p ?? []) {
+        for (const entry of chunk.split(",")) {
+          const [key, second, n] = entry.split(":") as [string, string, string];
+          const sec = Number(second);
+          if (sec >= first && sec < end && isCounterName(key)) out[key] = (out[key] ?? 0) + Number(n);
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   /** A campaign's all-time counts and timeline, or undefined when no event named it. */
@@ -254,7 +263,8 @@ export class RollupStore {
     // would copy the whole document once more.
     const doc = await this.campaigns.findOne({ _id: `${account}|${campaignId}` });
     if (!doc) return undefined;
-    const counts = addCounts(zeroCounts(), doc.n ?? {});
+    const counts = zeroCounts();
+    addCounts(counts, doc.n ?? {});
     const hours = new Set([...Object.keys(doc.to ?? {}), ...Object.keys(doc.tc ?? {})]);
     const timeline = [...hours]
       .map((k) => ({ hour: new Date(Number(k.slice(1)) * HOUR_MS), opens: doc.to?.[k] ?? 0, clicks: doc.tc?.[k] ?? 0 }))
@@ -263,15 +273,25 @@ export class RollupStore {
     return { counts, firstSend: doc.fs, timeline };
   }
 
+  /** Replaces an account's whole-day totals (by epoch ms of the UTC day), e.g. from an older shape. */
+  async replaceDays(account: string, days: Map<number, Partial<Counts>>): Promise<void> {
+    this.writer.forget(`${account}|`);
+    await this.spans.clearAccount(account);
+    await this.spans.add(this.writer, account, days);
+  }
+
   /** Forgets an account's rollups (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
     this.writer.forget(`${account}|`);
-    await this.days.deleteMany({ a: account });
+    await this.spans.clearAccount(account);
     await this.dayHours.deleteMany({ a: account });
     await this.hourSeconds.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
 }
+
+/** `[from, to)` in epoch ms. */
+export type Span = readonly [from: number, to: number];
 
 function hourKey(kind: string, hourOfDay: number): string {
   return `${kind}${String(hourOfDay).padStart(2, "0")}`;
@@ -285,8 +305,6 @@ function dayId(account: string, day: number): string {
   return `${account}|${new Date(day).toISOString().slice(0, 10)}`;
 }
 
-function incOf(counts: Partial<Counts>): Record<string, number> {
-  const inc: Record<string, number> = {};
-  for (const [k, v] of Object.entries(counts)) if (v) inc[`n.${k}`] = v;
-  return inc;
+function incOf(counts: Partial<Counts>): Record<string, AsStored> {
+  return storedCounts(counts, (k) => `n.${k}`) as AsStored;
 }

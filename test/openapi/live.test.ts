@@ -27,7 +27,7 @@ const calls: { method: string; path: string; concrete: string; body?: unknown }[
     body: {
       events: [
         { id: "l1", type: "send", contact_email: "a@x.test", timestamp: "2026-04-01T09:00:00Z", campaign_id: "camp_live" },
-        { id: "l2", type: "open", contact_email: "a@x.test", timestamp: "2026-04-01T09:30:00Z", campaign_id: "camp_live" },
+        { id: "l2", type: "open", contact_email: "a@x.test", timestamp: "2026-04-01T09:30:00Z", campaign_id: "camp_live", machine: true },
         { id: "l3", type: "click", contact_email: "a@x.test", timestamp: "2026-04-01T10:30:00Z", campaign_id: "camp_live", url: "https://x.test" },
       ],
     },
@@ -41,6 +41,9 @@ const calls: { method: string; path: string; concrete: string; body?: unknown }[
   },
   { method: "GET", path: "/api/v1/analytics/overview", concrete: "/api/v1/analytics/overview?period=30d" },
   { method: "GET", path: "/api/v1/analytics/campaigns/{id}", concrete: "/api/v1/analytics/campaigns/camp_live" },
+  { method: "GET", path: "/api/v1/analytics/campaigns", concrete: "/api/v1/analytics/campaigns?page_size=10&status=sent" },
+  { method: "GET", path: "/api/v1/analytics/campaigns/{id}/links", concrete: "/api/v1/analytics/campaigns/camp_live/links" },
+  { method: "GET", path: "/api/v1/analytics/timeseries", concrete: "/api/v1/analytics/timeseries?interval=hour&from=2026-04-01&to=2026-04-01&time_zone=Asia/Kolkata" },
 ];
 
 const jsonSchema = (o: { content?: Record<string, { schema: Schema }>; $ref?: string }): Schema => {

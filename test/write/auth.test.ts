@@ -128,7 +128,7 @@ describe("403 / PERMISSION_DENIED for a key without the scope", () => {
       expect(await svc.store.db.collection("purchases").countDocuments({ a: account })).toBe(0);
     }
     // The purchase, and its counts in the account's day rollups.
-    if (missing === "ingest") expect(stored).toEqual({ purchases: 1, track_events: 4, account_days: 1, account_day_hours: 1 });
+    if (missing === "ingest") expect(stored).toEqual({ purchases: 1, track_events: 4, account_day_spans: 5, account_day_hours: 1 });
   });
 
   test("a key with only one scope can use exactly that service", async () => {

@@ -323,7 +323,7 @@ const DATA_COLLECTIONS = [
   "track_events",
   "purchases",
   "campaigns",
-  "account_days",
+  "account_day_spans",
   "account_day_hours",
   "campaign_stats",
   "campaign_links",

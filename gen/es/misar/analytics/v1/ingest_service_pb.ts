@@ -4,6 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -15,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file misar/analytics/v1/ingest_service.proto.
  */
 export const file_misar_analytics_v1_ingest_service: GenFile = /*@__PURE__*/
-  fileDesc("CidtaXNhci9hbmFseXRpY3MvdjEvaW5nZXN0X3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSKMAgoKRW1haWxFdmVudBIKCgJpZBgBIAEoCRIwCgR0eXBlGAIgASgOMiIubWlzYXIuYW5hbHl0aWNzLnYxLkVtYWlsRXZlbnRUeXBlEhUKDWNvbnRhY3RfZW1haWwYAyABKAkSLQoJdGltZXN0YW1wGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtjYW1wYWlnbl9pZBgFIAEoCRIzCgtib3VuY2VfdHlwZRgGIAEoDjIeLm1pc2FyLmFuYWx5dGljcy52MS5Cb3VuY2VUeXBlEgsKA3VybBgHIAEoCRISCgp1c2VyX2FnZW50GAggASgJEg8KB21hY2hpbmUYCSABKAgiSgoYUmVjb3JkRW1haWxFdmVudHNSZXF1ZXN0Ei4KBmV2ZW50cxgBIAMoCzIeLm1pc2FyLmFuYWx5dGljcy52MS5FbWFpbEV2ZW50IkEKGVJlY29yZEVtYWlsRXZlbnRzUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAUSEgoKZHVwbGljYXRlcxgCIAEoBSLGAQoVVXBzZXJ0Q2FtcGFpZ25SZXF1ZXN0EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSMgoGc3RhdHVzGAMgASgOMiIubWlzYXIuYW5hbHl0aWNzLnYxLkNhbXBhaWduU3RhdHVzEisKB3NlbnRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh0KEHRvdGFsX3JlY2lwaWVudHMYBSABKANIAIgBAUITChFfdG90YWxfcmVjaXBpZW50cyJIChZVcHNlcnRDYW1wYWlnblJlc3BvbnNlEi4KCGNhbXBhaWduGAEgASgLMhwubWlzYXIuYW5hbHl0aWNzLnYxLkNhbXBhaWduKoMCCg5FbWFpbEV2ZW50VHlwZRIgChxFTUFJTF9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASGQoVRU1BSUxfRVZFTlRfVFlQRV9TRU5EEAESHgoaRU1BSUxfRVZFTlRfVFlQRV9ERUxJVkVSRUQQAhIZChVFTUFJTF9FVkVOVF9UWVBFX09QRU4QAxIaChZFTUFJTF9FVkVOVF9UWVBFX0NMSUNLEAQSGwoXRU1BSUxfRVZFTlRfVFlQRV9CT1VOQ0UQBRIeChpFTUFJTF9FVkVOVF9UWVBFX0NPTVBMQUlOVBAGEiAKHEVNQUlMX0VWRU5UX1RZUEVfVU5TVUJTQ1JJQkUQBypVCgpCb3VuY2VUeXBlEhsKF0JPVU5DRV9UWVBFX1VOU1BFQ0lGSUVEEAASFAoQQk9VTkNFX1RZUEVfSEFSRBABEhQKEEJPVU5DRV9UWVBFX1NPRlQQAjK9AgoNSW5nZXN0U2VydmljZRKbAQoRUmVjb3JkRW1haWxFdmVudHMSLC5taXNhci5hbmFseXRpY3MudjEuUmVjb3JkRW1haWxFdmVudHNSZXF1ZXN0Gi0ubWlzYXIuYW5hbHl0aWNzLnYxLlJlY29yZEVtYWlsRXZlbnRzUmVzcG9uc2UiKZACAoLT5JMCIDoBKiIbL2FwaS92MS9pbmdlc3QvZW1haWwtZXZlbnRzEo0BCg5VcHNlcnRDYW1wYWlnbhIpLm1pc2FyLmFuYWx5dGljcy52MS5VcHNlcnRDYW1wYWlnblJlcXVlc3QaKi5taXNhci5hbmFseXRpY3MudjEuVXBzZXJ0Q2FtcGFpZ25SZXNwb25zZSIkkAICgtPkkwIbOgEqGhYvYXBpL3YxL2NhbXBhaWducy97aWR9QkJaQGdpdGh1Yi5jb20vbWlzYXIvYW5hbHl0aWNzL2dlbi9nby9taXNhci9hbmFseXRpY3MvdjE7YW5hbHl0aWNzdjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign]);
+  fileDesc("CidtaXNhci9hbmFseXRpY3MvdjEvaW5nZXN0X3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSLvBgoKRW1haWxFdmVudBIpCgJpZBgBIAEoCUIdukgachgYgAEyE15bXlx4MDAtXHgxZlx4N2ZdKiQSPQoEdHlwZRgCIAEoDjIiLm1pc2FyLmFuYWx5dGljcy52MS5FbWFpbEV2ZW50VHlwZUILukgIyAEBggECEAESJAoNY29udGFjdF9lbWFpbBgDIAEoCUINukgKyAEBcgUY/gFgARJICgl0aW1lc3RhbXAYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhm6SBbIAQGyARAaBgiAlZ6zDzIGCICHtcMDEjQKC2NhbXBhaWduX2lkGAUgASgJQh+6SBzYAQFyFzIVXltBLVphLXowLTlfLV17MSw2NH0kEj0KC2JvdW5jZV90eXBlGAYgASgOMh4ubWlzYXIuYW5hbHl0aWNzLnYxLkJvdW5jZVR5cGVCCLpIBYIBAhABEhUKA3VybBgHIAEoCUIIukgFcgMYgBASHAoKdXNlcl9hZ2VudBgIIAEoCUIIukgFcgMYgAQSDwoHbWFjaGluZRgJIAEoCDrLA7pIxwMaZwoUYm91bmNlX3R5cGUucmVxdWlyZWQSJmlzIHJlcXVpcmVkIGZvciBib3VuY2VzIChoYXJkIG9yIHNvZnQpGid0aGlzLnR5cGUgIT0gNSB8fCB0aGlzLmJvdW5jZV90eXBlICE9IDAaeQoYYm91bmNlX3R5cGUuYm91bmNlc19vbmx5EiBpcyBvbmx5IGFsbG93ZWQgb24gYm91bmNlIGV2ZW50cxo7dGhpcy5ib3VuY2VfdHlwZSA9PSAwIHx8ICEodGhpcy50eXBlIGluIFsxLCAyLCAzLCA0LCA2LCA3XSkaaAoPdXJsLmNsaWNrc19vbmx5Eh9pcyBvbmx5IGFsbG93ZWQgb24gY2xpY2sgZXZlbnRzGjR0aGlzLnVybCA9PSAnJyB8fCAhKHRoaXMudHlwZSBpbiBbMSwgMiwgMywgNSwgNiwgN10pGncKGW1hY2hpbmUub3BlbnNfY2xpY2tzX29ubHkSKGlzIG9ubHkgYWxsb3dlZCBvbiBvcGVuIGFuZCBjbGljayBldmVudHMaMCF0aGlzLm1hY2hpbmUgfHwgISh0aGlzLnR5cGUgaW4gWzEsIDIsIDUsIDYsIDddKSJXChhSZWNvcmRFbWFpbEV2ZW50c1JlcXVlc3QSOwoGZXZlbnRzGAEgAygLMh4ubWlzYXIuYW5hbHl0aWNzLnYxLkVtYWlsRXZlbnRCC7pICJIBBQgBEOgHIkEKGVJlY29yZEVtYWlsRXZlbnRzUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAUSEgoKZHVwbGljYXRlcxgCIAEoBSLdAgoVVXBzZXJ0Q2FtcGFpZ25SZXF1ZXN0EigKAmlkGAEgASgJQhy6SBlyFzIVXltBLVphLXowLTlfLV17MSw2NH0kEk8KBG5hbWUYAiABKAlCQbpIProBMwoJbm90X2JsYW5rEhFtdXN0IG5vdCBiZSBibGFuaxoTdGhpcy5tYXRjaGVzKCdcXFMnKcgBAXIDGMgBEkAKBnN0YXR1cxgDIAEoDjIiLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnblN0YXR1c0IMukgJggEGEAEgACAGEkMKB3NlbnRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQha6SBOyARAaBgiAlZ6zDzIGCICHtcMDEi0KEHRvdGFsX3JlY2lwaWVudHMYBSABKANCDrpICyIJGICglKWNHSgASACIAQFCEwoRX3RvdGFsX3JlY2lwaWVudHMiSAoWVXBzZXJ0Q2FtcGFpZ25SZXNwb25zZRIuCghjYW1wYWlnbhgBIAEoCzIcLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnbiqDAgoORW1haWxFdmVudFR5cGUSIAocRU1BSUxfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhkKFUVNQUlMX0VWRU5UX1RZUEVfU0VORBABEh4KGkVNQUlMX0VWRU5UX1RZUEVfREVMSVZFUkVEEAISGQoVRU1BSUxfRVZFTlRfVFlQRV9PUEVOEAMSGgoWRU1BSUxfRVZFTlRfVFlQRV9DTElDSxAEEhsKF0VNQUlMX0VWRU5UX1RZUEVfQk9VTkNFEAUSHgoaRU1BSUxfRVZFTlRfVFlQRV9DT01QTEFJTlQQBhIgChxFTUFJTF9FVkVOVF9UWVBFX1VOU1VCU0NSSUJFEAcqVQoKQm91bmNlVHlwZRIbChdCT1VOQ0VfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEJPVU5DRV9UWVBFX0hBUkQQARIUChBCT1VOQ0VfVFlQRV9TT0ZUEAIyvQIKDUluZ2VzdFNlcnZpY2USmwEKEVJlY29yZEVtYWlsRXZlbnRzEiwubWlzYXIuYW5hbHl0aWNzLnYxLlJlY29yZEVtYWlsRXZlbnRzUmVxdWVzdBotLm1pc2FyLmFuYWx5dGljcy52MS5SZWNvcmRFbWFpbEV2ZW50c1Jlc3BvbnNlIimQAgKC0+STAiA6ASoiGy9hcGkvdjEvaW5nZXN0L2VtYWlsLWV2ZW50cxKNAQoOVXBzZXJ0Q2FtcGFpZ24SKS5taXNhci5hbmFseXRpY3MudjEuVXBzZXJ0Q2FtcGFpZ25SZXF1ZXN0GioubWlzYXIuYW5hbHl0aWNzLnYxLlVwc2VydENhbXBhaWduUmVzcG9uc2UiJJACAoLT5JMCGzoBKhoWL2FwaS92MS9jYW1wYWlnbnMve2lkfUJCWkBnaXRodWIuY29tL21pc2FyL2FuYWx5dGljcy9nZW4vZ28vbWlzYXIvYW5hbHl0aWNzL3YxO2FuYWx5dGljc3YxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign]);
 
 /**
  * One thing that happened to one email.
@@ -45,14 +46,14 @@ export type EmailEvent = Message<"misar.analytics.v1.EmailEvent"> & {
   contactEmail: string;
 
   /**
-   * When it happened. Required; at most one day ahead.
+   * When it happened. Required; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock).
    *
    * @generated from field: google.protobuf.Timestamp timestamp = 4;
    */
   timestamp?: Timestamp;
 
   /**
-   * The campaign the email belongs to; empty for transactional mail.
+   * The campaign the email belongs to, `[A-Za-z0-9_-]{1,64}`; empty for transactional mail.
    *
    * @generated from field: string campaign_id = 5;
    */
@@ -157,7 +158,7 @@ export type UpsertCampaignRequest = Message<"misar.analytics.v1.UpsertCampaignRe
   id: string;
 
   /**
-   * Display name, 1 to 200 characters.
+   * Display name, 1 to 200 characters, not blank.
    *
    * @generated from field: string name = 2;
    */
@@ -171,14 +172,14 @@ export type UpsertCampaignRequest = Message<"misar.analytics.v1.UpsertCampaignRe
   status: CampaignStatus;
 
   /**
-   * When sending started, if it has.
+   * When sending started, if it has: from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most 366 days ahead (the server's clock).
    *
    * @generated from field: google.protobuf.Timestamp sent_at = 4;
    */
   sentAt?: Timestamp;
 
   /**
-   * How many recipients the campaign targets, if known; not negative.
+   * How many recipients the campaign targets, if known; 0 to 10^12.
    *
    * @generated from field: optional int64 total_recipients = 5;
    */

@@ -23,6 +23,7 @@ const (
 	AnalyticsService_GetCampaignMetrics_FullMethodName = "/misar.analytics.v1.AnalyticsService/GetCampaignMetrics"
 	AnalyticsService_ListCampaigns_FullMethodName      = "/misar.analytics.v1.AnalyticsService/ListCampaigns"
 	AnalyticsService_GetCampaignLinks_FullMethodName   = "/misar.analytics.v1.AnalyticsService/GetCampaignLinks"
+	AnalyticsService_GetTimeSeries_FullMethodName      = "/misar.analytics.v1.AnalyticsService/GetTimeSeries"
 )
 
 // AnalyticsServiceClient is the client API for AnalyticsService service.
@@ -39,6 +40,8 @@ type AnalyticsServiceClient interface {
 	ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error)
 	// Returns a campaign's clicks and unique clicks per exact url.
 	GetCampaignLinks(ctx context.Context, in *GetCampaignLinksRequest, opts ...grpc.CallOption) (*GetCampaignLinksResponse, error)
+	// Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
+	GetTimeSeries(ctx context.Context, in *GetTimeSeriesRequest, opts ...grpc.CallOption) (*GetTimeSeriesResponse, error)
 }
 
 type analyticsServiceClient struct {
@@ -89,6 +92,16 @@ func (c *analyticsServiceClient) GetCampaignLinks(ctx context.Context, in *GetCa
 	return out, nil
 }
 
+func (c *analyticsServiceClient) GetTimeSeries(ctx context.Context, in *GetTimeSeriesRequest, opts ...grpc.CallOption) (*GetTimeSeriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTimeSeriesResponse)
+	err := c.cc.Invoke(ctx, AnalyticsService_GetTimeSeries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnalyticsServiceServer is the server API for AnalyticsService service.
 // All implementations must embed UnimplementedAnalyticsServiceServer
 // for forward compatibility.
@@ -103,6 +116,8 @@ type AnalyticsServiceServer interface {
 	ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error)
 	// Returns a campaign's clicks and unique clicks per exact url.
 	GetCampaignLinks(context.Context, *GetCampaignLinksRequest) (*GetCampaignLinksResponse, error)
+	// Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
+	GetTimeSeries(context.Context, *GetTimeSeriesRequest) (*GetTimeSeriesResponse, error)
 	mustEmbedUnimplementedAnalyticsServiceServer()
 }
 
@@ -124,6 +139,9 @@ func (UnimplementedAnalyticsServiceServer) ListCampaigns(context.Context, *ListC
 }
 func (UnimplementedAnalyticsServiceServer) GetCampaignLinks(context.Context, *GetCampaignLinksRequest) (*GetCampaignLinksResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCampaignLinks not implemented")
+}
+func (UnimplementedAnalyticsServiceServer) GetTimeSeries(context.Context, *GetTimeSeriesRequest) (*GetTimeSeriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTimeSeries not implemented")
 }
 func (UnimplementedAnalyticsServiceServer) mustEmbedUnimplementedAnalyticsServiceServer() {}
 func (UnimplementedAnalyticsServiceServer) testEmbeddedByValue()                          {}
@@ -218,6 +236,24 @@ func _AnalyticsService_GetCampaignLinks_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnalyticsService_GetTimeSeries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTimeSeriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnalyticsServiceServer).GetTimeSeries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnalyticsService_GetTimeSeries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnalyticsServiceServer).GetTimeSeries(ctx, req.(*GetTimeSeriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnalyticsService_ServiceDesc is the grpc.ServiceDesc for AnalyticsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -240,6 +276,10 @@ var AnalyticsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCampaignLinks",
 			Handler:    _AnalyticsService_GetCampaignLinks_Handler,
+		},
+		{
+			MethodName: "GetTimeSeries",
+			Handler:    _AnalyticsService_GetTimeSeries_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -7,6 +7,7 @@
 package analyticsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -24,7 +25,7 @@ const (
 // Selects a page of the account's campaigns.
 type ListCampaignsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Campaigns per page, 1 to 200; 0 means 50.
+	// Campaigns per page: 0 means 50, more than 200 means 200; not negative.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The `next_page_token` of the previous page, as given; empty for the first page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -379,7 +380,7 @@ func (x *CampaignHeadline) GetConversionRate() float64 {
 // Names the campaign whose links to report.
 type GetCampaignLinksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The campaign id.
+	// The campaign id, `[A-Za-z0-9_-]{1,64}`.
 	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -554,12 +555,12 @@ var File_misar_analytics_v1_campaign_reads_proto protoreflect.FileDescriptor
 
 const file_misar_analytics_v1_campaign_reads_proto_rawDesc = "" +
 	"\n" +
-	"'misar/analytics/v1/campaign_reads.proto\x12\x12misar.analytics.v1\x1a!misar/analytics/v1/campaign.proto\x1a misar/analytics/v1/revenue.proto\"\x8e\x01\n" +
-	"\x14ListCampaignsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"'misar/analytics/v1/campaign_reads.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a!misar/analytics/v1/campaign.proto\x1a misar/analytics/v1/revenue.proto\"\xab\x01\n" +
+	"\x14ListCampaignsRequest\x12$\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12:\n" +
-	"\x06status\x18\x03 \x01(\x0e2\".misar.analytics.v1.CampaignStatusR\x06status\"\x84\x01\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12D\n" +
+	"\x06status\x18\x03 \x01(\x0e2\".misar.analytics.v1.CampaignStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"\x84\x01\n" +
 	"\x15ListCampaignsResponse\x12C\n" +
 	"\tcampaigns\x18\x01 \x03(\v2%.misar.analytics.v1.CampaignListEntryR\tcampaigns\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8d\x01\n" +
@@ -587,9 +588,9 @@ const file_misar_analytics_v1_campaign_reads_proto_rawDesc = "" +
 	"\x13unique_human_clicks\x18\r \x01(\x03R\x11uniqueHumanClicks\x12&\n" +
 	"\x0fhuman_open_rate\x18\x0e \x01(\x01R\rhumanOpenRate\x12(\n" +
 	"\x10human_click_rate\x18\x0f \x01(\x01R\x0ehumanClickRate\x12'\n" +
-	"\x0fconversion_rate\x18\x10 \x01(\x01R\x0econversionRate\")\n" +
-	"\x17GetCampaignLinksRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\xad\x01\n" +
+	"\x0fconversion_rate\x18\x10 \x01(\x01R\x0econversionRate\"G\n" +
+	"\x17GetCampaignLinksRequest\x12,\n" +
+	"\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$R\x02id\"\xad\x01\n" +
 	"\x18GetCampaignLinksResponse\x128\n" +
 	"\bcampaign\x18\x01 \x01(\v2\x1c.misar.analytics.v1.CampaignR\bcampaign\x126\n" +
 	"\x05links\x18\x02 \x03(\v2 .misar.analytics.v1.CampaignLinkR\x05links\x12\x1f\n" +

@@ -11,6 +11,7 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from misar.analytics.v1 import campaign_pb2 as misar_dot_analytics_dot_v1_dot_campaign__pb2
@@ -18,7 +19,7 @@ from misar.analytics.v1 import campaign_reads_pb2 as misar_dot_analytics_dot_v1_
 from misar.analytics.v1 import revenue_pb2 as misar_dot_analytics_dot_v1_dot_revenue__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\x1a\'misar/analytics/v1/campaign_reads.proto\x1a misar/analytics/v1/revenue.proto\"P\n\x12GetOverviewRequest\x12\x16\n\x06period\x18\x01 \x01(\tR\x06period\x12\x12\n\x04\x66rom\x18\x02 \x01(\tR\x04\x66rom\x12\x0e\n\x02to\x18\x03 \x01(\tR\x02to\"\x88\x01\n\x13GetOverviewResponse\x12\x32\n\x06period\x18\x01 \x01(\x0b\x32\x1a.misar.analytics.v1.PeriodR\x06period\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.OverviewMetricsR\x07metrics\"d\n\x06Period\x12.\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04\x66rom\x12*\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x02to\"\xa8\x07\n\x0fOverviewMetrics\x12\x14\n\x05sends\x18\x01 \x01(\x03R\x05sends\x12\x1c\n\tdelivered\x18\x02 \x01(\x03R\tdelivered\x12\x14\n\x05opens\x18\x03 \x01(\x03R\x05opens\x12!\n\x0cunique_opens\x18\x04 \x01(\x03R\x0buniqueOpens\x12\x16\n\x06\x63licks\x18\x05 \x01(\x03R\x06\x63licks\x12#\n\runique_clicks\x18\x06 \x01(\x03R\x0cuniqueClicks\x12\x18\n\x07\x62ounces\x18\x07 \x01(\x03R\x07\x62ounces\x12!\n\x0chard_bounces\x18\x08 \x01(\x03R\x0bhardBounces\x12!\n\x0csoft_bounces\x18\t \x01(\x03R\x0bsoftBounces\x12\x1e\n\ncomplaints\x18\n \x01(\x03R\ncomplaints\x12\"\n\x0cunsubscribes\x18\x0b \x01(\x03R\x0cunsubscribes\x12\x1b\n\topen_rate\x18\x0c \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\r \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x0e \x01(\x01R\nbounceRate\x12%\n\x0e\x63omplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\x12\x1f\n\x0bhuman_opens\x18\x10 \x01(\x03R\nhumanOpens\x12,\n\x12unique_human_opens\x18\x11 \x01(\x03R\x10uniqueHumanOpens\x12!\n\x0chuman_clicks\x18\x12 \x01(\x03R\x0bhumanClicks\x12.\n\x13unique_human_clicks\x18\x13 \x01(\x03R\x11uniqueHumanClicks\x12&\n\x0fhuman_open_rate\x18\x14 \x01(\x01R\rhumanOpenRate\x12(\n\x10human_click_rate\x18\x15 \x01(\x01R\x0ehumanClickRate\x12\x1c\n\tpurchases\x18\x16 \x01(\x03R\tpurchases\x12 \n\x0b\x63onversions\x18\x17 \x01(\x03R\x0b\x63onversions\x12<\n\x07revenue\x18\x18 \x03(\x0b\x32\".misar.analytics.v1.CurrencyAmountR\x07revenue\x12Q\n\x12\x61ttributed_revenue\x18\x19 \x03(\x0b\x32\".misar.analytics.v1.CurrencyAmountR\x11\x61ttributedRevenue\"+\n\x19GetCampaignMetricsRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"\xd4\x01\n\x1aGetCampaignMetricsResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.CampaignMetricsR\x07metrics\x12=\n\x08timeline\x18\x03 \x03(\x0b\x32!.misar.analytics.v1.TimelineEntryR\x08timeline\"\xed\x06\n\x0f\x43\x61mpaignMetrics\x12)\n\x10total_recipients\x18\x01 \x01(\x03R\x0ftotalRecipients\x12\x1d\n\ntotal_sent\x18\x02 \x01(\x03R\ttotalSent\x12\'\n\x0ftotal_delivered\x18\x03 \x01(\x03R\x0etotalDelivered\x12!\n\x0ctotal_opened\x18\x04 \x01(\x03R\x0btotalOpened\x12#\n\rtotal_clicked\x18\x05 \x01(\x03R\x0ctotalClicked\x12#\n\rtotal_bounced\x18\x06 \x01(\x03R\x0ctotalBounced\x12)\n\x10total_complained\x18\x07 \x01(\x03R\x0ftotalComplained\x12-\n\x12total_unsubscribed\x18\x08 \x01(\x03R\x11totalUnsubscribed\x12\x1b\n\topen_rate\x18\t \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\n \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x0b \x01(\x01R\nbounceRate\x12 \n\x0b\x63onversions\x18\x0c \x01(\x03R\x0b\x63onversions\x12\'\n\x0f\x63onversion_rate\x18\r \x01(\x01R\x0e\x63onversionRate\x12<\n\x07revenue\x18\x0e \x03(\x0b\x32\".misar.analytics.v1.CurrencyAmountR\x07revenue\x12!\n\x0cunique_opens\x18\x0f \x01(\x03R\x0buniqueOpens\x12#\n\runique_clicks\x18\x10 \x01(\x03R\x0cuniqueClicks\x12\x1f\n\x0bhuman_opens\x18\x11 \x01(\x03R\nhumanOpens\x12,\n\x12unique_human_opens\x18\x12 \x01(\x03R\x10uniqueHumanOpens\x12!\n\x0chuman_clicks\x18\x13 \x01(\x03R\x0bhumanClicks\x12.\n\x13unique_human_clicks\x18\x14 \x01(\x03R\x11uniqueHumanClicks\x12&\n\x0fhuman_open_rate\x18\x15 \x01(\x01R\rhumanOpenRate\x12(\n\x10human_click_rate\x18\x16 \x01(\x01R\x0ehumanClickRate\"m\n\rTimelineEntry\x12.\n\x04hour\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04hour\x12\x14\n\x05opens\x18\x02 \x01(\x03R\x05opens\x12\x16\n\x06\x63licks\x18\x03 \x01(\x03R\x06\x63licks2\xef\x04\n\x10\x41nalyticsService\x12\x85\x01\n\x0bGetOverview\x12&.misar.analytics.v1.GetOverviewRequest\x1a\'.misar.analytics.v1.GetOverviewResponse\"%\x90\x02\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/analytics/overview\x12\xa0\x01\n\x12GetCampaignMetrics\x12-.misar.analytics.v1.GetCampaignMetricsRequest\x1a..misar.analytics.v1.GetCampaignMetricsResponse\"+\x90\x02\x01\x82\xd3\xe4\x93\x02\"\x12 /api/v1/analytics/campaigns/{id}\x12\x8c\x01\n\rListCampaigns\x12(.misar.analytics.v1.ListCampaignsRequest\x1a).misar.analytics.v1.ListCampaignsResponse\"&\x90\x02\x01\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/analytics/campaigns\x12\xa0\x01\n\x10GetCampaignLinks\x12+.misar.analytics.v1.GetCampaignLinksRequest\x1a,.misar.analytics.v1.GetCampaignLinksResponse\"1\x90\x02\x01\x82\xd3\xe4\x93\x02(\x12&/api/v1/analytics/campaigns/{id}/linksBBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\x1a\'misar/analytics/v1/campaign_reads.proto\x1a misar/analytics/v1/revenue.proto\"\xa0\x01\n\x12GetOverviewRequest\x12.\n\x06period\x18\x01 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x02\x37\x64R\x03\x33\x30\x64R\x03\x39\x30\x64R\x06period\x12\x1b\n\x04\x66rom\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x66rom\x12\x17\n\x02to\x18\x03 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x02to\x12$\n\ttime_zone\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x08timeZone\"\x88\x01\n\x13GetOverviewResponse\x12\x32\n\x06period\x18\x01 \x01(\x0b\x32\x1a.misar.analytics.v1.PeriodR\x06period\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.OverviewMetricsR\x07metrics\"d\n\x06Period\x12.\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04\x66rom\x12*\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x02to\"\xa8\x07\n\x0fOverviewMetrics\x12\x14\n\x05sends\x18\x01 \x01(\x03R\x05sends\x12\x1c\n\tdelivered\x18\x02 \x01(\x03R\tdelivered\x12\x14\n\x05opens\x18\x03 \x01(\x03R\x05opens\x12!\n\x0cunique_opens\x18\x04 \x01(\x03R\x0buniqueOpens\x12\x16\n\x06\x63licks\x18\x05 \x01(\x03R\x06\x63licks\x12#\n\runique_clicks\x18\x06 \x01(\x03R\x0cuniqueClicks\x12\x18\n\x07\x62ounces\x18\x07 \x01(\x03R\x07\x62ounces\x12!\n\x0chard_bounces\x18\x08 \x01(\x03R\x0bhardBounces\x12!\n\x0csoft_bounces\x18\t \x01(\x03R\x0bsoftBounces\x12\x1e\n\ncomplaints\x18\n \x01(\x03R\ncomplaints\x12\"\n\x0cunsubscribes\x18\x0b \x01(\x03R\x0cunsubscribes\x12\x1b\n\topen_rate\x18\x0c \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\r \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x0e \x01(\x01R\nbounceRate\x12%\n\x0e\x63omplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\x12\x1f\n\x0bhuman_opens\x18\x10 \x01(\x03R\nhumanOpens\x12,\n\x12unique_human_opens\x18\x11 \x01(\x03R\x10uniqueHumanOpens\x12!\n\x0chuman_clicks\x18\x12 \x01(\x03R\x0bhumanClicks\x12.\n\x13unique_human_clicks\x18\x13 \x01(\x03R\x11uniqueHumanClicks\x12&\n\x0fhuman_open_rate\x18\x14 \x01(\x01R\rhumanOpenRate\x12(\n\x10human_click_rate\x18\x15 \x01(\x01R\x0ehumanClickRate\x12\x1c\n\tpurchases\x18\x16 \x01(\x03R\tpurchases\x12 \n\x0b\x63onversions\x18\x17 \x01(\x03R\x0b\x63onversions\x12<\n\x07revenue\x18\x18 \x03(\x0b\x32\".misar.analytics.v1.CurrencyAmountR\x07revenue\x12Q\n\x12\x61ttributed_revenue\x18\x19 \x03(\x0b\x32\".misar.analytics.v1.CurrencyAmountR\x11\x61ttributedRevenue\"I\n\x19GetCampaignMetricsRequest\x12,\n\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x32\x15^[A-Za-z0-9_-]{1,64}$R\x02id\"\xd4\x01\n\x1aGetCampaignMetricsResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.CampaignMetricsR\x07metrics\x12=\n\x08timeline\x18\x03 \x03(\x0b\x32!.misar.analytics.v1.TimelineEntryR\x08timeline\"\xed\x06\n\x0f\x43\x61mpaignMetrics\x12)\n\x10total_recipients\x18\x01 \x01(\x03R\x0ftotalRecipients\x12\x1d\n\ntotal_sent\x18\x02 \x01(\x03R\ttotalSent\x12\'\n\x0ftotal_delivered\x18\x03 \x01(\x03R\x0etotalDelivered\x12!\n\x0ctotal_opened\x18\x04 \x01(\x03R\x0btotalOpened\x12#\n\rtotal_clicked\x18\x05 \x01(\x03R\x0ctotalClicked\x12#\n\rtotal_bounced\x18\x06 \x01(\x03R\x0ctotalBounced\x12)\n\x10total_complained\x18\x07 \x01(\x03R\x0ftotalComplained\x12-\n\x12total_unsubscribed\x18\x08 \x01(\x03R\x11totalUnsubscribed\x12\x1b\n\topen_rate\x18\t \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\n \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x0b \x01(\x01R\nbounceRate\x12 \n\x0b\x63onversions\x18\x0c \x01(\x03R\x0b\x63onversions\x12\'\n\x0f\x63onversion_rate\x18\r \x01(\x01R\x0e\x63onversionRate\x12<\n\x07revenue\x18\x0e \x03(\x0b\x32\".misar.analytics.v1.CurrencyAmountR\x07revenue\x12!\n\x0cunique_opens\x18\x0f \x01(\x03R\x0buniqueOpens\x12#\n\runique_clicks\x18\x10 \x01(\x03R\x0cuniqueClicks\x12\x1f\n\x0bhuman_opens\x18\x11 \x01(\x03R\nhumanOpens\x12,\n\x12unique_human_opens\x18\x12 \x01(\x03R\x10uniqueHumanOpens\x12!\n\x0chuman_clicks\x18\x13 \x01(\x03R\x0bhumanClicks\x12.\n\x13unique_human_clicks\x18\x14 \x01(\x03R\x11uniqueHumanClicks\x12&\n\x0fhuman_open_rate\x18\x15 \x01(\x01R\rhumanOpenRate\x12(\n\x10human_click_rate\x18\x16 \x01(\x01R\x0ehumanClickRate\"m\n\rTimelineEntry\x12.\n\x04hour\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04hour\x12\x14\n\x05opens\x18\x02 \x01(\x03R\x05opens\x12\x16\n\x06\x63licks\x18\x03 \x01(\x03R\x06\x63licks\"\xe0\x01\n\x14GetTimeSeriesRequest\x12<\n\x08interval\x18\x01 \x01(\tB \xbaH\x1d\xd8\x01\x01r\x18R\x04hourR\x03\x64\x61yR\x04weekR\x05monthR\x08interval\x12$\n\ttime_zone\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x08timeZone\x12.\n\x06period\x18\x03 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x02\x37\x64R\x03\x33\x30\x64R\x03\x39\x30\x64R\x06period\x12\x1b\n\x04\x66rom\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x66rom\x12\x17\n\x02to\x18\x05 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x02to\"\xc4\x01\n\x15GetTimeSeriesResponse\x12\x32\n\x06period\x18\x01 \x01(\x0b\x32\x1a.misar.analytics.v1.PeriodR\x06period\x12\x1a\n\x08interval\x18\x02 \x01(\tR\x08interval\x12\x1b\n\ttime_zone\x18\x03 \x01(\tR\x08timeZone\x12>\n\x07\x62uckets\x18\x04 \x03(\x0b\x32$.misar.analytics.v1.TimeSeriesBucketR\x07\x62uckets\"g\n\x10TimeSeriesBucket\x12\x14\n\x05start\x18\x01 \x01(\tR\x05start\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.OverviewMetricsR\x07metrics2\xff\x05\n\x10\x41nalyticsService\x12\x85\x01\n\x0bGetOverview\x12&.misar.analytics.v1.GetOverviewRequest\x1a\'.misar.analytics.v1.GetOverviewResponse\"%\x90\x02\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/analytics/overview\x12\xa0\x01\n\x12GetCampaignMetrics\x12-.misar.analytics.v1.GetCampaignMetricsRequest\x1a..misar.analytics.v1.GetCampaignMetricsResponse\"+\x90\x02\x01\x82\xd3\xe4\x93\x02\"\x12 /api/v1/analytics/campaigns/{id}\x12\x8c\x01\n\rListCampaigns\x12(.misar.analytics.v1.ListCampaignsRequest\x1a).misar.analytics.v1.ListCampaignsResponse\"&\x90\x02\x01\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/analytics/campaigns\x12\xa0\x01\n\x10GetCampaignLinks\x12+.misar.analytics.v1.GetCampaignLinksRequest\x1a,.misar.analytics.v1.GetCampaignLinksResponse\"1\x90\x02\x01\x82\xd3\xe4\x93\x02(\x12&/api/v1/analytics/campaigns/{id}/links\x12\x8d\x01\n\rGetTimeSeries\x12(.misar.analytics.v1.GetTimeSeriesRequest\x1a).misar.analytics.v1.GetTimeSeriesResponse\"\'\x90\x02\x01\x82\xd3\xe4\x93\x02\x1e\x12\x1c/api/v1/analytics/timeseriesBBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'misar.analytics.v1.analytics_service_pb2', globals())
@@ -26,6 +27,26 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1'
+  _GETOVERVIEWREQUEST.fields_by_name['period']._options = None
+  _GETOVERVIEWREQUEST.fields_by_name['period']._serialized_options = b'\272H\023\330\001\001r\016R\0027dR\00330dR\00390d'
+  _GETOVERVIEWREQUEST.fields_by_name['from']._options = None
+  _GETOVERVIEWREQUEST.fields_by_name['from']._serialized_options = b'\272H\004r\002\030@'
+  _GETOVERVIEWREQUEST.fields_by_name['to']._options = None
+  _GETOVERVIEWREQUEST.fields_by_name['to']._serialized_options = b'\272H\004r\002\030@'
+  _GETOVERVIEWREQUEST.fields_by_name['time_zone']._options = None
+  _GETOVERVIEWREQUEST.fields_by_name['time_zone']._serialized_options = b'\272H\004r\002\030@'
+  _GETCAMPAIGNMETRICSREQUEST.fields_by_name['id']._options = None
+  _GETCAMPAIGNMETRICSREQUEST.fields_by_name['id']._serialized_options = b'\272H\031r\0272\025^[A-Za-z0-9_-]{1,64}$'
+  _GETTIMESERIESREQUEST.fields_by_name['interval']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['interval']._serialized_options = b'\272H\035\330\001\001r\030R\004hourR\003dayR\004weekR\005month'
+  _GETTIMESERIESREQUEST.fields_by_name['time_zone']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['time_zone']._serialized_options = b'\272H\004r\002\030@'
+  _GETTIMESERIESREQUEST.fields_by_name['period']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['period']._serialized_options = b'\272H\023\330\001\001r\016R\0027dR\00330dR\00390d'
+  _GETTIMESERIESREQUEST.fields_by_name['from']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['from']._serialized_options = b'\272H\004r\002\030@'
+  _GETTIMESERIESREQUEST.fields_by_name['to']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['to']._serialized_options = b'\272H\004r\002\030@'
   _ANALYTICSSERVICE.methods_by_name['GetOverview']._options = None
   _ANALYTICSSERVICE.methods_by_name['GetOverview']._serialized_options = b'\220\002\001\202\323\344\223\002\034\022\032/api/v1/analytics/overview'
   _ANALYTICSSERVICE.methods_by_name['GetCampaignMetrics']._options = None
@@ -34,22 +55,30 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ANALYTICSSERVICE.methods_by_name['ListCampaigns']._serialized_options = b'\220\002\001\202\323\344\223\002\035\022\033/api/v1/analytics/campaigns'
   _ANALYTICSSERVICE.methods_by_name['GetCampaignLinks']._options = None
   _ANALYTICSSERVICE.methods_by_name['GetCampaignLinks']._serialized_options = b'\220\002\001\202\323\344\223\002(\022&/api/v1/analytics/campaigns/{id}/links'
-  _GETOVERVIEWREQUEST._serialized_start=239
-  _GETOVERVIEWREQUEST._serialized_end=319
-  _GETOVERVIEWRESPONSE._serialized_start=322
-  _GETOVERVIEWRESPONSE._serialized_end=458
-  _PERIOD._serialized_start=460
-  _PERIOD._serialized_end=560
-  _OVERVIEWMETRICS._serialized_start=563
-  _OVERVIEWMETRICS._serialized_end=1499
-  _GETCAMPAIGNMETRICSREQUEST._serialized_start=1501
-  _GETCAMPAIGNMETRICSREQUEST._serialized_end=1544
-  _GETCAMPAIGNMETRICSRESPONSE._serialized_start=1547
-  _GETCAMPAIGNMETRICSRESPONSE._serialized_end=1759
-  _CAMPAIGNMETRICS._serialized_start=1762
-  _CAMPAIGNMETRICS._serialized_end=2639
-  _TIMELINEENTRY._serialized_start=2641
-  _TIMELINEENTRY._serialized_end=2750
-  _ANALYTICSSERVICE._serialized_start=2753
-  _ANALYTICSSERVICE._serialized_end=3376
+  _ANALYTICSSERVICE.methods_by_name['GetTimeSeries']._options = None
+  _ANALYTICSSERVICE.methods_by_name['GetTimeSeries']._serialized_options = b'\220\002\001\202\323\344\223\002\036\022\034/api/v1/analytics/timeseries'
+  _GETOVERVIEWREQUEST._serialized_start=269
+  _GETOVERVIEWREQUEST._serialized_end=429
+  _GETOVERVIEWRESPONSE._serialized_start=432
+  _GETOVERVIEWRESPONSE._serialized_end=568
+  _PERIOD._serialized_start=570
+  _PERIOD._serialized_end=670
+  _OVERVIEWMETRICS._serialized_start=673
+  _OVERVIEWMETRICS._serialized_end=1609
+  _GETCAMPAIGNMETRICSREQUEST._serialized_start=1611
+  _GETCAMPAIGNMETRICSREQUEST._serialized_end=1684
+  _GETCAMPAIGNMETRICSRESPONSE._serialized_start=1687
+  _GETCAMPAIGNMETRICSRESPONSE._serialized_end=1899
+  _CAMPAIGNMETRICS._serialized_start=1902
+  _CAMPAIGNMETRICS._serialized_end=2779
+  _TIMELINEENTRY._serialized_start=2781
+  _TIMELINEENTRY._serialized_end=2890
+  _GETTIMESERIESREQUEST._serialized_start=2893
+  _GETTIMESERIESREQUEST._serialized_end=3117
+  _GETTIMESERIESRESPONSE._serialized_start=3120
+  _GETTIMESERIESRESPONSE._serialized_end=3316
+  _TIMESERIESBUCKET._serialized_start=3318
+  _TIMESERIESBUCKET._serialized_end=3421
+  _ANALYTICSSERVICE._serialized_start=3424
+  _ANALYTICSSERVICE._serialized_end=4191
 # @@protoc_insertion_point(module_scope)

@@ -11,11 +11,12 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from misar.analytics.v1 import campaign_pb2 as misar_dot_analytics_dot_v1_dot_campaign__pb2
 from misar.analytics.v1 import revenue_pb2 as misar_dot_analytics_dot_v1_dot_revenue__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'misar/analytics/v1/campaign_reads.proto\x12\x12misar.analytics.v1\x1a!misar/analytics/v1/campaign.proto\x1a misar/analytics/v1/revenue.proto\"\x8e\x01\n\x14ListCampaignsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12:\n\x06status\x18\x03 \x01(\x0e\x32\".misar.analytics.v1.CampaignStatusR\x06status\"\x84\x01\n\x15ListCampaignsResponse\x12\x43\n\tcampaigns\x18\x01 \x03(\x0b\x32%.misar.analytics.v1.CampaignListEntryR\tcampaigns\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8d\x01\n\x11\x43\x61mpaignListEntry\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign\x12>\n\x07metrics\x18\x02 \x01(\x0b\x32$.misar.analytics.v1.CampaignHeadlineR\x07metrics\"\xfc\x04\n\x10\x43\x61mpaignHeadline\x12\x1d\n\ntotal_sent\x18\x01 \x01(\x03R\ttotalSent\x12\'\n\x0ftotal_delivered\x18\x02 \x01(\x03R\x0etotalDelivered\x12!\n\x0cunique_opens\x18\x03 \x01(\x03R\x0buniqueOpens\x12#\n\runique_clicks\x18\x04 \x01(\x03R\x0cuniqueClicks\x12\x1b\n\topen_rate\x18\x05 \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\x06 \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x07 \x01(\x01R\nbounceRate\x12 \n\x0b\x63onversions\x18\x08 \x01(\x03R\x0b\x63onversions\x12<\n\x07revenue\x18\t \x03(\x0b\x32\".misar.analytics.v1.CurrencyAmountR\x07revenue\x12\x1f\n\x0bhuman_opens\x18\n \x01(\x03R\nhumanOpens\x12,\n\x12unique_human_opens\x18\x0b \x01(\x03R\x10uniqueHumanOpens\x12!\n\x0chuman_clicks\x18\x0c \x01(\x03R\x0bhumanClicks\x12.\n\x13unique_human_clicks\x18\r \x01(\x03R\x11uniqueHumanClicks\x12&\n\x0fhuman_open_rate\x18\x0e \x01(\x01R\rhumanOpenRate\x12(\n\x10human_click_rate\x18\x0f \x01(\x01R\x0ehumanClickRate\x12\'\n\x0f\x63onversion_rate\x18\x10 \x01(\x01R\x0e\x63onversionRate\")\n\x17GetCampaignLinksRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"\xad\x01\n\x18GetCampaignLinksResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign\x12\x36\n\x05links\x18\x02 \x03(\x0b\x32 .misar.analytics.v1.CampaignLinkR\x05links\x12\x1f\n\x0btotal_links\x18\x03 \x01(\x03R\ntotalLinks\"]\n\x0c\x43\x61mpaignLink\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n\x06\x63licks\x18\x02 \x01(\x03R\x06\x63licks\x12#\n\runique_clicks\x18\x03 \x01(\x03R\x0cuniqueClicksBBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'misar/analytics/v1/campaign_reads.proto\x12\x12misar.analytics.v1\x1a\x1b\x62uf/validate/validate.proto\x1a!misar/analytics/v1/campaign.proto\x1a misar/analytics/v1/revenue.proto\"\xab\x01\n\x14ListCampaignsRequest\x12$\n\tpage_size\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x44\n\x06status\x18\x03 \x01(\x0e\x32\".misar.analytics.v1.CampaignStatusB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"\x84\x01\n\x15ListCampaignsResponse\x12\x43\n\tcampaigns\x18\x01 \x03(\x0b\x32%.misar.analytics.v1.CampaignListEntryR\tcampaigns\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8d\x01\n\x11\x43\x61mpaignListEntry\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign\x12>\n\x07metrics\x18\x02 \x01(\x0b\x32$.misar.analytics.v1.CampaignHeadlineR\x07metrics\"\xfc\x04\n\x10\x43\x61mpaignHeadline\x12\x1d\n\ntotal_sent\x18\x01 \x01(\x03R\ttotalSent\x12\'\n\x0ftotal_delivered\x18\x02 \x01(\x03R\x0etotalDelivered\x12!\n\x0cunique_opens\x18\x03 \x01(\x03R\x0buniqueOpens\x12#\n\runique_clicks\x18\x04 \x01(\x03R\x0cuniqueClicks\x12\x1b\n\topen_rate\x18\x05 \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\x06 \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x07 \x01(\x01R\nbounceRate\x12 \n\x0b\x63onversions\x18\x08 \x01(\x03R\x0b\x63onversions\x12<\n\x07revenue\x18\t \x03(\x0b\x32\".misar.analytics.v1.CurrencyAmountR\x07revenue\x12\x1f\n\x0bhuman_opens\x18\n \x01(\x03R\nhumanOpens\x12,\n\x12unique_human_opens\x18\x0b \x01(\x03R\x10uniqueHumanOpens\x12!\n\x0chuman_clicks\x18\x0c \x01(\x03R\x0bhumanClicks\x12.\n\x13unique_human_clicks\x18\r \x01(\x03R\x11uniqueHumanClicks\x12&\n\x0fhuman_open_rate\x18\x0e \x01(\x01R\rhumanOpenRate\x12(\n\x10human_click_rate\x18\x0f \x01(\x01R\x0ehumanClickRate\x12\'\n\x0f\x63onversion_rate\x18\x10 \x01(\x01R\x0e\x63onversionRate\"G\n\x17GetCampaignLinksRequest\x12,\n\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x32\x15^[A-Za-z0-9_-]{1,64}$R\x02id\"\xad\x01\n\x18GetCampaignLinksResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign\x12\x36\n\x05links\x18\x02 \x03(\x0b\x32 .misar.analytics.v1.CampaignLinkR\x05links\x12\x1f\n\x0btotal_links\x18\x03 \x01(\x03R\ntotalLinks\"]\n\x0c\x43\x61mpaignLink\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n\x06\x63licks\x18\x02 \x01(\x03R\x06\x63licks\x12#\n\runique_clicks\x18\x03 \x01(\x03R\x0cuniqueClicksBBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'misar.analytics.v1.campaign_reads_pb2', globals())
@@ -23,18 +24,26 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1'
-  _LISTCAMPAIGNSREQUEST._serialized_start=133
-  _LISTCAMPAIGNSREQUEST._serialized_end=275
-  _LISTCAMPAIGNSRESPONSE._serialized_start=278
-  _LISTCAMPAIGNSRESPONSE._serialized_end=410
-  _CAMPAIGNLISTENTRY._serialized_start=413
-  _CAMPAIGNLISTENTRY._serialized_end=554
-  _CAMPAIGNHEADLINE._serialized_start=557
-  _CAMPAIGNHEADLINE._serialized_end=1193
-  _GETCAMPAIGNLINKSREQUEST._serialized_start=1195
-  _GETCAMPAIGNLINKSREQUEST._serialized_end=1236
-  _GETCAMPAIGNLINKSRESPONSE._serialized_start=1239
-  _GETCAMPAIGNLINKSRESPONSE._serialized_end=1412
-  _CAMPAIGNLINK._serialized_start=1414
-  _CAMPAIGNLINK._serialized_end=1507
+  _LISTCAMPAIGNSREQUEST.fields_by_name['page_size']._options = None
+  _LISTCAMPAIGNSREQUEST.fields_by_name['page_size']._serialized_options = b'\272H\004\032\002(\000'
+  _LISTCAMPAIGNSREQUEST.fields_by_name['page_token']._options = None
+  _LISTCAMPAIGNSREQUEST.fields_by_name['page_token']._serialized_options = b'\272H\005r\003\030\200\004'
+  _LISTCAMPAIGNSREQUEST.fields_by_name['status']._options = None
+  _LISTCAMPAIGNSREQUEST.fields_by_name['status']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _GETCAMPAIGNLINKSREQUEST.fields_by_name['id']._options = None
+  _GETCAMPAIGNLINKSREQUEST.fields_by_name['id']._serialized_options = b'\272H\031r\0272\025^[A-Za-z0-9_-]{1,64}$'
+  _LISTCAMPAIGNSREQUEST._serialized_start=162
+  _LISTCAMPAIGNSREQUEST._serialized_end=333
+  _LISTCAMPAIGNSRESPONSE._serialized_start=336
+  _LISTCAMPAIGNSRESPONSE._serialized_end=468
+  _CAMPAIGNLISTENTRY._serialized_start=471
+  _CAMPAIGNLISTENTRY._serialized_end=612
+  _CAMPAIGNHEADLINE._serialized_start=615
+  _CAMPAIGNHEADLINE._serialized_end=1251
+  _GETCAMPAIGNLINKSREQUEST._serialized_start=1253
+  _GETCAMPAIGNLINKSREQUEST._serialized_end=1324
+  _GETCAMPAIGNLINKSRESPONSE._serialized_start=1327
+  _GETCAMPAIGNLINKSRESPONSE._serialized_end=1500
+  _CAMPAIGNLINK._serialized_start=1502
+  _CAMPAIGNLINK._serialized_end=1595
 # @@protoc_insertion_point(module_scope)

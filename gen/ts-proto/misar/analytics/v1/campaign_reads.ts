@@ -13,7 +13,7 @@ export const protobufPackage = "misar.analytics.v1";
 
 /** Selects a page of the account's campaigns. */
 export interface ListCampaignsRequest {
-  /** Campaigns per page, 1 to 200; 0 means 50. */
+  /** Campaigns per page: 0 means 50, more than 200 means 200; not negative. */
   pageSize: number;
   /** The `next_page_token` of the previous page, as given; empty for the first page. */
   pageToken: string;
@@ -77,7 +77,7 @@ export interface CampaignHeadline {
 
 /** Names the campaign whose links to report. */
 export interface GetCampaignLinksRequest {
-  /** The campaign id. */
+  /** The campaign id, `[A-Za-z0-9_-]{1,64}`. */
   id: string;
 }
 
