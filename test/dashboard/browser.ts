@@ -26,13 +26,13 @@ export async function launch(): Promise<Browser> {
 }
 
 /**
- * Does something that renders a new view and waits until that view has its data: the current
- * <main> is marked stale first, so the old view's "ready" cannot satisfy the wait.
+ * Does something that renders a view and waits until that render has its data: each render numbers
+ * <main> (data-render), so the previous view's "ready" cannot satisfy the wait.
  */
 export async function settle(page: Page, action: () => Promise<unknown>, state = "ready"): Promise<void> {
-  await page.evaluate("document.getElementById('main')?.setAttribute('data-stale', '')");
+  const before = (await page.evaluate("document.getElementById('main')?.dataset.render ?? ''")) as string;
   await action();
-  await page.waitForSelector(`main[data-state="${state}"]:not([data-stale])`);
+  await page.waitForSelector(`main[data-state="${state}"]:not([data-render="${before}"])`);
 }
 
 /** Every number the page shows, by the API field it stands for (data-field), in page order. */

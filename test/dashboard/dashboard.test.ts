@@ -168,9 +168,12 @@ describe("in the browser", () => {
     expect(await page.inputValue("#tz")).toBe(BROWSER_TZ);
     await expectOverview(page, { period: "30d", timeZone: BROWSER_TZ });
     for (const period of ["7d", "90d"]) {
+      await page.focus("#period"); // as a keyboard user would be (selectOption itself does not focus)
       await settle(page, () => page.selectOption("#period", period));
       await expectOverview(page, { period, timeZone: BROWSER_TZ });
       expect(page.url()).toContain(`period=${period}`);
+      // Keyboard focus stays on the control that changed the view.
+      expect(await page.evaluate("document.activeElement.id")).toBe("period");
     }
     await page.selectOption("#period", "custom");
     await page.fill("#from", "2026-03-24");
@@ -238,6 +241,29 @@ describe("in the browser", () => {
     await screenshot(phone, "campaign-phone");
   });
 
+  test("an account with no data yet: a loading state, then empty states and zeros", async () => {
+    const p = await open(PHONE);
+    // Holds the first two GetOverview calls (sign-in's check, then the page's) until each waiting
+    // state has been seen.
+    const gates = [gate(), gate()];
+    let calls = 0;
+    await p.route("**/misar.analytics.v1.AnalyticsService/GetOverview", async (route) => {
+      await gates[calls++]?.promise;
+      await route.continue();
+    });
+    await p.fill("#api-key", await svc.createKey("acct_dash_empty", ["analytics"]));
+    await p.click("button[type=submit]");
+    await p.locator("#signin-message", { hasText: "Checking the key…" }).waitFor();
+    gates[0]!.resolve();
+    await p.locator('main[data-state="loading"] .loading', { hasText: "Loading…" }).waitFor();
+    gates[1]!.resolve();
+    await p.waitForSelector('main[data-state="ready"]');
+    expect(await p.textContent("main .empty")).toContain("No email events in this period yet");
+    expect((await fields(p)).sends).toBe("0");
+    expect((await fields(p)).open_rate).toBe("0.0%");
+    await p.close();
+  });
+
   test("a revoked key returns to sign-in with a clear message", async () => {
     const account = "acct_dash";
     const shortLived = await svc.createKey(account, ["analytics"]);
@@ -273,6 +299,12 @@ describe("in the browser", () => {
     expect(pageErrors.filter((e) => !/status of (401|403|404)/.test(e))).toEqual([]);
   });
 });
+
+function gate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
 
 /** A GET without fetch's automatic decompression: what goes over the wire. */
 function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {

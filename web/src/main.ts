@@ -17,24 +17,49 @@ const PAGES: { [P in Route["page"]]: Page<Extract<Route, { page: P }>> } = {
   campaign: campaignPage,
 };
 
+/** Which page is on screen (kind and campaign id), to tell a new page from a refreshed one. */
+let shown: string | undefined;
+/** Numbers renders (unique across reloads too): tests wait for a render other than the one they saw. */
+let renders = 0;
+
 function render(notice?: string): void {
   inFlight?.abort();
   if (!session.key()) {
+    shown = undefined;
     replace(app, signInPage(notice, () => go(href("/"))));
+    document.title = "Sign in · Misar Analytics";
     document.getElementById("api-key")?.focus();
     return;
   }
   const route = currentRoute();
-  const main = h("main", { id: "main", tabindex: "-1", "data-state": "loading", "aria-busy": "true" }, h("p", { class: "loading", role: "status" }, "Loading…"));
+  const pageKey = route.page === "campaign" ? `campaign/${route.id}` : route.page;
+  const previous = document.getElementById("main");
+  // The same page with other settings (period, zone, filter) keeps its content, dimmed, while the
+  // new numbers load; another page starts from a loading notice.
+  const refresh = pageKey === shown && previous?.getAttribute("data-state") === "ready";
+  const main = refresh ? previous! : h("main", { id: "main", tabindex: "-1" }, h("p", { class: "loading", role: "status" }, "Loading…"));
+  main.setAttribute("data-state", "loading");
+  main.setAttribute("data-render", `${Math.round(performance.timeOrigin)}.${++renders}`);
+  main.setAttribute("aria-busy", "true");
+  const focused = document.activeElement?.id;
   replace(app, shell(route), main);
   const ctrl = (inFlight = new AbortController());
   const page = PAGES[route.page] as Page;
+  const done = (state: "ready" | "error") => {
+    main.setAttribute("data-state", state);
+    main.removeAttribute("aria-busy");
+    document.title = `${main.querySelector("h1")?.textContent ?? "Misar Analytics"} · Misar Analytics`;
+    // Keyboard focus stays on the control that changed the view; a new page moves it to <main>.
+    const again = focused ? document.getElementById(focused) : null;
+    if (refresh && again) again.focus();
+    else if (shown !== undefined && !refresh) main.focus();
+    shown = pageKey;
+  };
   page({ route, signal: ctrl.signal }).then(
     (content) => {
       if (ctrl.signal.aborted) return;
       replace(main, content);
-      main.setAttribute("data-state", "ready");
-      main.removeAttribute("aria-busy");
+      done("ready");
       // Time to interactive, measured from navigation start (bench/dashboard.ts reads it).
       performance.mark("dashboard-ready");
     },
@@ -48,8 +73,7 @@ function render(notice?: string): void {
         return;
       }
       replace(main, h("div", { class: "page" }, h("h1", {}, f.kind === "not-found" ? "Not found" : "Could not load this page"), h("p", { class: "alert", role: "alert" }, f.message)));
-      main.setAttribute("data-state", "error");
-      main.removeAttribute("aria-busy");
+      done("error");
     },
   );
 }
