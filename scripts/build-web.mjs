@@ -29,6 +29,7 @@ export async function buildWeb(outDir = join(root, "dist", "web")) {
     entryNames: "[name]-[hash]",
     metafile: true,
     logLevel: "warning",
+    plugins: [stubValidateRules],
   });
   const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
   const js = outputs.find((f) => f.endsWith(".js"));
@@ -42,6 +43,14 @@ export async function buildWeb(outDir = join(root, "dist", "web")) {
   writeFileSync(join(outDir, "index.html"), html);
   return { js, css, icon };
 }
+
+/** The contract's validation rules stay out of the bundle (see web/src/stubs/buf-validate.ts). */
+const stubValidateRules = {
+  name: "stub-buf-validate",
+  setup(b) {
+    b.onResolve({ filter: /\/buf\/validate\/validate_pb\.js$/ }, () => ({ path: join(root, "web", "src", "stubs", "buf-validate.ts") }));
+  },
+};
 
 function hashedCopy(file, dir) {
   const body = readFileSync(file);

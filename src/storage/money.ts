@@ -65,9 +65,16 @@ export function storedValue(name: string, v: number): number | Long {
   return /^a?rev_[A-Z]{3}_[un]$/.test(name) ? Long.fromNumber(v) : v;
 }
 
-/** `counts` with every value as written (see storedValue). */
-export function storedCounts(counts: Partial<Record<string, number>>, key: (name: string) => string = (k) => k): Record<string, number | Long> {
+/**
+ * `counts` with every value as written (see storedValue), under `key(field)`; `nameOf` tells the
+ * counter's name from a field that carries more (`rev_USD_n07`: the hour of the day).
+ */
+export function storedCounts(
+  counts: Partial<Record<string, number>>,
+  key: (field: string) => string = (k) => k,
+  nameOf: (field: string) => string = (k) => k,
+): Record<string, number | Long> {
   const out: Record<string, number | Long> = {};
-  for (const [name, v] of Object.entries(counts)) if (v) out[key(name)] = storedValue(name, v);
+  for (const [field, v] of Object.entries(counts)) if (v) out[key(field)] = storedValue(nameOf(field), v);
   return out;
 }

@@ -46,6 +46,17 @@ describe("timestamps outside 2000..2100 are refused identically on every protoco
     expect(Object.keys(await storedFor(svc, account)).length).toBeGreaterThan(0);
   });
 
+  test("the server's own limits say which they are: sent_at over 366 days ahead, an event over 1 day ahead", async () => {
+    const { key } = await svc.newAccount();
+    const campaign = await caller.call("connect-json", "upsertCampaign", { id: "c2", name: "C", status: "scheduled", sent_at: "2028-04-10T00:00:00Z" }, { key });
+    expectError(campaign, "invalid_argument", ["sent_at"]);
+    expect(!campaign.ok && campaign.message).toBe("sent_at: must not be more than 366 days in the future");
+    const ok = await caller.call("rest", "upsertCampaign", { id: "c2", name: "C", status: "scheduled", sent_at: "2027-04-10T00:00:00Z" }, { key });
+    expect(ok.ok, JSON.stringify(ok)).toBe(true);
+    const ev = await caller.call("rest", "recordEmailEvents", event("2026-04-11T00:00:01Z"), { key });
+    expect(!ev.ok && ev.message).toBe("events[0].timestamp: must not be more than 1 day in the future");
+  });
+
   test("an overview's from/to outside 2000..2100 (read as neither 1900 nor year 10000) → 400 naming it", async () => {
     const { key } = await svc.newAccount();
     for (const [q, field] of [

@@ -7,8 +7,8 @@ import type { Migration } from "./migration.js";
  * events can tell, and the purchase counters are recounted from `purchases` by the same rebuild,
  * so this step rebuilds every account.
  */
-export const m004: Migration = {
-  version: 4,
+export const m005: Migration = {
+  version: 5,
   what: "human opens and clicks, clicks per url, the campaign list, purchases and revenue",
   run: async () => "all",
 };
