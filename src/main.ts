@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, projectRoot(import.meta.url));
   const log = createLogger(config.logLevel);
   let embedded: EmbeddedDatabase | undefined;
-  const uri = config.mongodbUri ?? (embedded = await startEmbeddedDatabase(config.root, config.dataDir, log)).uri;
+  const uri = config.mongodbUri ?? (embedded = await startEmbeddedDatabase(config.root, config.dataDir, log, config.embeddedBackend)).uri;
   const store = await Store.open(uri, config.database);
   log.info("database connected", { ...store.caps });
   if (embedded) {
