@@ -15,6 +15,8 @@ export { DatabaseUnavailableError };
 export interface EmbeddedDatabase {
   uri: string;
   kind: "ferretdb-sqlite" | "ferretdb-postgresql" | "mongod";
+  /** Settles when the database process exits, for whatever reason (see supervisor.ts). */
+  exited: Promise<number | null>;
   /**
    * Makes exact-`_id` lookups in `database` index lookups; run it once its collections exist
    * (see indexIdLookups). Nothing to do but on SQLite.
@@ -31,42 +33,59 @@ export function ferretdbBinary(root: string): string {
 /**
  * Starts the embedded database (see EmbeddedBackend): FerretDB v1.24.2 (built with `go install`
  * the first time) on SQLite files in dataDir or on a PostgreSQL cluster in dataDir/postgresql;
- * with no backend named, a `mongod` on PATH if there is one.
+ * with no backend named, a `mongod` on PATH if there is one. `port` 0 picks a free one; a
+ * restart (supervisor.ts) asks for the port it had, so the URI stays.
  */
-export async function startEmbeddedDatabase(root: string, dataDir: string, log: Logger, backend?: EmbeddedBackend): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(
+  root: string,
+  dataDir: string,
+  log: Logger,
+  opts: { backend?: EmbeddedBackend; port?: number } = {},
+): Promise<EmbeddedDatabase> {
+  const port = opts.port ?? 0;
   mkdirSync(dataDir, { recursive: true });
-  if (backend === "postgres") return startFerretdbOnPostgres(root, dataDir, log);
-  if (backend === undefined && onPath("mongod")) return startMongod(dataDir, log);
+  if (opts.backend === "postgres") return startFerretdbOnPostgres(root, dataDir, log, port);
+  if (opts.backend === undefined && onPath("mongod")) return startMongod(dataDir, log, port);
   const bin = ensureFerretdb(root, log);
-  const child = spawn(bin, ["-data", dataDir, "-listen", "127.0.0.1:0"], {
+  const child = spawn(bin, ["-data", dataDir, "-listen", `127.0.0.1:${port}`], {
     stdio: ["pipe", "pipe", "pipe"],
   });
+  const exited = exitOf(child);
   const uri = await firstJsonLine(child, "uri");
-  log.info("embedded FerretDB started", { uri, dataDir });
-  return { uri, kind: "ferretdb-sqlite", indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
+  log.info("embedded FerretDB started", { uri, dataDir, pid: child.pid });
+  return { uri, kind: "ferretdb-sqlite", exited, indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
 }
 
 /**
  * FerretDB on the private PostgreSQL cluster (src/db/postgres.ts). The two live and die together:
- * when either exits, the other is stopped, so whoever watches FerretDB sees the database go.
+ * when either exits, the other is stopped, so whoever watches FerretDB (supervisor.ts) sees the
+ * database go, and a restart starts both again.
  */
-async function startFerretdbOnPostgres(root: string, dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+async function startFerretdbOnPostgres(root: string, dataDir: string, log: Logger, port: number): Promise<EmbeddedDatabase> {
   const bin = ensureFerretdb(root, log);
   const pg = await startPostgres(join(dataDir, "postgresql"), log);
   // The URL carries the cluster's password: in the environment, not on a command line others can read.
-  const child = spawn(bin, ["-handler", "postgresql", "-listen", "127.0.0.1:0"], {
+  const child = spawn(bin, ["-handler", "postgresql", "-listen", `127.0.0.1:${port}`], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, FERRETDB_POSTGRESQL_URL: pg.url },
   });
-  child.once("exit", () => void pg.stop());
+  const exited = exitOf(child);
+  void exited.then(() => pg.stop());
   void pg.exited.then(() => child.kill("SIGTERM"));
   const uri = await firstJsonLine(child, "uri");
-  log.info("embedded FerretDB on PostgreSQL started", { uri, dataDir });
+  log.info("embedded FerretDB on PostgreSQL started", { uri, dataDir, pid: child.pid });
   const stop = async () => {
     await stopChild(child);
     await pg.stop();
   };
-  return { uri, kind: "ferretdb-postgresql", indexIdLookups: () => Promise.resolve(0), stop };
+  return { uri, kind: "ferretdb-postgresql", exited, indexIdLookups: () => Promise.resolve(0), stop };
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.once("error", () => resolve(null));
+  });
 }
 
 /**
@@ -119,16 +138,16 @@ export function ensureFerretdb(root: string, log: Logger): string {
   return bin;
 }
 
-function startMongod(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+function startMongod(dataDir: string, log: Logger, given: number): Promise<EmbeddedDatabase> {
   const dbpath = join(dataDir, "..", "mongod");
   mkdirSync(dbpath, { recursive: true });
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = given || 20000 + Math.floor(Math.random() * 20000);
   const child = spawn("mongod", ["--dbpath", dbpath, "--bind_ip", "127.0.0.1", "--port", String(port)], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const uri = `mongodb://127.0.0.1:${port}/`;
   log.info("embedded mongod started", { uri });
-  return Promise.resolve({ uri, kind: "mongod", indexIdLookups: () => Promise.resolve(0), stop: () => stopChild(child) });
+  return Promise.resolve({ uri, kind: "mongod", exited: exitOf(child), indexIdLookups: () => Promise.resolve(0), stop: () => stopChild(child) });
 }
 
 function onPath(cmd: string): boolean {

@@ -7,7 +7,7 @@ import type { UnaryCaller } from "../server/in-process.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
 import { decodeMessage, encodeMessage } from "./codec.js";
 import type { RestRoute } from "./routes.js";
-import { codeName, httpStatus } from "./status.js";
+import { codeName, errorHeaders, httpStatus } from "./status.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -141,11 +141,11 @@ function sendError(res: Res, err: unknown, log: Logger, requestId: string): void
     error.field = violations[0]!.field;
     error.violations = violations.map((x) => ({ field: x.field, description: x.description }));
   }
-  send(res, httpStatus(ce.code), { success: false, error });
+  send(res, httpStatus(ce.code), { success: false, error }, errorHeaders(ce.code));
 }
 
-function send(res: Res, status: number, body: JsonObject): void {
+function send(res: Res, status: number, body: JsonObject, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }

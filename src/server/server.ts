@@ -9,17 +9,22 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Logger } from "../log.js";
 import { createRestHandler } from "../rest/handler.js";
+import { validationInterceptor } from "../rpc/validation.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
+import { Lifecycle, availabilityInterceptor } from "./availability.js";
 import { createDualListener, trackSessions } from "./listener.js";
 import { loggingInterceptor } from "./logging.js";
 import { createUnaryCaller } from "./in-process.js";
+import { dashboardHandler } from "./dashboard.js";
 import { publicServices, routes, scopes, services } from "./routes.js";
 
 /** REST bodies larger than this get 413. */
 export const MAX_REST_BODY_BYTES = 1024 * 1024;
 /** RPC messages larger than this are refused (a full batch of 1,000 events fits easily). */
 export const MAX_RPC_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** After the grace period, how long the calls cut short get to send their `unavailable` answers. */
+const ANSWER_CUT_CALLS_MS = 1000;
 
 export interface ServerOptions {
   store: Store;
@@ -37,7 +42,7 @@ type Res = ServerResponse | Http2ServerResponse;
 
 /**
  * The service on one port: gRPC, gRPC-Web and Connect over HTTP/1.1 and h2c, the REST routes
- * derived from the google.api.http bindings, /healthz and /openapi.json.
+ * derived from the google.api.http bindings, /healthz, /openapi.json and the dashboard (GET /).
  */
 export class AnalyticsServer {
   private constructor(
@@ -48,11 +53,19 @@ export class AnalyticsServer {
 
   static async create(opts: ServerOptions): Promise<AnalyticsServer> {
     const { store, log } = opts;
-    const deps = { store, log, now: opts.now ?? (() => new Date()) };
-    const interceptors = [loggingInterceptor(log), authInterceptor(store.keys, scopes)];
+    const life = new Lifecycle();
+    const deps = { store, log, now: opts.now ?? (() => new Date()), life };
+    // Outside-in: log, refuse while unavailable, authenticate, check the contract's rules, handler.
+    const interceptors = [
+      loggingInterceptor(log),
+      availabilityInterceptor(store.availability, life),
+      authInterceptor(store.keys, scopes),
+      validationInterceptor(deps.now),
+    ];
     const shutdown = new AbortController();
-    // Every in-flight RPC listens on it; more than 10 at once is normal load, not a leak.
+    // Every in-flight RPC listens on them; more than 10 at once is normal load, not a leak.
     setMaxListeners(0, shutdown.signal);
+    setMaxListeners(0, life.cut);
     const specs = services(deps);
     const rpc = connectNodeAdapter({
       routes: routes(specs),
@@ -67,6 +80,7 @@ export class AnalyticsServer {
       log,
     });
     const openapi = readFileSync(join(opts.root, "gen", "openapi", "openapi.json"));
+    const dashboard = dashboardHandler(join(opts.root, "dist", "web"), log);
 
     let inFlight = 0;
     let onIdle: (() => void) | undefined;
@@ -89,9 +103,9 @@ export class AnalyticsServer {
     const dispatch = async (req: Req, res: Res, rid: string) => {
       const path = (req.url ?? "/").split("?")[0];
       if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-        const ok = await store.ping();
-        const body = JSON.stringify(ok ? { success: true, status: "ok" } : { success: false, error: { code: "unavailable", message: "database unreachable" } });
-        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+        const down = life.draining ? "shutting down" : (await store.ping()) ? undefined : "database unreachable";
+        const body = JSON.stringify(down === undefined ? { success: true, status: "ok" } : { success: false, error: { code: "unavailable", message: down } });
+        res.writeHead(down === undefined ? 200 : 503, { "content-type": "application/json", ...(down === undefined ? {} : { "retry-after": "1" }) });
         if (req.method === "HEAD") res.end();
         else res.end(body);
         return;
@@ -101,6 +115,7 @@ export class AnalyticsServer {
         res.end(openapi);
         return;
       }
+      if (dashboard(req, res, path)) return;
       if (await rest(req, res, rid)) return;
       rpc(req as IncomingMessage, res as ServerResponse);
     };
@@ -117,17 +132,25 @@ export class AnalyticsServer {
     const port = (listener.address() as AddressInfo).port;
     log.info("listening", { host: opts.host, port, protocols: ["grpc", "grpc-web", "connect", "rest"] });
 
+    const idle = (ms: number) =>
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            onIdle = resolve;
+            setTimeout(resolve, ms).unref();
+          });
     const close = async (graceMs: number) => {
+      // New calls on open connections are answered `unavailable` from here on.
+      life.drain();
       listener.close();
       h1.closeIdleConnections();
       for (const s of sessions) s.close();
-      if (inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          onIdle = resolve;
-          setTimeout(resolve, graceMs).unref();
-        });
-      }
+      await idle(graceMs);
+      // The grace is over: what is still running is answered `unavailable` (not dropped), and
+      // the connections close once those answers are out.
+      life.cutShort();
       shutdown.abort();
+      await idle(ANSWER_CUT_CALLS_MS);
       h1.closeAllConnections();
       for (const s of sessions) s.destroy();
     };

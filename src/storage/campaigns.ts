@@ -1,5 +1,6 @@
 import type { Collection, Db } from "mongodb";
 import type { Capabilities } from "./capabilities.js";
+import { upsertRacing } from "./duplicate-key.js";
 import { prepareCollection } from "./indexes.js";
 import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
 
@@ -26,9 +27,9 @@ export class CampaignStore {
     await prepareCollection(this.col, caps);
   }
 
-  /** Registers or replaces a campaign's values. Idempotent. */
+  /** Registers or replaces a campaign's values. Idempotent, also when calls for a new id race. */
   async upsert(account: string, c: RegisteredCampaign, now: Date): Promise<void> {
-    await this.col.replaceOne(
+    await upsertRacing(() => this.col.replaceOne(
       { _id: key(account, c.id) },
       {
         a: account,
@@ -40,7 +41,7 @@ export class CampaignStore {
         updatedAt: now,
       },
       { upsert: true },
-    );
+    ));
   }
 
   async get(account: string, id: string): Promise<RegisteredCampaign | undefined> {

@@ -27,10 +27,16 @@ export interface Capabilities {
   concurrentBatches: number;
   /** Most updates in one bulk write. */
   bulkMax: number;
+  /**
+   * A filter `{_id: {$in: [...]}}` is answered from the `_id` index, so the rollup documents a
+   * read needs come in one query (src/storage/by-id.ts). When false (FerretDB v1: it decodes the
+   * whole collection for any filter but an exact `_id`), each is read by its own exact `_id`.
+   */
+  idSetLookups: boolean;
 }
 
 /** MongoDB itself: concurrent writers, index-backed filters; the driver splits large bulks. */
-const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: true, concurrentBatches: 64, bulkMax: 1000 };
+const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: true, concurrentBatches: 64, bulkMax: 1000, idSetLookups: true };
 
 /**
  * FerretDB v1.24 keeps every update of an update command holding a connection of its backend
@@ -41,8 +47,8 @@ const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, seconda
  * src/db/postgres.ts; FerretDB's default is 50) is shared by every command of every instance:
  * small bulks and few batches at once per process keep the need (4 × 9 per instance) far below it.
  */
-const FERRETDB_SQLITE: Omit<Capabilities, "server"> = { concurrentWriters: false, secondaryIndexes: false, concurrentBatches: 1, bulkMax: 50 };
-const FERRETDB_POSTGRESQL: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: false, concurrentBatches: 4, bulkMax: 8 };
+const FERRETDB_SQLITE: Omit<Capabilities, "server"> = { concurrentWriters: false, secondaryIndexes: false, concurrentBatches: 1, bulkMax: 50, idSetLookups: false };
+const FERRETDB_POSTGRESQL: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: false, concurrentBatches: 4, bulkMax: 8, idSetLookups: false };
 
 /** MongoDB's and FerretDB's code for "collection already exists". */
 const NAMESPACE_EXISTS = 48;

@@ -1,4 +1,5 @@
-import { MongoServerError, type Collection, type Db } from "mongodb";
+import type { Collection, Db } from "mongodb";
+import { isDuplicateKey } from "./duplicate-key.js";
 import { prepareCollection } from "./indexes.js";
 import type { Capabilities } from "./capabilities.js";
 
@@ -72,7 +73,7 @@ export class PurchaseStore {
       });
       return { eventId: p.eventId, attributedCampaignId: p.attributedCampaignId, duplicate: false };
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000 && p.orderId !== undefined) {
+      if (isDuplicateKey(err) && p.orderId !== undefined) {
         const first = await this.byOrder(account, p.orderId);
         if (first) return first;
       }

@@ -1,5 +1,6 @@
 import { MongoClient, type Db } from "mongodb";
 import { ApiKeyStore } from "./api-keys.js";
+import { Availability } from "./availability.js";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
 import { CampaignStore } from "./campaigns.js";
 import { ContactClickStore } from "./contact-clicks.js";
@@ -21,6 +22,8 @@ export class Store {
   readonly ingest: EmailIngest;
   readonly trackEvents: TrackEventStore;
   readonly purchases: PurchaseStore;
+  /** Whether the database is up, as the embedded database's supervisor sees it. */
+  readonly availability = new Availability();
 
   private constructor(
     private readonly client: MongoClient,
@@ -57,12 +60,31 @@ export class Store {
 
   /** True when the database answers a ping. */
   async ping(): Promise<boolean> {
+    if (this.availability.down !== undefined) return false;
     try {
       await this.db.command({ ping: 1 }, { timeoutMS: 2000 });
       return true;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Waits until the database answers a ping again (after its process was restarted) and marks
+   * it up; gives up after `maxMs`, leaving it down.
+   */
+  async waitReachable(maxMs = 30_000): Promise<boolean> {
+    const until = Date.now() + maxMs;
+    while (Date.now() < until) {
+      try {
+        await this.db.command({ ping: 1 }, { timeoutMS: 1000 });
+        this.availability.markUp();
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return false;
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ export async function setup(project: TestProject): Promise<void> {
     // As root, PostgreSQL runs as an unprivileged account, which must reach its files in here.
     chmodSync(dir, 0o755);
     const dataDir = join(dir, "ferretdb");
-    db = await startEmbeddedDatabase(process.cwd(), dataDir, createLogger("warn"), config.embeddedBackend);
+    db = await startEmbeddedDatabase(process.cwd(), dataDir, createLogger("warn"), { backend: config.embeddedBackend });
     uri = db.uri;
     kind = db.kind;
     // Only FerretDB's SQLite files take the _id lookup index (a mongod has its own data directory).
