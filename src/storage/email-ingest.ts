@@ -111,7 +111,7 @@ export class EmailIngest {
     else {
       await new Promise<RecordResult>((resolve, reject) => {
         this.waiting.push({ account, input: [], now, crash: undefined, resolve, reject, job });
-        if (!this.writing) void this.writeWaiting();
+        if (this.writers < this.lanes) void this.writeWaiting();
       });
     }
     return outcome!;
