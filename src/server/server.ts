@@ -5,21 +5,19 @@ import { createServer as createHttp1Server, type IncomingMessage, type ServerRes
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Logger } from "../log.js";
 import { createRestHandler } from "../rest/handler.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
+import { Gate, Refused } from "./gate.js";
 import { createDualListener, trackSessions } from "./listener.js";
+import { applyConnectionLimits, DEFAULT_LIMITS, type ServerLimits } from "./limits.js";
 import { loggingInterceptor } from "./logging.js";
 import { createUnaryCaller } from "./in-process.js";
+import { RateLimits } from "./rate-limit.js";
 import { publicServices, routes, scopes, services } from "./routes.js";
-
-/** REST bodies larger than this get 413. */
-export const MAX_REST_BODY_BYTES = 1024 * 1024;
-/** RPC messages larger than this are refused (a full batch of 1,000 events fits easily). */
-export const MAX_RPC_MESSAGE_BYTES = 4 * 1024 * 1024;
+import { createRpcDoor } from "./rpc-door.js";
 
 export interface ServerOptions {
   store: Store;
@@ -30,6 +28,8 @@ export interface ServerOptions {
   /** Project root, for gen/openapi/openapi.json. */
   root: string;
   now?: () => Date;
+  /** Connection, body, decoding and rate limits (src/config.ts reads them); defaults otherwise. */
+  limits?: ServerLimits;
 }
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -48,22 +48,29 @@ export class AnalyticsServer {
 
   static async create(opts: ServerOptions): Promise<AnalyticsServer> {
     const { store, log } = opts;
+    const limits = opts.limits ?? DEFAULT_LIMITS;
     const deps = { store, log, now: opts.now ?? (() => new Date()) };
+    const gate = new Gate(store.keys, scopes, new RateLimits(limits.rate));
     const interceptors = [loggingInterceptor(log), authInterceptor(store.keys, scopes)];
     const shutdown = new AbortController();
     // Every in-flight RPC listens on it; more than 10 at once is normal load, not a leak.
     setMaxListeners(0, shutdown.signal);
     const specs = services(deps);
-    const rpc = connectNodeAdapter({
+    const rpc = createRpcDoor({
       routes: routes(specs),
       interceptors,
-      readMaxBytes: MAX_RPC_MESSAGE_BYTES,
       shutdownSignal: shutdown.signal,
+      gate,
+      body: limits.body,
+      decode: limits.decode,
+      log,
     });
     const rest = createRestHandler({
       routes: restRoutes(publicServices.map((s) => s.service)),
       call: createUnaryCaller(specs, interceptors, "rest"),
-      maxBodyBytes: MAX_REST_BODY_BYTES,
+      gate,
+      body: limits.body,
+      decode: limits.decode,
       log,
     });
     const openapi = readFileSync(join(opts.root, "gen", "openapi", "openapi.json"));
@@ -88,6 +95,19 @@ export class AnalyticsServer {
     };
     const dispatch = async (req: Req, res: Res, rid: string) => {
       const path = (req.url ?? "/").split("?")[0];
+      if ((path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) || (path === "/openapi.json" && req.method === "GET")) {
+        // Keyless endpoints draw on the client address's bucket.
+        try {
+          const { headers } = await gate.admit(undefined, undefined, req.socket?.remoteAddress ?? "unknown");
+          for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+        } catch (err) {
+          if (!(err instanceof Refused)) throw err;
+          const text = JSON.stringify({ success: false, error: { code: "resource_exhausted", message: err.error.rawMessage } });
+          res.writeHead(429, { ...err.headers, "content-type": "application/json" });
+          res.end(text);
+          return;
+        }
+      }
       if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
         const ok = await store.ping();
         const body = JSON.stringify(ok ? { success: true, status: "ok" } : { success: false, error: { code: "unavailable", message: "database unreachable" } });
@@ -102,18 +122,21 @@ export class AnalyticsServer {
         return;
       }
       if (await rest(req, res, rid)) return;
-      rpc(req as IncomingMessage, res as ServerResponse);
+      await rpc(req, res, rid);
     };
 
     const h1 = createHttp1Server(handle);
-    h1.keepAliveTimeout = 65_000;
-    const h2 = createHttp2Server({}, handle);
+    const h2 = createHttp2Server({ settings: { maxConcurrentStreams: limits.maxConcurrentStreams } }, handle);
     const sessions = trackSessions(h2);
-    const listener = createDualListener(h1, h2);
+    const listener = createDualListener(h1, h2, limits.headersTimeoutMs);
+    applyConnectionLimits(listener, h1, h2, limits);
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
       listener.listen(opts.port, opts.host, () => resolve());
     });
+    // h1 never listens itself (the dual listener hands it sockets), but Node starts its
+    // headers/request timeout checks on "listening".
+    h1.emit("listening");
     const port = (listener.address() as AddressInfo).port;
     log.info("listening", { host: opts.host, port, protocols: ["grpc", "grpc-web", "connect", "rest"] });
 
@@ -128,6 +151,7 @@ export class AnalyticsServer {
         });
       }
       shutdown.abort();
+      h1.close(() => undefined);
       h1.closeAllConnections();
       for (const s of sessions) s.destroy();
     };

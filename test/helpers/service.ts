@@ -5,7 +5,8 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import type { DescService } from "@bufbuild/protobuf";
 import { inject } from "vitest";
 import { indexIdLookups } from "../../src/db/embedded.js";
-import { silentLogger } from "../../src/log.js";
+import { silentLogger, type Logger } from "../../src/log.js";
+import { DEFAULT_LIMITS, type ServerLimits } from "../../src/server/limits.js";
 import { AnalyticsServer } from "../../src/server/server.js";
 import type { Scope } from "../../src/storage/api-keys.js";
 import { Store } from "../../src/storage/store.js";
@@ -31,6 +32,10 @@ export interface TestService {
 export interface StartOptions {
   /** A fixed clock for the handlers (period presets, "now" defaults, future checks). */
   now?: Date;
+  /** Limits other than the defaults (small timeouts keep timeout tests short). */
+  limits?: Partial<ServerLimits>;
+  /** Where the server logs (silent by default). */
+  log?: Logger;
 }
 
 export async function startService(opts: StartOptions = {}): Promise<TestService> {
@@ -40,7 +45,8 @@ export async function startService(opts: StartOptions = {}): Promise<TestService
   if (inject("ferretdbDataDir")) await indexIdLookups(process.cwd(), inject("ferretdbDataDir"), database);
   const server = await AnalyticsServer.create({
     store,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
     host: "127.0.0.1",
     port: 0,
     root: process.cwd(),
