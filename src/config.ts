@@ -61,7 +61,6 @@ function loadLimits(env: NodeJS.ProcessEnv): ServerLimits {
   return {
     maxConnections: intVar(env, "MAX_CONNECTIONS", d.maxConnections, 1, 1_000_000),
     headersTimeoutMs: intVar(env, "HEADERS_TIMEOUT_MS", d.headersTimeoutMs, 100, 600_000),
-    requestTimeoutMs: intVar(env, "REQUEST_TIMEOUT_MS", d.requestTimeoutMs, 100, 3_600_000),
     idleTimeoutMs: intVar(env, "IDLE_TIMEOUT_MS", d.idleTimeoutMs, 100, 3_600_000),
     maxConcurrentStreams: intVar(env, "H2_MAX_CONCURRENT_STREAMS", d.maxConcurrentStreams, 1, 10_000),
     body: {

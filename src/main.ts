@@ -1,8 +1,10 @@
 import { ConfigError, loadConfig, projectRoot } from "./config.js";
 import { DatabaseUnavailableError, startEmbeddedDatabase, type EmbeddedDatabase } from "./db/embedded.js";
+import { DatabaseSupervisor } from "./db/supervisor.js";
 import { clearRuntime, writeRuntime } from "./db/runtime.js";
 import { createLogger } from "./log.js";
 import { AnalyticsServer } from "./server/server.js";
+import { migrate } from "./storage/migrations/index.js";
 import { Store } from "./storage/store.js";
 import { SCOPES } from "./storage/api-keys.js";
 
@@ -13,15 +15,30 @@ const REPAIR_AFTER_MS = 60_000;
 async function main(): Promise<void> {
   const config = loadConfig(process.env, projectRoot(import.meta.url));
   const log = createLogger(config.logLevel);
-  let embedded: EmbeddedDatabase | undefined;
-  const uri = config.mongodbUri ?? (embedded = await startEmbeddedDatabase(config.root, config.dataDir, log)).uri;
-  const store = await Store.open(uri, config.database);
+  let embedded: DatabaseSupervisor<EmbeddedDatabase> | undefined;
+  let store: Store | undefined;
+  if (!config.mongodbUri) {
+    // Supervised: if the database process dies, calls fail fast until it is back on the same data.
+    embedded = await DatabaseSupervisor.start(
+      (port) => startEmbeddedDatabase(config.root, config.dataDir, log, port),
+      {
+        down: (reason) => store?.availability.markDown(reason),
+        up: async () => void (await store?.waitReachable()),
+      },
+      log,
+    );
+  }
+  const uri = config.mongodbUri ?? embedded!.uri;
+  store = await Store.open(uri, config.database);
+  log.info("database connected", { ...store.caps });
   if (embedded) {
-    await embedded.indexIdLookups(config.database);
+    await embedded.current.indexIdLookups(config.database);
     writeRuntime(config.dataDir, uri);
   }
-  const outdated = await store.ingest.queueRebuildIfOutdated();
-  if (outdated.length) log.warn("derived data predates this version: rebuilding", { accounts: outdated.length });
+  const migrated = await migrate(store);
+  if (migrated.steps.length || migrated.rebuild.length) {
+    log.warn("derived data predates this version: migrating", { from: migrated.from ?? "unknown", steps: migrated.steps, rebuild: migrated.rebuild.length });
+  }
   const repaired = await store.ingest.repair(new Date(), REPAIR_AFTER_MS);
   if (repaired.length) log.warn("rebuilt rollups after an interrupted ingest", { accounts: repaired.length });
 

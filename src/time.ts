@@ -7,9 +7,8 @@ export const TIMESTAMP_MIN_MS = -62_135_596_800_000;
 export const TIMESTAMP_MAX_MS = 253_402_300_799_999;
 
 /**
- * Parses an RFC 3339 timestamp to epoch ms (sub-millisecond digits dropped); undefined when it is
- * not one or falls outside google.protobuf.Timestamp's range (year 0000, or 9999-12-31T23:59:59
- * with a negative offset, which is in year 10000).
+ * Parses an RFC 3339 timestamp to epoch ms (sub-millisecond digits dropped); year 0000 is year 0,
+ * not 1900, and 9999-12-31T23:59:59-23:59 is in year 10000 (the range rules refuse both).
  */
 export function parseRfc3339(s: string): number | undefined {
   const m = RFC3339.exec(s);
@@ -30,6 +29,8 @@ export function parseRfc3339(s: string): number | undefined {
     offset = (z[0] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
   }
   const frac = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
-  const ms = day + ((h * 60 + mi) * 60 + se) * 1000 + frac - offset;
-  return ms < TIMESTAMP_MIN_MS || ms > TIMESTAMP_MAX_MS ? undefined : ms;
+  return day + ((h * 60 + mi) * 60 + se) * 1000 + frac - offset;
 }
+
+/** Whether epoch ms fit a google.protobuf.Timestamp (decoders refuse the others). */
+export const fitsTimestamp = (ms: number) => ms >= TIMESTAMP_MIN_MS && ms <= TIMESTAMP_MAX_MS;

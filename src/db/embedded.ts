@@ -9,6 +9,8 @@ import type { Logger } from "../log.js";
 export interface EmbeddedDatabase {
   uri: string;
   kind: "ferretdb" | "mongod";
+  /** Settles when the database process exits, for whatever reason (see supervisor.ts). */
+  exited: Promise<number | null>;
   /**
    * Makes exact-`_id` lookups in `database` index lookups; run it once its collections exist
    * (see indexIdLookups). Nothing to do on mongod.
@@ -26,18 +28,27 @@ export function ferretdbBinary(root: string): string {
 
 /**
  * Starts the embedded default database: a `mongod` on PATH if there is one, else FerretDB
- * v1.24.2 on SQLite (built with `go install` the first time). Data lives under dataDir.
+ * v1.24.2 on SQLite (built with `go install` the first time). Data lives under dataDir. `port`
+ * 0 picks a free one; a restart (supervisor.ts) asks for the port it had, so the URI stays.
  */
-export async function startEmbeddedDatabase(root: string, dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(root: string, dataDir: string, log: Logger, port = 0): Promise<EmbeddedDatabase> {
   mkdirSync(dataDir, { recursive: true });
-  if (onPath("mongod") && !process.env.MISAR_FORCE_FERRETDB) return startMongod(dataDir, log);
+  if (onPath("mongod") && !process.env.MISAR_FORCE_FERRETDB) return startMongod(dataDir, log, port);
   const bin = ensureFerretdb(root, log);
-  const child = spawn(bin, ["-data", dataDir, "-listen", "127.0.0.1:0"], {
+  const child = spawn(bin, ["-data", dataDir, "-listen", `127.0.0.1:${port}`], {
     stdio: ["pipe", "pipe", "pipe"],
   });
+  const exited = exitOf(child);
   const uri = await firstJsonLine(child, "uri");
-  log.info("embedded FerretDB started", { uri, dataDir });
-  return { uri, kind: "ferretdb", indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
+  log.info("embedded FerretDB started", { uri, dataDir, pid: child.pid });
+  return { uri, kind: "ferretdb", exited, indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.once("error", () => resolve(null));
+  });
 }
 
 /**
@@ -90,16 +101,16 @@ export function ensureFerretdb(root: string, log: Logger): string {
   return bin;
 }
 
-function startMongod(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+function startMongod(dataDir: string, log: Logger, given: number): Promise<EmbeddedDatabase> {
   const dbpath = join(dataDir, "..", "mongod");
   mkdirSync(dbpath, { recursive: true });
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = given || 20000 + Math.floor(Math.random() * 20000);
   const child = spawn("mongod", ["--dbpath", dbpath, "--bind_ip", "127.0.0.1", "--port", String(port)], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const uri = `mongodb://127.0.0.1:${port}/`;
   log.info("embedded mongod started", { uri });
-  return Promise.resolve({ uri, kind: "mongod", indexIdLookups: () => Promise.resolve(0), stop: () => stopChild(child) });
+  return Promise.resolve({ uri, kind: "mongod", exited: exitOf(child), indexIdLookups: () => Promise.resolve(0), stop: () => stopChild(child) });
 }
 
 function onPath(cmd: string): boolean {

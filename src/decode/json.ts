@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { ScalarType, type DescField, type DescMessage, type JsonValue } from "@bufbuild/protobuf";
 import type { Violations } from "../rpc/errors.js";
-import { parseRfc3339 } from "../time.js";
+import { fitsTimestamp, parseRfc3339 } from "../time.js";
 import { JSON_VALUE_TYPES, Refusal, type DecodeLimits } from "./limits.js";
 
 /*
@@ -201,7 +201,8 @@ function walkMessageValue(desc: DescMessage, value: JsonValue, p: string, depth:
   }
   if (desc.typeName === "google.protobuf.Timestamp") {
     if (!w.strict) return;
-    if (typeof value !== "string" || parseRfc3339(value) === undefined) {
+    const ms = typeof value === "string" ? parseRfc3339(value) : undefined;
+    if (ms === undefined || !fitsTimestamp(ms)) {
       w.v.add(p, "must be an RFC 3339 timestamp such as 2026-04-01T09:00:00Z, from year 0001 to 9999");
     }
     return;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { JsonObject } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type ContextValues } from "@connectrpc/connect";
 import { callerKey } from "../auth/context.js";
 import { checkJson, parseJsonBody } from "../decode/json.js";
 import { Refusal, type DecodeLimits } from "../decode/limits.js";
@@ -14,7 +14,7 @@ import { tooLargeMessage } from "../server/wire.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
 import { decodeMessage, encodeMessage } from "./codec.js";
 import type { RestRoute } from "./routes.js";
-import { codeName, httpStatus } from "./status.js";
+import { codeName, errorHeaders, httpStatus } from "./status.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -27,6 +27,8 @@ export interface RestOptions {
   body: BodyLimits;
   decode: DecodeLimits;
   log: Logger;
+  /** The context a call starts with, made when the request arrives (before the gate's awaits). */
+  arrival?: () => ContextValues;
 }
 
 class HttpError extends Error {
@@ -59,6 +61,7 @@ export function createRestHandler(opts: RestOptions) {
         res.setHeader("allow", candidates.map((r) => r.httpMethod).join(", "));
         throw new HttpError(405, "method_not_allowed", `use ${candidates.map((r) => r.httpMethod).join(" or ")} for ${url.pathname}`);
       }
+      const contextValues = opts.arrival?.() ?? createContextValues();
       // Size, then key, scope and rate limit, all before the body is read.
       if (route.body === "*" && declaredTooLarge(req, opts.body.maxBytes)) throw new BodyTooLarge();
       const auth = req.headers.authorization;
@@ -67,7 +70,6 @@ export function createRestHandler(opts: RestOptions) {
       const input = await readInput(route, req, url, opts);
       const header = new Headers({ "x-request-id": requestId });
       if (typeof auth === "string") header.set("authorization", auth);
-      const contextValues = createContextValues();
       if (admitted.caller) contextValues.set(callerKey, admitted.caller);
       const abort = new AbortController();
       res.once("close", () => abort.abort());
@@ -186,11 +188,11 @@ function sendError(res: Res, err: unknown, log: Logger, requestId: string): void
     error.field = violations[0]!.field;
     error.violations = violations.map((x) => ({ field: x.field, description: x.description }));
   }
-  send(res, httpStatus(ce.code), { success: false, error });
+  send(res, httpStatus(ce.code), { success: false, error }, errorHeaders(ce.code));
 }
 
-function send(res: Res, status: number, body: JsonObject): void {
+function send(res: Res, status: number, body: JsonObject, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }

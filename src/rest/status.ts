@@ -35,3 +35,11 @@ export function httpStatus(code: Code): number {
 export function codeName(code: Code): string {
   return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
+
+/**
+ * Extra headers for an error status: `Retry-After` (seconds) when the call may succeed if
+ * repeated shortly (the database restarting, the server shutting down, an account's repair).
+ */
+export function errorHeaders(code: Code): Record<string, string> {
+  return code === Code.Unavailable ? { "retry-after": "1" } : {};
+}

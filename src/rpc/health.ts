@@ -7,12 +7,13 @@ import type { HandlerDeps } from "./deps.js";
 const WATCH_INTERVAL_MS = 5000;
 
 /**
- * grpc.health.v1.Health: SERVING while the database answers. "" means the whole server; each
+ * grpc.health.v1.Health: SERVING while the database answers and the server is not shutting down
+ * (the same rule as /healthz). "" means the whole server; each
  * of our services can be asked for by name.
  */
-export function healthHandlers({ store }: HandlerDeps, services: readonly string[]): ServiceImpl<typeof Health> {
+export function healthHandlers({ store, life }: HandlerDeps, services: readonly string[]): ServiceImpl<typeof Health> {
   const known = new Set(["", ...services]);
-  const status = async () => ((await store.ping()) ? Status.SERVING : Status.NOT_SERVING);
+  const status = async () => (!life.draining && (await store.ping()) ? Status.SERVING : Status.NOT_SERVING);
   return {
     async check(req) {
       if (!known.has(req.service)) throw new ConnectError(`unknown service ${req.service}`, Code.NotFound);

@@ -1,6 +1,6 @@
-import type { Server as Http1Server } from "node:http";
+import type { Server as Http1Server, IncomingMessage } from "node:http";
 import type { Http2Server, Http2Session } from "node:http2";
-import type { Server as NetServer } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from "../decode/limits.js";
 import type { BodyLimits } from "./body.js";
 import type { RateLimitConfig } from "./rate-limit.js";
@@ -11,8 +11,6 @@ export interface ServerLimits {
   maxConnections: number;
   /** An HTTP/1.1 request's headers must be complete within this time (and HTTP/2's preface). */
   headersTimeoutMs: number;
-  /** An HTTP/1.1 request must be received in full within this time. */
-  requestTimeoutMs: number;
   /** An idle keep-alive connection or HTTP/2 session is closed after this time. */
   idleTimeoutMs: number;
   /** Concurrent streams per HTTP/2 session (advertised in SETTINGS, enforced by Node). */
@@ -25,7 +23,6 @@ export interface ServerLimits {
 export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 2000,
   headersTimeoutMs: 10_000,
-  requestTimeoutMs: 60_000,
   idleTimeoutMs: 65_000,
   maxConcurrentStreams: 100,
   body: { maxBytes: 1024 * 1024, minBytesPerSecond: 1024, rateWindowMs: 5_000 },
@@ -33,18 +30,27 @@ export const DEFAULT_LIMITS: ServerLimits = {
   rate: { perKey: { requests: 6000, seconds: 60 }, perAddress: { requests: 1200, seconds: 60 } },
 };
 
+const waitingForHeaders = new WeakMap<Socket, NodeJS.Timeout>();
+
 /** Applies the connection limits to the listener and both HTTP servers. */
 export function applyConnectionLimits(listener: NetServer, h1: Http1Server, h2: Http2Server, limits: ServerLimits): void {
   listener.maxConnections = limits.maxConnections;
-  h1.headersTimeout = limits.headersTimeoutMs;
-  h1.requestTimeout = limits.requestTimeoutMs;
   h1.keepAliveTimeout = limits.idleTimeoutMs;
-  // An idle socket between requests, or a stalled one mid-request, is closed too.
-  h1.timeout = Math.max(limits.idleTimeoutMs, limits.headersTimeoutMs);
-  // Node checks the headers and request timeouts on this interval (default 30 s, which would
-  // let a slow client hold on three times longer than HEADERS_TIMEOUT_MS says).
-  const check = Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)));
-  (h1 as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = check;
+  // Node enforces its own headersTimeout only for servers that listen themselves (its checks
+  // start on "listening"; starting them by hand also changes what closeIdleConnections closes
+  // at shutdown). This one is handed its sockets, so the first request's headers get a timer
+  // here; between requests keepAliveTimeout applies, and bodies have their minimum rate.
+  h1.headersTimeout = limits.headersTimeoutMs;
+  h1.on("connection", (socket: Socket) => {
+    const timer = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    timer.unref();
+    waitingForHeaders.set(socket, timer);
+    socket.once("close", () => clearTimeout(timer));
+  });
+  h1.on("request", (req: IncomingMessage) => {
+    clearTimeout(waitingForHeaders.get(req.socket));
+    waitingForHeaders.delete(req.socket);
+  });
   h2.on("session", (s: Http2Session) => {
     // Closed gracefully (GOAWAY) when idle; in-flight streams still finish.
     s.setTimeout(limits.idleTimeoutMs, () => s.close());

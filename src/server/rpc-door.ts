@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { createContextValues, type ConnectRouter, type ConnectRouterOptions, Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { createContextValues, type ContextValues, type ConnectRouter, type ConnectRouterOptions, Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { callerKey } from "../auth/context.js";
@@ -20,6 +20,8 @@ export interface RpcDoorOptions extends Pick<ConnectRouterOptions, "interceptors
   body: BodyLimits;
   decode: DecodeLimits;
   log: Logger;
+  /** The context a call starts with, made when the request arrives (before the gate's awaits). */
+  arrival?: () => ContextValues;
 }
 
 /**
@@ -53,15 +55,14 @@ export function createRpcDoor(opts: RpcDoorOptions) {
     const wire = wireOf(req.method, req.headers, url.searchParams);
     const rpc = `${handler.service.typeName}/${handler.method.name}`;
     let wroteEarly = false;
+    const contextValues = opts.arrival?.() ?? createContextValues();
     try {
       if (declaredTooLarge(req, opts.body.maxBytes)) throw new BodyTooLarge();
       const address = req.socket?.remoteAddress ?? "unknown";
       const auth = req.headers.authorization;
       const admitted = await opts.gate.admit(handler.service.typeName, typeof auth === "string" ? auth : undefined, address);
       for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
-      const contextValues = createContextValues();
       if (admitted.caller) contextValues.set(callerKey, admitted.caller);
-
       const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
       // Streams of requests (reflection) go to the router as they come; the router bounds each.
       const single = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";

@@ -5,19 +5,26 @@ import { createServer as createHttp1Server, type IncomingMessage, type ServerRes
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { createContextValues } from "@connectrpc/connect";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Logger } from "../log.js";
 import { createRestHandler } from "../rest/handler.js";
+import { validationInterceptor } from "../rpc/validation.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
+import { Lifecycle, arrivedBeforeDrain, availabilityInterceptor } from "./availability.js";
 import { Gate, Refused } from "./gate.js";
 import { createDualListener, trackSessions } from "./listener.js";
 import { applyConnectionLimits, DEFAULT_LIMITS, type ServerLimits } from "./limits.js";
 import { loggingInterceptor } from "./logging.js";
 import { createUnaryCaller } from "./in-process.js";
+import { dashboardHandler } from "./dashboard.js";
 import { RateLimits } from "./rate-limit.js";
 import { publicServices, routes, scopes, services } from "./routes.js";
 import { createRpcDoor } from "./rpc-door.js";
+
+/** After the grace period, how long the calls cut short get to send their `unavailable` answers. */
+const ANSWER_CUT_CALLS_MS = 1000;
 
 export interface ServerOptions {
   store: Store;
@@ -37,7 +44,7 @@ type Res = ServerResponse | Http2ServerResponse;
 
 /**
  * The service on one port: gRPC, gRPC-Web and Connect over HTTP/1.1 and h2c, the REST routes
- * derived from the google.api.http bindings, /healthz and /openapi.json.
+ * derived from the google.api.http bindings, /healthz, /openapi.json and the dashboard (GET /).
  */
 export class AnalyticsServer {
   private constructor(
@@ -49,14 +56,24 @@ export class AnalyticsServer {
   static async create(opts: ServerOptions): Promise<AnalyticsServer> {
     const { store, log } = opts;
     const limits = opts.limits ?? DEFAULT_LIMITS;
-    const deps = { store, log, now: opts.now ?? (() => new Date()) };
     const gate = new Gate(store.keys, scopes, new RateLimits(limits.rate));
-    const interceptors = [loggingInterceptor(log), authInterceptor(store.keys, scopes)];
+    const life = new Lifecycle();
+    const deps = { store, log, now: opts.now ?? (() => new Date()), life };
+    // Outside-in: log, refuse while unavailable, authenticate, check the contract's rules, handler.
+    const interceptors = [
+      loggingInterceptor(log),
+      availabilityInterceptor(store.availability, life),
+      authInterceptor(store.keys, scopes),
+      validationInterceptor(deps.now),
+    ];
     const shutdown = new AbortController();
-    // Every in-flight RPC listens on it; more than 10 at once is normal load, not a leak.
+    // Every in-flight RPC listens on them; more than 10 at once is normal load, not a leak.
     setMaxListeners(0, shutdown.signal);
+    setMaxListeners(0, life.cut);
     const specs = services(deps);
+    const arrival = () => createContextValues().set(arrivedBeforeDrain, !life.draining);
     const rpc = createRpcDoor({
+      arrival,
       routes: routes(specs),
       interceptors,
       shutdownSignal: shutdown.signal,
@@ -68,12 +85,14 @@ export class AnalyticsServer {
     const rest = createRestHandler({
       routes: restRoutes(publicServices.map((s) => s.service)),
       call: createUnaryCaller(specs, interceptors, "rest"),
+      arrival,
       gate,
       body: limits.body,
       decode: limits.decode,
       log,
     });
     const openapi = readFileSync(join(opts.root, "gen", "openapi", "openapi.json"));
+    const dashboard = dashboardHandler(join(opts.root, "dist", "web"), log);
 
     let inFlight = 0;
     let onIdle: (() => void) | undefined;
@@ -109,9 +128,9 @@ export class AnalyticsServer {
         }
       }
       if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-        const ok = await store.ping();
-        const body = JSON.stringify(ok ? { success: true, status: "ok" } : { success: false, error: { code: "unavailable", message: "database unreachable" } });
-        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+        const down = life.draining ? "shutting down" : (await store.ping()) ? undefined : "database unreachable";
+        const body = JSON.stringify(down === undefined ? { success: true, status: "ok" } : { success: false, error: { code: "unavailable", message: down } });
+        res.writeHead(down === undefined ? 200 : 503, { "content-type": "application/json", ...(down === undefined ? {} : { "retry-after": "1" }) });
         if (req.method === "HEAD") res.end();
         else res.end(body);
         return;
@@ -121,6 +140,7 @@ export class AnalyticsServer {
         res.end(openapi);
         return;
       }
+      if (dashboard(req, res, path)) return;
       if (await rest(req, res, rid)) return;
       await rpc(req, res, rid);
     };
@@ -134,23 +154,28 @@ export class AnalyticsServer {
       listener.once("error", reject);
       listener.listen(opts.port, opts.host, () => resolve());
     });
-    // h1 never listens itself (the dual listener hands it sockets), but Node starts its
-    // headers/request timeout checks on "listening".
-    h1.emit("listening");
     const port = (listener.address() as AddressInfo).port;
     log.info("listening", { host: opts.host, port, protocols: ["grpc", "grpc-web", "connect", "rest"] });
 
+    const idle = (ms: number) =>
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            onIdle = resolve;
+            setTimeout(resolve, ms).unref();
+          });
     const close = async (graceMs: number) => {
+      // New calls on open connections are answered `unavailable` from here on.
+      life.drain();
       listener.close();
       h1.closeIdleConnections();
       for (const s of sessions) s.close();
-      if (inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          onIdle = resolve;
-          setTimeout(resolve, graceMs).unref();
-        });
-      }
+      await idle(graceMs);
+      // The grace is over: what is still running is answered `unavailable` (not dropped), and
+      // the connections close once those answers are out.
+      life.cutShort();
       shutdown.abort();
+      await idle(ANSWER_CUT_CALLS_MS);
       h1.close(() => undefined);
       h1.closeAllConnections();
       for (const s of sessions) s.destroy();

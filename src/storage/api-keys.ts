@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { prepareCollection } from "./indexes.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 
 export const SCOPES = ["analytics", "track", "ingest"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -37,8 +37,8 @@ export class ApiKeyStore {
     this.col = db.collection<ApiKeyDoc>("api_keys");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.col, flavor, [{ name: "id", key: { id: 1 }, unique: true }]);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.col, caps, [{ name: "id", key: { id: 1 }, unique: true }]);
   }
 
   /** Issues a key; the returned text is the only copy there will ever be. */

@@ -1,5 +1,6 @@
 import type { Collection, Db } from "mongodb";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
+import { upsertRacing } from "./duplicate-key.js";
 import { prepareCollection } from "./indexes.js";
 import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
 
@@ -21,14 +22,14 @@ export class CampaignStore {
     this.col = db.collection<CampaignDoc>("campaigns");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
+  async ensureIndexes(caps: Capabilities): Promise<void> {
     // Every lookup is by the deterministic _id; no secondary index needed.
-    await prepareCollection(this.col, flavor);
+    await prepareCollection(this.col, caps);
   }
 
-  /** Registers or replaces a campaign's values. Idempotent. */
+  /** Registers or replaces a campaign's values. Idempotent, also when calls for a new id race. */
   async upsert(account: string, c: RegisteredCampaign, now: Date): Promise<void> {
-    await this.col.replaceOne(
+    await upsertRacing(() => this.col.replaceOne(
       { _id: key(account, c.id) },
       {
         a: account,
@@ -40,7 +41,7 @@ export class CampaignStore {
         updatedAt: now,
       },
       { upsert: true },
-    );
+    ));
   }
 
   async get(account: string, id: string): Promise<RegisteredCampaign | undefined> {

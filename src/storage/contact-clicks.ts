@@ -1,6 +1,6 @@
 import type { Collection, Db } from "mongodb";
 import { emailKey } from "./email-key.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
 import { DAY_MS, floorDay } from "./types.js";
@@ -38,14 +38,15 @@ const KNOWN_MAX = 100_000;
 
 export class ContactClickStore {
   private readonly col: Collection<ContactClickDayDoc>;
-  private readonly writer = new InsertFirstWriter(KNOWN_MAX);
-  constructor(db: Db) {
+  private readonly writer: InsertFirstWriter;
+  constructor(db: Db, caps: Capabilities) {
+    this.writer = new InsertFirstWriter(KNOWN_MAX, caps.bulkMax);
     this.col = db.collection<ContactClickDayDoc>("contact_click_days");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
+  async ensureIndexes(caps: Capabilities): Promise<void> {
     // Clearing an account before a rebuild.
-    await prepareCollection(this.col, flavor, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.col, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
   /** Adds newly stored campaign clicks: one document write per contact and day. */

@@ -3,7 +3,7 @@ import type { Collection, Db } from "mongodb";
 import { insertNew } from "./insert-new.js";
 import { floorHour, type BounceKind, type EmailEventInput, type EmailEventKind } from "./types.js";
 import { prepareCollection } from "./indexes.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 
 /** `email_events`: every email event as received, the source of truth for the rollups. */
 export interface EmailEventDoc {
@@ -31,11 +31,16 @@ export class EmailEventStore {
     this.col = db.collection<EmailEventDoc>("email_events");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.col, flavor, [
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.col, caps, [
       // A rebuild pages through an account's events in time order.
       { name: "account_ts", key: { a: 1, ts: 1 } },
     ]);
+  }
+
+  /** Every account with raw events (a migration's scan, never on a request path). */
+  async accounts(): Promise<string[]> {
+    return (await this.col.distinct("a")) as string[];
   }
 
   /** Builds the documents for a batch (ids decide deduplication). */

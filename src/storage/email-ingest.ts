@@ -4,10 +4,10 @@ import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
 import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.js";
 import type { CampaignDelta, HourDelta, RollupStore, SecondCount } from "./rollups.js";
 import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import { insertNew } from "./insert-new.js";
-import { HOUR_MS, floorHour, type Counts, type EmailEventInput } from "./types.js";
+import { HOUR_MS, floorHour, type CountKey, type Counts, type EmailEventInput } from "./types.js";
 
 /** `ingest_batches`: a journal entry per batch whose rollups are not yet known to be applied. */
 interface BatchDoc {
@@ -15,19 +15,6 @@ interface BatchDoc {
   a: string;
   at: Date;
 }
-
-/**
- * `schema_meta`, document `rollups`: the version of what is derived from the raw events (rollups,
- * marks, click days). Raise ROLLUP_VERSION whenever a change needs them derived again, e.g. a
- * new rollup collection that older writes never filled.
- */
-interface SchemaMetaDoc {
-  _id: "rollups";
-  v: number;
-}
-
-/** 2: per-second hour rollups and per-contact click days. */
-export const ROLLUP_VERSION = 2;
 
 export interface RecordResult {
   accepted: number;
@@ -37,7 +24,7 @@ export interface RecordResult {
 /** Test hook: stop a batch after its raw events are stored, as a crash would. */
 export type CrashPoint = "after-raw" | undefined;
 
-/** A batch waiting for its turn on FerretDB. */
+/** A batch waiting for its turn on a single-writer database. */
 interface Waiting {
   account: string;
   input: EmailEventInput[];
@@ -61,46 +48,36 @@ const GROUP_MAX_EVENTS = 10_000;
  */
 export class EmailIngest {
   private readonly batches: Collection<BatchDoc>;
-  private readonly meta: Collection<SchemaMetaDoc>;
   private readonly waiting: Waiting[] = [];
   private writing = false;
   constructor(
     db: Db,
-    private readonly flavor: Flavor,
+    private readonly caps: Capabilities,
     private readonly events: EmailEventStore,
     private readonly marks: FirstMarkStore,
     private readonly rollups: RollupStore,
     private readonly clicks: ContactClickStore,
   ) {
     this.batches = db.collection<BatchDoc>("ingest_batches");
-    this.meta = db.collection<SchemaMetaDoc>("schema_meta");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.batches, flavor);
-    await prepareCollection(this.meta, flavor);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.batches, caps);
   }
 
   /**
-   * When the derived data predates ROLLUP_VERSION, queues every account with raw events for
-   * repair (a journal entry dated 1970 per account, so the next `repair()` rebuilds it, and a
-   * crash in between leaves the entries for the next start) and records the new version. Returns
-   * the accounts queued. Run at startup, before `repair()`.
+   * Queues accounts for a rebuild from their raw events: a journal entry dated 1970 per account,
+   * so the next `repair()` rebuilds it (and a crash in between leaves the entries for the next
+   * start). `tag` keeps one entry per account and reason.
    */
-  async queueRebuildIfOutdated(): Promise<string[]> {
-    const meta = await this.meta.findOne({ _id: "rollups" });
-    if (meta && meta.v >= ROLLUP_VERSION) return [];
-    const accounts = (await this.events.col.distinct("a")) as string[];
-    const entries = accounts.map((a) => ({ _id: `rebuild|v${ROLLUP_VERSION}|${a}`, a, at: new Date(0) }));
-    await insertNew(this.batches, entries);
-    await this.meta.updateOne({ _id: "rollups" }, { $set: { v: ROLLUP_VERSION } }, { upsert: true });
-    return accounts;
+  async queueRebuild(accounts: string[], tag: string): Promise<void> {
+    await insertNew(this.batches, accounts.map((a) => ({ _id: `rebuild|${tag}|${a}`, a, at: new Date(0) })));
   }
 
   async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
-    if (this.flavor === "mongodb") return (await this.recordGroup([{ account, input, now, crash }]))[0]!;
-    // FerretDB's SQLite backend has one writer at a time and answers a second with SQLITE_BUSY
-    // rather than waiting: batches take turns in this process (its embedded database is ours).
+    if (this.caps.concurrentWriters) return (await this.recordGroup([{ account, input, now, crash }]))[0]!;
+    // A single-writer database (FerretDB's SQLite backend answers a second writer with
+    // SQLITE_BUSY rather than waiting): batches take turns in this process (its embedded database is ours).
     // Batches that arrived while others were written go together, as one group commit: the
     // same documents in fewer, larger commands, and rollup documents they share written once.
     return new Promise((resolve, reject) => {
@@ -207,7 +184,7 @@ export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: 
   /** By hour: its counts, and the same by second of the hour (keyed `key:second`). */
   const hours = new Map<number, { counts: Partial<Counts>; seconds: Map<string, SecondCount> }>();
   const campaigns = new Map<string, CampaignDelta>();
-  const bump = (ms: number, key: keyof Counts, by: number) => {
+  const bump = (ms: number, key: CountKey, by: number) => {
     const hour = floorHour(ms);
     let h = hours.get(hour);
     if (!h) hours.set(hour, (h = { counts: {}, seconds: new Map() }));

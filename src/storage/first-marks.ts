@@ -1,7 +1,7 @@
 import type { Collection, Db } from "mongodb";
 import { emailKey } from "./email-key.js";
 import { insertNew } from "./insert-new.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 
 export type Engagement = "open" | "click";
@@ -51,9 +51,9 @@ export class FirstMarkStore {
     this.col = db.collection<FirstDoc>("message_firsts");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
+  async ensureIndexes(caps: Capabilities): Promise<void> {
     // Clearing an account before a rebuild.
-    await prepareCollection(this.col, flavor, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.col, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
   /**

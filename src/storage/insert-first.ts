@@ -10,12 +10,6 @@ export interface InsertOrUpdate<T extends { _id: string }> {
 }
 
 /**
- * Updates per bulk write. FerretDB v1.24 holds a connection of its SQLite pool (100) per update
- * of a bulk until the bulk ends, so one of a hundred or more waits forever for a connection.
- */
-const BULK_MAX = 50;
-
-/**
  * Writes documents insert-first, remembering which `_id`s it has seen exist (per collection, up
  * to `max` each, about 100 bytes apiece). A document known to exist gets its update; any other
  * is first inserted as it would be after this write (one unordered insertMany), and only those
@@ -27,7 +21,11 @@ const BULK_MAX = 50;
  */
 export class InsertFirstWriter {
   private readonly existing = new Map<string, Set<string>>();
-  constructor(private readonly max: number) {}
+  /** `bulkMax`: updates per bulk write (`Capabilities.bulkMax`). */
+  constructor(
+    private readonly max: number,
+    private readonly bulkMax: number,
+  ) {}
 
   async write<T extends { _id: string }>(col: Collection<T>, items: InsertOrUpdate<T>[]): Promise<void> {
     let existing = this.existing.get(col.collectionName);
@@ -46,8 +44,8 @@ export class InsertFirstWriter {
     const ops = [...existed]
       .filter((i) => Object.keys(rest[i]!.update).length > 0)
       .map((i) => ({ updateOne: { filter: { _id: rest[i]!.doc._id } as Filter<T>, update: rest[i]!.update } }));
-    for (let i = 0; i < ops.length; i += BULK_MAX) {
-      await col.bulkWrite(ops.slice(i, i + BULK_MAX) as AnyBulkWriteOperation<T>[], { ordered: false });
+    for (let i = 0; i < ops.length; i += this.bulkMax) {
+      await col.bulkWrite(ops.slice(i, i + this.bulkMax) as AnyBulkWriteOperation<T>[], { ordered: false });
     }
     if (existing.size + rest.length > this.max) existing.clear();
     for (const i of rest) existing.add(i.doc._id);

@@ -1,4 +1,5 @@
 import { MongoBulkWriteError, type Collection, type Document, type OptionalUnlessRequiredId } from "mongodb";
+import { DUPLICATE_KEY } from "./duplicate-key.js";
 
 /**
  * Inserts documents in one unordered bulk write and returns the indexes of those whose `_id`
@@ -14,7 +15,7 @@ export async function insertNew<T extends Document>(col: Collection<T>, docs: Op
     if (!(err instanceof MongoBulkWriteError)) throw err;
     const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
     for (const e of errors) {
-      if (e.code !== 11000) throw err;
+      if (e.code !== DUPLICATE_KEY) throw err;
       existing.add(e.index);
     }
   }

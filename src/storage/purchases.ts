@@ -1,6 +1,7 @@
-import { MongoServerError, type Collection, type Db } from "mongodb";
+import type { Collection, Db } from "mongodb";
+import { isDuplicateKey } from "./duplicate-key.js";
 import { prepareCollection } from "./indexes.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 
 /** `purchases`: one document per purchase; `_id` carries the order id, so repeats collide. */
 interface PurchaseDoc {
@@ -40,8 +41,8 @@ export class PurchaseStore {
     this.col = db.collection<PurchaseDoc>("purchases");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.col, caps, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
   }
 
   /** Looks up an earlier purchase with this order id. */
@@ -72,7 +73,7 @@ export class PurchaseStore {
       });
       return { eventId: p.eventId, attributedCampaignId: p.attributedCampaignId, duplicate: false };
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000 && p.orderId !== undefined) {
+      if (isDuplicateKey(err) && p.orderId !== undefined) {
         const first = await this.byOrder(account, p.orderId);
         if (first) return first;
       }

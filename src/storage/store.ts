@@ -1,11 +1,12 @@
 import { MongoClient, type Db } from "mongodb";
 import { ApiKeyStore } from "./api-keys.js";
+import { Availability } from "./availability.js";
+import { detectCapabilities, type Capabilities } from "./capabilities.js";
 import { CampaignStore } from "./campaigns.js";
 import { ContactClickStore } from "./contact-clicks.js";
 import { EmailEventStore } from "./email-events.js";
 import { EmailIngest } from "./email-ingest.js";
 import { FirstMarkStore } from "./first-marks.js";
-import { detectFlavor, type Flavor } from "./flavor.js";
 import { PurchaseStore } from "./purchases.js";
 import { RollupStore } from "./rollups.js";
 import { TrackEventStore } from "./track-events.js";
@@ -21,19 +22,22 @@ export class Store {
   readonly ingest: EmailIngest;
   readonly trackEvents: TrackEventStore;
   readonly purchases: PurchaseStore;
+  /** Whether the database is up, as the embedded database's supervisor sees it. */
+  readonly availability = new Availability();
 
   private constructor(
     private readonly client: MongoClient,
     readonly db: Db,
-    readonly flavor: Flavor,
+    /** What the database can do; the storage code differs between databases only through it. */
+    readonly caps: Capabilities,
   ) {
     this.keys = new ApiKeyStore(db);
     this.campaigns = new CampaignStore(db);
     this.emailEvents = new EmailEventStore(db);
     this.marks = new FirstMarkStore(db);
-    this.rollups = new RollupStore(db);
-    this.clicks = new ContactClickStore(db);
-    this.ingest = new EmailIngest(db, flavor, this.emailEvents, this.marks, this.rollups, this.clicks);
+    this.rollups = new RollupStore(db, caps);
+    this.clicks = new ContactClickStore(db, caps);
+    this.ingest = new EmailIngest(db, caps, this.emailEvents, this.marks, this.rollups, this.clicks);
     this.trackEvents = new TrackEventStore(db);
     this.purchases = new PurchaseStore(db);
   }
@@ -43,25 +47,44 @@ export class Store {
     const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: "misar-analytics" });
     await client.connect();
     const db = client.db(database);
-    const store = new Store(client, db, await detectFlavor(db));
+    const store = new Store(client, db, await detectCapabilities(db));
     await store.ensureIndexes();
     return store;
   }
 
   async ensureIndexes(): Promise<void> {
     for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.clicks, this.ingest, this.trackEvents, this.purchases]) {
-      await s.ensureIndexes(this.flavor);
+      await s.ensureIndexes(this.caps);
     }
   }
 
   /** True when the database answers a ping. */
   async ping(): Promise<boolean> {
+    if (this.availability.down !== undefined) return false;
     try {
       await this.db.command({ ping: 1 }, { timeoutMS: 2000 });
       return true;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Waits until the database answers a ping again (after its process was restarted) and marks
+   * it up; gives up after `maxMs`, leaving it down.
+   */
+  async waitReachable(maxMs = 30_000): Promise<boolean> {
+    const until = Date.now() + maxMs;
+    while (Date.now() < until) {
+      try {
+        await this.db.command({ ping: 1 }, { timeoutMS: 1000 });
+        this.availability.markUp();
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return false;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Collection, Db } from "mongodb";
 import { prepareCollection } from "./indexes.js";
-import type { Flavor } from "./flavor.js";
+import type { Capabilities } from "./capabilities.js";
 
 /**
  * `track_events`: custom events. Properties are stored as their JSON text: keys such as `$set`
@@ -34,8 +34,8 @@ export class TrackEventStore {
     this.col = db.collection<TrackEventDoc>("track_events");
   }
 
-  async ensureIndexes(flavor: Flavor): Promise<void> {
-    await prepareCollection(this.col, flavor, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.col, caps, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
   }
 
   async insert(account: string, ev: TrackEventInput, now: Date): Promise<void> {

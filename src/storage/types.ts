@@ -18,29 +18,33 @@ export interface EmailEventInput {
   userAgent?: string;
 }
 
-/** Event counts, as kept in the rollups. */
-export interface Counts {
-  send: number;
-  delivered: number;
-  open: number;
-  click: number;
-  bounce: number;
-  hard: number;
-  soft: number;
-  complaint: number;
-  unsubscribe: number;
-  /** Messages whose first open falls in the bucket. */
-  uopen: number;
-  /** Messages whose first click falls in the bucket. */
-  uclick: number;
+/**
+ * The rollups' counters, stored under these very names (`{k: "open", v: 3}` pairs in the day
+ * totals, `n.open` in campaign stats, `open07` in a day's hours, `open:75:2` in an hour's
+ * seconds). A counter is found by its name, never by its position, so a new one is an addition:
+ * documents written before it simply lack it (and read as 0 until a migration fills it). A
+ * rename is a migration (`src/storage/migrations/`). Order here is for display only.
+ */
+export const COUNT_KEYS = [
+  "send", "delivered", "open", "click", "bounce",
+  /** Hard and soft bounces. */
+  "hard", "soft",
+  "complaint", "unsubscribe",
+  /** Messages whose first open / first click falls in the bucket. */
+  "uopen", "uclick",
+] as const;
+
+export type CountKey = (typeof COUNT_KEYS)[number];
+
+/** Counter values by name. */
+export type Counts = Record<CountKey, number>;
+
+export function isCountKey(k: string): k is CountKey {
+  return (COUNT_KEYS as readonly string[]).includes(k);
 }
 
-export const COUNT_KEYS: readonly (keyof Counts)[] = [
-  "send", "delivered", "open", "click", "bounce", "hard", "soft", "complaint", "unsubscribe", "uopen", "uclick",
-];
-
 export function zeroCounts(): Counts {
-  return { send: 0, delivered: 0, open: 0, click: 0, bounce: 0, hard: 0, soft: 0, complaint: 0, unsubscribe: 0, uopen: 0, uclick: 0 };
+  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts;
 }
 
 export function addCounts(a: Counts, b: Partial<Counts>): Counts {

@@ -34,7 +34,7 @@ export interface StartOptions {
   now?: Date;
   /** Limits other than the defaults (small timeouts keep timeout tests short). */
   limits?: Partial<ServerLimits>;
-  /** Where the server logs (silent by default). */
+  /** The server's logger (silent by default). */
   log?: Logger;
 }
 

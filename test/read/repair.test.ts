@@ -3,6 +3,7 @@
 // a rebuild of a healthy account changes nothing; rollups deleted behind a service's back are
 // recreated by its next batch; derived data of an older version is rebuilt.
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
+import { MIGRATIONS, ROLLUP_VERSION, migrate } from "../../src/storage/migrations/index.js";
 import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK, generate } from "./generator.js";
@@ -152,10 +153,21 @@ test("derived data older than ROLLUP_VERSION is queued for rebuild once, and the
   expect(await snapshot(key, s.campaigns)).not.toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
   expect(await attributions(account, clicks)).not.toEqual(attributed());
 
-  expect(await svc.store.ingest.queueRebuildIfOutdated()).toContain(account);
-  expect(await svc.store.ingest.queueRebuildIfOutdated()).toEqual([]);
+  expect((await migrate(svc.store)).rebuild).toContain(account);
+  expect(await migrate(svc.store)).toMatchObject({ from: ROLLUP_VERSION, steps: [], rebuild: [] });
   expect(await svc.store.ingest.repair(new Date(), 60_000)).toContain(account);
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
   expect(await attributions(account, clicks)).toEqual(attributed());
   expect(await svc.store.ingest.repair(new Date(), 60_000)).toEqual([]);
+});
+
+test("a database one version behind runs just the steps after its version, each recorded", async () => {
+  const meta = svc.store.db.collection<{ _id: string; v: number }>("schema_meta");
+  await meta.updateOne({ _id: "rollups" }, { $set: { v: ROLLUP_VERSION - 1 } }, { upsert: true });
+  const r = await migrate(svc.store);
+  expect(r.from).toBe(ROLLUP_VERSION - 1);
+  expect(r.steps).toEqual(MIGRATIONS.filter((m) => m.version === ROLLUP_VERSION).map((m) => `${m.version}: ${m.what}`));
+  expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
+  MIGRATIONS.forEach((m, i) => expect(m.version).toBe(i + 2)); // one step per version, in order
+  await svc.store.ingest.repair(new Date(), 60_000);
 });

@@ -3,21 +3,27 @@
 import { randomBytes } from "node:crypto";
 import { MongoClient, type CommandStartedEvent, type Db } from "mongodb";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { detectFlavor } from "../../src/storage/flavor.js";
+import { detectCapabilities, type Capabilities } from "../../src/storage/capabilities.js";
 import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/storage/rollups.js";
+import { tile } from "../../src/storage/day-spans.js";
+import { m003 } from "../../src/storage/migrations/003-day-spans.js";
+import { m004 } from "../../src/storage/migrations/004-hour-quarters.js";
+import type { Store } from "../../src/storage/store.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
 let client: MongoClient;
 let db: Db;
 let rollups: RollupStore;
+let caps: Capabilities;
 const commands: { name: string; collection: unknown }[] = [];
 
 beforeAll(async () => {
   client = new MongoClient(inject("mongoUri"), { monitorCommands: true });
   await client.connect();
   db = client.db(`t_${randomBytes(6).toString("hex")}`);
-  rollups = new RollupStore(db);
-  await rollups.ensureIndexes(await detectFlavor(db));
+  caps = await detectCapabilities(db);
+  rollups = new RollupStore(db, caps);
+  await rollups.ensureIndexes(caps);
   client.on("commandStarted", (e: CommandStartedEvent) => {
     if (e.commandName === "insert" || e.commandName === "update") commands.push({ name: e.commandName, collection: e.command[e.commandName] });
   });
@@ -60,9 +66,10 @@ test("apply inserts new day, day-hour, hour-second and campaign documents with o
   await rollups.apply("acct_w", hours, campaigns);
   // A day's totals and its hours share an _id: knowing one exists says nothing of the other.
   expect(writes()).toEqual({
-    "insert account_days": 1,
+    "insert account_day_spans": 1,
     "insert account_day_hours": 1,
     "insert account_hour_seconds": 1,
+    "insert account_hour_quarters": 1,
     "insert campaign_stats": 1,
   });
 });
@@ -71,9 +78,10 @@ test("apply increments known documents in place, without inserting", async () =>
   const { hours, campaigns } = batch(4);
   await rollups.apply("acct_w", hours, campaigns);
   expect(writes()).toEqual({
-    "update account_days": 2,
+    "update account_day_spans": 6, // the 2 days and their 4 enclosing spans (4, 16, 64, 256 days)
     "update account_day_hours": 2,
     "update account_hour_seconds": 2,
+    "update account_hour_quarters": 2,
     "update campaign_stats": 1,
   });
   expect(await rollups.sumDays("acct_w", new Date(DAY1), new Date(DAY2 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 14, open: 2 });
@@ -95,6 +103,20 @@ test("sumSecondsOfHour counts exactly the seconds in [from, to) of the hour, ove
   await expect(rollups.sumSecondsOfHour("acct_w", at(9, 10), at(10, 1))).rejects.toThrow(/crosses an hour/);
 });
 
+test("quarter hours sum the seconds they hold; the per-second documents fill them in place (migration 4)", async () => {
+  const q = (h: number, a: number, b: number) => [DAY1 + h * HOUR + a * 900_000, DAY1 + h * HOUR + b * 900_000] as const;
+  // Seconds so far at 09: send 5 at 0 and 2 at 3599, open 2 at 10.
+  const want = [{ ...zeroCounts(), send: 5, open: 2 }, { ...zeroCounts(), send: 2 }, { ...zeroCounts(), send: 7, open: 2 }, zeroCounts()];
+  expect(await rollups.sumQuarterRanges("acct_w", [q(9, 0, 1), q(9, 1, 4), q(9, 0, 4), q(10, 0, 2)])).toEqual(want);
+  await expect(rollups.sumQuarterRanges("acct_w", [[DAY1 + 9 * HOUR, DAY1 + 9 * HOUR + 1000]])).rejects.toThrow(/quarters/);
+  await db.collection("account_hour_quarters").deleteMany({});
+  const store = { db, rollups } as unknown as Store;
+  expect(await m004.run(store)).toEqual([]);
+  expect(await m004.run(store)).toEqual([]); // again: the same, not doubled
+  expect(await rollups.sumQuarterRanges("acct_w", [q(9, 0, 1), q(9, 1, 4), q(9, 0, 4), q(10, 0, 2)])).toEqual(want);
+  expect(await rollups.sumQuarterRanges("acct_w", [[DAY2 + 23 * HOUR + 1_800_000, DAY2 + 24 * HOUR]])).toEqual([{ ...zeroCounts(), send: 7 }]);
+});
+
 test("a store that knows none of 150 existing documents increments them all (bulk updates in slices)", async () => {
   // FerretDB v1.24 never answers a bulk write of 100 or more updates (see BULK_MAX).
   const spread: HourDelta[] = Array.from({ length: 150 }, (_, i) => ({
@@ -103,9 +125,65 @@ test("a store that knows none of 150 existing documents increments them all (bul
     seconds: [{ second: 5, key: "delivered", n: 1 }],
   }));
   await rollups.apply("acct_spread", spread, []);
-  const fresh = new RollupStore(db);
+  const fresh = new RollupStore(db, caps);
   await fresh.apply("acct_spread", spread, []);
   const last = DAY1 + 149 * 24 * HOUR;
   expect(await fresh.sumDays("acct_spread", new Date(DAY1), new Date(last + 24 * HOUR))).toEqual({ ...zeroCounts(), delivered: 300 });
   expect(await fresh.sumSecondsOfHour("acct_spread", new Date(last), new Date(last + HOUR))).toEqual({ ...zeroCounts(), delivered: 2 });
 }, 60_000);
+
+test("version 2's day totals (account_days, summed by counter name) become day spans in place, without a rebuild", async () => {
+  const DAY3 = Date.UTC(2026, 2, 12);
+  const old = ["send", "delivered", "open", "click", "bounce", "hard", "soft", "complaint", "unsubscribe", "uopen", "uclick"];
+  // As version 1 wrote it (every counter in that order) with version 2's named increments after it.
+  await db.collection("account_days").insertMany([
+    {
+      _id: "acct_old|2026-03-12" as never,
+      a: "acct_old",
+      d: new Date(DAY3),
+      t: [...old.map((k, i) => ({ k, v: i === 0 ? 5 : i === 2 ? 1 : 0 })), { k: "send", v: 2 }, { k: "uopen", v: 1 }, { k: "open", v: 4 }],
+    },
+    { _id: "acct_old|2026-03-13" as never, a: "acct_old", d: new Date(DAY3 + 24 * HOUR), t: [{ k: "click", v: 3 }] },
+    { _id: "acct_two|2026-03-12" as never, a: "acct_two", d: new Date(DAY3), t: [{ k: "send", v: 1 }] },
+  ]);
+  const store = { db, rollups } as unknown as Store;
+  expect(await m003.run(store)).toEqual([]);
+  const day = (d: number) => [new Date(DAY3 + d * 24 * HOUR), new Date(DAY3 + (d + 1) * 24 * HOUR)] as const;
+  expect(await rollups.sumDays("acct_old", ...day(0))).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1 });
+  expect(await rollups.sumDays("acct_old", day(0)[0], day(1)[1])).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1, click: 3 });
+  expect(await rollups.sumDays("acct_two", day(-30)[0], day(30)[1])).toEqual({ ...zeroCounts(), send: 1 });
+  expect(await db.listCollections({ name: "account_days" }).hasNext()).toBe(false);
+  // Run again (a crash after the drop): nothing left to do, nothing lost.
+  expect(await m003.run(store)).toEqual([]);
+  expect(await rollups.sumDays("acct_old", day(0)[0], day(1)[1])).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1, click: 3 });
+});
+
+test("reading the documents by one $in (MongoDB's route, caps.idSetLookups) gives the same sums as one lookup each", async () => {
+  const viaSet = new RollupStore(db, { ...caps, idSetLookups: true });
+  const viaOne = new RollupStore(db, { ...caps, idSetLookups: false });
+  const ranges = [[DAY1 - 40 * 24 * HOUR, DAY2 + 24 * HOUR], [DAY1, DAY2]] as const;
+  const days = await viaSet.sumDayRanges("acct_w", ranges);
+  expect(days).toEqual(await viaOne.sumDayRanges("acct_w", ranges));
+  expect(days[0]).toEqual({ ...zeroCounts(), send: 14, open: 2 });
+  const hours = [[DAY1 + 9 * HOUR, DAY1 + 10 * HOUR], [DAY2 + 23 * HOUR, DAY2 + 24 * HOUR]] as const;
+  expect(await viaSet.sumHourRanges("acct_w", hours)).toEqual(await viaOne.sumHourRanges("acct_w", hours));
+  const seconds = [[DAY1 + 9 * HOUR, DAY1 + 9 * HOUR + 10_000], [DAY1 + 9 * HOUR + 10_000, DAY1 + 10 * HOUR]] as const;
+  expect(await viaSet.sumSecondRanges("acct_w", seconds)).toEqual([{ ...zeroCounts(), send: 5 }, { ...zeroCounts(), send: 2, open: 2 }]);
+});
+
+test("whole days are tiled by the longest aligned spans: at most a few reads for any range", () => {
+  expect(tile(20522, 20524)).toEqual([[1, 20522], [1, 20523]]);
+  expect(tile(20480, 20480 + 256)).toEqual([[256, 20480]]);
+  const epochDay = Date.UTC(2026, 0, 6) / (24 * HOUR);
+  for (let from = epochDay; from < epochDay + 64; from++) {
+    for (const len of [7, 30, 90, 366]) {
+      const t = tile(from, from + len);
+      expect(t.reduce((n, [l]) => n + l, 0)).toBe(len);
+      expect(t.length, `${from} + ${len}`).toBeLessThanOrEqual(len <= 90 ? 19 : 22);
+      t.forEach(([l, start], i) => {
+        expect(start % l).toBe(0);
+        if (i > 0) expect(start).toBe(t[i - 1]![1] + t[i - 1]![0]);
+      });
+    }
+  }
+});

@@ -152,11 +152,11 @@ export interface EmailEvent {
   type: EmailEventType;
   /** The recipient; stored lower-cased. */
   contactEmail: string;
-  /** When it happened. Required; at most one day ahead. */
+  /** When it happened. Required; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock). */
   timestamp?:
     | Date
     | undefined;
-  /** The campaign the email belongs to; empty for transactional mail. */
+  /** The campaign the email belongs to, `[A-Za-z0-9_-]{1,64}`; empty for transactional mail. */
   campaignId: string;
   /** Required for bounces, not allowed otherwise. */
   bounceType: BounceType;
@@ -184,15 +184,15 @@ export interface RecordEmailEventsResponse {
 export interface UpsertCampaignRequest {
   /** The campaign id, `[A-Za-z0-9_-]{1,64}`. */
   id: string;
-  /** Display name, 1 to 200 characters. */
+  /** Display name, 1 to 200 characters, not blank. */
   name: string;
   /** Lifecycle state; UNKNOWN and UNSPECIFIED are rejected. */
   status: CampaignStatus;
-  /** When sending started, if it has. */
+  /** When sending started, if it has: from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most 366 days ahead (the server's clock). */
   sentAt?:
     | Date
     | undefined;
-  /** How many recipients the campaign targets, if known; not negative. */
+  /** How many recipients the campaign targets, if known; 0 to 10^12. */
   totalRecipients?: number | undefined;
 }
 

@@ -1,0 +1,55 @@
+import {
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from "mongodb";
+
+/** Thrown instead of calling the database while it is known to be down. */
+export class DatabaseDownError extends Error {}
+
+/**
+ * Whether the database can be used, as far as this process knows. The supervisor of the embedded
+ * database marks it down the moment its process exits and up once it answers again, so calls
+ * fail at once (`unavailable`) instead of waiting out the driver's server selection.
+ */
+export class Availability {
+  private reason: string | undefined;
+
+  markDown(reason: string): void {
+    this.reason = reason;
+  }
+
+  markUp(): void {
+    this.reason = undefined;
+  }
+
+  /** Why the database is down, or undefined while it is up. */
+  get down(): string | undefined {
+    return this.reason;
+  }
+
+  /** Throws DatabaseDownError while the database is down. */
+  check(): void {
+    if (this.reason !== undefined) throw new DatabaseDownError(`database unavailable: ${this.reason}`);
+  }
+}
+
+/** Server error codes that mean "not now" rather than "never": shutdown, failover, interrupted. */
+const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/**
+ * True for errors that say the database could not be reached or was going away (a closed
+ * socket, no server to select, the client closed, a server shutting down): the call may succeed
+ * when retried, so callers get `unavailable`, never `internal`.
+ */
+export function isUnavailableError(err: unknown): boolean {
+  if (err instanceof DatabaseDownError) return true;
+  if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError) return true;
+  if (err instanceof MongoNotConnectedError || err instanceof MongoTopologyClosedError) return true;
+  // The driver exports no class for it: a call that met a connection pool being closed.
+  if (err instanceof Error && err.name === "MongoPoolClosedError") return true;
+  if (err instanceof MongoServerError && typeof err.code === "number" && TRANSIENT_CODES.has(err.code)) return true;
+  return false;
+}

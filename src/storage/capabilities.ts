@@ -1,0 +1,78 @@
+import { MongoServerError, type Db, type Document } from "mongodb";
+
+/**
+ * What the connected database can do, detected once at connect time. Every place where the
+ * storage code differs between databases reads one of these fields; nothing asks which product
+ * answered.
+ */
+export interface Capabilities {
+  /** What answered, for logs only: "MongoDB 7.0.2", "FerretDB v1.24.2 (SQLite backend)". */
+  server: string;
+  /**
+   * Several writers can commit at once. When false (FerretDB's SQLite backend answers a second
+   * writer with SQLITE_BUSY rather than waiting), ingest batches take turns inside the process
+   * and are written as group commits (src/storage/email-ingest.ts); only one process may write.
+   */
+  concurrentWriters: boolean;
+  /**
+   * Queries use non-unique secondary indexes. When false, only unique indexes are created (they
+   * still enforce uniqueness): FerretDB v1 evaluates filters without them, so they would be
+   * maintained by every insert and read by no query (src/storage/indexes.ts).
+   */
+  secondaryIndexes: boolean;
+  /** Most updates in one bulk write (src/storage/insert-first.ts says why FerretDB needs a cap). */
+  bulkMax: number;
+  /**
+   * A filter `{_id: {$in: [...]}}` is answered from the `_id` index, so the rollup documents a
+   * read needs come in one query (src/storage/by-id.ts). When false (FerretDB v1: it decodes the
+   * whole collection for any filter but an exact `_id`), each is read by its own exact `_id`.
+   */
+  idSetLookups: boolean;
+}
+
+/** MongoDB itself: concurrent writers, index-backed filters; the driver splits large bulks. */
+const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: true, bulkMax: 1000, idSetLookups: true };
+
+/**
+ * FerretDB v1.24 holds a connection of its pool per update of a bulk write until the bulk ends,
+ * and never answers a bulk of 100 or more updates on its SQLite backend (100 pooled connections).
+ */
+const FERRETDB_BULK_MAX = 50;
+
+/** MongoDB's and FerretDB's code for "collection already exists". */
+const NAMESPACE_EXISTS = 48;
+
+/** A collection every database of the service has (the migrations' schema_meta): explain needs one that exists. */
+const PROBE_COLLECTION = "schema_meta";
+
+/**
+ * Asks the server. MongoDB answers `buildInfo` as itself; FerretDB adds `ferretdbVersion`. Of
+ * FerretDB v1's two backends, the PostgreSQL one evaluates a filter on a plain field inside
+ * PostgreSQL (explain reports `filterPushdown: true` for `{a: ...}`) and takes concurrent writers;
+ * the SQLite one pushes down only an exact `_id` and has a single writer.
+ */
+export async function detectCapabilities(db: Db): Promise<Capabilities> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  const version = typeof info.version === "string" ? info.version : "?";
+  if (!("ferretdbVersion" in info)) return { server: `MongoDB ${version}`, ...MONGODB };
+  const ferretdb = `FerretDB ${String(info.ferretdbVersion)}`;
+  const pushdown = await fieldFilterPushdown(db);
+  if (pushdown) {
+    return { server: `${ferretdb} (PostgreSQL backend)`, concurrentWriters: true, secondaryIndexes: false, bulkMax: FERRETDB_BULK_MAX, idSetLookups: false };
+  }
+  return { server: `${ferretdb} (SQLite backend)`, concurrentWriters: false, secondaryIndexes: false, bulkMax: FERRETDB_BULK_MAX, idSetLookups: false };
+}
+
+/** Whether FerretDB evaluates `{a: <string>}` in its backend rather than in its own process. */
+async function fieldFilterPushdown(db: Db): Promise<boolean> {
+  await createCollectionIfMissing(db, PROBE_COLLECTION);
+  const res: Document = await db.command({ explain: { find: PROBE_COLLECTION, filter: { a: "probe" } } });
+  return res.filterPushdown === true;
+}
+
+/** Creates a collection; one that exists already (another instance created it in between) is fine. */
+export async function createCollectionIfMissing(db: Db, name: string): Promise<void> {
+  await db.createCollection(name).catch((err: unknown) => {
+    if (!(err instanceof MongoServerError && err.code === NAMESPACE_EXISTS)) throw err;
+  });
+}

@@ -1,0 +1,64 @@
+import type { Collection } from "mongodb";
+import type { Store } from "../store.js";
+import { m002 } from "./002-seconds-and-click-days.js";
+import { m003 } from "./003-day-spans.js";
+import { m004 } from "./004-hour-quarters.js";
+import type { Migration } from "./migration.js";
+
+/**
+ * Every step of the derived data's version, in order. Version 1 is the first rollups; a database
+ * whose version is unknown (raw events but no `schema_meta`) is rebuilt whole. Add a step in its
+ * own file (`NNN-what.ts`) when a change needs existing derived data changed or filled; a new
+ * counter that may read as 0 for old data needs none.
+ */
+export const MIGRATIONS: readonly Migration[] = [m002, m003, m004];
+
+/** The version this build writes. */
+export const ROLLUP_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** `schema_meta`, document `rollups`: the version of what is derived from the raw events. */
+interface SchemaMetaDoc {
+  _id: "rollups";
+  v: number;
+}
+
+export interface MigrationOutcome {
+  from: number | undefined;
+  steps: string[];
+  /** Accounts queued for a rebuild from raw events (the next `repair()` does it). */
+  rebuild: string[];
+}
+
+/**
+ * Brings the derived data to ROLLUP_VERSION, step by step, recording the version after each
+ * (so a crash resumes at the step it interrupted). Steps that need a rebuild queue the accounts
+ * through the repair journal (a crash in between leaves the entries for the next start); the
+ * caller runs `repair()` next. Run at startup, before serving.
+ */
+export async function migrate(store: Store): Promise<MigrationOutcome> {
+  const meta: Collection<SchemaMetaDoc> = store.db.collection<SchemaMetaDoc>("schema_meta");
+  const doc = await meta.findOne({ _id: "rollups" });
+  const out: MigrationOutcome = { from: doc?.v, steps: [], rebuild: [] };
+  if (doc && doc.v >= ROLLUP_VERSION) return out;
+  const setVersion = (v: number) => meta.updateOne({ _id: "rollups" }, { $set: { v } }, { upsert: true });
+  const everyAccount = () => store.emailEvents.accounts();
+  if (!doc) {
+    // Unknown version: rebuild whatever exists (a fresh database has no accounts to rebuild).
+    out.rebuild = await everyAccount();
+    await store.ingest.queueRebuild(out.rebuild, `v${ROLLUP_VERSION}`);
+    await setVersion(ROLLUP_VERSION);
+    return out;
+  }
+  const queued = new Set<string>();
+  for (const m of MIGRATIONS) {
+    if (m.version <= doc.v) continue;
+    const r = await m.run(store);
+    const accounts = r === "all" ? await everyAccount() : r;
+    await store.ingest.queueRebuild(accounts, `v${m.version}`);
+    for (const a of accounts) queued.add(a);
+    await setVersion(m.version);
+    out.steps.push(`${m.version}: ${m.what}`);
+  }
+  out.rebuild = [...queued];
+  return out;
+}

@@ -1,0 +1,19 @@
+import type { Store } from "../store.js";
+
+/**
+ * One step of the derived data's version (`schema_meta.rollups.v`, see index.ts), in its own
+ * file named after its version. A step updates what it can in place; what only the raw events
+ * can tell, it leaves to a rebuild of the accounts it names.
+ */
+export interface Migration {
+  /** The version this step brings the derived data to (the previous step's plus one). */
+  version: number;
+  /** What changed, for the log. */
+  what: string;
+  /**
+   * Brings the database from `version - 1` to `version`. Idempotent: a crash runs it again
+   * whole. Returns the accounts whose derived data must be rebuilt from their raw events
+   * (`"all"`: every account), or none when the step could update everything in place.
+   */
+  run(store: Store): Promise<string[] | "all">;
+}
