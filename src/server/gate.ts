@@ -3,6 +3,7 @@ import { authenticate } from "../auth/authenticate.js";
 import type { Caller } from "../auth/context.js";
 import type { ScopeMap } from "../auth/interceptor.js";
 import type { ApiKeyStore } from "../storage/api-keys.js";
+import { isUnavailableError, type Availability } from "../storage/availability.js";
 import { quotaHeaders, rateLimited, type RateLimits } from "./rate-limit.js";
 
 /** A request let in: its caller (for scoped services) and the quota headers to send back. */
@@ -33,6 +34,7 @@ export class Gate {
     private readonly keys: ApiKeyStore,
     private readonly scopes: ScopeMap,
     private readonly limits: RateLimits,
+    private readonly availability: Availability,
   ) {}
 
   /** `service` is the RPC service's type name; undefined for endpoints that need no key. */
@@ -41,12 +43,16 @@ export class Gate {
     let authError: ConnectError | undefined;
     if (needed !== undefined) {
       try {
+        // Keys live in the database: while it is down a key cannot be checked (`unavailable`,
+        // at once, rather than waiting out the driver's server selection).
+        if (this.availability.down !== undefined) throw new ConnectError(`the database is unavailable (${this.availability.down}); retry shortly`, Code.Unavailable);
         const caller = await authenticate(this.keys, authorization, needed);
         const q = await this.limits.take("key", caller.keyId);
         if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
         return { caller, headers: quotaHeaders(q) };
       } catch (err) {
         if (err instanceof Refused) throw err;
+        if (isUnavailableError(err)) throw new ConnectError("the database is unavailable; retry shortly", Code.Unavailable, undefined, undefined, err);
         authError = ConnectError.from(err);
         if (authError.code !== Code.Unauthenticated && authError.code !== Code.PermissionDenied) throw err;
       }

@@ -56,7 +56,7 @@ export class AnalyticsServer {
   static async create(opts: ServerOptions): Promise<AnalyticsServer> {
     const { store, log } = opts;
     const limits = opts.limits ?? DEFAULT_LIMITS;
-    const gate = new Gate(store.keys, scopes, new RateLimits(limits.rate));
+    const gate = new Gate(store.keys, scopes, new RateLimits(limits.rate), store.availability);
     const life = new Lifecycle();
     const deps = { store, log, now: opts.now ?? (() => new Date()), life };
     // Outside-in: log, refuse while unavailable, authenticate, check the contract's rules, handler.
