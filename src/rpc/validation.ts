@@ -1,4 +1,4 @@
-import { getOption, type DescEnum, type DescField } from "@bufbuild/protobuf";
+import { create, getOption, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { pathToString, type Path } from "@bufbuild/protobuf/reflect";
 import { createValidator, type Violation as RuleViolation } from "@bufbuild/protovalidate";
 import { field as fieldRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
@@ -16,8 +16,11 @@ import { serverRules } from "./server-rules.js";
  * snake_case path (`events[3].type`). Go and Python clients run the contract's rules locally with
  * their protovalidate libraries before sending.
  */
-export function validationInterceptor(now: () => Date): Interceptor {
+export function validationInterceptor(now: () => Date, inputs: readonly DescMessage[] = []): Interceptor {
   const validator = createValidator();
+  // Compiling a type's rules costs tens of ms of CPU (bench/validation.ts): done here, at startup,
+  // rather than by the first request of each type.
+  for (const schema of inputs) validator.validate(schema, create(schema));
   return (next) => async (req) => {
     if (!req.stream) {
       const r = validator.validate(req.method.input, req.message);

@@ -64,7 +64,7 @@ export class AnalyticsServer {
       loggingInterceptor(log),
       availabilityInterceptor(store.availability, life),
       authInterceptor(store.keys, scopes),
-      validationInterceptor(deps.now),
+      validationInterceptor(deps.now, publicServices.flatMap((s) => s.service.methods.map((m) => m.input))),
     ];
     const shutdown = new AbortController();
     // Every in-flight RPC listens on them; more than 10 at once is normal load, not a leak.
