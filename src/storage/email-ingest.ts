@@ -24,7 +24,7 @@ export interface RecordResult {
 /** Test hook: stop a batch after its raw events are stored, as a crash would. */
 export type CrashPoint = "after-raw" | undefined;
 
-/** A batch waiting for its turn on a single-writer database. */
+/** A batch waiting for a writer (EmailIngest.record). */
 interface Waiting {
   account: string;
   input: EmailEventInput[];
@@ -49,7 +49,10 @@ const GROUP_MAX_EVENTS = 10_000;
 export class EmailIngest {
   private readonly batches: Collection<BatchDoc>;
   private readonly waiting: Waiting[] = [];
-  private writing = false;
+  /** Writer loops running now, at most `lanes`. */
+  private writers = 0;
+  /** Batches written at once: 1 on a single-writer database, else `caps.concurrentBatches`. */
+  private readonly lanes: number;
   constructor(
     db: Db,
     private readonly caps: Capabilities,
@@ -59,6 +62,7 @@ export class EmailIngest {
     private readonly clicks: ContactClickStore,
   ) {
     this.batches = db.collection<BatchDoc>("ingest_batches");
+    this.lanes = caps.concurrentWriters ? caps.concurrentBatches : 1;
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
@@ -75,19 +79,20 @@ export class EmailIngest {
   }
 
   async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
-    if (this.caps.concurrentWriters) return (await this.recordGroup([{ account, input, now, crash }]))[0]!;
-    // A single-writer database (FerretDB's SQLite backend answers a second writer with
-    // SQLITE_BUSY rather than waiting): batches take turns in this process (its embedded database is ours).
-    // Batches that arrived while others were written go together, as one group commit: the
+    // Up to `lanes` writers take waiting batches. On a single-writer database (FerretDB's SQLite
+    // backend answers a second writer with SQLITE_BUSY rather than waiting) that is one: batches
+    // take turns in this process (its embedded database is ours). On a concurrent one, a few at
+    // once (Capabilities.concurrentBatches says why FerretDB on PostgreSQL needs a bound).
+    // Batches that arrived while the writers were busy go together, as one group commit: the
     // same documents in fewer, larger commands, and rollup documents they share written once.
     return new Promise((resolve, reject) => {
       this.waiting.push({ account, input, now, crash, resolve, reject });
-      if (!this.writing) void this.writeWaiting();
+      if (this.writers < this.lanes) void this.writeWaiting();
     });
   }
 
   private async writeWaiting(): Promise<void> {
-    this.writing = true;
+    this.writers++;
     while (this.waiting.length > 0) {
       const group = takeGroup(this.waiting);
       try {
@@ -97,7 +102,7 @@ export class EmailIngest {
         for (const b of group) b.reject(err);
       }
     }
-    this.writing = false;
+    this.writers--;
   }
 
   /** Records batches together; each gets its own result, as if it had been written alone and in order. */
