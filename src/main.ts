@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const repaired = await store.ingest.repair(new Date(), REPAIR_AFTER_MS);
   if (repaired.length) log.warn("rebuilt rollups after an interrupted ingest", { accounts: repaired.length });
 
-  const server = await AnalyticsServer.create({ store, log, host: config.host, port: config.port, root: config.root });
+  const server = await AnalyticsServer.create({ store, log, host: config.host, port: config.port, root: config.root, limits: config.limits });
   if (embedded && (await store.keys.count()) === 0) {
     const { key } = await store.keys.create("acct_local", [...SCOPES], new Date());
     // Printed once, on the first start of a fresh embedded database, so a newcomer can try it.
