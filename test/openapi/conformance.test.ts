@@ -20,7 +20,7 @@ beforeAll(async () => {
   // Data for the reads to find (a timeline with an open and a click).
   await rest(svc, "PUT", "/api/v1/campaigns/camp_c", { key, body: { name: "C", status: "sent", sent_at: "2026-04-01T09:00:00Z" } });
   const ev = (id: string, type: string, timestamp: string, extra = {}) => ({ id, type, contact_email: "a@x.test", timestamp, campaign_id: "camp_c", ...extra });
-  const events = [ev("d1", "send", "2026-04-01T09:00:00Z"), ev("d2", "open", "2026-04-01T09:30:00Z"), ev("d3", "click", "2026-04-01T10:30:00Z", { url: "https://x.test" })];
+  const events = [ev("d1", "send", "2026-04-01T09:00:00Z"), ev("d2", "open", "2026-04-01T09:30:00Z", { machine: true }), ev("d3", "click", "2026-04-01T10:30:00Z", { url: "https://x.test" })];
   expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events } })).status).toBe(200);
 });
 afterAll(async () => {
@@ -42,6 +42,15 @@ const CALLS: Record<string, Calls> = {
     ok: { path: "/api/v1/analytics/campaigns/camp_c" },
     bad: { path: "/api/v1/analytics/campaigns/bad%20id" },
     unknownId: "/api/v1/analytics/campaigns/camp_nobody",
+  },
+  AnalyticsService_ListCampaigns: {
+    ok: { path: "/api/v1/analytics/campaigns?page_size=10&status=sent" },
+    bad: { path: "/api/v1/analytics/campaigns?page_size=-1" },
+  },
+  AnalyticsService_GetCampaignLinks: {
+    ok: { path: "/api/v1/analytics/campaigns/camp_c/links" },
+    bad: { path: "/api/v1/analytics/campaigns/bad%20id/links" },
+    unknownId: "/api/v1/analytics/campaigns/camp_nobody/links",
   },
   AnalyticsService_GetTimeSeries: {
     ok: { path: "/api/v1/analytics/timeseries?interval=day&period=7d" },
