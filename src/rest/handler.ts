@@ -12,7 +12,7 @@ import type { UnaryCaller } from "../server/in-process.js";
 import { stopReading } from "../server/rpc-door.js";
 import { tooLargeMessage } from "../server/wire.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
-import { decodeMessage, encodeMessage } from "./codec.js";
+import { decodeMessage, encodeMessage, queryValue } from "./codec.js";
 import type { RestRoute } from "./routes.js";
 import { codeName, errorHeaders, httpStatus } from "./status.js";
 
@@ -133,7 +133,7 @@ async function readInput(route: RestRoute, req: Req, url: URL, opts: RestOptions
   } else {
     for (const [k, val] of queryParams(url, v)) {
       if (Object.hasOwn(json, k)) v.add(k, "must be given once");
-      json[k] = val;
+      json[k] = queryValue(route.method.input, k, val);
     }
   }
   const msg = decodeMessage(route.method.input, Object.assign(Object.create(null) as JsonObject, json, fromPath), v);
