@@ -9,8 +9,9 @@
  *
  * env: HOSTILE_N (requests per attack for the CPU figure, default 40), HOSTILE_LEGIT (timed
  * legitimate requests per phase, default 300), HOSTILE_CONCURRENCY (attackers in flight during
- * the loaded phase, default 4). Rate limits are off in the child (RATE_LIMIT_*=0), so every
- * attack reaches the stage that refuses it: the worst case for the service.
+ * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
+ * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
+ * the worst case for the service).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -26,6 +27,7 @@ const ROOT = join(import.meta.dirname, "..");
 const N = Number(process.env.HOSTILE_N ?? 40);
 const LEGIT = Number(process.env.HOSTILE_LEGIT ?? 300);
 const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
+const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
 const TICKS = 100; // /proc clock ticks per second (USER_HZ)
 
 type Protocol = "rest" | "connect-json" | "connect-binary" | "grpc" | "grpc-web";
@@ -83,7 +85,7 @@ async function send(base: string, a: { protocol: Protocol; path: string; body: U
   if (key) headers.authorization = `Bearer ${key}`;
   if (a.protocol === "grpc") return grpc(base, a.path, a.body, headers);
   try {
-    const res = await fetch(base + a.path, { method: a.method ?? "POST", headers, body: a.method === "GET" ? undefined : a.body });
+    const res = await fetch(base + a.path, { method: a.method ?? "POST", headers, body: a.method === "GET" ? undefined : a.body, signal: AbortSignal.timeout(15_000) });
     const body = await res.arrayBuffer();
     if (a.protocol === "grpc-web") return `200 grpc-status ${/grpc-status: ?(\d+)/.exec(Buffer.from(body).toString("latin1"))?.[1] ?? res.headers.get("grpc-status")}`;
     return String(res.status);
@@ -118,7 +120,7 @@ async function legitLatencies(base: string, key: string, n: number): Promise<num
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    const res = await fetch(`${base}/api/v1/analytics/overview?period=30d`, { headers: { authorization: `Bearer ${key}` } });
+    const res = await fetch(`${base}/api/v1/analytics/overview?period=30d`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(15_000) });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`legitimate request got ${res.status}`);
     out.push(performance.now() - t);
@@ -133,9 +135,18 @@ async function main(): Promise<void> {
   const database = `bench_hostile_${Date.now().toString(36)}`;
   const store = await Store.open(uri, database);
   const { key } = await store.keys.create("acct_hostile", ["analytics", "track", "ingest"], new Date());
+  // The attackers' valid key is another account's: with rate limits on, its bucket is not the victim's.
+  const { key: attackerKey } = await store.keys.create("acct_attacker", ["analytics", "track", "ingest"], new Date());
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, MONGODB_URI: uri, MONGODB_DATABASE: database, PORT: "0", LOG_LEVEL: "info", RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_ADDRESS: "0" },
+    env: {
+      ...process.env,
+      MONGODB_URI: uri,
+      MONGODB_DATABASE: database,
+      PORT: "0",
+      LOG_LEVEL: "info",
+      ...(RATE_LIMITS ? {} : { RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_ADDRESS: "0" }),
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -155,7 +166,7 @@ async function main(): Promise<void> {
     console.log(s);
   };
   say(`# Hostile traffic — ${new Date().toISOString()}`);
-  say(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; database: ${db ? `embedded ${db.kind}` : "MONGODB_URI"}; ${N} requests per attack\n`);
+  say(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; database: ${db ? `embedded ${db.kind}` : "MONGODB_URI"}; ${N} requests per attack; rate limits ${RATE_LIMITS ? "on (defaults)" : "off"}\n`);
 
   await legitLatencies(base, key, 30); // warm-up
   say("| attack | key | answer | service CPU per request (ms) | wall p50 / max (ms) |");
@@ -167,25 +178,26 @@ async function main(): Promise<void> {
     const before = cpuMs(pid);
     for (let i = 0; i < N; i++) {
       const t = performance.now();
-      answers.add(await send(base, a, a.auth ? key : undefined));
+      answers.add(await send(base, a, a.auth ? attackerKey : undefined));
       walls.push(performance.now() - t);
     }
     const cpu = (cpuMs(pid) - before) / N;
     say(`| ${a.name} (${a.protocol}) | ${a.auth ? "valid" : "none"} | ${[...answers].join(", ")} | ${cpu.toFixed(2)} | ${pct(walls, 50).toFixed(1)} / ${Math.max(...walls).toFixed(1)} |`);
   }
 
+  console.error("timing the legitimate request, unloaded");
   const idle = await legitLatencies(base, key, LEGIT);
+  console.error("timing it under attack");
   let stop = false;
   let fired = 0;
   const attackers = Array.from({ length: CONCURRENCY }, async (_, w) => {
     for (let i = w; !stop; i++) {
       const a = list[i % list.length]!;
-      await send(base, a, a.auth ? key : undefined);
+      await send(base, a, a.auth ? attackerKey : undefined);
       fired++;
     }
   });
-  const loaded = await legitLatencies(base, key, LEGIT);
-  stop = true;
+  const loaded = await legitLatencies(base, key, LEGIT).finally(() => (stop = true));
   await Promise.all(attackers);
   say(`\nLegitimate GET /api/v1/analytics/overview?period=30d, ${LEGIT} sequential requests:`);
   say(`- unloaded: p50 ${pct(idle, 50).toFixed(1)} ms, p99 ${pct(idle, 99).toFixed(1)} ms`);
