@@ -12,6 +12,7 @@ import { createRestHandler } from "../rest/handler.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
 import { Lifecycle, availabilityInterceptor } from "./availability.js";
+import { repairGuardInterceptor } from "./repair-guard.js";
 import { createDualListener, trackSessions } from "./listener.js";
 import { loggingInterceptor } from "./logging.js";
 import { createUnaryCaller } from "./in-process.js";
@@ -53,7 +54,12 @@ export class AnalyticsServer {
     const { store, log } = opts;
     const life = new Lifecycle();
     const deps = { store, log, now: opts.now ?? (() => new Date()), life };
-    const interceptors = [loggingInterceptor(log), availabilityInterceptor(store.availability, life), authInterceptor(store.keys, scopes)];
+    const interceptors = [
+      loggingInterceptor(log),
+      availabilityInterceptor(store.availability, life),
+      authInterceptor(store.keys, scopes),
+      repairGuardInterceptor(store.ingest),
+    ];
     const shutdown = new AbortController();
     // Every in-flight RPC listens on them; more than 10 at once is normal load, not a leak.
     setMaxListeners(0, shutdown.signal);
@@ -95,7 +101,14 @@ export class AnalyticsServer {
       const path = (req.url ?? "/").split("?")[0];
       if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
         const down = life.draining ? "shutting down" : (await store.ping()) ? undefined : "database unreachable";
-        const body = JSON.stringify(down === undefined ? { success: true, status: "ok" } : { success: false, error: { code: "unavailable", message: down } });
+        // Serving, and honest about accounts whose derived data awaits or undergoes a rebuild
+        // (their reads answer `unavailable` while it runs).
+        const due = down === undefined ? (await store.ingest.dueAccounts().catch(() => [])).length : 0;
+        const body = JSON.stringify(
+          down === undefined
+            ? { success: true, status: due ? "repairing" : "ok", repairs_due: due }
+            : { success: false, error: { code: "unavailable", message: down } },
+        );
         res.writeHead(down === undefined ? 200 : 503, { "content-type": "application/json", ...(down === undefined ? {} : { "retry-after": "1" }) });
         if (req.method === "HEAD") res.end();
         else res.end(body);

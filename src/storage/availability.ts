@@ -1,4 +1,5 @@
 import {
+  MongoBulkWriteError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerError,
@@ -6,8 +7,11 @@ import {
   MongoTopologyClosedError,
 } from "mongodb";
 
+/** A failure that says "not now" (the caller may retry shortly): answered `unavailable`. */
+export class RetryableError extends Error {}
+
 /** Thrown instead of calling the database while it is known to be down. */
-export class DatabaseDownError extends Error {}
+export class DatabaseDownError extends RetryableError {}
 
 /**
  * Whether the database can be used, as far as this process knows. The supervisor of the embedded
@@ -45,7 +49,11 @@ const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 116
  * when retried, so callers get `unavailable`, never `internal`.
  */
 export function isUnavailableError(err: unknown): boolean {
-  if (err instanceof DatabaseDownError) return true;
+  // A bulk write the network cut short carries the network error inside.
+  if (err instanceof MongoBulkWriteError && err.errorResponse instanceof Error && err.errorResponse !== err) {
+    if (isUnavailableError(err.errorResponse)) return true;
+  }
+  if (err instanceof RetryableError) return true;
   if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError) return true;
   if (err instanceof MongoNotConnectedError || err instanceof MongoTopologyClosedError) return true;
   // The driver exports no class for it: a call that met a connection pool being closed.

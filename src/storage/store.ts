@@ -1,15 +1,27 @@
+import { randomUUID } from "node:crypto";
 import { MongoClient, type Db } from "mongodb";
+import { AccountLeases } from "./account-leases.js";
+import { IngestJournal } from "./ingest-journal.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { Availability } from "./availability.js";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
 import { CampaignStore } from "./campaigns.js";
 import { ContactClickStore } from "./contact-clicks.js";
 import { EmailEventStore } from "./email-events.js";
-import { EmailIngest } from "./email-ingest.js";
+import { EmailIngest, type FaultPoint } from "./email-ingest.js";
 import { FirstMarkStore } from "./first-marks.js";
 import { PurchaseStore } from "./purchases.js";
 import { RollupStore } from "./rollups.js";
 import { TrackEventStore } from "./track-events.js";
+
+export interface StoreOptions {
+  /** How long a journal entry or lease outlives its last renewal (a dead writer's are repaired after that). */
+  leaseTtlMs?: number;
+  /** Test hook: SIGKILL this process the nth time an ingest write reaches this step (config.dieAt). */
+  dieAt?: { point: NonNullable<FaultPoint>; nth: number };
+}
+
+export const DEFAULT_LEASE_TTL_MS = 5000;
 
 /** Every collection module over one database connection. */
 export class Store {
@@ -30,6 +42,7 @@ export class Store {
     readonly db: Db,
     /** What the database can do; the storage code differs between databases only through it. */
     readonly caps: Capabilities,
+    opts: StoreOptions,
   ) {
     this.keys = new ApiKeyStore(db);
     this.campaigns = new CampaignStore(db);
@@ -37,17 +50,29 @@ export class Store {
     this.marks = new FirstMarkStore(db);
     this.rollups = new RollupStore(db, caps);
     this.clicks = new ContactClickStore(db, caps);
-    this.ingest = new EmailIngest(db, caps, this.emailEvents, this.marks, this.rollups, this.clicks);
+    // One id per process: journal entries and leases name their writer.
+    const owner = randomUUID();
+    const ttl = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.ingest = new EmailIngest(
+      caps,
+      this.emailEvents,
+      this.marks,
+      this.rollups,
+      this.clicks,
+      new IngestJournal(db, owner, ttl),
+      new AccountLeases(db, owner, ttl),
+      opts.dieAt,
+    );
     this.trackEvents = new TrackEventStore(db);
     this.purchases = new PurchaseStore(db);
   }
 
   /** Connects and creates the indexes (idempotent). */
-  static async open(uri: string, database: string): Promise<Store> {
+  static async open(uri: string, database: string, opts: StoreOptions = {}): Promise<Store> {
     const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: "misar-analytics" });
     await client.connect();
     const db = client.db(database);
-    const store = new Store(client, db, await detectCapabilities(db));
+    const store = new Store(client, db, await detectCapabilities(db), opts);
     await store.ensureIndexes();
     return store;
   }
@@ -88,6 +113,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.ingest.close(0);
     await this.client.close();
   }
 }

@@ -247,6 +247,18 @@ export function refCampaign(events: Ev[], id: string, reg?: Registered) {
   };
 }
 
+/** Reference attribution: the campaign of the contact's latest campaign click in the 168 h up to `ms`. */
+export function refAttribution(stored: Ev[], account: string, email: string, ms: number): string | null {
+  let best: Ev | undefined;
+  const id = (e: Ev) => `p|${account}|${e.id}`;
+  for (const e of stored) {
+    if (e.type !== "click" || !e.campaign_id || e.contact_email.toLowerCase() !== email) continue;
+    if (e.ms > ms || e.ms < ms - 168 * 3_600_000) continue;
+    if (!best || e.ms > best.ms || (e.ms === best.ms && id(e) > id(best))) best = e;
+  }
+  return best?.campaign_id ?? null;
+}
+
 /** GET overview over REST for explicit bounds (whole seconds), returning status and body. */
 export function overviewPath(fromMs: number, toMs: number): string {
   return `/api/v1/analytics/overview?from=${encodeURIComponent(isoSec(fromMs))}&to=${encodeURIComponent(isoSec(toMs))}`;

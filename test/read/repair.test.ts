@@ -7,7 +7,7 @@ import { MIGRATIONS, ROLLUP_VERSION, migrate } from "../../src/storage/migration
 import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK, generate } from "./generator.js";
-import { Ledger, at, input, isoSec, mulberry32, post, refCampaign, refOverview, type Ev } from "./lib.js";
+import { Ledger, at, input, isoSec, mulberry32, post, refAttribution, refCampaign, refOverview, type Ev } from "./lib.js";
 
 let svc: TestService;
 beforeAll(async () => {
@@ -27,18 +27,6 @@ async function snapshot(key: string, campaigns: string[]) {
   for (const [f, t] of RANGES) out.push((await rest(svc, "GET", `/api/v1/analytics/overview?from=${f}&to=${t}`, { key })).body);
   for (const id of campaigns) out.push((await rest(svc, "GET", `/api/v1/analytics/campaigns/${id}`, { key })).body);
   return out;
-}
-
-/** Reference attribution: the campaign of the contact's latest campaign click in the 168 h up to `ms`. */
-function refAttribution(stored: Ev[], account: string, email: string, ms: number): string | null {
-  let best: Ev | undefined;
-  const id = (e: Ev) => `p|${account}|${e.id}`;
-  for (const e of stored) {
-    if (e.type !== "click" || !e.campaign_id || e.contact_email.toLowerCase() !== email) continue;
-    if (e.ms > ms || e.ms < ms - 168 * 3_600_000) continue;
-    if (!best || e.ms > best.ms || (e.ms === best.ms && id(e) > id(best))) best = e;
-  }
-  return best?.campaign_id ?? null;
 }
 
 /** Attribution for a purchase an hour after each of the clicks, from the store. */
@@ -66,7 +54,7 @@ test("a crash after the raw write undercounts until repair; a client retry is al
   expect(await post(svc, key, first)).toEqual(ledger.arrive(first));
   const healthy = [...ledger.stored];
 
-  await expect(svc.store.ingest.record(account, crashed.map(input), new Date(), "after-raw")).rejects.toThrow(/simulated crash/);
+  await expect(svc.store.ingest.record(account, crashed.map(input), new Date(), "after-raw")).rejects.toThrow(/simulated failure/);
   ledger.arrive(crashed); // the raw events are stored
   // Rollups and clicks miss the crashed batch: reads show the counts without it, not with it.
   const before = await snapshot(key, s.campaigns);
@@ -83,12 +71,12 @@ test("a crash after the raw write undercounts until repair; a client retry is al
   expect(await post(svc, key, crashed)).toEqual({ accepted: 0, duplicates: crashed.length });
   expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
 
-  // A fresh journal entry is not repaired yet; an old enough one is, and only once.
-  expect(await svc.store.ingest.repair(new Date(), 3_600_000)).toEqual([]);
-  expect(await svc.store.ingest.repair(new Date(Date.now() + 3_600_000), 0)).toEqual([account]);
+  // The failed batch's entry is due at once (its writer gave it up); it is repaired once.
+  expect(await svc.store.ingest.dueAccounts()).toEqual([account]);
+  expect(await svc.store.ingest.repairDue()).toEqual([account]);
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
   expect(await attributions(account, clicks)).toEqual(attributed(ledger.stored));
-  expect(await svc.store.ingest.repair(new Date(Date.now() + 3_600_000), 0)).toEqual([]);
+  expect(await svc.store.ingest.repairDue()).toEqual([]);
 
   // Ingest after the repair keeps counting exactly (a later batch with earlier opens included).
   const more: Ev[] = crashed.slice(0, 50).map((e, i) => ({ ...e, id: `after-${i}`, ms: e.ms - 3_600_000 }));
@@ -155,10 +143,10 @@ test("derived data older than ROLLUP_VERSION is queued for rebuild once, and the
 
   expect((await migrate(svc.store)).rebuild).toContain(account);
   expect(await migrate(svc.store)).toMatchObject({ from: ROLLUP_VERSION, steps: [], rebuild: [] });
-  expect(await svc.store.ingest.repair(new Date(), 60_000)).toContain(account);
+  expect(await svc.store.ingest.repairDue()).toContain(account);
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
   expect(await attributions(account, clicks)).toEqual(attributed());
-  expect(await svc.store.ingest.repair(new Date(), 60_000)).toEqual([]);
+  expect(await svc.store.ingest.repairDue()).toEqual([]);
 });
 
 test("a database one version behind runs just the steps after its version, each recorded", async () => {
@@ -169,5 +157,5 @@ test("a database one version behind runs just the steps after its version, each 
   expect(r.steps).toEqual(MIGRATIONS.filter((m) => m.version === ROLLUP_VERSION).map((m) => `${m.version}: ${m.what}`));
   expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
   MIGRATIONS.forEach((m, i) => expect(m.version).toBe(i + 2)); // one step per version, in order
-  await svc.store.ingest.repair(new Date(), 60_000);
+  await svc.store.ingest.repairDue();
 });
