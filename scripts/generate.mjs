@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aptInstall } from "./apt.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cacheBin = join(root, ".cache", "bin");
@@ -26,6 +27,8 @@ const GO_PLUGINS = [
 const GO_MODULE = "github.com/misar/analytics/gen/go";
 const GO_DIRECTIVE = "1.26.0"; // what google.golang.org/grpc v1.85.0 needs; tidy would raise it anyway
 const GO_REQUIRES = {
+  // buf/validate/validate.proto's Go package (go_package), as buf.build/go/protovalidate v1.4.0 requires it.
+  "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go": "v1.36.12-20260825204119-511051f7f437.1",
   "google.golang.org/genproto/googleapis/api": "v0.0.0-20261110000943-09e21b237f2c",
   "google.golang.org/grpc": "v1.85.0",
   "google.golang.org/protobuf": "v1.36.12",
@@ -43,6 +46,10 @@ const PY_REQUIREMENTS = {
   protobuf: "5.29.6",
   grpcio: "1.85.1",
   "googleapis-common-protos": "1.72.0",
+  // Runs the contract's buf.validate rules in Python clients; 1.x works with google.protobuf
+  // messages (2.x moved to another runtime) and imports buf.validate.validate_pb2, which
+  // gen/python carries.
+  protovalidate: "1.2.0",
 };
 const PY_PACKAGE_VERSION = "0.1.0";
 
@@ -74,17 +81,7 @@ function ensureGoPlugins() {
 
 function ensureAptPackages() {
   const missing = APT_PACKAGES.filter((p) => !existsSync(p.bin)).map((p) => p.pkg);
-  if (missing.length > 0) {
-    const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
-    const apt = (args) => {
-      const cmd = process.getuid?.() === 0 ? ["apt-get", ...args] : ["sudo", "apt-get", ...args];
-      log(cmd.join(" "));
-      run(cmd[0], cmd.slice(1), { env: aptEnv });
-    };
-    log(`installing missing Debian packages: ${missing.join(", ")}`);
-    apt(["update", "-q"]);
-    apt(["install", "-y", "-q", "--no-install-recommends", ...missing]);
-  }
+  if (missing.length > 0) aptInstall(missing, log);
   const protoc = output("/usr/bin/protoc", ["--version"]);
   if (protoc !== EXPECTED_PROTOC) {
     log(`warning: /usr/bin/protoc is "${protoc}", gen/python was made with "${EXPECTED_PROTOC}"; expect differences`);
@@ -144,10 +141,23 @@ namespaces = true
 }
 
 // ---- main --------------------------------------------------------------------------------------
+run(process.execPath, [join(root, "scripts", "fetch-protos.mjs")]);
 ensureGoPlugins();
 ensureAptPackages();
 log("buf generate");
 run("buf", ["generate"]);
+// Python has no package of buf/validate/validate.proto's generated code that fits our protobuf
+// runtime (the PyPI protovalidate imports `buf.validate.validate_pb2` and ships none), so it is
+// generated into gen/python beside our stubs, by the same protoc. Not in buf.gen.yaml: there,
+// only an input or include_imports would generate it, and both would also generate it for Go
+// (which takes it from its own module) and, with include_imports, google.api for Python.
+log("buf generate: buf/validate for Python");
+const pythonImports = {
+  version: "v2",
+  inputs: [{ directory: ".", paths: ["third_party/buf"] }],
+  plugins: ["python", "pyi"].map((p) => ({ protoc_builtin: p, protoc_path: "/usr/bin/protoc", out: "gen/python" })),
+};
+run("buf", ["generate", "--template", JSON.stringify(pythonImports)]);
 log("gen/go: go.mod, go.sum (go mod tidy), go build");
 writeGoModule();
 log("gen/python: requirements.txt, pyproject.toml, .gitignore");

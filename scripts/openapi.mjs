@@ -10,6 +10,15 @@
 //     {"success": false, "error": {code, message, field?, violations?}}.
 // Every field of a message that appears in responses is listed as required: the REST layer writes
 // all of them (zeros included, unset `optional` ones as null). Proto comments become descriptions.
+// Request schemas carry the contract's buf.validate rules (the same options the server's
+// validation interceptor enforces): lengths, patterns, formats, ranges, item counts, required
+// fields, the enum values a field admits; what JSON Schema cannot say (timestamp ranges, rules
+// across fields) is written into the description, from the rule itself. Each operation lists
+// exactly the error statuses the server can answer it with (ERRORS_OF below); unexpected
+// failures (500) are the `default` response.
+// Why our own generator rather than protoc-gen-connect-openapi: that one describes canonical
+// proto JSON (camelCase names, int64 as strings, enums by full name, no envelope), and the REST
+// surface differs from it in all four; the overlay would replace nearly every schema.
 // Run by `npm run generate` after buf; `node scripts/openapi.mjs [out.json]` runs it alone.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -88,23 +97,10 @@ const strip = (typeName) => typeName.replace(/^\./, "");
 
 // ---- schemas -----------------------------------------------------------------------------------
 const schemas = {};
+// The well-known types the REST codec (src/rest/codec.ts) maps; any other is an error below.
 const WKT = {
   "google.protobuf.Timestamp": () => ({ type: "string", format: "date-time" }),
-  "google.protobuf.Duration": () => ({ type: "string", pattern: "^-?[0-9]+(\\.[0-9]+)?s$" }),
   "google.protobuf.Struct": () => ({ type: "object", additionalProperties: true }),
-  "google.protobuf.Value": () => ({}),
-  "google.protobuf.ListValue": () => ({ type: "array", items: {} }),
-  "google.protobuf.Empty": () => ({ type: "object" }),
-  "google.protobuf.FieldMask": () => ({ type: "string" }),
-  "google.protobuf.StringValue": () => ({ type: "string", nullable: true }),
-  "google.protobuf.BoolValue": () => ({ type: "boolean", nullable: true }),
-  "google.protobuf.DoubleValue": () => ({ type: "number", format: "double", nullable: true }),
-  "google.protobuf.FloatValue": () => ({ type: "number", format: "float", nullable: true }),
-  "google.protobuf.Int64Value": () => ({ type: "integer", format: "int64", nullable: true }),
-  "google.protobuf.Int32Value": () => ({ type: "integer", format: "int32", nullable: true }),
-  "google.protobuf.UInt64Value": () => ({ type: "integer", minimum: 0, nullable: true }),
-  "google.protobuf.UInt32Value": () => ({ type: "integer", minimum: 0, nullable: true }),
-  "google.protobuf.BytesValue": () => ({ type: "string", format: "byte", nullable: true }),
 };
 
 const SCALARS = {
@@ -181,32 +177,88 @@ function valueSchema(field) {
   if (field.type === "TYPE_MESSAGE" || field.type === "TYPE_GROUP") {
     const full = strip(field.typeName);
     if (WKT[full]) return WKT[full]();
+    if (full.startsWith("google.protobuf.")) throw new Error(`${full}: the REST codec has no JSON mapping for it`);
     ensureMessage(full);
     return ref(full);
   }
   return { ...SCALARS[field.type] };
 }
 
-function isMapField(field) {
-  if (field.label !== "LABEL_REPEATED" || field.type !== "TYPE_MESSAGE") return false;
-  return types.get(strip(field.typeName))?.desc.options?.mapEntry === true;
+// ---- the contract's buf.validate rules, for request fields ----------------------------------------
+const FIELD_RULES = "[buf.validate.field]";
+const MESSAGE_RULES = "[buf.validate.message]";
+const NUMBER_RULES = ["int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64", "double", "float"];
+
+/**
+ * Adds a field's rules to its schema as JSON Schema keywords where one exists; the others (CEL
+ * rules, timestamp ranges) become sentences in `notes`. Returns the schema (an enum field whose
+ * rules exclude values gets its own, narrower enum).
+ */
+function applyRules(field, schema, notes) {
+  const r = field.options?.[FIELD_RULES];
+  if (!r) return schema;
+  if (r.repeated) {
+    if (r.repeated.minItems !== undefined) schema.minItems = Number(r.repeated.minItems);
+    if (r.repeated.maxItems !== undefined) schema.maxItems = Number(r.repeated.maxItems);
+    if (r.repeated.items) schema.items = applyRules({ ...field, options: { [FIELD_RULES]: r.repeated.items } }, schema.items, notes);
+    return schema;
+  }
+  const empty = r.ignore === "IGNORE_IF_ZERO_VALUE";
+  if (r.string) {
+    const t = r.string;
+    if (t.minLen !== undefined) schema.minLength = Number(t.minLen);
+    else if (r.required) schema.minLength = 1;
+    if (t.maxLen !== undefined) schema.maxLength = Number(t.maxLen);
+    if (t.pattern !== undefined) schema.pattern = empty ? `^$|${t.pattern}` : t.pattern;
+    if (t.email) schema.format = "email";
+    if (t.in) schema.enum = [...(empty ? [""] : []), ...t.in];
+  }
+  for (const kind of NUMBER_RULES) {
+    const t = r[kind];
+    if (!t) continue;
+    if (t.gte !== undefined) schema.minimum = Number(t.gte);
+    if (t.gt !== undefined) Object.assign(schema, { minimum: Number(t.gt), exclusiveMinimum: true });
+    if (t.lte !== undefined) schema.maximum = Number(t.lte);
+    if (t.lt !== undefined) Object.assign(schema, { maximum: Number(t.lt), exclusiveMaximum: true });
+  }
+  if (r.enum && (r.enum.notIn || r.enum.in)) {
+    const e = types.get(strip(field.typeName)).desc;
+    const allowed = e.value.filter((v) => v.number !== 0 && !(r.enum.notIn ?? []).includes(v.number) && (!r.enum.in || r.enum.in.includes(v.number)));
+    schema = { type: "string", enum: allowed.map((v) => enumValueName(e, v.name)) };
+  }
+  if (r.timestamp) {
+    const t = r.timestamp;
+    const from = t.gte ? `at or after ${t.gte}` : t.gt ? `after ${t.gt}` : undefined;
+    const to = t.lt ? `before ${t.lt}` : t.lte ? `at or before ${t.lte}` : undefined;
+    notes.push(`must be ${[from, to].filter(Boolean).join(" and ")}`);
+  }
+  for (const c of r.cel ?? []) notes.push(c.message);
+  return schema;
 }
 
-function fieldSchema(field, comment) {
+/** A field the rules require: `required`, or a list of at least one item. */
+function isRequired(field) {
+  const r = field.options?.[FIELD_RULES];
+  return r?.required === true || Number(r?.repeated?.minItems ?? 0) > 0;
+}
+
+function fieldSchema(field, comment, request = false) {
+  const notes = [];
   let schema;
-  if (isMapField(field)) {
-    const entry = types.get(strip(field.typeName)).desc;
-    schema = { type: "object", additionalProperties: valueSchema(entry.field.find((f) => f.name === "value")) };
-  } else if (field.label === "LABEL_REPEATED") {
+  if (field.label === "LABEL_REPEATED") {
     schema = { type: "array", items: valueSchema(field) };
+    if (request) schema = applyRules(field, schema, notes);
   } else {
     schema = valueSchema(field);
-    const presence = field.proto3Optional === true || (field.type === "TYPE_MESSAGE" && !schema.nullable);
+    if (request) schema = applyRules(field, schema, notes);
+    // null is "unset", which a required request field must not be.
+    const presence = !(request && isRequired(field)) && (field.proto3Optional === true || (field.type === "TYPE_MESSAGE" && !schema.nullable));
     if (presence) {
       schema = schema.$ref ? { allOf: [schema], nullable: true } : { ...schema, nullable: true };
     }
   }
-  if (comment) schema = schema.$ref ? { allOf: [schema], description: comment } : { description: comment, ...schema };
+  const description = [comment, ...notes.map((n) => `Rule: ${n}.`)].filter(Boolean).join("\n");
+  if (description) schema = schema.$ref ? { allOf: [schema], description } : { description, ...schema };
   return schema;
 }
 
@@ -216,7 +268,7 @@ function messageProperties(fullName, omit = new Set()) {
   const properties = {};
   (t.desc.field ?? []).forEach((f, i) => {
     if (omit.has(f.name)) return;
-    properties[f.name] = fieldSchema(f, fieldComments.get(`${fullName}#${i}`));
+    properties[f.name] = fieldSchema(f, fieldComments.get(`${fullName}#${i}`), requestMessages.has(fullName));
   });
   return properties;
 }
@@ -232,6 +284,13 @@ function ensureMessage(fullName, omit = new Set(), name = schemaName(fullName)) 
   schema.properties = properties;
   if (responseMessages.has(fullName) && !requestMessages.has(fullName) && Object.keys(properties).length) {
     schema.required = Object.keys(properties);
+  }
+  if (requestMessages.has(fullName)) {
+    const required = (t.desc.field ?? []).filter((f) => !omit.has(f.name) && isRequired(f)).map((f) => f.name);
+    if (required.length) schema.required = required;
+    // Rules across fields: each is about the field its id starts with (src/rpc/validation.ts).
+    const across = (t.desc.options?.[MESSAGE_RULES]?.cel ?? []).map((c) => `- \`${c.id.split(".")[0]}\` ${c.message}.`);
+    if (across.length) schema.description = [schema.description, "Rules across fields:", ...across].filter(Boolean).join("\n");
   }
   schemas[name] = schema;
   return name;
@@ -256,12 +315,12 @@ for (const file of image.file) {
 // ---- paths -------------------------------------------------------------------------------------
 const METHODS = ["get", "put", "post", "delete", "patch"];
 
-function bindings(rule) {
-  const list = [];
-  for (const m of METHODS) if (rule[m]) list.push({ method: m, path: rule[m], body: rule.body, responseBody: rule.responseBody });
-  if (rule.custom) list.push({ method: rule.custom.kind.toLowerCase(), path: rule.custom.path, body: rule.body });
-  for (const extra of rule.additionalBindings ?? []) list.push(...bindings(extra));
-  return list;
+/** The one binding the REST router serves (src/rest/routes.ts); anything else it refuses, so do we. */
+function bindings(rule, name) {
+  if (rule.custom || rule.additionalBindings?.length || rule.responseBody || (rule.body && rule.body !== "*")) {
+    throw new Error(`${name}: the REST router serves only get/put/post/delete/patch with body "*" or none`);
+  }
+  return METHODS.filter((m) => rule[m]).map((m) => ({ method: m, path: rule[m], body: rule.body }));
 }
 
 /** `/api/v1/campaigns/{id}` -> { openapiPath, params: ["id"] }; `{name=foo/*}` -> `{name}`. */
@@ -278,17 +337,23 @@ function scopeOf(comment) {
   return comment?.match(/Requires the `([a-z_]+)` scope/)?.[1];
 }
 
+// Each error status the server answers, with the one `error.code` it carries (src/rest/status.ts,
+// src/rest/handler.ts).
 const ERROR_RESPONSES = {
-  400: ["BadRequest", "The request is invalid (`invalid_argument`); `field` or `violations` name what is wrong."],
-  401: ["Unauthenticated", "The API key is missing, malformed, unknown or revoked (`unauthenticated`)."],
-  403: ["PermissionDenied", "The API key lacks the scope this endpoint requires (`permission_denied`)."],
-  404: ["NotFound", "No such resource in the key's account (`not_found`)."],
-  409: ["Conflict", "The request conflicts with the current state (`already_exists` / `aborted`)."],
-  413: ["PayloadTooLarge", "The request body is too large (`resource_exhausted`)."],
-  429: ["TooManyRequests", "Too many requests (`resource_exhausted`); retry later."],
-  500: ["Internal", "An unexpected server error (`internal`)."],
-  503: ["Unavailable", "The service or its database is unavailable (`unavailable`); retry later."],
+  400: ["BadRequest", "invalid_argument", "The request is invalid; `field` and `violations` name what is wrong."],
+  401: ["Unauthenticated", "unauthenticated", "The API key is missing, malformed, unknown or revoked."],
+  403: ["PermissionDenied", "permission_denied", "The API key lacks the scope this endpoint requires."],
+  404: ["NotFound", "not_found", "No such resource in the key's account."],
+  413: ["PayloadTooLarge", "payload_too_large", "The request body is larger than the server accepts."],
+  503: ["Unavailable", "unavailable", "The database is unavailable or the server is shutting down; retry later."],
+  default: ["Internal", "internal", "An unexpected server error (500)."],
 };
+/** The RPCs whose handlers answer `not_found` (a campaign that is not the account's). */
+const NOT_FOUND = new Set(["GetCampaignMetrics", "GetCampaignLinks"]);
+/** The error statuses an operation can get: what every call can meet, and what its shape adds. */
+function errorsOf(method, { scope, body }) {
+  return [400, ...(scope ? [401, 403] : []), ...(NOT_FOUND.has(method) ? [404] : []), ...(body ? [413] : []), 503, "default"];
+}
 
 // First mark which messages appear in requests and which in responses (see `required`).
 for (const svc of services) {
@@ -309,7 +374,7 @@ for (const svc of services) {
     if (!rule) continue;
     const input = strip(m.inputType);
     const output = strip(m.outputType);
-    for (const b of bindings(rule)) {
+    for (const b of bindings(rule, m.name)) {
       const { openapiPath, params } = parseTemplate(b.path);
       const inputDesc = types.get(input).desc;
       const fieldByName = new Map((inputDesc.field ?? []).map((f, i) => [f.name, { f, i }]));
@@ -332,7 +397,7 @@ for (const svc of services) {
           in: "path",
           required: true,
           description: fieldComments.get(`${input}#${entry.i}`),
-          schema: valueSchema(entry.f),
+          schema: applyRules(entry.f, valueSchema(entry.f), []),
         });
       }
       const bound = new Set(params.map((p) => p.split(".")[0]));
@@ -340,21 +405,15 @@ for (const svc of services) {
         const name = bound.size ? ensureMessage(input, bound, `${schemaName(input)}Body`) : ensureMessage(input);
         op.requestBody = { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${name}` } } } };
       } else {
-        if (b.body) {
-          const entry = fieldByName.get(b.body);
-          op.requestBody = {
-            required: true,
-            content: { "application/json": { schema: fieldSchema(entry.f, fieldComments.get(`${input}#${entry.i}`)) } },
-          };
-          bound.add(b.body);
-        }
         // The remaining fields are query parameters (scalars, enums and repeated scalars).
         (inputDesc.field ?? []).forEach((f, i) => {
           if (bound.has(f.name)) return;
           if (f.type === "TYPE_MESSAGE" && !WKT[strip(f.typeName)]) return; // not expressible as a query parameter
-          const schema = f.label === "LABEL_REPEATED" ? { type: "array", items: valueSchema(f) } : valueSchema(f);
+          const notes = [];
+          const schema = applyRules(f, f.label === "LABEL_REPEATED" ? { type: "array", items: valueSchema(f) } : valueSchema(f), notes);
           delete schema.nullable;
-          const param = { name: f.name, in: "query", required: false, description: fieldComments.get(`${input}#${i}`), schema };
+          const description = [fieldComments.get(`${input}#${i}`), ...notes.map((n) => `Rule: ${n}.`)].filter(Boolean).join("\n");
+          const param = { name: f.name, in: "query", required: false, description, schema };
           if (f.label === "LABEL_REPEATED") Object.assign(param, { style: "form", explode: true });
           parameters.push(param);
         });
@@ -377,11 +436,9 @@ for (const svc of services) {
           },
         },
       };
-      const statuses = [400, 401, 403];
-      if (params.length) statuses.push(404);
-      if (b.method !== "get") statuses.push(409, 413);
-      statuses.push(429, 500, 503);
-      for (const s of statuses) op.responses[s] = { $ref: `#/components/responses/${ERROR_RESPONSES[s][0]}` };
+      for (const s of errorsOf(m.name, { scope, body: b.body === "*" })) {
+        op.responses[s] = { $ref: `#/components/responses/${ERROR_RESPONSES[s][0]}` };
+      }
       paths[openapiPath] ??= {};
       if (paths[openapiPath][b.method]) throw new Error(`two RPCs bind ${b.method.toUpperCase()} ${openapiPath}`);
       paths[openapiPath][b.method] = op;
@@ -405,7 +462,7 @@ schemas.Error = {
       properties: {
         code: {
           type: "string",
-          description: "The gRPC status code name in snake_case, e.g. `invalid_argument`, `unauthenticated`, `not_found`.",
+          description: "The gRPC status code name in snake_case (`invalid_argument`, `unauthenticated`, ...); `payload_too_large` for 413.",
         },
         message: { type: "string", description: "What went wrong, for people." },
         field: { type: "string", description: "The request field at fault, when there is one (e.g. `events[3].timestamp`)." },
@@ -426,8 +483,9 @@ schemas.Error = {
 };
 
 const responses = {};
-for (const [status, [name, description]] of Object.entries(ERROR_RESPONSES)) {
-  responses[name] = { description: `${status}: ${description}`, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+for (const [status, [name, code, description]] of Object.entries(ERROR_RESPONSES)) {
+  const schema = { allOf: [{ $ref: "#/components/schemas/Error" }, { properties: { error: { properties: { code: { enum: [code] } } } } }] };
+  responses[name] = { description: `${status}: ${description} (\`${code}\`)`, content: { "application/json": { schema } } };
 }
 
 const sortedSchemas = Object.fromEntries(Object.keys(schemas).sort().map((k) => [k, schemas[k]]));

@@ -1,48 +1,69 @@
 import type { Store } from "../storage/store.js";
-import { DAY_MS, addCounts, ceilDay, ceilHour, floorDay, floorHour, zeroCounts, type Counts } from "../storage/types.js";
+import type { Span } from "../storage/rollups.js";
+import { addCounts, ceilDay, ceilHour, floorDay, floorHour, zeroCounts, type Counts } from "../storage/types.js";
 import type { Range } from "./period.js";
 
-/**
- * An account's exact counts over `[from, end)`, from the coarsest rollup that fits each part:
- * whole UTC days from the day totals, the whole hours at either side of them from the hours of
- * (at most two) edge days, and the partial hours at the very edges, if the range does not start
- * or end on the hour, from the per-second counts of those hours. At most two days' hour
- * documents and two hours' second documents are read, each by `_id`, beside the day totals, so
- * the cost grows with the number of days in the range, never with the number of events.
- */
+/** An account's exact counts over `[from, end)`: one segment, see segmentCounts. */
 export async function overviewCounts(store: Store, account: string, r: Range): Promise<Counts> {
-  const from = r.from.getTime();
-  const end = r.end.getTime();
-  const hoursFrom = ceilHour(from);
-  const hoursEnd = floorHour(end);
-  const parts: Promise<Partial<Counts>>[] = [];
-  if (hoursFrom > hoursEnd) {
-    // Inside one hour.
-    parts.push(store.rollups.sumSecondsOfHour(account, r.from, r.end));
-  } else {
-    if (from < hoursFrom) parts.push(store.rollups.sumSecondsOfHour(account, r.from, new Date(hoursFrom)));
-    if (hoursEnd < end) parts.push(store.rollups.sumSecondsOfHour(account, new Date(hoursEnd), r.end));
+  return (await segmentCounts(store, account, [[r.from.getTime(), r.end.getTime()]]))[0]!;
+}
+
+/**
+ * An account's exact counts over each of `segments` (`[from, end)` in epoch ms, whole seconds),
+ * each part from the coarsest rollup that fits: whole UTC days from the day totals, the whole
+ * hours beside them from the hours of their UTC day, and the partial hours at the very edges (a
+ * segment that does not start or end on a UTC hour, as every bucket of a day in Asia/Kolkata)
+ * from the per-second counts of that hour. Each document is read once however many segments
+ * share it (a boundary hour serves the bucket before and the one after), so the cost grows with
+ * the number of segments and days, never with the number of events.
+ */
+export async function segmentCounts(store: Store, account: string, segments: readonly Span[]): Promise<Counts[]> {
+  const seconds: Part[] = [];
+  const hours: Part[] = [];
+  const days: Part[] = [];
+  segments.forEach(([from, end], seg) => {
+    const hoursFrom = ceilHour(from);
+    const hoursEnd = floorHour(end);
+    if (hoursFrom > hoursEnd) {
+      // Inside one hour.
+      seconds.push({ seg, span: [from, end] });
+      return;
+    }
+    if (from < hoursFrom) seconds.push({ seg, span: [from, hoursFrom] });
+    if (hoursEnd < end) seconds.push({ seg, span: [hoursEnd, end] });
     const daysFrom = ceilDay(hoursFrom);
     const daysEnd = floorDay(hoursEnd);
     if (daysFrom < daysEnd) {
-      parts.push(store.rollups.sumDays(account, new Date(daysFrom), new Date(daysEnd)));
-      if (hoursFrom < daysFrom) parts.push(hours(store, account, hoursFrom, daysFrom));
-      if (daysEnd < hoursEnd) parts.push(hours(store, account, daysEnd, hoursEnd));
-    } else if (hoursFrom < hoursEnd) {
-      parts.push(hours(store, account, hoursFrom, hoursEnd));
+      days.push({ seg, span: [daysFrom, daysEnd] });
+      hourParts(hours, seg, hoursFrom, daysFrom);
+      hourParts(hours, seg, daysEnd, hoursEnd);
+    } else {
+      hourParts(hours, seg, hoursFrom, hoursEnd);
     }
-  }
-  const total = zeroCounts();
-  for (const p of await Promise.all(parts)) addCounts(total, p);
-  return total;
+  });
+  const [s, h, d] = await Promise.all([
+    store.rollups.sumSecondRanges(account, seconds.map((p) => p.span)),
+    store.rollups.sumHourRanges(account, hours.map((p) => p.span)),
+    store.rollups.sumDayRanges(account, days.map((p) => p.span)),
+  ]);
+  const out = segments.map(() => zeroCounts());
+  const add = (parts: Part[], sums: Counts[]) => parts.forEach((p, i) => addCounts(out[p.seg]!, sums[i]!));
+  add(seconds, s);
+  add(hours, h);
+  add(days, d);
+  return out;
 }
 
-/** Whole hours `[from, to)` spanning less than a day (so at most two day documents). */
-async function hours(store: Store, account: string, from: number, to: number): Promise<Counts> {
-  const cut = Math.min(floorDay(from) + DAY_MS, to);
-  const [a, b] = await Promise.all([
-    store.rollups.sumHoursOfDay(account, new Date(from), new Date(cut)),
-    cut < to ? store.rollups.sumHoursOfDay(account, new Date(cut), new Date(to)) : zeroCounts(),
-  ]);
-  return addCounts(a, b);
+/** A piece of segment `seg`. */
+interface Part {
+  seg: number;
+  span: Span;
+}
+
+/** Whole hours `[from, to)` spanning less than a day, split at UTC midnight (one part per day). */
+function hourParts(out: Part[], seg: number, from: number, to: number): void {
+  if (from >= to) return;
+  const cut = Math.min(floorDay(from) + 24 * 3_600_000, to);
+  out.push({ seg, span: [from, cut] });
+  if (cut < to) out.push({ seg, span: [cut, to] });
 }

@@ -1,8 +1,13 @@
+import { DateTime, IANAZone } from "luxon";
 import type { Violations } from "../rpc/errors.js";
-import { DAY_MS, floorDay } from "../storage/types.js";
+import { DAY_MS } from "../storage/types.js";
 import { parseRfc3339 } from "../time.js";
 
 const PRESETS: Record<string, number> = { "7d": 7, "30d": 30, "90d": 90 };
+/** `from` and `to` must lie in these years (as every timestamp the service accepts). */
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST = Date.UTC(2101, 0, 1) - 1000;
+const OUT_OF_RANGE = "must be from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z";
 /** The longest range an overview may cover. */
 export const MAX_RANGE_MS = 366 * DAY_MS;
 
@@ -12,30 +17,58 @@ export interface Range {
   /** Last second included, as shown to clients. */
   to: Date;
   end: Date;
+  /** The IANA zone presets and bare dates were read in (and a time series' buckets follow). */
+  zone: string;
+}
+
+export interface RangeRequest {
+  period: string;
+  from: string;
+  to: string;
+  /** An IANA zone name; "" is UTC. */
+  timeZone: string;
 }
 
 /**
- * Resolves `period`/`from`/`to` as MISSION.md defines them. Presets end today 23:59:59Z and
- * start N days before today 00:00:00Z; `from`/`to` override either end (a bare `to` date means
- * its 23:59:59Z). With `to` alone, the preset's N days end at `to`'s day rather than today.
- * Both ends name whole seconds, inclusive: a fraction is dropped from either, as the rollups
- * count by second.
+ * Checks an IANA time zone name against the runtime's Intl data (through Luxon): "" is UTC.
+ * Returns undefined, with a violation on `field`, for a name the runtime does not know.
  */
-export function resolveRange(v: Violations, p: { period: string; from: string; to: string }, now: Date): Range | undefined {
+function resolveZone(v: Violations, name: string, field = "time_zone"): string | undefined {
+  const zone = name.trim() === "" ? "UTC" : name.trim();
+  if (!IANAZone.isValidZone(zone)) {
+    // The value is not echoed: error messages reach logs, and a client may put anything there.
+    v.add(field, "must be an IANA time zone name such as Europe/Berlin");
+    return undefined;
+  }
+  return zone;
+}
+
+/**
+ * Resolves `period`/`from`/`to` as MISSION.md defines them, in `timeZone` (UTC by default).
+ * Presets end today 23:59:59 local time and start N local days before today's local midnight
+ * (so a 7d range across a DST change is 7 × 24 h ± 1 h); `from`/`to` override either end (a
+ * bare date is that local day's first or last second). With `to` alone, the preset's N days end
+ * at `to`'s local day rather than today. Both ends name whole seconds, inclusive: a fraction is
+ * dropped from either, as the rollups count by second.
+ */
+export function resolveRange(v: Violations, p: RangeRequest, now: Date): Range | undefined {
+  const zone = resolveZone(v, p.timeZone);
   const period = p.period.trim() === "" ? "30d" : p.period.trim();
   const days = PRESETS[period];
-  if (days === undefined) v.add("period", `must be one of 7d, 30d, 90d, not "${truncate(p.period)}"`);
-  const today = floorDay(now.getTime());
-  let toSecond = today + DAY_MS - 1000;
+  if (days === undefined) v.add("period", "must be one of 7d, 30d, 90d");
+  if (zone === undefined) return undefined;
+  let toSecond = DateTime.fromMillis(now.getTime(), { zone }).startOf("day").plus({ days: 1 }).toMillis() - 1000;
   if (p.to.trim() !== "") {
-    const t = parseInstant(p.to.trim(), "end");
+    const t = parseInstant(p.to.trim(), "end", zone);
     if (t === undefined) v.add("to", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
+    else if (t < EARLIEST || t > LATEST) v.add("to", OUT_OF_RANGE);
     else toSecond = Math.floor(t / 1000) * 1000;
   }
-  let from = floorDay(toSecond) - (days ?? 30) * DAY_MS;
+  let from = DateTime.fromMillis(toSecond, { zone }).startOf("day").minus({ days: days ?? 30 }).toMillis();
   if (p.from.trim() !== "") {
-    const t = parseInstant(p.from.trim(), "start");
+    const t = parseInstant(p.from.trim(), "start", zone);
     if (t === undefined) v.add("from", "must be an RFC 3339 timestamp or a YYYY-MM-DD date");
+    else if (t < EARLIEST || t > LATEST) v.add("from", OUT_OF_RANGE);
     else from = Math.floor(t / 1000) * 1000;
   }
   if (!v.empty) return undefined;
@@ -43,21 +76,21 @@ export function resolveRange(v: Violations, p: { period: string; from: string; t
   if (from > toSecond) v.add("from", "must not be after to");
   else if (end - from > MAX_RANGE_MS) v.add("to", "the range must not exceed 366 days");
   if (!v.empty) return undefined;
-  return { from: new Date(from), to: new Date(toSecond), end: new Date(end) };
+  return { from: new Date(from), to: new Date(toSecond), end: new Date(end), zone };
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Parses RFC 3339 or a bare date (its first or last second, per `side`) to epoch ms. */
-export function parseInstant(s: string, side: "start" | "end"): number | undefined {
+/**
+ * Parses RFC 3339 or a bare date to epoch ms: a date is its first or last second (per `side`)
+ * in `zone`, where a day that starts or ends off midnight (a DST change at 00:00) is taken as
+ * it really is.
+ */
+export function parseInstant(s: string, side: "start" | "end", zone = "UTC"): number | undefined {
   const d = DATE.exec(s);
   if (!d) return parseRfc3339(s);
-  const ms = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!);
-  const back = new Date(ms);
-  if (back.getUTCFullYear() !== +d[1]! || back.getUTCMonth() !== +d[2]! - 1 || back.getUTCDate() !== +d[3]!) return undefined;
-  return side === "start" ? ms : ms + DAY_MS - 1000;
-}
-
-function truncate(s: string): string {
-  return s.length > 32 ? s.slice(0, 32) + "…" : s;
+  const day = DateTime.fromObject({ year: +d[1]!, month: +d[2]!, day: +d[3]! }, { zone });
+  if (!day.isValid || day.year !== +d[1]! || day.month !== +d[2]! || day.day !== +d[3]!) return undefined;
+  const start = day.startOf("day");
+  return side === "start" ? start.toMillis() : start.plus({ days: 1 }).toMillis() - 1000;
 }

@@ -171,9 +171,8 @@ function decodeField(f: DescField, value: JsonValue, v: Violations, p: string): 
 }
 
 /**
- * Values of the right JSON type but not acceptable (an unknown enum word, an unparsable
- * timestamp) decode to values the handlers reject with their own message for that field, so a
- * REST batch gets every problem of every item reported at once, like the RPC protocols do.
+ * An unknown enum word (the right JSON type, not an acceptable value) decodes to a value the
+ * contract's `defined_only` rule rejects with the field's message (src/rpc/validation.ts).
  */
 export const INVALID_ENUM = -1;
 
@@ -194,8 +193,11 @@ function decodeMessageValue(desc: DescMessage, value: JsonValue, v: Violations, 
         return undefined;
       }
       const ms = parseRfc3339(value);
-      // Negative nanos never occur in a valid Timestamp: the handlers report it for this field.
-      return ms === undefined ? { seconds: 0n, nanos: -1 } : timestampFromMs(ms);
+      if (ms === undefined) {
+        v.add(p, "must be an RFC 3339 timestamp such as 2026-04-01T09:00:00Z");
+        return undefined;
+      }
+      return timestampFromMs(ms);
     }
     case "google.protobuf.Struct":
       if (!isObject(value)) {

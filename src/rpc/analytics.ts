@@ -2,19 +2,20 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AnalyticsService } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
 import { accountOf } from "../auth/context.js";
-import { overviewCounts } from "../metrics/overview.js";
+import { bucketsOf, resolveInterval } from "../metrics/buckets.js";
+import { overviewCounts, segmentCounts } from "../metrics/overview.js";
 import { resolveRange } from "../metrics/period.js";
 import { rate } from "../metrics/rates.js";
 import { HOUR_MS, floorHour } from "../storage/types.js";
 import { campaignView } from "./campaign-view.js";
 import type { HandlerDeps } from "./deps.js";
 import { Violations, notFound } from "./errors.js";
-import { ID_PATTERN } from "./validate.js";
+import { overviewMetrics } from "./overview-view.js";
 
 /** The timeline never has more entries than this. */
 const MAX_TIMELINE = 720;
 
-/** AnalyticsService: overview and campaign metrics, read from the rollups. */
+/** AnalyticsService: overview, time series and campaign metrics, read from the rollups. */
 export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<typeof AnalyticsService> {
   return {
     async getOverview(req, ctx) {
@@ -23,34 +24,30 @@ export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<type
       const range = resolveRange(v, req, now());
       v.throwIfAny();
       const c = await overviewCounts(store, account, range!);
-      const big = BigInt;
       return {
         period: { from: timestampFromDate(range!.from), to: timestampFromDate(range!.to) },
-        metrics: {
-          sends: big(c.send),
-          delivered: big(c.delivered),
-          opens: big(c.open),
-          uniqueOpens: big(c.uopen),
-          clicks: big(c.click),
-          uniqueClicks: big(c.uclick),
-          bounces: big(c.bounce),
-          hardBounces: big(c.hard),
-          softBounces: big(c.soft),
-          complaints: big(c.complaint),
-          unsubscribes: big(c.unsubscribe),
-          openRate: rate(c.open, c.send),
-          clickRate: rate(c.click, c.send),
-          bounceRate: rate(c.bounce, c.send),
-          complaintRate: rate(c.complaint, c.send),
-        },
+        metrics: overviewMetrics(c),
+      };
+    },
+
+    async getTimeSeries(req, ctx) {
+      const account = accountOf(ctx);
+      const v = new Violations();
+      const interval = resolveInterval(v, req.interval);
+      const range = resolveRange(v, req, now());
+      const buckets = interval && range ? bucketsOf(v, range, interval) : undefined;
+      v.throwIfAny();
+      const counts = await segmentCounts(store, account, buckets!.map((b) => [b.from, b.end] as const));
+      return {
+        period: { from: timestampFromDate(range!.from), to: timestampFromDate(range!.to) },
+        interval,
+        timeZone: range!.zone,
+        buckets: buckets!.map((b, i) => ({ start: b.label, metrics: overviewMetrics(counts[i]!) })),
       };
     },
 
     async getCampaignMetrics(req, ctx) {
       const account = accountOf(ctx);
-      const v = new Violations();
-      if (!ID_PATTERN.test(req.id)) v.add("id", "must match [A-Za-z0-9_-]{1,64}");
-      v.throwIfAny();
       const [registered, stats] = await Promise.all([
         store.campaigns.get(account, req.id),
         store.rollups.campaign(account, req.id),

@@ -9,6 +9,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Logger } from "../log.js";
 import { createRestHandler } from "../rest/handler.js";
+import { validationInterceptor } from "../rpc/validation.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
 import { Lifecycle, availabilityInterceptor } from "./availability.js";
@@ -16,6 +17,7 @@ import { repairGuardInterceptor } from "./repair-guard.js";
 import { createDualListener, trackSessions } from "./listener.js";
 import { loggingInterceptor } from "./logging.js";
 import { createUnaryCaller } from "./in-process.js";
+import { dashboardHandler } from "./dashboard.js";
 import { publicServices, routes, scopes, services } from "./routes.js";
 
 /** REST bodies larger than this get 413. */
@@ -41,7 +43,7 @@ type Res = ServerResponse | Http2ServerResponse;
 
 /**
  * The service on one port: gRPC, gRPC-Web and Connect over HTTP/1.1 and h2c, the REST routes
- * derived from the google.api.http bindings, /healthz and /openapi.json.
+ * derived from the google.api.http bindings, /healthz, /openapi.json and the dashboard (GET /).
  */
 export class AnalyticsServer {
   private constructor(
@@ -54,10 +56,13 @@ export class AnalyticsServer {
     const { store, log } = opts;
     const life = new Lifecycle();
     const deps = { store, log, now: opts.now ?? (() => new Date()), life };
+    // Outside-in: log, refuse while unavailable, authenticate, check the contract's rules, refuse
+    // reads of an account under rebuild, handler.
     const interceptors = [
       loggingInterceptor(log),
       availabilityInterceptor(store.availability, life),
       authInterceptor(store.keys, scopes),
+      validationInterceptor(deps.now),
       repairGuardInterceptor(store.ingest),
     ];
     const shutdown = new AbortController();
@@ -78,6 +83,7 @@ export class AnalyticsServer {
       log,
     });
     const openapi = readFileSync(join(opts.root, "gen", "openapi", "openapi.json"));
+    const dashboard = dashboardHandler(join(opts.root, "dist", "web"), log);
 
     let inFlight = 0;
     let onIdle: (() => void) | undefined;
@@ -119,6 +125,7 @@ export class AnalyticsServer {
         res.end(openapi);
         return;
       }
+      if (dashboard(req, res, path)) return;
       if (await rest(req, res, rid)) return;
       rpc(req as IncomingMessage, res as ServerResponse);
     };

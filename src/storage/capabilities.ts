@@ -22,10 +22,16 @@ export interface Capabilities {
   secondaryIndexes: boolean;
   /** Most updates in one bulk write (src/storage/insert-first.ts says why FerretDB needs a cap). */
   bulkMax: number;
+  /**
+   * A filter `{_id: {$in: [...]}}` is answered from the `_id` index, so the rollup documents a
+   * read needs come in one query (src/storage/by-id.ts). When false (FerretDB v1: it decodes the
+   * whole collection for any filter but an exact `_id`), each is read by its own exact `_id`.
+   */
+  idSetLookups: boolean;
 }
 
 /** MongoDB itself: concurrent writers, index-backed filters; the driver splits large bulks. */
-const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: true, bulkMax: 1000 };
+const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: true, bulkMax: 1000, idSetLookups: true };
 
 /**
  * FerretDB v1.24 holds a connection of its pool per update of a bulk write until the bulk ends,
@@ -52,9 +58,9 @@ export async function detectCapabilities(db: Db): Promise<Capabilities> {
   const ferretdb = `FerretDB ${String(info.ferretdbVersion)}`;
   const pushdown = await fieldFilterPushdown(db);
   if (pushdown) {
-    return { server: `${ferretdb} (PostgreSQL backend)`, concurrentWriters: true, secondaryIndexes: false, bulkMax: FERRETDB_BULK_MAX };
+    return { server: `${ferretdb} (PostgreSQL backend)`, concurrentWriters: true, secondaryIndexes: false, bulkMax: FERRETDB_BULK_MAX, idSetLookups: false };
   }
-  return { server: `${ferretdb} (SQLite backend)`, concurrentWriters: false, secondaryIndexes: false, bulkMax: FERRETDB_BULK_MAX };
+  return { server: `${ferretdb} (SQLite backend)`, concurrentWriters: false, secondaryIndexes: false, bulkMax: FERRETDB_BULK_MAX, idSetLookups: false };
 }
 
 /** Whether FerretDB evaluates `{a: <string>}` in its backend rather than in its own process. */

@@ -1,39 +1,15 @@
 import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
 import { COUNT_KEYS, HOUR_MS, addCounts, floorDay, floorHour, isCountKey, zeroCounts, type CountKey, type Counts } from "./types.js";
+import { readByIds } from "./by-id.js";
+import { DaySpans } from "./day-spans.js";
 import { prepareCollection } from "./indexes.js";
 import type { Capabilities } from "./capabilities.js";
 
 /**
- * An increment of one named counter. The day totals are a list of these that grows by one entry
- * per counter a write changes (`$push`, by name: no entry has a fixed position, so a counter
- * unknown to older documents is simply absent from them); the read sums them by name.
- */
-interface Counter {
-  k: string;
-  v: number;
-}
-
-/**
- * `account_days`: an account's totals per UTC day, which the overview's pipeline sums for whole
- * days: at most 366 small documents per range, however many events they count. `{k, v}` pairs
- * because FerretDB v1.24 computes only the first accumulator of a `$group`, so the sum is one
- * `$sum` grouped by kind.
- */
-interface AccountDayDoc {
-  /** `account|YYYY-MM-DD` */
-  _id: string;
-  a: string;
-  /** 00:00Z of the day */
-  d: Date;
-  /** The day's increments by counter name, summed when read (any order, repeats allowed). */
-  t: Counter[];
-}
-
-/**
- * `account_day_hours`: the same day's nonzero hourly counts, read by `_id` for the whole hours
- * at a range's edges. Apart from the totals so that the overview's scan of `account_days` (every
- * filter scans on FerretDB) decodes only small documents; one flat object per day rather than a
+ * `account_day_hours`: a UTC day's nonzero hourly counts, read by `_id` for the whole hours
+ * at a range's edges. Apart from the day totals (`account_day_spans`) so that whole days read
+ * small documents; one flat object per day rather than a
  * document per hour keeps the updates a batch makes few, and FerretDB decodes and rewrites the
  * whole document on each.
  */
@@ -115,23 +91,27 @@ export interface CampaignStats {
 const EXISTING_MAX = 100_000;
 
 export class RollupStore {
-  private readonly days: Collection<AccountDayDoc>;
+  /** Whole days and aligned spans of days (`account_day_spans`). */
+  private readonly spans: DaySpans;
   private readonly dayHours: Collection<AccountDayHoursDoc>;
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /** Remembers existing documents per collection (a day's totals and its hours share an `_id`). */
   private readonly writer: InsertFirstWriter;
-  constructor(db: Db, caps: Capabilities) {
+  constructor(
+    db: Db,
+    private readonly caps: Capabilities,
+  ) {
     this.writer = new InsertFirstWriter(EXISTING_MAX, caps.bulkMax);
-    this.days = db.collection<AccountDayDoc>("account_days");
+    this.spans = new DaySpans(db, caps);
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
     this.hourSeconds = db.collection<AccountHourSecondsDoc>("account_hour_seconds");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
-    await prepareCollection(this.days, caps, [{ name: "account_day", key: { a: 1, d: 1 } }]);
-    // The others are read by `_id`; these serve clearing an account before a rebuild.
+    await this.spans.ensureIndexes();
+    // Read by `_id`; these serve clearing an account before a rebuild.
     await prepareCollection(this.dayHours, caps, [{ name: "account", key: { a: 1 } }]);
     await prepareCollection(this.hourSeconds, caps, [{ name: "account", key: { a: 1 } }]);
     await prepareCollection(this.campaigns, caps, [{ name: "account", key: { a: 1 } }]);
@@ -146,7 +126,7 @@ export class RollupStore {
       if (list) list.push(d);
       else byDay.set(day, [d]);
     }
-    const dayItems: InsertOrUpdate<AccountDayDoc>[] = [];
+    const dayTotals = new Map<number, Counts>();
     const hourItems: InsertOrUpdate<AccountDayHoursDoc>[] = [];
     const secondItems: InsertOrUpdate<AccountHourSecondsDoc>[] = [];
     for (const d of hours) {
@@ -167,8 +147,7 @@ export class RollupStore {
         }
       }
       const _id = dayId(account, day);
-      const t: Counter[] = COUNT_KEYS.filter((k) => totals[k] !== 0).map((k) => ({ k, v: totals[k] }));
-      dayItems.push({ doc: { _id, a: account, d: new Date(day), t }, update: t.length ? { $push: { t: { $each: t } } } : {} });
+      dayTotals.set(day, totals);
       const hInc: Record<string, number> = {};
       for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = v;
       hourItems.push({ doc: { _id, a: account, d: new Date(day), h }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
@@ -191,24 +170,23 @@ export class RollupStore {
         },
       };
     });
-    await this.writer.write(this.days, dayItems);
+    await this.spans.add(this.writer, account, dayTotals);
     await this.writer.write(this.dayHours, hourItems);
     await this.writer.write(this.hourSeconds, secondItems);
     await this.writer.write(this.campaigns, campaignItems);
   }
 
-  /** Sums the account's counts over whole UTC days `[from, to)`. O(days), not O(events). */
+  /** Sums the account's counts over whole UTC days `[from, to)`: O(log days) reads, not O(events). */
   async sumDays(account: string, from: Date, to: Date): Promise<Counts> {
-    const rows = await this.days
-      .aggregate<{ _id: string; v: number }>([
-        { $match: { a: account, d: { $gte: from, $lt: to } } },
-        { $unwind: "$t" },
-        { $group: { _id: "$t.k", v: { $sum: "$t.v" } } },
-      ])
-      .toArray();
-    const out = zeroCounts();
-    for (const r of rows) if (isCountKey(r._id)) out[r._id] = r.v;
-    return out;
+    return (await this.sumDayRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, whole UTC days `[from, to)` in epoch ms,
+   * from the aligned spans of days that tile them, each read once by `_id` (see DaySpans).
+   */
+  async sumDayRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    return this.spans.sum(account, ranges);
   }
 
   /**
@@ -217,17 +195,28 @@ export class RollupStore {
    * kind added up here.
    */
   async sumHoursOfDay(account: string, from: Date, to: Date): Promise<Counts> {
-    const day = floorDay(from.getTime());
-    const first = (from.getTime() - day) / HOUR_MS;
-    const last = (to.getTime() - day) / HOUR_MS;
-    if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
-    const doc = await this.dayHours.findOne({ _id: dayId(account, day) });
-    const out = zeroCounts();
-    if (!doc) return out;
-    for (const k of COUNT_KEYS) {
-      for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
-    }
-    return out;
+    return (await this.sumHourRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, whole hours `[from, to)` of one UTC day
+   * each, reading each day's hour document once (by `_id`) however many ranges share it.
+   */
+  async sumHourRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    const docs = await readByIds(this.dayHours, this.caps, ranges.map((r) => dayId(account, floorDay(r[0]))));
+    return ranges.map(([from, to]) => {
+      const day = floorDay(from);
+      const first = (from - day) / HOUR_MS;
+      const last = (to - day) / HOUR_MS;
+      if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
+      const doc = docs.get(dayId(account, day));
+      const out = zeroCounts();
+      if (!doc) return out;
+      for (const k of COUNT_KEYS) {
+        for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
+      }
+      return out;
+    });
   }
 
   /**
@@ -235,20 +224,30 @@ export class RollupStore {
    * its per-second counts added up here. O(events of that hour) at most, never O(all events).
    */
   async sumSecondsOfHour(account: string, from: Date, to: Date): Promise<Counts> {
-    const hour = floorHour(from.getTime());
-    const first = (from.getTime() - hour) / 1000;
-    const end = (to.getTime() - hour) / 1000;
-    if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
-    const out = zeroCounts();
-    const doc = await this.hourSeconds.findOne({ _id: hourId(account, hour) });
-    for (const chunk of doc?.p ?? []) {
-      for (const entry of chunk.split(",")) {
-        const [key, second, n] = entry.split(":") as [string, string, string];
-        const sec = Number(second);
-        if (sec >= first && sec < end && isCountKey(key)) out[key] += Number(n);
+    return (await this.sumSecondRanges(account, [[from.getTime(), to.getTime()]]))[0]!;
+  }
+
+  /**
+   * Sums the account's counts over each of `ranges`, `[from, to)` inside one UTC hour each,
+   * reading each hour's per-second document once (by `_id`) however many ranges share it.
+   */
+  async sumSecondRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    const docs = await readByIds(this.hourSeconds, this.caps, ranges.map((r) => hourId(account, floorHour(r[0]))));
+    return ranges.map(([from, to]) => {
+      const hour = floorHour(from);
+      const first = (from - hour) / 1000;
+      const end = (to - hour) / 1000;
+      if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
+      const out = zeroCounts();
+      for (const chunk of docs.get(hourId(account, hour))?.p ?? []) {
+        for (const entry of chunk.split(",")) {
+          const [key, second, n] = entry.split(":") as [string, string, string];
+          const sec = Number(second);
+          if (sec >= first && sec < end && isCountKey(key)) out[key] += Number(n);
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   /** A campaign's all-time counts and timeline, or undefined when no event named it. */
@@ -267,15 +266,25 @@ export class RollupStore {
     return { counts, firstSend: doc.fs, timeline };
   }
 
+  /** Replaces an account's whole-day totals (by epoch ms of the UTC day), e.g. from an older shape. */
+  async replaceDays(account: string, days: Map<number, Partial<Counts>>): Promise<void> {
+    this.writer.forget(`${account}|`);
+    await this.spans.clearAccount(account);
+    await this.spans.add(this.writer, account, days);
+  }
+
   /** Forgets an account's rollups (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
     this.writer.forget(`${account}|`);
-    await this.days.deleteMany({ a: account });
+    await this.spans.clearAccount(account);
     await this.dayHours.deleteMany({ a: account });
     await this.hourSeconds.deleteMany({ a: account });
     await this.campaigns.deleteMany({ a: account });
   }
 }
+
+/** `[from, to)` in epoch ms. */
+export type Span = readonly [from: number, to: number];
 
 function hourKey(kind: CountKey, hourOfDay: number): string {
   return `${kind}${String(hourOfDay).padStart(2, "0")}`;

@@ -1,8 +1,13 @@
-// A small validator for the OpenAPI 3.0 schema subset that scripts/openapi.mjs emits, over
-// gen/openapi/openapi.json. Used by the pure document checks and by the live-route test.
+// gen/openapi/openapi.json and a JSON Schema validator (Ajv) for its schemas. Used by the pure
+// document checks and by the live tests.
 import { readFileSync } from "node:fs";
+import { Ajv, type ValidateFunction } from "ajv";
+import { default as addFormatsPlugin } from "ajv-formats";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+// ajv-formats is CommonJS with a default export; under ESM interop it arrives wrapped.
+const addFormats = ((addFormatsPlugin as unknown as { default?: typeof addFormatsPlugin }).default ?? addFormatsPlugin) as unknown as (a: Ajv) => void;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -41,9 +46,27 @@ export type Doc = {
 
 export const doc: Doc = JSON.parse(readFileSync(join(root, "gen", "openapi", "openapi.json"), "utf8"));
 
-// ---- a small validator for the OpenAPI 3.0 schema subset that scripts/openapi.mjs emits ---------
+// ---- validation with Ajv, a JSON Schema validator ----------------------------------------------
 export type Issue = { path: string; keyword: string; message: string };
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats(ajv); // date-time, email
+for (const f of ["int32", "int64", "float", "double", "byte"]) ajv.addFormat(f, true); // OpenAPI's type refinements
+
+/**
+ * OpenAPI 3.0's `nullable: true` as JSON Schema: null, or the schema without it (Ajv's own
+ * `nullable` keyword needs `type` beside it, which an `allOf: [$ref]` wrapper has not).
+ */
+function jsonSchema(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(jsonSchema);
+  if (typeof s !== "object" || s === null) return s;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) if (k !== "nullable") out[k] = jsonSchema(v);
+  return (s as Schema).nullable ? { anyOf: [{ type: "null" }, out] } : out;
+}
+
+const components = jsonSchema(doc.components);
+const compiled = new WeakMap<Schema, ValidateFunction>();
 
 export function resolve(ref: string): Schema {
   const prefix = "#/components/schemas/";
@@ -53,61 +76,22 @@ export function resolve(ref: string): Schema {
   return schema;
 }
 
-export function validate(schema: Schema, value: unknown, path = ""): Issue[] {
-  const at = path || "/";
-  if (schema.$ref) return validate(resolve(schema.$ref), value, path);
-  if (value === null) {
-    // `nullable` on the schema itself, or on an allOf wrapper around a $ref.
-    return schema.nullable ? [] : [{ path: at, keyword: "nullable", message: "null is not allowed" }];
+/** Validates a value against a schema of the document (its `#/components/...` refs resolved). */
+export function validate(schema: Schema, value: unknown): Issue[] {
+  let fn = compiled.get(schema);
+  if (!fn) {
+    fn = ajv.compile({ ...(jsonSchema(schema) as object), components });
+    compiled.set(schema, fn);
   }
-  const issues: Issue[] = [];
-  for (const part of schema.allOf ?? []) issues.push(...validate(part, value, path));
-  if (schema.type) {
-    const ok =
-      schema.type === "object"
-        ? typeof value === "object" && !Array.isArray(value)
-        : schema.type === "array"
-          ? Array.isArray(value)
-          : schema.type === "integer"
-            ? typeof value === "number" && Number.isInteger(value)
-            : schema.type === "number"
-              ? typeof value === "number" && Number.isFinite(value)
-              : typeof value === schema.type;
-    if (!ok) return [...issues, { path: at, keyword: "type", message: `expected ${schema.type}, got ${JSON.stringify(value)}` }];
-  }
-  if (schema.enum && !schema.enum.includes(value)) {
-    issues.push({ path: at, keyword: "enum", message: `${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}` });
-  }
-  if (typeof value === "string") {
-    if (schema.format === "date-time" && !RFC3339.test(value)) {
-      issues.push({ path: at, keyword: "format", message: `${JSON.stringify(value)} is not an RFC 3339 date-time` });
-    }
-    if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
-      issues.push({ path: at, keyword: "pattern", message: `${JSON.stringify(value)} does not match ${schema.pattern}` });
-    }
-  }
-  if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) {
-    issues.push({ path: at, keyword: "minimum", message: `${value} < ${schema.minimum}` });
-  }
-  if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => issues.push(...validate(schema.items!, item, `${path}/${i}`)));
-  }
-  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-    const obj = value as Record<string, unknown>;
-    for (const name of schema.required ?? []) {
-      if (!(name in obj)) issues.push({ path: `${path}/${name}`, keyword: "required", message: "missing" });
-    }
-    for (const [name, v] of Object.entries(obj)) {
-      const prop = schema.properties?.[name];
-      if (prop) issues.push(...validate(prop, v, `${path}/${name}`));
-      else if (schema.additionalProperties === false && !(schema.allOf ?? []).length) {
-        issues.push({ path: `${path}/${name}`, keyword: "additionalProperties", message: "not allowed" });
-      } else if (typeof schema.additionalProperties === "object") {
-        issues.push(...validate(schema.additionalProperties, v, `${path}/${name}`));
-      }
-    }
-  }
-  return issues;
+  if (fn(value)) return [];
+  return (fn.errors ?? [])
+    // A nullable value's failure shows up thrice (not null, the real reason, no branch matched): keep the reason.
+    .filter((e) => e.keyword !== "anyOf" && !(e.keyword === "type" && e.params.type === "null"))
+    .map((e) => ({
+      path: e.keyword === "required" ? `${e.instancePath}/${e.params.missingProperty}` : e.instancePath || "/",
+      keyword: e.keyword,
+      message: e.message ?? "",
+    }));
 }
 
 export function op(method: string, path: string): Operation {

@@ -5,7 +5,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import type { DescService } from "@bufbuild/protobuf";
 import { inject } from "vitest";
 import { indexIdLookups } from "../../src/db/embedded.js";
-import { silentLogger } from "../../src/log.js";
+import { silentLogger, type Logger } from "../../src/log.js";
 import { AnalyticsServer } from "../../src/server/server.js";
 import type { Scope } from "../../src/storage/api-keys.js";
 import { Store } from "../../src/storage/store.js";
@@ -31,6 +31,8 @@ export interface TestService {
 export interface StartOptions {
   /** A fixed clock for the handlers (period presets, "now" defaults, future checks). */
   now?: Date;
+  /** The server's logger (silent by default). */
+  log?: Logger;
 }
 
 export async function startService(opts: StartOptions = {}): Promise<TestService> {
@@ -40,7 +42,7 @@ export async function startService(opts: StartOptions = {}): Promise<TestService
   if (inject("ferretdbDataDir")) await indexIdLookups(process.cwd(), inject("ferretdbDataDir"), database);
   const server = await AnalyticsServer.create({
     store,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     host: "127.0.0.1",
     port: 0,
     root: process.cwd(),

@@ -3,8 +3,11 @@
 // not, single seconds, presets) and every campaign must equal a plain reference computation.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { rest, startService, type TestService } from "../helpers/service.js";
-import { CLOCK, generate, type Stream } from "./generator.js";
-import { DAY, HOUR, Ledger, at, int, isoSec, limit, mulberry32, pick, post, refCampaign, refOverview, type Ev } from "./lib.js";
+import { CLOCK, generate, zoneMarks, type Stream } from "./generator.js";
+import {
+  DAY, HOUR, Ledger, at, int, isoSec, limit, local, localMidnight, mulberry32, pick, post, refCampaign, refOverview, refTimeSeries,
+  type Ev, type Interval,
+} from "./lib.js";
 
 const SEED = Number(process.env.DIFF_SEED ?? 0x5eed1);
 const RANGES = 40;
@@ -17,6 +20,8 @@ interface Account {
 
 let svc: TestService;
 const accounts: Account[] = [];
+/** A fourth account whose events also cluster where the tested zones' buckets meet (from October 2025). */
+let zoned: Account;
 
 /** RFC 3339 of `ms` (whole seconds) written with a UTC offset of `min` minutes. */
 function withOffset(ms: number, min: number): string {
@@ -74,11 +79,13 @@ beforeAll(async () => {
     const { key } = await svc.newAccount();
     accounts.push({ key, stream: generate(rng, `a${i}`, 1.5), ledger: new Ledger() });
   }
+  const zrng = mulberry32(SEED + 7);
+  zoned = { key: (await svc.newAccount()).key, stream: generate(zrng, "z", 1, zoneMarks(zrng)), ledger: new Ledger() };
   // Each account's batches in order, every answer checked; the three accounts at once, so that
   // batches of different accounts are written together (FerretDB's group commit).
   const t0 = Date.now();
   await Promise.all(
-    accounts.map(async (a) => {
+    [...accounts, zoned].map(async (a) => {
       const half = Math.floor(a.stream.batches.length / 2);
       for (let b = 0; b < a.stream.batches.length; b++) {
         if (b === half) {
@@ -94,7 +101,7 @@ beforeAll(async () => {
       }
     }),
   );
-  console.log(`ingested ${accounts.map((a) => a.stream.batches.flat().length).join(" + ")} events in ${Date.now() - t0} ms`);
+  console.log(`ingested ${[...accounts, zoned].map((a) => a.stream.batches.flat().length).join(" + ")} events in ${Date.now() - t0} ms`);
 }, 600_000);
 afterAll(() => svc.close());
 
@@ -163,5 +170,95 @@ describe(`differential (seed ${SEED})`, () => {
       expect(r.body.metrics.sends).toBe(count("send"));
       expect(r.body.metrics.opens).toBe(count("open"));
     }
+  });
+});
+
+const ZONES = ["UTC", "Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu"];
+const INTERVALS: Interval[] = ["hour", "day", "week", "month"];
+
+/** The longest random range per interval (hourly ones stay well under 1,000 buckets). */
+const SPAN: Record<Interval, number> = { hour: 5 * DAY, day: 120 * DAY, week: 366 * DAY - 1000, month: 366 * DAY - 1000 };
+
+/** Random ranges cut at arbitrary seconds, half of them starting at one of the stream's marks. */
+function seriesRanges(rng: () => number, s: Stream, interval: Interval, n: number): { from: number; to: number }[] {
+  const lo = at("2025-10-20T00:00:00Z");
+  const hi = CLOCK.getTime() + DAY;
+  const sec = (ms: number) => Math.floor(ms / 1000) * 1000;
+  return Array.from({ length: n }, (_, i) => {
+    const from = i % 2 === 0 ? sec(pick(rng, s.marks) - rng() * HOUR) : sec(lo + rng() * (hi - lo));
+    return { from, to: Math.min(hi, sec(from + rng() * SPAN[interval])) };
+  });
+}
+
+const seriesPath = (q: string) => `/api/v1/analytics/timeseries?${q}`;
+const bounds = (from: number, to: number) => `from=${encodeURIComponent(isoSec(from))}&to=${encodeURIComponent(isoSec(to))}`;
+
+describe(`time series (seed ${SEED})`, () => {
+  test.each([0, 1, 2, 3])("account %i: random ranges, every zone and interval, equal the reference", async (i) => {
+    const a = i < 3 ? accounts[i]! : zoned;
+    const rng = mulberry32(SEED + 200 + i);
+    const cases: { zone: string; interval: Interval; from: number; to: number }[] = [];
+    for (const zone of ZONES) {
+      for (const interval of INTERVALS) {
+        for (const r of seriesRanges(rng, a.stream, interval, 2)) cases.push({ zone, interval, ...r });
+      }
+    }
+    const got = await limit(4, cases.map((c) => () =>
+      rest(svc, "GET", seriesPath(`interval=${c.interval}&time_zone=${encodeURIComponent(c.zone)}&${bounds(c.from, c.to)}`), { key: a.key })));
+    let buckets = 0;
+    cases.forEach((c, j) => {
+      const want = refTimeSeries(a.ledger.stored, c.from, c.to, c.interval, c.zone);
+      expect(got[j]!.body, JSON.stringify(c)).toStrictEqual(want);
+      buckets += want.buckets.length;
+    });
+    expect(buckets).toBeGreaterThan(100);
+  });
+
+  test("Europe/Berlin across both DST changes: hours of 23- and 25-hour days, and the days themselves", async () => {
+    const a = zoned;
+    const cases: [Interval, string, string][] = [
+      ["hour", "2025-10-25T20:17:05Z", "2025-10-26T05:42:59Z"], // 02:00 local twice
+      ["hour", "2026-03-28T21:00:01Z", "2026-03-29T04:00:00Z"], // 02:00 local never
+      ["day", "2025-10-20T00:00:00Z", "2025-11-02T12:34:56Z"],
+      ["day", "2026-03-22T05:06:07Z", "2026-04-04T22:59:59Z"],
+      ["week", "2025-10-20T00:00:00Z", "2026-04-06T23:59:59Z"],
+      ["month", "2025-10-20T00:00:00Z", "2026-04-06T23:59:59Z"],
+    ];
+    for (const [interval, from, to] of cases) {
+      const r = await rest(svc, "GET", seriesPath(`interval=${interval}&time_zone=Europe/Berlin&${bounds(at(from), at(to))}`), { key: a.key });
+      const want = refTimeSeries(a.ledger.stored, at(from), at(to), interval, "Europe/Berlin");
+      expect(r.body, `${interval} ${from}`).toStrictEqual(want);
+    }
+    const days = await rest(svc, "GET", seriesPath("interval=day&time_zone=Europe/Berlin&from=2025-10-25&to=2025-10-27"), { key: a.key });
+    expect(days.body.buckets.map((b: { start: string }) => b.start)).toEqual(["2025-10-25T00:00:00+02:00", "2025-10-26T00:00:00+02:00", "2025-10-27T00:00:00+01:00"]);
+    const spring = await rest(svc, "GET", seriesPath("interval=hour&time_zone=Europe/Berlin&from=2026-03-29&to=2026-03-29"), { key: a.key });
+    expect(spring.body.buckets).toHaveLength(23);
+    const autumn = await rest(svc, "GET", seriesPath("interval=hour&time_zone=Europe/Berlin&from=2025-10-26&to=2025-10-26"), { key: a.key });
+    expect(autumn.body.buckets).toHaveLength(25);
+    expect(autumn.body.buckets.slice(2, 4).map((b: { start: string }) => b.start)).toEqual(["2025-10-26T02:00:00+02:00", "2025-10-26T02:00:00+01:00"]);
+  });
+
+  test.each(ZONES)("presets and bare dates read in %s, for the overview and the time series", async (zone) => {
+    const a = zoned;
+    const today = local(CLOCK.getTime(), zone);
+    const midnight = (back: number) => localMidnight(today.y, today.mo, today.d - back, zone);
+    const to = midnight(-1) - 1000;
+    for (const [days, period] of [[7, "7d"], [30, "30d"], [90, "90d"]] as const) {
+      const ov = await rest(svc, "GET", `/api/v1/analytics/overview?period=${period}&time_zone=${encodeURIComponent(zone)}`, { key: a.key });
+      const from = midnight(days);
+      expect(ov.body, `${zone} ${period}`).toStrictEqual({ success: true, period: { from: isoSec(from), to: isoSec(to) }, metrics: refOverview(a.ledger.stored, from, to) });
+    }
+    const ts = await rest(svc, "GET", seriesPath(`period=30d&time_zone=${encodeURIComponent(zone)}`), { key: a.key });
+    expect(ts.body).toStrictEqual(refTimeSeries(a.ledger.stored, midnight(30), to, "day", zone));
+    const from = localMidnight(2026, 2, 1, zone);
+    const end = localMidnight(2026, 4, 1, zone) - 1000;
+    const bare = await rest(svc, "GET", `/api/v1/analytics/overview?from=2026-02-01&to=2026-03-31&time_zone=${encodeURIComponent(zone)}`, { key: a.key });
+    expect(bare.body).toStrictEqual({ success: true, period: { from: isoSec(from), to: isoSec(end) }, metrics: refOverview(a.ledger.stored, from, end) });
+    const monthly = await rest(svc, "GET", seriesPath(`interval=month&from=2026-02-01&to=2026-03-31&time_zone=${encodeURIComponent(zone)}`), { key: a.key });
+    expect(monthly.body).toStrictEqual(refTimeSeries(a.ledger.stored, from, end, "month", zone));
+    // The buckets' uniques sum to the range's.
+    const sum = (k: string) => monthly.body.buckets.reduce((n: number, b: { metrics: Record<string, number> }) => n + b.metrics[k]!, 0);
+    expect(sum("unique_opens")).toBe(bare.body.metrics.unique_opens);
+    expect(sum("unique_clicks")).toBe(bare.body.metrics.unique_clicks);
   });
 });

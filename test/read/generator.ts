@@ -19,7 +19,8 @@ export interface Stream {
 
 const CAMPAIGNS = ["news", "promo", "weekly", "launch", "long"];
 
-export function generate(rng: () => number, tag: string, size = 1): Stream {
+/** `extraMarks`: more instants to put events on (and to aim ranges at), e.g. local midnights. */
+export function generate(rng: () => number, tag: string, size = 1, extraMarks: number[] = []): Stream {
   const events: Ev[] = [];
   let n = 0;
   const email = (k: number) => {
@@ -87,7 +88,8 @@ export function generate(rng: () => number, tag: string, size = 1): Stream {
   }
   // Events exactly on period edges and hour edges (and a millisecond before an hour).
   const hourEdges = Array.from({ length: 8 }, () => Math.floor((start + rng() * (CLOCK.getTime() - start)) / HOUR) * HOUR);
-  for (const e of [...EDGES, ...EDGES.map((x) => x - 1000), ...EDGES.map((x) => x + 1000), ...hourEdges, ...hourEdges.map((x) => x - 1)]) {
+  const around = (xs: number[]) => [...xs, ...xs.map((x) => x - 1000), ...xs.map((x) => x + 1000)];
+  for (const e of [...around(EDGES), ...hourEdges, ...hourEdges.map((x) => x - 1), ...around(extraMarks)]) {
     marks.push(e);
     for (let j = int(rng, 1, 3); j > 0; j--) {
       const type = pick(rng, ["send", "delivered", "open", "open", "click", "bounce", "complaint", "unsubscribe"] as const);
@@ -150,5 +152,21 @@ function arrival(rng: () => number, events: Ev[]): Ev[][] {
     out.push(batch);
     if (rng() < 0.2) out.push([...batch]); // the whole batch retried
   }
+  return out;
+}
+
+/**
+ * Instants where the tested zones' buckets meet: Europe/Berlin's DST changes (2025-10-26 and
+ * 2026-03-29, 01:00Z) and the local midnights beside them, and some local midnights, Mondays and
+ * month starts of Asia/Kolkata (18:30Z) and Asia/Kathmandu (18:15Z); plus random instants from
+ * October to the generator's start, so that the autumn change has events around it.
+ */
+export function zoneMarks(rng: () => number): number[] {
+  const berlin = ["2025-10-25T22:00:00Z", "2025-10-26T01:00:00Z", "2025-10-26T23:00:00Z", "2026-03-28T23:00:00Z", "2026-03-29T01:00:00Z", "2026-03-29T22:00:00Z"];
+  const india = ["2026-02-28T18:30:00Z", "2026-03-22T18:30:00Z", "2026-03-31T18:30:00Z", "2026-02-28T18:15:00Z", "2026-03-15T18:15:00Z", "2026-03-31T18:15:00Z"];
+  const out = [...berlin, ...india].map(at);
+  for (let i = 0; i < 4; i++) out.push(at("2026-01-10T18:30:00Z") + int(rng, 0, 80) * DAY, at("2026-01-10T18:15:00Z") + int(rng, 0, 80) * DAY);
+  const lo = at("2025-10-20T00:00:00Z");
+  for (let i = 0; i < 20; i++) out.push(Math.floor((lo + rng() * (at("2026-01-02T00:00:00Z") - lo)) / 1000) * 1000);
   return out;
 }

@@ -278,3 +278,90 @@ export async function limit<T>(n: number, tasks: (() => Promise<T>)[]): Promise<
   );
   return out;
 }
+
+// ---- Time zones, for the time series reference: the runtime's Intl data read directly (the
+// service goes through Luxon), and bucket boundaries found by walking time, not by calendar math.
+
+interface Local {
+  y: number;
+  mo: number;
+  d: number;
+  h: number;
+  mi: number;
+  s: number;
+  /** "Z" in UTC, else "+05:30" style. */
+  offset: string;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall time and UTC offset of `ms` in `zone`. */
+export function local(ms: number, zone: string): Local {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
+      hour: "numeric", minute: "numeric", second: "numeric", timeZoneName: "longOffset",
+    });
+    formatters.set(zone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  const off = p.timeZoneName!.replace("GMT", "");
+  return { y: +p.year!, mo: +p.month!, d: +p.day!, h: +p.hour!, mi: +p.minute!, s: +p.second!, offset: zone === "UTC" ? "Z" : off === "" ? "+00:00" : off };
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** RFC 3339 of `ms` as wall time in `zone` with its offset. */
+export function localIso(ms: number, zone: string): string {
+  const l = local(ms, zone);
+  return `${l.y}-${pad(l.mo)}-${pad(l.d)}T${pad(l.h)}:${pad(l.mi)}:${pad(l.s)}${l.offset}`;
+}
+
+/** The first instant of local date y-mo-d in `zone` (offset read at a first guess, then again). */
+export function localMidnight(y: number, mo: number, d: number, zone: string): number {
+  const wall = Date.UTC(y, mo - 1, d);
+  const offsetAt = (ms: number) => {
+    const l = local(ms, zone);
+    return Date.UTC(l.y, l.mo - 1, l.d, l.h, l.mi, l.s) - Math.floor(ms / 1000) * 1000;
+  };
+  return wall - offsetAt(wall - offsetAt(wall));
+}
+
+export type Interval = "hour" | "day" | "week" | "month";
+
+/** Which local bucket `ms` falls in (an hour repeated by a DST change is two keys). */
+export function bucketKey(ms: number, interval: Interval, zone: string): string {
+  const l = local(ms, zone);
+  if (interval === "hour") return `${l.y}-${l.mo}-${l.d}T${l.h}${l.offset}`;
+  if (interval === "day") return `${l.y}-${l.mo}-${l.d}`;
+  if (interval === "month") return `${l.y}-${l.mo}`;
+  // The Monday of the local date's week.
+  const date = Date.UTC(l.y, l.mo - 1, l.d);
+  return new Date(date - ((new Date(date).getUTCDay() + 6) % 7) * DAY).toISOString().slice(0, 10);
+}
+
+/** Local boundaries in the zones tested lie on UTC quarter hours. */
+const QUARTER = 15 * 60_000;
+
+/**
+ * The REST body of GET /api/v1/analytics/timeseries over `[fromMs, toMs]` (to inclusive): the
+ * buckets found by walking quarter hours until the local key changes, each bucket's metrics the
+ * overview's reference over its part of the range.
+ */
+export function refTimeSeries(events: Ev[], fromMs: number, toMs: number, interval: Interval, zone: string) {
+  const end = toMs + 1000;
+  const key = (ms: number) => bucketKey(ms, interval, zone);
+  let start = Math.floor(fromMs / QUARTER) * QUARTER;
+  while (key(start - QUARTER) === key(fromMs)) start -= QUARTER;
+  const buckets: { start: string; metrics: ReturnType<typeof refOverview> }[] = [];
+  while (start < end) {
+    let next = start + QUARTER;
+    while (key(next) === key(start)) next += QUARTER;
+    const a = Math.max(start, fromMs);
+    const b = Math.min(next, end);
+    buckets.push({ start: localIso(start, zone), metrics: refOverview(events, a, b - 1000) });
+    start = next;
+  }
+  return { success: true, period: { from: isoSec(fromMs), to: isoSec(toMs) }, interval, time_zone: zone, buckets };
+}

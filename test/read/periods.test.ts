@@ -160,6 +160,26 @@ describe("400s name the field", () => {
     expect(r.body.error.message.length).toBeGreaterThan(0);
   });
 
+  test.each([
+    ["overview", "?time_zone=Mars/Olympus", "time_zone"],
+    ["overview", "?time_zone=%2B05:30", "time_zone"],
+    ["timeseries", "?interval=minute", "interval"],
+    ["timeseries", "?interval=hour&period=90d", "interval"], // 2,160 buckets
+    ["timeseries", "?interval=hour&from=2026-01-01T00:00:00Z&to=2026-02-11T16:00:00Z", "interval"], // 1,001
+    ["timeseries", "?time_zone=Europe/Nowhere", "time_zone"],
+    ["timeseries", "?period=14d", "period"],
+  ])("%s%s → 400 on %s", async (path, q, field) => {
+    const r = await rest(svc, "GET", `/api/v1/analytics/${path}${q}`, { key });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: "invalid_argument", field });
+  });
+
+  test("1,000 hourly buckets are allowed", async () => {
+    const r = await rest(svc, "GET", "/api/v1/analytics/timeseries?interval=hour&from=2026-01-01T00:00:00Z&to=2026-02-11T15:59:59Z", { key });
+    expect(r.status).toBe(200);
+    expect(r.body.buckets).toHaveLength(1000);
+  });
+
   test("Connect carries INVALID_ARGUMENT for the same cases", async () => {
     const c = client(AnalyticsService, connectTransport(svc));
     for (const req of [{ period: "14d" }, { from: "garbage" }, { to: "2026-02-30" }, { from: "2026-04-02", to: "2026-04-01" }, { from: "2024-01-01", to: "2026-01-01" }]) {

@@ -5,6 +5,9 @@ import { MongoClient, type CommandStartedEvent, type Db } from "mongodb";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { detectCapabilities, type Capabilities } from "../../src/storage/capabilities.js";
 import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/storage/rollups.js";
+import { tile } from "../../src/storage/day-spans.js";
+import { m003 } from "../../src/storage/migrations/003-day-spans.js";
+import type { Store } from "../../src/storage/store.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
 let client: MongoClient;
@@ -62,7 +65,7 @@ test("apply inserts new day, day-hour, hour-second and campaign documents with o
   await rollups.apply("acct_w", hours, campaigns);
   // A day's totals and its hours share an _id: knowing one exists says nothing of the other.
   expect(writes()).toEqual({
-    "insert account_days": 1,
+    "insert account_day_spans": 1,
     "insert account_day_hours": 1,
     "insert account_hour_seconds": 1,
     "insert campaign_stats": 1,
@@ -73,7 +76,7 @@ test("apply increments known documents in place, without inserting", async () =>
   const { hours, campaigns } = batch(4);
   await rollups.apply("acct_w", hours, campaigns);
   expect(writes()).toEqual({
-    "update account_days": 2,
+    "update account_day_spans": 6, // the 2 days and their 4 enclosing spans (4, 16, 64, 256 days)
     "update account_day_hours": 2,
     "update account_hour_seconds": 2,
     "update campaign_stats": 1,
@@ -112,17 +115,58 @@ test("a store that knows none of 150 existing documents increments them all (bul
   expect(await fresh.sumSecondsOfHour("acct_spread", new Date(last), new Date(last + HOUR))).toEqual({ ...zeroCounts(), delivered: 2 });
 }, 60_000);
 
-test("day totals are summed by counter name: a document in the old positional form, named increments after it, an unknown name ignored", async () => {
+test("version 2's day totals (account_days, summed by counter name) become day spans in place, without a rebuild", async () => {
   const DAY3 = Date.UTC(2026, 2, 12);
   const old = ["send", "delivered", "open", "click", "bounce", "hard", "soft", "complaint", "unsubscribe", "uopen", "uclick"];
-  // As version 2 wrote it: every counter, in that order, incremented at `t.<i>.v`.
-  await db.collection("account_days").insertOne({
-    _id: "acct_old|2026-03-12" as never,
-    a: "acct_old",
-    d: new Date(DAY3),
-    t: [...old.map((k, i) => ({ k, v: i === 0 ? 5 : i === 2 ? 1 : 0 })), { k: "from_the_future", v: 9 }],
-  });
-  await rollups.apply("acct_old", [{ hour: new Date(DAY3 + HOUR), counts: { send: 2, uopen: 1 }, seconds: [] }], []);
-  await rollups.apply("acct_old", [{ hour: new Date(DAY3 + 2 * HOUR), counts: { open: 4 }, seconds: [] }], []);
-  expect(await rollups.sumDays("acct_old", new Date(DAY3), new Date(DAY3 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1 });
+  // As version 1 wrote it (every counter in that order) with version 2's named increments after it.
+  await db.collection("account_days").insertMany([
+    {
+      _id: "acct_old|2026-03-12" as never,
+      a: "acct_old",
+      d: new Date(DAY3),
+      t: [...old.map((k, i) => ({ k, v: i === 0 ? 5 : i === 2 ? 1 : 0 })), { k: "send", v: 2 }, { k: "uopen", v: 1 }, { k: "open", v: 4 }],
+    },
+    { _id: "acct_old|2026-03-13" as never, a: "acct_old", d: new Date(DAY3 + 24 * HOUR), t: [{ k: "click", v: 3 }] },
+    { _id: "acct_two|2026-03-12" as never, a: "acct_two", d: new Date(DAY3), t: [{ k: "send", v: 1 }] },
+  ]);
+  const store = { db, rollups } as unknown as Store;
+  expect(await m003.run(store)).toEqual([]);
+  const day = (d: number) => [new Date(DAY3 + d * 24 * HOUR), new Date(DAY3 + (d + 1) * 24 * HOUR)] as const;
+  expect(await rollups.sumDays("acct_old", ...day(0))).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1 });
+  expect(await rollups.sumDays("acct_old", day(0)[0], day(1)[1])).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1, click: 3 });
+  expect(await rollups.sumDays("acct_two", day(-30)[0], day(30)[1])).toEqual({ ...zeroCounts(), send: 1 });
+  expect(await db.listCollections({ name: "account_days" }).hasNext()).toBe(false);
+  // Run again (a crash after the drop): nothing left to do, nothing lost.
+  expect(await m003.run(store)).toEqual([]);
+  expect(await rollups.sumDays("acct_old", day(0)[0], day(1)[1])).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1, click: 3 });
+});
+
+test("reading the documents by one $in (MongoDB's route, caps.idSetLookups) gives the same sums as one lookup each", async () => {
+  const viaSet = new RollupStore(db, { ...caps, idSetLookups: true });
+  const viaOne = new RollupStore(db, { ...caps, idSetLookups: false });
+  const ranges = [[DAY1 - 40 * 24 * HOUR, DAY2 + 24 * HOUR], [DAY1, DAY2]] as const;
+  const days = await viaSet.sumDayRanges("acct_w", ranges);
+  expect(days).toEqual(await viaOne.sumDayRanges("acct_w", ranges));
+  expect(days[0]).toEqual({ ...zeroCounts(), send: 14, open: 2 });
+  const hours = [[DAY1 + 9 * HOUR, DAY1 + 10 * HOUR], [DAY2 + 23 * HOUR, DAY2 + 24 * HOUR]] as const;
+  expect(await viaSet.sumHourRanges("acct_w", hours)).toEqual(await viaOne.sumHourRanges("acct_w", hours));
+  const seconds = [[DAY1 + 9 * HOUR, DAY1 + 9 * HOUR + 10_000], [DAY1 + 9 * HOUR + 10_000, DAY1 + 10 * HOUR]] as const;
+  expect(await viaSet.sumSecondRanges("acct_w", seconds)).toEqual([{ ...zeroCounts(), send: 5 }, { ...zeroCounts(), send: 2, open: 2 }]);
+});
+
+test("whole days are tiled by the longest aligned spans: at most a few reads for any range", () => {
+  expect(tile(20522, 20524)).toEqual([[1, 20522], [1, 20523]]);
+  expect(tile(20480, 20480 + 256)).toEqual([[256, 20480]]);
+  const epochDay = Date.UTC(2026, 0, 6) / (24 * HOUR);
+  for (let from = epochDay; from < epochDay + 64; from++) {
+    for (const len of [7, 30, 90, 366]) {
+      const t = tile(from, from + len);
+      expect(t.reduce((n, [l]) => n + l, 0)).toBe(len);
+      expect(t.length, `${from} + ${len}`).toBeLessThanOrEqual(len <= 90 ? 19 : 22);
+      t.forEach(([l, start], i) => {
+        expect(start % l).toBe(0);
+        if (i > 0) expect(start).toBe(t[i - 1]![1] + t[i - 1]![0]);
+      });
+    }
+  }
 });

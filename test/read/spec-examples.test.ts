@@ -239,7 +239,7 @@ describe("overview example", () => {
     }
     const stubs = grpcJsClients(svc);
     try {
-      const res = await grpcCall<tp.GetOverviewRequest, tp.GetOverviewResponse>(stubs.analytics.getOverview, stubs.analytics, { period: "30d", from: "", to: "" }, grpcMetadata(overviewKey));
+      const res = await grpcCall<tp.GetOverviewRequest, tp.GetOverviewResponse>(stubs.analytics.getOverview, stubs.analytics, { period: "30d", from: "", to: "", timeZone: "" }, grpcMetadata(overviewKey));
       expect(res.period).toEqual({ from: new Date(FROM), to: new Date(TO) });
       expect(res.metrics).toEqual(Object.fromEntries(Object.entries(asBig).map(([k, v]) => [k, Number(v)])));
     } finally {

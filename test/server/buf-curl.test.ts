@@ -24,6 +24,7 @@ test("buf curl lists every service method through grpc.reflection.v1", async () 
     "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
     "misar.analytics.v1.AnalyticsService/GetCampaignMetrics",
     "misar.analytics.v1.AnalyticsService/GetOverview",
+    "misar.analytics.v1.AnalyticsService/GetTimeSeries",
     "misar.analytics.v1.IngestService/RecordEmailEvents",
     "misar.analytics.v1.IngestService/UpsertCampaign",
     "misar.analytics.v1.TrackService/TrackEvent",

@@ -35,7 +35,7 @@ describe.skipIf(!dataDir)("indexIdLookups on the embedded FerretDB (skipped on M
 
   test("the service's collections are indexed when it starts; a second run creates nothing", async () => {
     expect(planOf(database, "email_events")).toMatch(/SEARCH .* USING INDEX .*_misar_id_lookup/);
-    expect(planOf(database, "account_days")).toMatch(/USING INDEX .*_misar_id_lookup/);
+    expect(planOf(database, "account_day_spans")).toMatch(/USING INDEX .*_misar_id_lookup/);
     expect(await indexIdLookups(process.cwd(), dataDir, database)).toBe(0);
   });
 

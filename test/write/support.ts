@@ -303,7 +303,7 @@ const DATA_COLLECTIONS = [
   "track_events",
   "purchases",
   "campaigns",
-  "account_days",
+  "account_day_spans",
   "account_day_hours",
   "campaign_stats",
   "message_firsts",

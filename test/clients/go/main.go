@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
+	"buf.build/go/protovalidate"
 	analyticsv1 "github.com/misar/analytics/gen/go/misar/analytics/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -27,6 +29,34 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
+
+// violatedFields names the fields protovalidate finds wrong in m as the server names them: the
+// path (`events[0].contact_email`), or for a rule across fields (a message-level rule, which has
+// no rule path) the message's path and the field its rule id starts with.
+func violatedFields(m proto.Message) []string {
+	err := protovalidate.Validate(m)
+	var ve *protovalidate.ValidationError
+	if err == nil {
+		return nil
+	} else if !errors.As(err, &ve) {
+		die("protovalidate: %v", err)
+	}
+	var out []string
+	for _, v := range ve.Violations {
+		path := protovalidate.FieldPathString(v.Proto.GetField())
+		if v.Proto.GetRule() == nil {
+			about := strings.SplitN(v.Proto.GetRuleId(), ".", 2)[0]
+			if path == "" {
+				path = about
+			} else {
+				path += "." + about
+			}
+		}
+		out = append(out, path)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // bearer attaches `authorization: Bearer <key>` to every RPC.
 type bearer string
@@ -113,14 +143,34 @@ func main() {
 	_, err = analytics.GetOverview(bad, &analyticsv1.GetOverviewRequest{})
 	c.eq("GetOverview with a malformed key: status code", status.Code(err), codes.Unauthenticated)
 
+	// The contract's rules run here, before sending: a bad batch is caught locally, and the
+	// server, sent it anyway, rejects the very same fields.
+	badBatch := &analyticsv1.RecordEmailEventsRequest{Events: []*analyticsv1.EmailEvent{
+		{Type: analyticsv1.EmailEventType_EMAIL_EVENT_TYPE_BOUNCE, ContactEmail: "not-an-email", Timestamp: at(9, 0, 0)},
+		{Type: analyticsv1.EmailEventType_EMAIL_EVENT_TYPE_OPEN, ContactEmail: "a@x.test", Timestamp: &timestamppb.Timestamp{Seconds: 1}},
+	}}
+	local := violatedFields(badBatch)
+	c.eq("local validation of a bad batch", strings.Join(local, ","), "events[0].bounce_type,events[0].contact_email,events[1].timestamp")
+	_, err = ingest.RecordEmailEvents(ctx, badBatch, auth)
+	c.eq("RecordEmailEvents of the locally rejected batch: status code", status.Code(err), codes.InvalidArgument)
+	for _, f := range local {
+		if !strings.Contains(status.Convert(err).Message(), f+":") {
+			c.fail("the server's answer does not name %s: %v", f, err)
+		}
+	}
+
 	// The campaign.
-	up, err := ingest.UpsertCampaign(ctx, &analyticsv1.UpsertCampaignRequest{
+	upsert := &analyticsv1.UpsertCampaignRequest{
 		Id:              campaign,
 		Name:            "Go client campaign",
 		Status:          analyticsv1.CampaignStatus_CAMPAIGN_STATUS_SENT,
 		SentAt:          at(9, 0, 0),
 		TotalRecipients: proto.Int64(3),
-	}, auth)
+	}
+	if p := violatedFields(upsert); p != nil {
+		die("UpsertCampaign: the request fails the contract's rules locally: %v", p)
+	}
+	up, err := ingest.UpsertCampaign(ctx, upsert, auth)
 	if err != nil {
 		die("UpsertCampaign: %v", err)
 	}

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "gen", "python"))
 
 import grpc  # noqa: E402
+import protovalidate  # noqa: E402
 from google.protobuf import struct_pb2, timestamp_pb2  # noqa: E402
 
 from misar.analytics.v1 import (  # noqa: E402
@@ -29,6 +30,25 @@ from misar.analytics.v1 import (  # noqa: E402
 )
 
 TIMEOUT = 30  # seconds, per call
+
+
+def violated_fields(message):
+    """The fields protovalidate finds wrong in `message`, named as the server names them: the
+    path (`events[0].contact_email`), or for a rule across fields (a message-level rule, with no
+    rule path) the message's path and the field its rule id starts with."""
+    try:
+        protovalidate.validate(message)
+        return []
+    except protovalidate.ValidationError as e:
+        out = []
+        for v in e.violations:
+            parts = []
+            for el in v.proto.field.elements:
+                parts.append(el.field_name + (f"[{el.index}]" if el.HasField("index") else ""))
+            if not v.proto.HasField("rule"):
+                parts.append(v.proto.rule_id.split(".")[0])
+            out.append(".".join(parts))
+        return sorted(out)
 
 
 def die(message):
@@ -82,6 +102,9 @@ def main():
         track = track_grpc.TrackServiceStub(channel)
 
         def call(what, method, request, metadata=auth):
+            problems = violated_fields(request)
+            if problems:
+                die(f"{what}: the request fails the contract's rules locally: {problems}")
             try:
                 return method(request, metadata=metadata, timeout=TIMEOUT)
             except grpc.RpcError as e:
@@ -102,6 +125,29 @@ def main():
             c.fail("GetOverview with a malformed key: succeeded, want UNAUTHENTICATED")
         except grpc.RpcError as e:
             c.eq("GetOverview with a malformed key: status code", e.code(), grpc.StatusCode.UNAUTHENTICATED)
+
+        # The contract's rules run here, before sending: a bad batch is caught locally, and the
+        # server, sent it anyway, rejects the very same fields.
+        bad = ingest_pb.RecordEmailEventsRequest(
+            events=[
+                ingest_pb.EmailEvent(type=ingest_pb.EMAIL_EVENT_TYPE_BOUNCE, contact_email="not-an-email", timestamp=at(9, 0, 0)),
+                ingest_pb.EmailEvent(type=ingest_pb.EMAIL_EVENT_TYPE_OPEN, contact_email="a@x.test", timestamp=timestamp_pb2.Timestamp(seconds=1)),
+            ]
+        )
+        local = violated_fields(bad)
+        c.eq(
+            "local validation of a bad batch",
+            local,
+            ["events[0].bounce_type", "events[0].contact_email", "events[1].timestamp"],
+        )
+        try:
+            ingest.RecordEmailEvents(bad, metadata=auth, timeout=TIMEOUT)
+            c.fail("RecordEmailEvents of the locally rejected batch: succeeded, want INVALID_ARGUMENT")
+        except grpc.RpcError as e:
+            c.eq("RecordEmailEvents of the locally rejected batch: status code", e.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            for field in local:
+                if f"{field}:" not in e.details():
+                    c.fail(f"the server's answer does not name {field}: {e.details()}")
 
         # The campaign.
         up = call(

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -15,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file misar/analytics/v1/analytics_service.proto.
  */
 export const file_misar_analytics_v1_analytics_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXNhci9hbmFseXRpY3MvdjEvYW5hbHl0aWNzX3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSI+ChJHZXRPdmVydmlld1JlcXVlc3QSDgoGcGVyaW9kGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkidwoTR2V0T3ZlcnZpZXdSZXNwb25zZRIqCgZwZXJpb2QYASABKAsyGi5taXNhci5hbmFseXRpY3MudjEuUGVyaW9kEjQKB21ldHJpY3MYAiABKAsyIy5taXNhci5hbmFseXRpY3MudjEuT3ZlcnZpZXdNZXRyaWNzIloKBlBlcmlvZBIoCgRmcm9tGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgJ0bxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiugIKD092ZXJ2aWV3TWV0cmljcxINCgVzZW5kcxgBIAEoAxIRCglkZWxpdmVyZWQYAiABKAMSDQoFb3BlbnMYAyABKAMSFAoMdW5pcXVlX29wZW5zGAQgASgDEg4KBmNsaWNrcxgFIAEoAxIVCg11bmlxdWVfY2xpY2tzGAYgASgDEg8KB2JvdW5jZXMYByABKAMSFAoMaGFyZF9ib3VuY2VzGAggASgDEhQKDHNvZnRfYm91bmNlcxgJIAEoAxISCgpjb21wbGFpbnRzGAogASgDEhQKDHVuc3Vic2NyaWJlcxgLIAEoAxIRCglvcGVuX3JhdGUYDCABKAESEgoKY2xpY2tfcmF0ZRgNIAEoARITCgtib3VuY2VfcmF0ZRgOIAEoARIWCg5jb21wbGFpbnRfcmF0ZRgPIAEoASInChlHZXRDYW1wYWlnbk1ldHJpY3NSZXF1ZXN0EgoKAmlkGAEgASgJIrcBChpHZXRDYW1wYWlnbk1ldHJpY3NSZXNwb25zZRIuCghjYW1wYWlnbhgBIAEoCzIcLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnbhI0CgdtZXRyaWNzGAIgASgLMiMubWlzYXIuYW5hbHl0aWNzLnYxLkNhbXBhaWduTWV0cmljcxIzCgh0aW1lbGluZRgDIAMoCzIhLm1pc2FyLmFuYWx5dGljcy52MS5UaW1lbGluZUVudHJ5Io4CCg9DYW1wYWlnbk1ldHJpY3MSGAoQdG90YWxfcmVjaXBpZW50cxgBIAEoAxISCgp0b3RhbF9zZW50GAIgASgDEhcKD3RvdGFsX2RlbGl2ZXJlZBgDIAEoAxIUCgx0b3RhbF9vcGVuZWQYBCABKAMSFQoNdG90YWxfY2xpY2tlZBgFIAEoAxIVCg10b3RhbF9ib3VuY2VkGAYgASgDEhgKEHRvdGFsX2NvbXBsYWluZWQYByABKAMSGgoSdG90YWxfdW5zdWJzY3JpYmVkGAggASgDEhEKCW9wZW5fcmF0ZRgJIAEoARISCgpjbGlja19yYXRlGAogASgBEhMKC2JvdW5jZV9yYXRlGAsgASgBIlgKDVRpbWVsaW5lRW50cnkSKAoEaG91chgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFb3BlbnMYAiABKAMSDgoGY2xpY2tzGAMgASgDMr0CChBBbmFseXRpY3NTZXJ2aWNlEoUBCgtHZXRPdmVydmlldxImLm1pc2FyLmFuYWx5dGljcy52MS5HZXRPdmVydmlld1JlcXVlc3QaJy5taXNhci5hbmFseXRpY3MudjEuR2V0T3ZlcnZpZXdSZXNwb25zZSIlkAIBgtPkkwIcEhovYXBpL3YxL2FuYWx5dGljcy9vdmVydmlldxKgAQoSR2V0Q2FtcGFpZ25NZXRyaWNzEi0ubWlzYXIuYW5hbHl0aWNzLnYxLkdldENhbXBhaWduTWV0cmljc1JlcXVlc3QaLi5taXNhci5hbmFseXRpY3MudjEuR2V0Q2FtcGFpZ25NZXRyaWNzUmVzcG9uc2UiK5ACAYLT5JMCIhIgL2FwaS92MS9hbmFseXRpY3MvY2FtcGFpZ25zL3tpZH1CQlpAZ2l0aHViLmNvbS9taXNhci9hbmFseXRpY3MvZ2VuL2dvL21pc2FyL2FuYWx5dGljcy92MTthbmFseXRpY3N2MWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign]);
+  fileDesc("CiptaXNhci9hbmFseXRpY3MvdjEvYW5hbHl0aWNzX3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSKEAQoSR2V0T3ZlcnZpZXdSZXF1ZXN0EiYKBnBlcmlvZBgBIAEoCUIWukgT2AEBcg5SAjdkUgMzMGRSAzkwZBIVCgRmcm9tGAIgASgJQge6SARyAhhAEhMKAnRvGAMgASgJQge6SARyAhhAEhoKCXRpbWVfem9uZRgEIAEoCUIHukgEcgIYQCJ3ChNHZXRPdmVydmlld1Jlc3BvbnNlEioKBnBlcmlvZBgBIAEoCzIaLm1pc2FyLmFuYWx5dGljcy52MS5QZXJpb2QSNAoHbWV0cmljcxgCIAEoCzIjLm1pc2FyLmFuYWx5dGljcy52MS5PdmVydmlld01ldHJpY3MiWgoGUGVyaW9kEigKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKAnRvGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK6AgoPT3ZlcnZpZXdNZXRyaWNzEg0KBXNlbmRzGAEgASgDEhEKCWRlbGl2ZXJlZBgCIAEoAxINCgVvcGVucxgDIAEoAxIUCgx1bmlxdWVfb3BlbnMYBCABKAMSDgoGY2xpY2tzGAUgASgDEhUKDXVuaXF1ZV9jbGlja3MYBiABKAMSDwoHYm91bmNlcxgHIAEoAxIUCgxoYXJkX2JvdW5jZXMYCCABKAMSFAoMc29mdF9ib3VuY2VzGAkgASgDEhIKCmNvbXBsYWludHMYCiABKAMSFAoMdW5zdWJzY3JpYmVzGAsgASgDEhEKCW9wZW5fcmF0ZRgMIAEoARISCgpjbGlja19yYXRlGA0gASgBEhMKC2JvdW5jZV9yYXRlGA4gASgBEhYKDmNvbXBsYWludF9yYXRlGA8gASgBIkUKGUdldENhbXBhaWduTWV0cmljc1JlcXVlc3QSKAoCaWQYASABKAlCHLpIGXIXMhVeW0EtWmEtejAtOV8tXXsxLDY0fSQitwEKGkdldENhbXBhaWduTWV0cmljc1Jlc3BvbnNlEi4KCGNhbXBhaWduGAEgASgLMhwubWlzYXIuYW5hbHl0aWNzLnYxLkNhbXBhaWduEjQKB21ldHJpY3MYAiABKAsyIy5taXNhci5hbmFseXRpY3MudjEuQ2FtcGFpZ25NZXRyaWNzEjMKCHRpbWVsaW5lGAMgAygLMiEubWlzYXIuYW5hbHl0aWNzLnYxLlRpbWVsaW5lRW50cnkijgIKD0NhbXBhaWduTWV0cmljcxIYChB0b3RhbF9yZWNpcGllbnRzGAEgASgDEhIKCnRvdGFsX3NlbnQYAiABKAMSFwoPdG90YWxfZGVsaXZlcmVkGAMgASgDEhQKDHRvdGFsX29wZW5lZBgEIAEoAxIVCg10b3RhbF9jbGlja2VkGAUgASgDEhUKDXRvdGFsX2JvdW5jZWQYBiABKAMSGAoQdG90YWxfY29tcGxhaW5lZBgHIAEoAxIaChJ0b3RhbF91bnN1YnNjcmliZWQYCCABKAMSEQoJb3Blbl9yYXRlGAkgASgBEhIKCmNsaWNrX3JhdGUYCiABKAESEwoLYm91bmNlX3JhdGUYCyABKAEiWAoNVGltZWxpbmVFbnRyeRIoCgRob3VyGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVvcGVucxgCIAEoAxIOCgZjbGlja3MYAyABKAMiugEKFEdldFRpbWVTZXJpZXNSZXF1ZXN0EjIKCGludGVydmFsGAEgASgJQiC6SB3YAQFyGFIEaG91clIDZGF5UgR3ZWVrUgVtb250aBIaCgl0aW1lX3pvbmUYAiABKAlCB7pIBHICGEASJgoGcGVyaW9kGAMgASgJQha6SBPYAQFyDlICN2RSAzMwZFIDOTBkEhUKBGZyb20YBCABKAlCB7pIBHICGEASEwoCdG8YBSABKAlCB7pIBHICGEAinwEKFUdldFRpbWVTZXJpZXNSZXNwb25zZRIqCgZwZXJpb2QYASABKAsyGi5taXNhci5hbmFseXRpY3MudjEuUGVyaW9kEhAKCGludGVydmFsGAIgASgJEhEKCXRpbWVfem9uZRgDIAEoCRI1CgdidWNrZXRzGAQgAygLMiQubWlzYXIuYW5hbHl0aWNzLnYxLlRpbWVTZXJpZXNCdWNrZXQiVwoQVGltZVNlcmllc0J1Y2tldBINCgVzdGFydBgBIAEoCRI0CgdtZXRyaWNzGAIgASgLMiMubWlzYXIuYW5hbHl0aWNzLnYxLk92ZXJ2aWV3TWV0cmljczLNAwoQQW5hbHl0aWNzU2VydmljZRKFAQoLR2V0T3ZlcnZpZXcSJi5taXNhci5hbmFseXRpY3MudjEuR2V0T3ZlcnZpZXdSZXF1ZXN0GicubWlzYXIuYW5hbHl0aWNzLnYxLkdldE92ZXJ2aWV3UmVzcG9uc2UiJZACAYLT5JMCHBIaL2FwaS92MS9hbmFseXRpY3Mvb3ZlcnZpZXcSoAEKEkdldENhbXBhaWduTWV0cmljcxItLm1pc2FyLmFuYWx5dGljcy52MS5HZXRDYW1wYWlnbk1ldHJpY3NSZXF1ZXN0Gi4ubWlzYXIuYW5hbHl0aWNzLnYxLkdldENhbXBhaWduTWV0cmljc1Jlc3BvbnNlIiuQAgGC0+STAiISIC9hcGkvdjEvYW5hbHl0aWNzL2NhbXBhaWducy97aWR9Eo0BCg1HZXRUaW1lU2VyaWVzEigubWlzYXIuYW5hbHl0aWNzLnYxLkdldFRpbWVTZXJpZXNSZXF1ZXN0GikubWlzYXIuYW5hbHl0aWNzLnYxLkdldFRpbWVTZXJpZXNSZXNwb25zZSInkAIBgtPkkwIeEhwvYXBpL3YxL2FuYWx5dGljcy90aW1lc2VyaWVzQkJaQGdpdGh1Yi5jb20vbWlzYXIvYW5hbHl0aWNzL2dlbi9nby9taXNhci9hbmFseXRpY3MvdjE7YW5hbHl0aWNzdjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign]);
 
 /**
  * Selects the period of an overview.
@@ -24,25 +25,37 @@ export const file_misar_analytics_v1_analytics_service: GenFile = /*@__PURE__*/
  */
 export type GetOverviewRequest = Message<"misar.analytics.v1.GetOverviewRequest"> & {
   /**
-   * A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59Z.
+   * A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59 in `time_zone` (UTC by default).
    *
    * @generated from field: string period = 1;
    */
   period: string;
 
   /**
-   * Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00Z); overrides `period`.
+   * Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00 in `time_zone`); overrides `period`.
+   * Years 2000 to 2100 only.
    *
    * @generated from field: string from = 2;
    */
   from: string;
 
   /**
-   * End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59Z); overrides `period`.
+   * End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59 in `time_zone`); overrides `period`.
+   * Years 2000 to 2100 only.
    *
    * @generated from field: string to = 3;
    */
   to: string;
+
+  /**
+   * An IANA time zone name (e.g. `Europe/Berlin`); empty means `UTC`. Preset periods and bare
+   * dates are read in it: `7d` ends today 23:59:59 local time and starts 7 local days before
+   * today's local midnight; a bare `from`/`to` date is that local day's first/last second.
+   * RFC 3339 timestamps carry their own offset and are unaffected.
+   *
+   * @generated from field: string time_zone = 4;
+   */
+  timeZone: string;
 };
 
 /**
@@ -234,7 +247,7 @@ export const OverviewMetricsSchema: GenMessage<OverviewMetrics> = /*@__PURE__*/
  */
 export type GetCampaignMetricsRequest = Message<"misar.analytics.v1.GetCampaignMetricsRequest"> & {
   /**
-   * The campaign id.
+   * The campaign id, `[A-Za-z0-9_-]{1,64}`.
    *
    * @generated from field: string id = 1;
    */
@@ -410,6 +423,135 @@ export const TimelineEntrySchema: GenMessage<TimelineEntry> = /*@__PURE__*/
   messageDesc(file_misar_analytics_v1_analytics_service, 7);
 
 /**
+ * Selects the range, bucket size and time zone of a time series.
+ *
+ * @generated from message misar.analytics.v1.GetTimeSeriesRequest
+ */
+export type GetTimeSeriesRequest = Message<"misar.analytics.v1.GetTimeSeriesRequest"> & {
+  /**
+   * Bucket size: `hour`, `day`, `week` (ISO weeks, starting Monday 00:00) or `month`; empty
+   * means `day`. Buckets start at local boundaries of `time_zone`: a day in a DST change has 23
+   * or 25 hours, and a day in `Asia/Kolkata` starts at 18:30Z. At most 1,000 buckets per call,
+   * else INVALID_ARGUMENT naming `interval`.
+   *
+   * @generated from field: string interval = 1;
+   */
+  interval: string;
+
+  /**
+   * An IANA time zone name; empty means `UTC`. Presets and bare dates are read in it, as in
+   * GetOverviewRequest.time_zone.
+   *
+   * @generated from field: string time_zone = 2;
+   */
+  timeZone: string;
+
+  /**
+   * A preset as in GetOverviewRequest.period: `7d`, `30d` or `90d`; empty means `30d`.
+   *
+   * @generated from field: string period = 3;
+   */
+  period: string;
+
+  /**
+   * Start of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+   * Years 2000 to 2100 only.
+   *
+   * @generated from field: string from = 4;
+   */
+  from: string;
+
+  /**
+   * End of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+   * Years 2000 to 2100 only.
+   *
+   * @generated from field: string to = 5;
+   */
+  to: string;
+};
+
+/**
+ * Describes the message misar.analytics.v1.GetTimeSeriesRequest.
+ * Use `create(GetTimeSeriesRequestSchema)` to create a new message.
+ */
+export const GetTimeSeriesRequestSchema: GenMessage<GetTimeSeriesRequest> = /*@__PURE__*/
+  messageDesc(file_misar_analytics_v1_analytics_service, 8);
+
+/**
+ * The overview's metrics per bucket.
+ *
+ * @generated from message misar.analytics.v1.GetTimeSeriesResponse
+ */
+export type GetTimeSeriesResponse = Message<"misar.analytics.v1.GetTimeSeriesResponse"> & {
+  /**
+   * The range the buckets cover, both ends inclusive.
+   *
+   * @generated from field: misar.analytics.v1.Period period = 1;
+   */
+  period?: Period;
+
+  /**
+   * The bucket size used.
+   *
+   * @generated from field: string interval = 2;
+   */
+  interval: string;
+
+  /**
+   * The time zone the buckets follow.
+   *
+   * @generated from field: string time_zone = 3;
+   */
+  timeZone: string;
+
+  /**
+   * Every bucket that overlaps the range, ascending, zero-filled. When the range starts or ends
+   * inside a bucket, that bucket counts only the part inside the range.
+   *
+   * @generated from field: repeated misar.analytics.v1.TimeSeriesBucket buckets = 4;
+   */
+  buckets: TimeSeriesBucket[];
+};
+
+/**
+ * Describes the message misar.analytics.v1.GetTimeSeriesResponse.
+ * Use `create(GetTimeSeriesResponseSchema)` to create a new message.
+ */
+export const GetTimeSeriesResponseSchema: GenMessage<GetTimeSeriesResponse> = /*@__PURE__*/
+  messageDesc(file_misar_analytics_v1_analytics_service, 9);
+
+/**
+ * One bucket of a time series.
+ *
+ * @generated from message misar.analytics.v1.TimeSeriesBucket
+ */
+export type TimeSeriesBucket = Message<"misar.analytics.v1.TimeSeriesBucket"> & {
+  /**
+   * The bucket's local start, RFC 3339 with the zone's offset at that instant (e.g.
+   * `2026-03-29T00:00:00+01:00`), also for a first bucket the range starts inside of.
+   *
+   * @generated from field: string start = 1;
+   */
+  start: string;
+
+  /**
+   * The overview's metrics for events in [start, next bucket's start) within the range. Unique opens and clicks
+   * count each message once, in the bucket holding its first open/click, so the buckets'
+   * uniques sum to the whole range's.
+   *
+   * @generated from field: misar.analytics.v1.OverviewMetrics metrics = 2;
+   */
+  metrics?: OverviewMetrics;
+};
+
+/**
+ * Describes the message misar.analytics.v1.TimeSeriesBucket.
+ * Use `create(TimeSeriesBucketSchema)` to create a new message.
+ */
+export const TimeSeriesBucketSchema: GenMessage<TimeSeriesBucket> = /*@__PURE__*/
+  messageDesc(file_misar_analytics_v1_analytics_service, 10);
+
+/**
  * Reads account-level and per-campaign email metrics. Requires the `analytics` scope.
  *
  * @generated from service misar.analytics.v1.AnalyticsService
@@ -434,6 +576,16 @@ export const AnalyticsService: GenService<{
     methodKind: "unary";
     input: typeof GetCampaignMetricsRequestSchema;
     output: typeof GetCampaignMetricsResponseSchema;
+  },
+  /**
+   * Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
+   *
+   * @generated from rpc misar.analytics.v1.AnalyticsService.GetTimeSeries
+   */
+  getTimeSeries: {
+    methodKind: "unary";
+    input: typeof GetTimeSeriesRequestSchema;
+    output: typeof GetTimeSeriesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_misar_analytics_v1_analytics_service, 0);

@@ -4,6 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -15,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file misar/analytics/v1/ingest_service.proto.
  */
 export const file_misar_analytics_v1_ingest_service: GenFile = /*@__PURE__*/
-  fileDesc("CidtaXNhci9hbmFseXRpY3MvdjEvaW5nZXN0X3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSL7AQoKRW1haWxFdmVudBIKCgJpZBgBIAEoCRIwCgR0eXBlGAIgASgOMiIubWlzYXIuYW5hbHl0aWNzLnYxLkVtYWlsRXZlbnRUeXBlEhUKDWNvbnRhY3RfZW1haWwYAyABKAkSLQoJdGltZXN0YW1wGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtjYW1wYWlnbl9pZBgFIAEoCRIzCgtib3VuY2VfdHlwZRgGIAEoDjIeLm1pc2FyLmFuYWx5dGljcy52MS5Cb3VuY2VUeXBlEgsKA3VybBgHIAEoCRISCgp1c2VyX2FnZW50GAggASgJIkoKGFJlY29yZEVtYWlsRXZlbnRzUmVxdWVzdBIuCgZldmVudHMYASADKAsyHi5taXNhci5hbmFseXRpY3MudjEuRW1haWxFdmVudCJBChlSZWNvcmRFbWFpbEV2ZW50c1Jlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgFEhIKCmR1cGxpY2F0ZXMYAiABKAUixgEKFVVwc2VydENhbXBhaWduUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEjIKBnN0YXR1cxgDIAEoDjIiLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnblN0YXR1cxIrCgdzZW50X2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdChB0b3RhbF9yZWNpcGllbnRzGAUgASgDSACIAQFCEwoRX3RvdGFsX3JlY2lwaWVudHMiSAoWVXBzZXJ0Q2FtcGFpZ25SZXNwb25zZRIuCghjYW1wYWlnbhgBIAEoCzIcLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnbiqDAgoORW1haWxFdmVudFR5cGUSIAocRU1BSUxfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhkKFUVNQUlMX0VWRU5UX1RZUEVfU0VORBABEh4KGkVNQUlMX0VWRU5UX1RZUEVfREVMSVZFUkVEEAISGQoVRU1BSUxfRVZFTlRfVFlQRV9PUEVOEAMSGgoWRU1BSUxfRVZFTlRfVFlQRV9DTElDSxAEEhsKF0VNQUlMX0VWRU5UX1RZUEVfQk9VTkNFEAUSHgoaRU1BSUxfRVZFTlRfVFlQRV9DT01QTEFJTlQQBhIgChxFTUFJTF9FVkVOVF9UWVBFX1VOU1VCU0NSSUJFEAcqVQoKQm91bmNlVHlwZRIbChdCT1VOQ0VfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEJPVU5DRV9UWVBFX0hBUkQQARIUChBCT1VOQ0VfVFlQRV9TT0ZUEAIyvQIKDUluZ2VzdFNlcnZpY2USmwEKEVJlY29yZEVtYWlsRXZlbnRzEiwubWlzYXIuYW5hbHl0aWNzLnYxLlJlY29yZEVtYWlsRXZlbnRzUmVxdWVzdBotLm1pc2FyLmFuYWx5dGljcy52MS5SZWNvcmRFbWFpbEV2ZW50c1Jlc3BvbnNlIimQAgKC0+STAiA6ASoiGy9hcGkvdjEvaW5nZXN0L2VtYWlsLWV2ZW50cxKNAQoOVXBzZXJ0Q2FtcGFpZ24SKS5taXNhci5hbmFseXRpY3MudjEuVXBzZXJ0Q2FtcGFpZ25SZXF1ZXN0GioubWlzYXIuYW5hbHl0aWNzLnYxLlVwc2VydENhbXBhaWduUmVzcG9uc2UiJJACAoLT5JMCGzoBKhoWL2FwaS92MS9jYW1wYWlnbnMve2lkfUJCWkBnaXRodWIuY29tL21pc2FyL2FuYWx5dGljcy9nZW4vZ28vbWlzYXIvYW5hbHl0aWNzL3YxO2FuYWx5dGljc3YxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign]);
+  fileDesc("CidtaXNhci9hbmFseXRpY3MvdjEvaW5nZXN0X3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSLlBQoKRW1haWxFdmVudBIpCgJpZBgBIAEoCUIdukgachgYgAEyE15bXlx4MDAtXHgxZlx4N2ZdKiQSPQoEdHlwZRgCIAEoDjIiLm1pc2FyLmFuYWx5dGljcy52MS5FbWFpbEV2ZW50VHlwZUILukgIyAEBggECEAESJAoNY29udGFjdF9lbWFpbBgDIAEoCUINukgKyAEBcgUY/gFgARJICgl0aW1lc3RhbXAYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhm6SBbIAQGyARAaBgiAlZ6zDzIGCICHtcMDEjQKC2NhbXBhaWduX2lkGAUgASgJQh+6SBzYAQFyFzIVXltBLVphLXowLTlfLV17MSw2NH0kEj0KC2JvdW5jZV90eXBlGAYgASgOMh4ubWlzYXIuYW5hbHl0aWNzLnYxLkJvdW5jZVR5cGVCCLpIBYIBAhABEhUKA3VybBgHIAEoCUIIukgFcgMYgBASHAoKdXNlcl9hZ2VudBgIIAEoCUIIukgFcgMYgAQ60gK6SM4CGmcKFGJvdW5jZV90eXBlLnJlcXVpcmVkEiZpcyByZXF1aXJlZCBmb3IgYm91bmNlcyAoaGFyZCBvciBzb2Z0KRondGhpcy50eXBlICE9IDUgfHwgdGhpcy5ib3VuY2VfdHlwZSAhPSAwGnkKGGJvdW5jZV90eXBlLmJvdW5jZXNfb25seRIgaXMgb25seSBhbGxvd2VkIG9uIGJvdW5jZSBldmVudHMaO3RoaXMuYm91bmNlX3R5cGUgPT0gMCB8fCAhKHRoaXMudHlwZSBpbiBbMSwgMiwgMywgNCwgNiwgN10pGmgKD3VybC5jbGlja3Nfb25seRIfaXMgb25seSBhbGxvd2VkIG9uIGNsaWNrIGV2ZW50cxo0dGhpcy51cmwgPT0gJycgfHwgISh0aGlzLnR5cGUgaW4gWzEsIDIsIDMsIDUsIDYsIDddKSJXChhSZWNvcmRFbWFpbEV2ZW50c1JlcXVlc3QSOwoGZXZlbnRzGAEgAygLMh4ubWlzYXIuYW5hbHl0aWNzLnYxLkVtYWlsRXZlbnRCC7pICJIBBQgBEOgHIkEKGVJlY29yZEVtYWlsRXZlbnRzUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAUSEgoKZHVwbGljYXRlcxgCIAEoBSLdAgoVVXBzZXJ0Q2FtcGFpZ25SZXF1ZXN0EigKAmlkGAEgASgJQhy6SBlyFzIVXltBLVphLXowLTlfLV17MSw2NH0kEk8KBG5hbWUYAiABKAlCQbpIProBMwoJbm90X2JsYW5rEhFtdXN0IG5vdCBiZSBibGFuaxoTdGhpcy5tYXRjaGVzKCdcXFMnKcgBAXIDGMgBEkAKBnN0YXR1cxgDIAEoDjIiLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnblN0YXR1c0IMukgJggEGEAEgACAGEkMKB3NlbnRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQha6SBOyARAaBgiAlZ6zDzIGCICHtcMDEi0KEHRvdGFsX3JlY2lwaWVudHMYBSABKANCDrpICyIJGICglKWNHSgASACIAQFCEwoRX3RvdGFsX3JlY2lwaWVudHMiSAoWVXBzZXJ0Q2FtcGFpZ25SZXNwb25zZRIuCghjYW1wYWlnbhgBIAEoCzIcLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnbiqDAgoORW1haWxFdmVudFR5cGUSIAocRU1BSUxfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhkKFUVNQUlMX0VWRU5UX1RZUEVfU0VORBABEh4KGkVNQUlMX0VWRU5UX1RZUEVfREVMSVZFUkVEEAISGQoVRU1BSUxfRVZFTlRfVFlQRV9PUEVOEAMSGgoWRU1BSUxfRVZFTlRfVFlQRV9DTElDSxAEEhsKF0VNQUlMX0VWRU5UX1RZUEVfQk9VTkNFEAUSHgoaRU1BSUxfRVZFTlRfVFlQRV9DT01QTEFJTlQQBhIgChxFTUFJTF9FVkVOVF9UWVBFX1VOU1VCU0NSSUJFEAcqVQoKQm91bmNlVHlwZRIbChdCT1VOQ0VfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEJPVU5DRV9UWVBFX0hBUkQQARIUChBCT1VOQ0VfVFlQRV9TT0ZUEAIyvQIKDUluZ2VzdFNlcnZpY2USmwEKEVJlY29yZEVtYWlsRXZlbnRzEiwubWlzYXIuYW5hbHl0aWNzLnYxLlJlY29yZEVtYWlsRXZlbnRzUmVxdWVzdBotLm1pc2FyLmFuYWx5dGljcy52MS5SZWNvcmRFbWFpbEV2ZW50c1Jlc3BvbnNlIimQAgKC0+STAiA6ASoiGy9hcGkvdjEvaW5nZXN0L2VtYWlsLWV2ZW50cxKNAQoOVXBzZXJ0Q2FtcGFpZ24SKS5taXNhci5hbmFseXRpY3MudjEuVXBzZXJ0Q2FtcGFpZ25SZXF1ZXN0GioubWlzYXIuYW5hbHl0aWNzLnYxLlVwc2VydENhbXBhaWduUmVzcG9uc2UiJJACAoLT5JMCGzoBKhoWL2FwaS92MS9jYW1wYWlnbnMve2lkfUJCWkBnaXRodWIuY29tL21pc2FyL2FuYWx5dGljcy9nZW4vZ28vbWlzYXIvYW5hbHl0aWNzL3YxO2FuYWx5dGljc3YxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign]);
 
 /**
  * One thing that happened to one email.
@@ -24,7 +25,10 @@ export const file_misar_analytics_v1_ingest_service: GenFile = /*@__PURE__*/
  */
 export type EmailEvent = Message<"misar.analytics.v1.EmailEvent"> & {
   /**
-   * The producer's unique id, at most 128 characters: an id seen before is counted once, ever.
+   * The producer's unique id, at most 128 characters: an id seen before is counted once, ever,
+   * so a batch may be sent again safely (after a timeout, a 503 or a lost connection). An event
+   * without an id cannot be recognised when it arrives again: a retried batch counts it twice.
+   * Send ids.
    *
    * @generated from field: string id = 1;
    */
@@ -45,14 +49,14 @@ export type EmailEvent = Message<"misar.analytics.v1.EmailEvent"> & {
   contactEmail: string;
 
   /**
-   * When it happened. Required; at most one day ahead.
+   * When it happened. Required; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock).
    *
    * @generated from field: google.protobuf.Timestamp timestamp = 4;
    */
   timestamp?: Timestamp;
 
   /**
-   * The campaign the email belongs to; empty for transactional mail.
+   * The campaign the email belongs to, `[A-Za-z0-9_-]{1,64}`; empty for transactional mail.
    *
    * @generated from field: string campaign_id = 5;
    */
@@ -150,7 +154,7 @@ export type UpsertCampaignRequest = Message<"misar.analytics.v1.UpsertCampaignRe
   id: string;
 
   /**
-   * Display name, 1 to 200 characters.
+   * Display name, 1 to 200 characters, not blank.
    *
    * @generated from field: string name = 2;
    */
@@ -164,14 +168,14 @@ export type UpsertCampaignRequest = Message<"misar.analytics.v1.UpsertCampaignRe
   status: CampaignStatus;
 
   /**
-   * When sending started, if it has.
+   * When sending started, if it has: from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most 366 days ahead (the server's clock).
    *
    * @generated from field: google.protobuf.Timestamp sent_at = 4;
    */
   sentAt?: Timestamp;
 
   /**
-   * How many recipients the campaign targets, if known; not negative.
+   * How many recipients the campaign targets, if known; 0 to 10^12.
    *
    * @generated from field: optional int64 total_recipients = 5;
    */
@@ -317,6 +321,8 @@ export const BounceTypeSchema: GenEnum<BounceType> = /*@__PURE__*/
 export const IngestService: GenService<{
   /**
    * Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+   * Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+   * with Retry-After, means retry); events with a producer id are then counted exactly once.
    *
    * @generated from rpc misar.analytics.v1.IngestService.RecordEmailEvents
    */

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -13,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file misar/analytics/v1/track_service.proto.
  */
 export const file_misar_analytics_v1_track_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZtaXNhci9hbmFseXRpY3MvdjEvdHJhY2tfc2VydmljZS5wcm90bxISbWlzYXIuYW5hbHl0aWNzLnYxIpoBChFUcmFja0V2ZW50UmVxdWVzdBISCgpldmVudF9uYW1lGAEgASgJEhUKDWNvbnRhY3RfZW1haWwYAiABKAkSKwoKcHJvcGVydGllcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLQoJdGltZXN0YW1wGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCImChJUcmFja0V2ZW50UmVzcG9uc2USEAoIZXZlbnRfaWQYASABKAki0QEKFFRyYWNrUHVyY2hhc2VSZXF1ZXN0EhUKDWNvbnRhY3RfZW1haWwYASABKAkSEwoGYW1vdW50GAIgASgBSACIAQESEAoIY3VycmVuY3kYAyABKAkSEAoIb3JkZXJfaWQYBCABKAkSLwoFaXRlbXMYBSADKAsyIC5taXNhci5hbmFseXRpY3MudjEuUHVyY2hhc2VJdGVtEi0KCXRpbWVzdGFtcBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCQoHX2Ftb3VudCI9CgxQdXJjaGFzZUl0ZW0SDAoEbmFtZRgBIAEoCRIQCghxdWFudGl0eRgCIAEoAxINCgVwcmljZRgDIAEoASJ8ChVUcmFja1B1cmNoYXNlUmVzcG9uc2USEAoIZXZlbnRfaWQYASABKAkSIwoWYXR0cmlidXRlZF9jYW1wYWlnbl9pZBgCIAEoCUgAiAEBEhEKCWR1cGxpY2F0ZRgDIAEoCEIZChdfYXR0cmlidXRlZF9jYW1wYWlnbl9pZDKYAgoMVHJhY2tTZXJ2aWNlEnsKClRyYWNrRXZlbnQSJS5taXNhci5hbmFseXRpY3MudjEuVHJhY2tFdmVudFJlcXVlc3QaJi5taXNhci5hbmFseXRpY3MudjEuVHJhY2tFdmVudFJlc3BvbnNlIh6C0+STAhg6ASoiEy9hcGkvdjEvdHJhY2svZXZlbnQSigEKDVRyYWNrUHVyY2hhc2USKC5taXNhci5hbmFseXRpY3MudjEuVHJhY2tQdXJjaGFzZVJlcXVlc3QaKS5taXNhci5hbmFseXRpY3MudjEuVHJhY2tQdXJjaGFzZVJlc3BvbnNlIiSQAgKC0+STAhs6ASoiFi9hcGkvdjEvdHJhY2svcHVyY2hhc2VCQlpAZ2l0aHViLmNvbS9taXNhci9hbmFseXRpY3MvZ2VuL2dvL21pc2FyL2FuYWx5dGljcy92MTthbmFseXRpY3N2MWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiZtaXNhci9hbmFseXRpY3MvdjEvdHJhY2tfc2VydmljZS5wcm90bxISbWlzYXIuYW5hbHl0aWNzLnYxIuwBChFUcmFja0V2ZW50UmVxdWVzdBI9CgpldmVudF9uYW1lGAEgASgJQim6SCbIAQFyIRhAMh1eW2Etel1bYS16MC05XSooX1thLXowLTldKykqJBIkCg1jb250YWN0X2VtYWlsGAIgASgJQg26SArIAQFyBRj+AWABEisKCnByb3BlcnRpZXMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EkUKCXRpbWVzdGFtcBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCFrpIE7IBEBoGCICVnrMPMgYIgIe1wwMiJgoSVHJhY2tFdmVudFJlc3BvbnNlEhAKCGV2ZW50X2lkGAEgASgJIsQCChRUcmFja1B1cmNoYXNlUmVxdWVzdBIkCg1jb250YWN0X2VtYWlsGAEgASgJQg26SArIAQFyBRj+AWABEjEKBmFtb3VudBgCIAEoAUIcukgZyAEBEhRAARkAADQm9WsMQykAAAAAAAAAAEgAiAEBEikKCGN1cnJlbmN5GAMgASgJQhe6SBTIAQFyDzINXltBLVphLXpdezN9JBIaCghvcmRlcl9pZBgEIAEoCUIIukgFcgMYgAESOgoFaXRlbXMYBSADKAsyIC5taXNhci5hbmFseXRpY3MudjEuUHVyY2hhc2VJdGVtQgm6SAaSAQMQ6AcSRQoJdGltZXN0YW1wGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIWukgTsgEQGgYIgJWesw8yBgiAh7XDA0IJCgdfYW1vdW50IqoBCgxQdXJjaGFzZUl0ZW0STwoEbmFtZRgBIAEoCUJBukg+ugEzCglub3RfYmxhbmsSEW11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpyAEBcgMYgAISHwoIcXVhbnRpdHkYAiABKANCDbpICiIIGICU69wDKAESKAoFcHJpY2UYAyABKAFCGbpIFhIUQAEZAAA0JvVrDEMpAAAAAAAAAAAifAoVVHJhY2tQdXJjaGFzZVJlc3BvbnNlEhAKCGV2ZW50X2lkGAEgASgJEiMKFmF0dHJpYnV0ZWRfY2FtcGFpZ25faWQYAiABKAlIAIgBARIRCglkdXBsaWNhdGUYAyABKAhCGQoXX2F0dHJpYnV0ZWRfY2FtcGFpZ25faWQymAIKDFRyYWNrU2VydmljZRJ7CgpUcmFja0V2ZW50EiUubWlzYXIuYW5hbHl0aWNzLnYxLlRyYWNrRXZlbnRSZXF1ZXN0GiYubWlzYXIuYW5hbHl0aWNzLnYxLlRyYWNrRXZlbnRSZXNwb25zZSIegtPkkwIYOgEqIhMvYXBpL3YxL3RyYWNrL2V2ZW50EooBCg1UcmFja1B1cmNoYXNlEigubWlzYXIuYW5hbHl0aWNzLnYxLlRyYWNrUHVyY2hhc2VSZXF1ZXN0GikubWlzYXIuYW5hbHl0aWNzLnYxLlRyYWNrUHVyY2hhc2VSZXNwb25zZSIkkAICgtPkkwIbOgEqIhYvYXBpL3YxL3RyYWNrL3B1cmNoYXNlQkJaQGdpdGh1Yi5jb20vbWlzYXIvYW5hbHl0aWNzL2dlbi9nby9taXNhci9hbmFseXRpY3MvdjE7YW5hbHl0aWNzdjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A custom event to record.
@@ -43,7 +44,7 @@ export type TrackEventRequest = Message<"misar.analytics.v1.TrackEventRequest"> 
   properties?: JsonObject;
 
   /**
-   * When it happened; defaults to now; at most one day ahead.
+   * When it happened; defaults to now; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock).
    *
    * @generated from field: google.protobuf.Timestamp timestamp = 4;
    */
@@ -92,14 +93,14 @@ export type TrackPurchaseRequest = Message<"misar.analytics.v1.TrackPurchaseRequ
   contactEmail: string;
 
   /**
-   * Total order value: finite and not negative. Required.
+   * Total order value: finite, 0 to 10^15. Required.
    *
    * @generated from field: optional double amount = 2;
    */
   amount?: number;
 
   /**
-   * ISO 4217 currency code, e.g. `USD`.
+   * ISO 4217 currency code, e.g. `USD` (stored upper-cased; the code must be one the server's ICU data knows).
    *
    * @generated from field: string currency = 3;
    */
@@ -113,14 +114,14 @@ export type TrackPurchaseRequest = Message<"misar.analytics.v1.TrackPurchaseRequ
   orderId: string;
 
   /**
-   * Line items.
+   * Line items, at most 1,000.
    *
    * @generated from field: repeated misar.analytics.v1.PurchaseItem items = 5;
    */
   items: PurchaseItem[];
 
   /**
-   * When the purchase happened; defaults to now; at most one day ahead.
+   * When the purchase happened; defaults to now; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock).
    *
    * @generated from field: google.protobuf.Timestamp timestamp = 6;
    */
@@ -141,21 +142,21 @@ export const TrackPurchaseRequestSchema: GenMessage<TrackPurchaseRequest> = /*@_
  */
 export type PurchaseItem = Message<"misar.analytics.v1.PurchaseItem"> & {
   /**
-   * Product name.
+   * Product name, 1 to 256 characters, not blank.
    *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
-   * Units bought, at least 1.
+   * Units bought, 1 to 10^9.
    *
    * @generated from field: int64 quantity = 2;
    */
   quantity: bigint;
 
   /**
-   * Unit price, finite and not negative.
+   * Unit price, finite, 0 to 10^15.
    *
    * @generated from field: double price = 3;
    */

@@ -7,6 +7,7 @@
 package analyticsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -26,12 +27,19 @@ const (
 // Selects the period of an overview.
 type GetOverviewRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59Z.
+	// A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59 in `time_zone` (UTC by default).
 	Period string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
-	// Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00Z); overrides `period`.
+	// Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00 in `time_zone`); overrides `period`.
+	// Years 2000 to 2100 only.
 	From string `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
-	// End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59Z); overrides `period`.
-	To            string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	// End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59 in `time_zone`); overrides `period`.
+	// Years 2000 to 2100 only.
+	To string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	// An IANA time zone name (e.g. `Europe/Berlin`); empty means `UTC`. Preset periods and bare
+	// dates are read in it: `7d` ends today 23:59:59 local time and starts 7 local days before
+	// today's local midnight; a bare `from`/`to` date is that local day's first/last second.
+	// RFC 3339 timestamps carry their own offset and are unaffected.
+	TimeZone      string `protobuf:"bytes,4,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -83,6 +91,13 @@ func (x *GetOverviewRequest) GetFrom() string {
 func (x *GetOverviewRequest) GetTo() string {
 	if x != nil {
 		return x.To
+	}
+	return ""
+}
+
+func (x *GetOverviewRequest) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
 	}
 	return ""
 }
@@ -372,7 +387,7 @@ func (x *OverviewMetrics) GetComplaintRate() float64 {
 // Names the campaign to report on.
 type GetCampaignMetricsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The campaign id.
+	// The campaign id, `[A-Za-z0-9_-]{1,64}`.
 	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -679,15 +694,236 @@ func (x *TimelineEntry) GetClicks() int64 {
 	return 0
 }
 
+// Selects the range, bucket size and time zone of a time series.
+type GetTimeSeriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bucket size: `hour`, `day`, `week` (ISO weeks, starting Monday 00:00) or `month`; empty
+	// means `day`. Buckets start at local boundaries of `time_zone`: a day in a DST change has 23
+	// or 25 hours, and a day in `Asia/Kolkata` starts at 18:30Z. At most 1,000 buckets per call,
+	// else INVALID_ARGUMENT naming `interval`.
+	Interval string `protobuf:"bytes,1,opt,name=interval,proto3" json:"interval,omitempty"`
+	// An IANA time zone name; empty means `UTC`. Presets and bare dates are read in it, as in
+	// GetOverviewRequest.time_zone.
+	TimeZone string `protobuf:"bytes,2,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// A preset as in GetOverviewRequest.period: `7d`, `30d` or `90d`; empty means `30d`.
+	Period string `protobuf:"bytes,3,opt,name=period,proto3" json:"period,omitempty"`
+	// Start of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+	// Years 2000 to 2100 only.
+	From string `protobuf:"bytes,4,opt,name=from,proto3" json:"from,omitempty"`
+	// End of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+	// Years 2000 to 2100 only.
+	To            string `protobuf:"bytes,5,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTimeSeriesRequest) Reset() {
+	*x = GetTimeSeriesRequest{}
+	mi := &file_misar_analytics_v1_analytics_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTimeSeriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTimeSeriesRequest) ProtoMessage() {}
+
+func (x *GetTimeSeriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_misar_analytics_v1_analytics_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTimeSeriesRequest.ProtoReflect.Descriptor instead.
+func (*GetTimeSeriesRequest) Descriptor() ([]byte, []int) {
+	return file_misar_analytics_v1_analytics_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetTimeSeriesRequest) GetInterval() string {
+	if x != nil {
+		return x.Interval
+	}
+	return ""
+}
+
+func (x *GetTimeSeriesRequest) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *GetTimeSeriesRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *GetTimeSeriesRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetTimeSeriesRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+// The overview's metrics per bucket.
+type GetTimeSeriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The range the buckets cover, both ends inclusive.
+	Period *Period `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// The bucket size used.
+	Interval string `protobuf:"bytes,2,opt,name=interval,proto3" json:"interval,omitempty"`
+	// The time zone the buckets follow.
+	TimeZone string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// Every bucket that overlaps the range, ascending, zero-filled. When the range starts or ends
+	// inside a bucket, that bucket counts only the part inside the range.
+	Buckets       []*TimeSeriesBucket `protobuf:"bytes,4,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTimeSeriesResponse) Reset() {
+	*x = GetTimeSeriesResponse{}
+	mi := &file_misar_analytics_v1_analytics_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTimeSeriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTimeSeriesResponse) ProtoMessage() {}
+
+func (x *GetTimeSeriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_misar_analytics_v1_analytics_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTimeSeriesResponse.ProtoReflect.Descriptor instead.
+func (*GetTimeSeriesResponse) Descriptor() ([]byte, []int) {
+	return file_misar_analytics_v1_analytics_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetTimeSeriesResponse) GetPeriod() *Period {
+	if x != nil {
+		return x.Period
+	}
+	return nil
+}
+
+func (x *GetTimeSeriesResponse) GetInterval() string {
+	if x != nil {
+		return x.Interval
+	}
+	return ""
+}
+
+func (x *GetTimeSeriesResponse) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *GetTimeSeriesResponse) GetBuckets() []*TimeSeriesBucket {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+// One bucket of a time series.
+type TimeSeriesBucket struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bucket's local start, RFC 3339 with the zone's offset at that instant (e.g.
+	// `2026-03-29T00:00:00+01:00`), also for a first bucket the range starts inside of.
+	Start string `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
+	// The overview's metrics for events in [start, next bucket's start) within the range. Unique opens and clicks
+	// count each message once, in the bucket holding its first open/click, so the buckets'
+	// uniques sum to the whole range's.
+	Metrics       *OverviewMetrics `protobuf:"bytes,2,opt,name=metrics,proto3" json:"metrics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimeSeriesBucket) Reset() {
+	*x = TimeSeriesBucket{}
+	mi := &file_misar_analytics_v1_analytics_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimeSeriesBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimeSeriesBucket) ProtoMessage() {}
+
+func (x *TimeSeriesBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_misar_analytics_v1_analytics_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimeSeriesBucket.ProtoReflect.Descriptor instead.
+func (*TimeSeriesBucket) Descriptor() ([]byte, []int) {
+	return file_misar_analytics_v1_analytics_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *TimeSeriesBucket) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
+}
+
+func (x *TimeSeriesBucket) GetMetrics() *OverviewMetrics {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
 var File_misar_analytics_v1_analytics_service_proto protoreflect.FileDescriptor
 
 const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\n" +
-	"*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"P\n" +
-	"\x12GetOverviewRequest\x12\x16\n" +
-	"\x06period\x18\x01 \x01(\tR\x06period\x12\x12\n" +
-	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\x03 \x01(\tR\x02to\"\x88\x01\n" +
+	"*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xa0\x01\n" +
+	"\x12GetOverviewRequest\x12.\n" +
+	"\x06period\x18\x01 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x027dR\x0330dR\x0390dR\x06period\x12\x1b\n" +
+	"\x04from\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04from\x12\x17\n" +
+	"\x02to\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02to\x12$\n" +
+	"\ttime_zone\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\"\x88\x01\n" +
 	"\x13GetOverviewResponse\x122\n" +
 	"\x06period\x18\x01 \x01(\v2\x1a.misar.analytics.v1.PeriodR\x06period\x12=\n" +
 	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.OverviewMetricsR\ametrics\"d\n" +
@@ -714,9 +950,9 @@ const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"click_rate\x18\r \x01(\x01R\tclickRate\x12\x1f\n" +
 	"\vbounce_rate\x18\x0e \x01(\x01R\n" +
 	"bounceRate\x12%\n" +
-	"\x0ecomplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\"+\n" +
-	"\x19GetCampaignMetricsRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\xd4\x01\n" +
+	"\x0ecomplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\"I\n" +
+	"\x19GetCampaignMetricsRequest\x12,\n" +
+	"\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$R\x02id\"\xd4\x01\n" +
 	"\x1aGetCampaignMetricsResponse\x128\n" +
 	"\bcampaign\x18\x01 \x01(\v2\x1c.misar.analytics.v1.CampaignR\bcampaign\x12=\n" +
 	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.CampaignMetricsR\ametrics\x12=\n" +
@@ -740,10 +976,25 @@ const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\rTimelineEntry\x12.\n" +
 	"\x04hour\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04hour\x12\x14\n" +
 	"\x05opens\x18\x02 \x01(\x03R\x05opens\x12\x16\n" +
-	"\x06clicks\x18\x03 \x01(\x03R\x06clicks2\xbd\x02\n" +
+	"\x06clicks\x18\x03 \x01(\x03R\x06clicks\"\xe0\x01\n" +
+	"\x14GetTimeSeriesRequest\x12<\n" +
+	"\binterval\x18\x01 \x01(\tB \xbaH\x1d\xd8\x01\x01r\x18R\x04hourR\x03dayR\x04weekR\x05monthR\binterval\x12$\n" +
+	"\ttime_zone\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\x12.\n" +
+	"\x06period\x18\x03 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x027dR\x0330dR\x0390dR\x06period\x12\x1b\n" +
+	"\x04from\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04from\x12\x17\n" +
+	"\x02to\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02to\"\xc4\x01\n" +
+	"\x15GetTimeSeriesResponse\x122\n" +
+	"\x06period\x18\x01 \x01(\v2\x1a.misar.analytics.v1.PeriodR\x06period\x12\x1a\n" +
+	"\binterval\x18\x02 \x01(\tR\binterval\x12\x1b\n" +
+	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\x12>\n" +
+	"\abuckets\x18\x04 \x03(\v2$.misar.analytics.v1.TimeSeriesBucketR\abuckets\"g\n" +
+	"\x10TimeSeriesBucket\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\tR\x05start\x12=\n" +
+	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.OverviewMetricsR\ametrics2\xcd\x03\n" +
 	"\x10AnalyticsService\x12\x85\x01\n" +
 	"\vGetOverview\x12&.misar.analytics.v1.GetOverviewRequest\x1a'.misar.analytics.v1.GetOverviewResponse\"%\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/analytics/overview\x90\x02\x01\x12\xa0\x01\n" +
-	"\x12GetCampaignMetrics\x12-.misar.analytics.v1.GetCampaignMetricsRequest\x1a..misar.analytics.v1.GetCampaignMetricsResponse\"+\x82\xd3\xe4\x93\x02\"\x12 /api/v1/analytics/campaigns/{id}\x90\x02\x01BBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3"
+	"\x12GetCampaignMetrics\x12-.misar.analytics.v1.GetCampaignMetricsRequest\x1a..misar.analytics.v1.GetCampaignMetricsResponse\"+\x82\xd3\xe4\x93\x02\"\x12 /api/v1/analytics/campaigns/{id}\x90\x02\x01\x12\x8d\x01\n" +
+	"\rGetTimeSeries\x12(.misar.analytics.v1.GetTimeSeriesRequest\x1a).misar.analytics.v1.GetTimeSeriesResponse\"'\x82\xd3\xe4\x93\x02\x1e\x12\x1c/api/v1/analytics/timeseries\x90\x02\x01BBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3"
 
 var (
 	file_misar_analytics_v1_analytics_service_proto_rawDescOnce sync.Once
@@ -757,7 +1008,7 @@ func file_misar_analytics_v1_analytics_service_proto_rawDescGZIP() []byte {
 	return file_misar_analytics_v1_analytics_service_proto_rawDescData
 }
 
-var file_misar_analytics_v1_analytics_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_misar_analytics_v1_analytics_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_misar_analytics_v1_analytics_service_proto_goTypes = []any{
 	(*GetOverviewRequest)(nil),         // 0: misar.analytics.v1.GetOverviewRequest
 	(*GetOverviewResponse)(nil),        // 1: misar.analytics.v1.GetOverviewResponse
@@ -767,27 +1018,35 @@ var file_misar_analytics_v1_analytics_service_proto_goTypes = []any{
 	(*GetCampaignMetricsResponse)(nil), // 5: misar.analytics.v1.GetCampaignMetricsResponse
 	(*CampaignMetrics)(nil),            // 6: misar.analytics.v1.CampaignMetrics
 	(*TimelineEntry)(nil),              // 7: misar.analytics.v1.TimelineEntry
-	(*timestamppb.Timestamp)(nil),      // 8: google.protobuf.Timestamp
-	(*Campaign)(nil),                   // 9: misar.analytics.v1.Campaign
+	(*GetTimeSeriesRequest)(nil),       // 8: misar.analytics.v1.GetTimeSeriesRequest
+	(*GetTimeSeriesResponse)(nil),      // 9: misar.analytics.v1.GetTimeSeriesResponse
+	(*TimeSeriesBucket)(nil),           // 10: misar.analytics.v1.TimeSeriesBucket
+	(*timestamppb.Timestamp)(nil),      // 11: google.protobuf.Timestamp
+	(*Campaign)(nil),                   // 12: misar.analytics.v1.Campaign
 }
 var file_misar_analytics_v1_analytics_service_proto_depIdxs = []int32{
 	2,  // 0: misar.analytics.v1.GetOverviewResponse.period:type_name -> misar.analytics.v1.Period
 	3,  // 1: misar.analytics.v1.GetOverviewResponse.metrics:type_name -> misar.analytics.v1.OverviewMetrics
-	8,  // 2: misar.analytics.v1.Period.from:type_name -> google.protobuf.Timestamp
-	8,  // 3: misar.analytics.v1.Period.to:type_name -> google.protobuf.Timestamp
-	9,  // 4: misar.analytics.v1.GetCampaignMetricsResponse.campaign:type_name -> misar.analytics.v1.Campaign
+	11, // 2: misar.analytics.v1.Period.from:type_name -> google.protobuf.Timestamp
+	11, // 3: misar.analytics.v1.Period.to:type_name -> google.protobuf.Timestamp
+	12, // 4: misar.analytics.v1.GetCampaignMetricsResponse.campaign:type_name -> misar.analytics.v1.Campaign
 	6,  // 5: misar.analytics.v1.GetCampaignMetricsResponse.metrics:type_name -> misar.analytics.v1.CampaignMetrics
 	7,  // 6: misar.analytics.v1.GetCampaignMetricsResponse.timeline:type_name -> misar.analytics.v1.TimelineEntry
-	8,  // 7: misar.analytics.v1.TimelineEntry.hour:type_name -> google.protobuf.Timestamp
-	0,  // 8: misar.analytics.v1.AnalyticsService.GetOverview:input_type -> misar.analytics.v1.GetOverviewRequest
-	4,  // 9: misar.analytics.v1.AnalyticsService.GetCampaignMetrics:input_type -> misar.analytics.v1.GetCampaignMetricsRequest
-	1,  // 10: misar.analytics.v1.AnalyticsService.GetOverview:output_type -> misar.analytics.v1.GetOverviewResponse
-	5,  // 11: misar.analytics.v1.AnalyticsService.GetCampaignMetrics:output_type -> misar.analytics.v1.GetCampaignMetricsResponse
-	10, // [10:12] is the sub-list for method output_type
-	8,  // [8:10] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	11, // 7: misar.analytics.v1.TimelineEntry.hour:type_name -> google.protobuf.Timestamp
+	2,  // 8: misar.analytics.v1.GetTimeSeriesResponse.period:type_name -> misar.analytics.v1.Period
+	10, // 9: misar.analytics.v1.GetTimeSeriesResponse.buckets:type_name -> misar.analytics.v1.TimeSeriesBucket
+	3,  // 10: misar.analytics.v1.TimeSeriesBucket.metrics:type_name -> misar.analytics.v1.OverviewMetrics
+	0,  // 11: misar.analytics.v1.AnalyticsService.GetOverview:input_type -> misar.analytics.v1.GetOverviewRequest
+	4,  // 12: misar.analytics.v1.AnalyticsService.GetCampaignMetrics:input_type -> misar.analytics.v1.GetCampaignMetricsRequest
+	8,  // 13: misar.analytics.v1.AnalyticsService.GetTimeSeries:input_type -> misar.analytics.v1.GetTimeSeriesRequest
+	1,  // 14: misar.analytics.v1.AnalyticsService.GetOverview:output_type -> misar.analytics.v1.GetOverviewResponse
+	5,  // 15: misar.analytics.v1.AnalyticsService.GetCampaignMetrics:output_type -> misar.analytics.v1.GetCampaignMetricsResponse
+	9,  // 16: misar.analytics.v1.AnalyticsService.GetTimeSeries:output_type -> misar.analytics.v1.GetTimeSeriesResponse
+	14, // [14:17] is the sub-list for method output_type
+	11, // [11:14] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_misar_analytics_v1_analytics_service_proto_init() }
@@ -802,7 +1061,7 @@ func file_misar_analytics_v1_analytics_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_misar_analytics_v1_analytics_service_proto_rawDesc), len(file_misar_analytics_v1_analytics_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AnalyticsService_GetOverview_FullMethodName        = "/misar.analytics.v1.AnalyticsService/GetOverview"
 	AnalyticsService_GetCampaignMetrics_FullMethodName = "/misar.analytics.v1.AnalyticsService/GetCampaignMetrics"
+	AnalyticsService_GetTimeSeries_FullMethodName      = "/misar.analytics.v1.AnalyticsService/GetTimeSeries"
 )
 
 // AnalyticsServiceClient is the client API for AnalyticsService service.
@@ -33,6 +34,8 @@ type AnalyticsServiceClient interface {
 	GetOverview(ctx context.Context, in *GetOverviewRequest, opts ...grpc.CallOption) (*GetOverviewResponse, error)
 	// Returns one campaign's all-time metrics and its hourly engagement timeline.
 	GetCampaignMetrics(ctx context.Context, in *GetCampaignMetricsRequest, opts ...grpc.CallOption) (*GetCampaignMetricsResponse, error)
+	// Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
+	GetTimeSeries(ctx context.Context, in *GetTimeSeriesRequest, opts ...grpc.CallOption) (*GetTimeSeriesResponse, error)
 }
 
 type analyticsServiceClient struct {
@@ -63,6 +66,16 @@ func (c *analyticsServiceClient) GetCampaignMetrics(ctx context.Context, in *Get
 	return out, nil
 }
 
+func (c *analyticsServiceClient) GetTimeSeries(ctx context.Context, in *GetTimeSeriesRequest, opts ...grpc.CallOption) (*GetTimeSeriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTimeSeriesResponse)
+	err := c.cc.Invoke(ctx, AnalyticsService_GetTimeSeries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AnalyticsServiceServer is the server API for AnalyticsService service.
 // All implementations must embed UnimplementedAnalyticsServiceServer
 // for forward compatibility.
@@ -73,6 +86,8 @@ type AnalyticsServiceServer interface {
 	GetOverview(context.Context, *GetOverviewRequest) (*GetOverviewResponse, error)
 	// Returns one campaign's all-time metrics and its hourly engagement timeline.
 	GetCampaignMetrics(context.Context, *GetCampaignMetricsRequest) (*GetCampaignMetricsResponse, error)
+	// Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
+	GetTimeSeries(context.Context, *GetTimeSeriesRequest) (*GetTimeSeriesResponse, error)
 	mustEmbedUnimplementedAnalyticsServiceServer()
 }
 
@@ -88,6 +103,9 @@ func (UnimplementedAnalyticsServiceServer) GetOverview(context.Context, *GetOver
 }
 func (UnimplementedAnalyticsServiceServer) GetCampaignMetrics(context.Context, *GetCampaignMetricsRequest) (*GetCampaignMetricsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCampaignMetrics not implemented")
+}
+func (UnimplementedAnalyticsServiceServer) GetTimeSeries(context.Context, *GetTimeSeriesRequest) (*GetTimeSeriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTimeSeries not implemented")
 }
 func (UnimplementedAnalyticsServiceServer) mustEmbedUnimplementedAnalyticsServiceServer() {}
 func (UnimplementedAnalyticsServiceServer) testEmbeddedByValue()                          {}
@@ -146,6 +164,24 @@ func _AnalyticsService_GetCampaignMetrics_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnalyticsService_GetTimeSeries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTimeSeriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnalyticsServiceServer).GetTimeSeries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnalyticsService_GetTimeSeries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnalyticsServiceServer).GetTimeSeries(ctx, req.(*GetTimeSeriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AnalyticsService_ServiceDesc is the grpc.ServiceDesc for AnalyticsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -160,6 +196,10 @@ var AnalyticsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCampaignMetrics",
 			Handler:    _AnalyticsService_GetCampaignMetrics_Handler,
+		},
+		{
+			MethodName: "GetTimeSeries",
+			Handler:    _AnalyticsService_GetTimeSeries_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

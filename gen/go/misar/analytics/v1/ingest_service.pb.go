@@ -7,6 +7,7 @@
 package analyticsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -152,15 +153,18 @@ func (BounceType) EnumDescriptor() ([]byte, []int) {
 // One thing that happened to one email.
 type EmailEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The producer's unique id, at most 128 characters: an id seen before is counted once, ever.
+	// The producer's unique id, at most 128 characters: an id seen before is counted once, ever,
+	// so a batch may be sent again safely (after a timeout, a 503 or a lost connection). An event
+	// without an id cannot be recognised when it arrives again: a retried batch counts it twice.
+	// Send ids.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// What happened. Required.
 	Type EmailEventType `protobuf:"varint,2,opt,name=type,proto3,enum=misar.analytics.v1.EmailEventType" json:"type,omitempty"`
 	// The recipient; stored lower-cased.
 	ContactEmail string `protobuf:"bytes,3,opt,name=contact_email,json=contactEmail,proto3" json:"contact_email,omitempty"`
-	// When it happened. Required; at most one day ahead.
+	// When it happened. Required; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock).
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	// The campaign the email belongs to; empty for transactional mail.
+	// The campaign the email belongs to, `[A-Za-z0-9_-]{1,64}`; empty for transactional mail.
 	CampaignId string `protobuf:"bytes,5,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
 	// Required for bounces, not allowed otherwise.
 	BounceType BounceType `protobuf:"varint,6,opt,name=bounce_type,json=bounceType,proto3,enum=misar.analytics.v1.BounceType" json:"bounce_type,omitempty"`
@@ -364,13 +368,13 @@ type UpsertCampaignRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The campaign id, `[A-Za-z0-9_-]{1,64}`.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Display name, 1 to 200 characters.
+	// Display name, 1 to 200 characters, not blank.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// Lifecycle state; UNKNOWN and UNSPECIFIED are rejected.
 	Status CampaignStatus `protobuf:"varint,3,opt,name=status,proto3,enum=misar.analytics.v1.CampaignStatus" json:"status,omitempty"`
-	// When sending started, if it has.
+	// When sending started, if it has: from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most 366 days ahead (the server's clock).
 	SentAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
-	// How many recipients the campaign targets, if known; not negative.
+	// How many recipients the campaign targets, if known; 0 to 10^12.
 	TotalRecipients *int64 `protobuf:"varint,5,opt,name=total_recipients,json=totalRecipients,proto3,oneof" json:"total_recipients,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -491,33 +495,38 @@ var File_misar_analytics_v1_ingest_service_proto protoreflect.FileDescriptor
 
 const file_misar_analytics_v1_ingest_service_proto_rawDesc = "" +
 	"\n" +
-	"'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xc6\x02\n" +
+	"'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xb0\x06\n" +
 	"\n" +
-	"EmailEvent\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x126\n" +
-	"\x04type\x18\x02 \x01(\x0e2\".misar.analytics.v1.EmailEventTypeR\x04type\x12#\n" +
-	"\rcontact_email\x18\x03 \x01(\tR\fcontactEmail\x128\n" +
-	"\ttimestamp\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1f\n" +
-	"\vcampaign_id\x18\x05 \x01(\tR\n" +
-	"campaignId\x12?\n" +
-	"\vbounce_type\x18\x06 \x01(\x0e2\x1e.misar.analytics.v1.BounceTypeR\n" +
-	"bounceType\x12\x10\n" +
-	"\x03url\x18\a \x01(\tR\x03url\x12\x1d\n" +
+	"EmailEvent\x12-\n" +
+	"\x02id\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x18\x80\x012\x13^[^\\x00-\\x1f\\x7f]*$R\x02id\x12C\n" +
+	"\x04type\x18\x02 \x01(\x0e2\".misar.analytics.v1.EmailEventTypeB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x04type\x122\n" +
+	"\rcontact_email\x18\x03 \x01(\tB\r\xbaH\n" +
+	"\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\fcontactEmail\x12S\n" +
+	"\ttimestamp\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x19\xbaH\x16\xc8\x01\x01\xb2\x01\x10\x1a\x06\b\x80\x95\x9e\xb3\x0f2\x06\b\x80\x87\xb5\xc3\x03R\ttimestamp\x12@\n" +
+	"\vcampaign_id\x18\x05 \x01(\tB\x1f\xbaH\x1c\xd8\x01\x01r\x172\x15^[A-Za-z0-9_-]{1,64}$R\n" +
+	"campaignId\x12I\n" +
+	"\vbounce_type\x18\x06 \x01(\x0e2\x1e.misar.analytics.v1.BounceTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
+	"bounceType\x12\x1a\n" +
+	"\x03url\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x03url\x12'\n" +
 	"\n" +
-	"user_agent\x18\b \x01(\tR\tuserAgent\"R\n" +
-	"\x18RecordEmailEventsRequest\x126\n" +
-	"\x06events\x18\x01 \x03(\v2\x1e.misar.analytics.v1.EmailEventR\x06events\"W\n" +
+	"user_agent\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tuserAgent:\xd2\x02\xbaH\xce\x02\x1ag\n" +
+	"\x14bounce_type.required\x12&is required for bounces (hard or soft)\x1a'this.type != 5 || this.bounce_type != 0\x1ay\n" +
+	"\x18bounce_type.bounces_only\x12 is only allowed on bounce events\x1a;this.bounce_type == 0 || !(this.type in [1, 2, 3, 4, 6, 7])\x1ah\n" +
+	"\x0furl.clicks_only\x12\x1fis only allowed on click events\x1a4this.url == '' || !(this.type in [1, 2, 3, 5, 6, 7])\"_\n" +
+	"\x18RecordEmailEventsRequest\x12C\n" +
+	"\x06events\x18\x01 \x03(\v2\x1e.misar.analytics.v1.EmailEventB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x06events\"W\n" +
 	"\x19RecordEmailEventsResponse\x12\x1a\n" +
 	"\baccepted\x18\x01 \x01(\x05R\baccepted\x12\x1e\n" +
 	"\n" +
 	"duplicates\x18\x02 \x01(\x05R\n" +
-	"duplicates\"\xf1\x01\n" +
-	"\x15UpsertCampaignRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12:\n" +
-	"\x06status\x18\x03 \x01(\x0e2\".misar.analytics.v1.CampaignStatusR\x06status\x123\n" +
-	"\asent_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12.\n" +
-	"\x10total_recipients\x18\x05 \x01(\x03H\x00R\x0ftotalRecipients\x88\x01\x01B\x13\n" +
+	"duplicates\"\x88\x03\n" +
+	"\x15UpsertCampaignRequest\x12,\n" +
+	"\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$R\x02id\x12U\n" +
+	"\x04name\x18\x02 \x01(\tBA\xbaH>\xba\x013\n" +
+	"\tnot_blank\x12\x11must not be blank\x1a\x13this.matches('\\\\S')\xc8\x01\x01r\x03\x18\xc8\x01R\x04name\x12H\n" +
+	"\x06status\x18\x03 \x01(\x0e2\".misar.analytics.v1.CampaignStatusB\f\xbaH\t\x82\x01\x06\x10\x01 \x00 \x06R\x06status\x12K\n" +
+	"\asent_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x16\xbaH\x13\xb2\x01\x10\x1a\x06\b\x80\x95\x9e\xb3\x0f2\x06\b\x80\x87\xb5\xc3\x03R\x06sentAt\x12>\n" +
+	"\x10total_recipients\x18\x05 \x01(\x03B\x0e\xbaH\v\"\t\x18\x80\xa0\x94\xa5\x8d\x1d(\x00H\x00R\x0ftotalRecipients\x88\x01\x01B\x13\n" +
 	"\x11_total_recipients\"R\n" +
 	"\x16UpsertCampaignResponse\x128\n" +
 	"\bcampaign\x18\x01 \x01(\v2\x1c.misar.analytics.v1.CampaignR\bcampaign*\x83\x02\n" +

@@ -7,6 +7,7 @@
 package analyticsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -33,7 +34,7 @@ type TrackEventRequest struct {
 	ContactEmail string `protobuf:"bytes,2,opt,name=contact_email,json=contactEmail,proto3" json:"contact_email,omitempty"`
 	// Arbitrary metadata, stored and returned verbatim (at most 16 KiB as JSON, 8 levels deep).
 	Properties *structpb.Struct `protobuf:"bytes,3,opt,name=properties,proto3" json:"properties,omitempty"`
-	// When it happened; defaults to now; at most one day ahead.
+	// When it happened; defaults to now; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock).
 	Timestamp     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -148,15 +149,15 @@ type TrackPurchaseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The purchasing contact; stored lower-cased.
 	ContactEmail string `protobuf:"bytes,1,opt,name=contact_email,json=contactEmail,proto3" json:"contact_email,omitempty"`
-	// Total order value: finite and not negative. Required.
+	// Total order value: finite, 0 to 10^15. Required.
 	Amount *float64 `protobuf:"fixed64,2,opt,name=amount,proto3,oneof" json:"amount,omitempty"`
-	// ISO 4217 currency code, e.g. `USD`.
+	// ISO 4217 currency code, e.g. `USD` (stored upper-cased; the code must be one the server's ICU data knows).
 	Currency string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
 	// The caller's order id, at most 128 characters: a repeat returns the first call's answer.
 	OrderId string `protobuf:"bytes,4,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
-	// Line items.
+	// Line items, at most 1,000.
 	Items []*PurchaseItem `protobuf:"bytes,5,rep,name=items,proto3" json:"items,omitempty"`
-	// When the purchase happened; defaults to now; at most one day ahead.
+	// When the purchase happened; defaults to now; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock).
 	Timestamp     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -237,11 +238,11 @@ func (x *TrackPurchaseRequest) GetTimestamp() *timestamppb.Timestamp {
 // One line of a purchase.
 type PurchaseItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Product name.
+	// Product name, 1 to 256 characters, not blank.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Units bought, at least 1.
+	// Units bought, 1 to 10^9.
 	Quantity int64 `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	// Unit price, finite and not negative.
+	// Unit price, finite, 0 to 10^15.
 	Price         float64 `protobuf:"fixed64,3,opt,name=price,proto3" json:"price,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -366,29 +367,33 @@ var File_misar_analytics_v1_track_service_proto protoreflect.FileDescriptor
 
 const file_misar_analytics_v1_track_service_proto_rawDesc = "" +
 	"\n" +
-	"&misar/analytics/v1/track_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x01\n" +
-	"\x11TrackEventRequest\x12\x1d\n" +
+	"&misar/analytics/v1/track_service.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x02\n" +
+	"\x11TrackEventRequest\x12H\n" +
 	"\n" +
-	"event_name\x18\x01 \x01(\tR\teventName\x12#\n" +
-	"\rcontact_email\x18\x02 \x01(\tR\fcontactEmail\x127\n" +
+	"event_name\x18\x01 \x01(\tB)\xbaH&\xc8\x01\x01r!\x18@2\x1d^[a-z][a-z0-9]*(_[a-z0-9]+)*$R\teventName\x122\n" +
+	"\rcontact_email\x18\x02 \x01(\tB\r\xbaH\n" +
+	"\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\fcontactEmail\x127\n" +
 	"\n" +
 	"properties\x18\x03 \x01(\v2\x17.google.protobuf.StructR\n" +
-	"properties\x128\n" +
-	"\ttimestamp\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"/\n" +
+	"properties\x12P\n" +
+	"\ttimestamp\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x16\xbaH\x13\xb2\x01\x10\x1a\x06\b\x80\x95\x9e\xb3\x0f2\x06\b\x80\x87\xb5\xc3\x03R\ttimestamp\"/\n" +
 	"\x12TrackEventResponse\x12\x19\n" +
-	"\bevent_id\x18\x01 \x01(\tR\aeventId\"\x8c\x02\n" +
-	"\x14TrackPurchaseRequest\x12#\n" +
-	"\rcontact_email\x18\x01 \x01(\tR\fcontactEmail\x12\x1b\n" +
-	"\x06amount\x18\x02 \x01(\x01H\x00R\x06amount\x88\x01\x01\x12\x1a\n" +
-	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12\x19\n" +
-	"\border_id\x18\x04 \x01(\tR\aorderId\x126\n" +
-	"\x05items\x18\x05 \x03(\v2 .misar.analytics.v1.PurchaseItemR\x05items\x128\n" +
-	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestampB\t\n" +
-	"\a_amount\"T\n" +
-	"\fPurchaseItem\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
-	"\bquantity\x18\x02 \x01(\x03R\bquantity\x12\x14\n" +
-	"\x05price\x18\x03 \x01(\x01R\x05price\"\xa6\x01\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\"\xff\x02\n" +
+	"\x14TrackPurchaseRequest\x122\n" +
+	"\rcontact_email\x18\x01 \x01(\tB\r\xbaH\n" +
+	"\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\fcontactEmail\x129\n" +
+	"\x06amount\x18\x02 \x01(\x01B\x1c\xbaH\x19\xc8\x01\x01\x12\x14@\x01\x19\x00\x004&\xf5k\fC)\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\x06amount\x88\x01\x01\x123\n" +
+	"\bcurrency\x18\x03 \x01(\tB\x17\xbaH\x14\xc8\x01\x01r\x0f2\r^[A-Za-z]{3}$R\bcurrency\x12#\n" +
+	"\border_id\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\aorderId\x12A\n" +
+	"\x05items\x18\x05 \x03(\v2 .misar.analytics.v1.PurchaseItemB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x05items\x12P\n" +
+	"\ttimestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x16\xbaH\x13\xb2\x01\x10\x1a\x06\b\x80\x95\x9e\xb3\x0f2\x06\b\x80\x87\xb5\xc3\x03R\ttimestampB\t\n" +
+	"\a_amount\"\xc1\x01\n" +
+	"\fPurchaseItem\x12U\n" +
+	"\x04name\x18\x01 \x01(\tBA\xbaH>\xba\x013\n" +
+	"\tnot_blank\x12\x11must not be blank\x1a\x13this.matches('\\\\S')\xc8\x01\x01r\x03\x18\x80\x02R\x04name\x12)\n" +
+	"\bquantity\x18\x02 \x01(\x03B\r\xbaH\n" +
+	"\"\b\x18\x80\x94\xeb\xdc\x03(\x01R\bquantity\x12/\n" +
+	"\x05price\x18\x03 \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x004&\xf5k\fC)\x00\x00\x00\x00\x00\x00\x00\x00R\x05price\"\xa6\x01\n" +
 	"\x15TrackPurchaseResponse\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\x16attributed_campaign_id\x18\x02 \x01(\tH\x00R\x14attributedCampaignId\x88\x01\x01\x12\x1c\n" +

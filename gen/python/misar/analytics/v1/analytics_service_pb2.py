@@ -11,12 +11,13 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from misar.analytics.v1 import campaign_pb2 as misar_dot_analytics_dot_v1_dot_campaign__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"P\n\x12GetOverviewRequest\x12\x16\n\x06period\x18\x01 \x01(\tR\x06period\x12\x12\n\x04\x66rom\x18\x02 \x01(\tR\x04\x66rom\x12\x0e\n\x02to\x18\x03 \x01(\tR\x02to\"\x88\x01\n\x13GetOverviewResponse\x12\x32\n\x06period\x18\x01 \x01(\x0b\x32\x1a.misar.analytics.v1.PeriodR\x06period\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.OverviewMetricsR\x07metrics\"d\n\x06Period\x12.\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04\x66rom\x12*\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x02to\"\xe3\x03\n\x0fOverviewMetrics\x12\x14\n\x05sends\x18\x01 \x01(\x03R\x05sends\x12\x1c\n\tdelivered\x18\x02 \x01(\x03R\tdelivered\x12\x14\n\x05opens\x18\x03 \x01(\x03R\x05opens\x12!\n\x0cunique_opens\x18\x04 \x01(\x03R\x0buniqueOpens\x12\x16\n\x06\x63licks\x18\x05 \x01(\x03R\x06\x63licks\x12#\n\runique_clicks\x18\x06 \x01(\x03R\x0cuniqueClicks\x12\x18\n\x07\x62ounces\x18\x07 \x01(\x03R\x07\x62ounces\x12!\n\x0chard_bounces\x18\x08 \x01(\x03R\x0bhardBounces\x12!\n\x0csoft_bounces\x18\t \x01(\x03R\x0bsoftBounces\x12\x1e\n\ncomplaints\x18\n \x01(\x03R\ncomplaints\x12\"\n\x0cunsubscribes\x18\x0b \x01(\x03R\x0cunsubscribes\x12\x1b\n\topen_rate\x18\x0c \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\r \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x0e \x01(\x01R\nbounceRate\x12%\n\x0e\x63omplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\"+\n\x19GetCampaignMetricsRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"\xd4\x01\n\x1aGetCampaignMetricsResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.CampaignMetricsR\x07metrics\x12=\n\x08timeline\x18\x03 \x03(\x0b\x32!.misar.analytics.v1.TimelineEntryR\x08timeline\"\xa8\x03\n\x0f\x43\x61mpaignMetrics\x12)\n\x10total_recipients\x18\x01 \x01(\x03R\x0ftotalRecipients\x12\x1d\n\ntotal_sent\x18\x02 \x01(\x03R\ttotalSent\x12\'\n\x0ftotal_delivered\x18\x03 \x01(\x03R\x0etotalDelivered\x12!\n\x0ctotal_opened\x18\x04 \x01(\x03R\x0btotalOpened\x12#\n\rtotal_clicked\x18\x05 \x01(\x03R\x0ctotalClicked\x12#\n\rtotal_bounced\x18\x06 \x01(\x03R\x0ctotalBounced\x12)\n\x10total_complained\x18\x07 \x01(\x03R\x0ftotalComplained\x12-\n\x12total_unsubscribed\x18\x08 \x01(\x03R\x11totalUnsubscribed\x12\x1b\n\topen_rate\x18\t \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\n \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x0b \x01(\x01R\nbounceRate\"m\n\rTimelineEntry\x12.\n\x04hour\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04hour\x12\x14\n\x05opens\x18\x02 \x01(\x03R\x05opens\x12\x16\n\x06\x63licks\x18\x03 \x01(\x03R\x06\x63licks2\xbd\x02\n\x10\x41nalyticsService\x12\x85\x01\n\x0bGetOverview\x12&.misar.analytics.v1.GetOverviewRequest\x1a\'.misar.analytics.v1.GetOverviewResponse\"%\x90\x02\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/analytics/overview\x12\xa0\x01\n\x12GetCampaignMetrics\x12-.misar.analytics.v1.GetCampaignMetricsRequest\x1a..misar.analytics.v1.GetCampaignMetricsResponse\"+\x90\x02\x01\x82\xd3\xe4\x93\x02\"\x12 /api/v1/analytics/campaigns/{id}BBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xa0\x01\n\x12GetOverviewRequest\x12.\n\x06period\x18\x01 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x02\x37\x64R\x03\x33\x30\x64R\x03\x39\x30\x64R\x06period\x12\x1b\n\x04\x66rom\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x66rom\x12\x17\n\x02to\x18\x03 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x02to\x12$\n\ttime_zone\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x08timeZone\"\x88\x01\n\x13GetOverviewResponse\x12\x32\n\x06period\x18\x01 \x01(\x0b\x32\x1a.misar.analytics.v1.PeriodR\x06period\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.OverviewMetricsR\x07metrics\"d\n\x06Period\x12.\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04\x66rom\x12*\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x02to\"\xe3\x03\n\x0fOverviewMetrics\x12\x14\n\x05sends\x18\x01 \x01(\x03R\x05sends\x12\x1c\n\tdelivered\x18\x02 \x01(\x03R\tdelivered\x12\x14\n\x05opens\x18\x03 \x01(\x03R\x05opens\x12!\n\x0cunique_opens\x18\x04 \x01(\x03R\x0buniqueOpens\x12\x16\n\x06\x63licks\x18\x05 \x01(\x03R\x06\x63licks\x12#\n\runique_clicks\x18\x06 \x01(\x03R\x0cuniqueClicks\x12\x18\n\x07\x62ounces\x18\x07 \x01(\x03R\x07\x62ounces\x12!\n\x0chard_bounces\x18\x08 \x01(\x03R\x0bhardBounces\x12!\n\x0csoft_bounces\x18\t \x01(\x03R\x0bsoftBounces\x12\x1e\n\ncomplaints\x18\n \x01(\x03R\ncomplaints\x12\"\n\x0cunsubscribes\x18\x0b \x01(\x03R\x0cunsubscribes\x12\x1b\n\topen_rate\x18\x0c \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\r \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x0e \x01(\x01R\nbounceRate\x12%\n\x0e\x63omplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\"I\n\x19GetCampaignMetricsRequest\x12,\n\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x32\x15^[A-Za-z0-9_-]{1,64}$R\x02id\"\xd4\x01\n\x1aGetCampaignMetricsResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.CampaignMetricsR\x07metrics\x12=\n\x08timeline\x18\x03 \x03(\x0b\x32!.misar.analytics.v1.TimelineEntryR\x08timeline\"\xa8\x03\n\x0f\x43\x61mpaignMetrics\x12)\n\x10total_recipients\x18\x01 \x01(\x03R\x0ftotalRecipients\x12\x1d\n\ntotal_sent\x18\x02 \x01(\x03R\ttotalSent\x12\'\n\x0ftotal_delivered\x18\x03 \x01(\x03R\x0etotalDelivered\x12!\n\x0ctotal_opened\x18\x04 \x01(\x03R\x0btotalOpened\x12#\n\rtotal_clicked\x18\x05 \x01(\x03R\x0ctotalClicked\x12#\n\rtotal_bounced\x18\x06 \x01(\x03R\x0ctotalBounced\x12)\n\x10total_complained\x18\x07 \x01(\x03R\x0ftotalComplained\x12-\n\x12total_unsubscribed\x18\x08 \x01(\x03R\x11totalUnsubscribed\x12\x1b\n\topen_rate\x18\t \x01(\x01R\x08openRate\x12\x1d\n\nclick_rate\x18\n \x01(\x01R\tclickRate\x12\x1f\n\x0b\x62ounce_rate\x18\x0b \x01(\x01R\nbounceRate\"m\n\rTimelineEntry\x12.\n\x04hour\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04hour\x12\x14\n\x05opens\x18\x02 \x01(\x03R\x05opens\x12\x16\n\x06\x63licks\x18\x03 \x01(\x03R\x06\x63licks\"\xe0\x01\n\x14GetTimeSeriesRequest\x12<\n\x08interval\x18\x01 \x01(\tB \xbaH\x1d\xd8\x01\x01r\x18R\x04hourR\x03\x64\x61yR\x04weekR\x05monthR\x08interval\x12$\n\ttime_zone\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x08timeZone\x12.\n\x06period\x18\x03 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x02\x37\x64R\x03\x33\x30\x64R\x03\x39\x30\x64R\x06period\x12\x1b\n\x04\x66rom\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x66rom\x12\x17\n\x02to\x18\x05 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x02to\"\xc4\x01\n\x15GetTimeSeriesResponse\x12\x32\n\x06period\x18\x01 \x01(\x0b\x32\x1a.misar.analytics.v1.PeriodR\x06period\x12\x1a\n\x08interval\x18\x02 \x01(\tR\x08interval\x12\x1b\n\ttime_zone\x18\x03 \x01(\tR\x08timeZone\x12>\n\x07\x62uckets\x18\x04 \x03(\x0b\x32$.misar.analytics.v1.TimeSeriesBucketR\x07\x62uckets\"g\n\x10TimeSeriesBucket\x12\x14\n\x05start\x18\x01 \x01(\tR\x05start\x12=\n\x07metrics\x18\x02 \x01(\x0b\x32#.misar.analytics.v1.OverviewMetricsR\x07metrics2\xcd\x03\n\x10\x41nalyticsService\x12\x85\x01\n\x0bGetOverview\x12&.misar.analytics.v1.GetOverviewRequest\x1a\'.misar.analytics.v1.GetOverviewResponse\"%\x90\x02\x01\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/analytics/overview\x12\xa0\x01\n\x12GetCampaignMetrics\x12-.misar.analytics.v1.GetCampaignMetricsRequest\x1a..misar.analytics.v1.GetCampaignMetricsResponse\"+\x90\x02\x01\x82\xd3\xe4\x93\x02\"\x12 /api/v1/analytics/campaigns/{id}\x12\x8d\x01\n\rGetTimeSeries\x12(.misar.analytics.v1.GetTimeSeriesRequest\x1a).misar.analytics.v1.GetTimeSeriesResponse\"\'\x90\x02\x01\x82\xd3\xe4\x93\x02\x1e\x12\x1c/api/v1/analytics/timeseriesBBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'misar.analytics.v1.analytics_service_pb2', globals())
@@ -24,26 +25,54 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1'
+  _GETOVERVIEWREQUEST.fields_by_name['period']._options = None
+  _GETOVERVIEWREQUEST.fields_by_name['period']._serialized_options = b'\272H\023\330\001\001r\016R\0027dR\00330dR\00390d'
+  _GETOVERVIEWREQUEST.fields_by_name['from']._options = None
+  _GETOVERVIEWREQUEST.fields_by_name['from']._serialized_options = b'\272H\004r\002\030@'
+  _GETOVERVIEWREQUEST.fields_by_name['to']._options = None
+  _GETOVERVIEWREQUEST.fields_by_name['to']._serialized_options = b'\272H\004r\002\030@'
+  _GETOVERVIEWREQUEST.fields_by_name['time_zone']._options = None
+  _GETOVERVIEWREQUEST.fields_by_name['time_zone']._serialized_options = b'\272H\004r\002\030@'
+  _GETCAMPAIGNMETRICSREQUEST.fields_by_name['id']._options = None
+  _GETCAMPAIGNMETRICSREQUEST.fields_by_name['id']._serialized_options = b'\272H\031r\0272\025^[A-Za-z0-9_-]{1,64}$'
+  _GETTIMESERIESREQUEST.fields_by_name['interval']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['interval']._serialized_options = b'\272H\035\330\001\001r\030R\004hourR\003dayR\004weekR\005month'
+  _GETTIMESERIESREQUEST.fields_by_name['time_zone']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['time_zone']._serialized_options = b'\272H\004r\002\030@'
+  _GETTIMESERIESREQUEST.fields_by_name['period']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['period']._serialized_options = b'\272H\023\330\001\001r\016R\0027dR\00330dR\00390d'
+  _GETTIMESERIESREQUEST.fields_by_name['from']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['from']._serialized_options = b'\272H\004r\002\030@'
+  _GETTIMESERIESREQUEST.fields_by_name['to']._options = None
+  _GETTIMESERIESREQUEST.fields_by_name['to']._serialized_options = b'\272H\004r\002\030@'
   _ANALYTICSSERVICE.methods_by_name['GetOverview']._options = None
   _ANALYTICSSERVICE.methods_by_name['GetOverview']._serialized_options = b'\220\002\001\202\323\344\223\002\034\022\032/api/v1/analytics/overview'
   _ANALYTICSSERVICE.methods_by_name['GetCampaignMetrics']._options = None
   _ANALYTICSSERVICE.methods_by_name['GetCampaignMetrics']._serialized_options = b'\220\002\001\202\323\344\223\002\"\022 /api/v1/analytics/campaigns/{id}'
-  _GETOVERVIEWREQUEST._serialized_start=164
-  _GETOVERVIEWREQUEST._serialized_end=244
-  _GETOVERVIEWRESPONSE._serialized_start=247
-  _GETOVERVIEWRESPONSE._serialized_end=383
-  _PERIOD._serialized_start=385
-  _PERIOD._serialized_end=485
-  _OVERVIEWMETRICS._serialized_start=488
-  _OVERVIEWMETRICS._serialized_end=971
-  _GETCAMPAIGNMETRICSREQUEST._serialized_start=973
-  _GETCAMPAIGNMETRICSREQUEST._serialized_end=1016
-  _GETCAMPAIGNMETRICSRESPONSE._serialized_start=1019
-  _GETCAMPAIGNMETRICSRESPONSE._serialized_end=1231
-  _CAMPAIGNMETRICS._serialized_start=1234
-  _CAMPAIGNMETRICS._serialized_end=1658
-  _TIMELINEENTRY._serialized_start=1660
-  _TIMELINEENTRY._serialized_end=1769
-  _ANALYTICSSERVICE._serialized_start=1772
-  _ANALYTICSSERVICE._serialized_end=2089
+  _ANALYTICSSERVICE.methods_by_name['GetTimeSeries']._options = None
+  _ANALYTICSSERVICE.methods_by_name['GetTimeSeries']._serialized_options = b'\220\002\001\202\323\344\223\002\036\022\034/api/v1/analytics/timeseries'
+  _GETOVERVIEWREQUEST._serialized_start=194
+  _GETOVERVIEWREQUEST._serialized_end=354
+  _GETOVERVIEWRESPONSE._serialized_start=357
+  _GETOVERVIEWRESPONSE._serialized_end=493
+  _PERIOD._serialized_start=495
+  _PERIOD._serialized_end=595
+  _OVERVIEWMETRICS._serialized_start=598
+  _OVERVIEWMETRICS._serialized_end=1081
+  _GETCAMPAIGNMETRICSREQUEST._serialized_start=1083
+  _GETCAMPAIGNMETRICSREQUEST._serialized_end=1156
+  _GETCAMPAIGNMETRICSRESPONSE._serialized_start=1159
+  _GETCAMPAIGNMETRICSRESPONSE._serialized_end=1371
+  _CAMPAIGNMETRICS._serialized_start=1374
+  _CAMPAIGNMETRICS._serialized_end=1798
+  _TIMELINEENTRY._serialized_start=1800
+  _TIMELINEENTRY._serialized_end=1909
+  _GETTIMESERIESREQUEST._serialized_start=1912
+  _GETTIMESERIESREQUEST._serialized_end=2136
+  _GETTIMESERIESRESPONSE._serialized_start=2139
+  _GETTIMESERIESRESPONSE._serialized_end=2335
+  _TIMESERIESBUCKET._serialized_start=2337
+  _TIMESERIESBUCKET._serialized_end=2440
+  _ANALYTICSSERVICE._serialized_start=2443
+  _ANALYTICSSERVICE._serialized_end=2904
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from buf.validate import validate_pb2 as _validate_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from misar.analytics.v1 import campaign_pb2 as _campaign_pb2
@@ -51,13 +52,15 @@ class GetCampaignMetricsResponse(_message.Message):
     def __init__(self, campaign: _Optional[_Union[_campaign_pb2.Campaign, _Mapping]] = ..., metrics: _Optional[_Union[CampaignMetrics, _Mapping]] = ..., timeline: _Optional[_Iterable[_Union[TimelineEntry, _Mapping]]] = ...) -> None: ...
 
 class GetOverviewRequest(_message.Message):
-    __slots__ = ["period", "to"]
+    __slots__ = ["period", "time_zone", "to"]
     FROM_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     TO_FIELD_NUMBER: _ClassVar[int]
     period: str
+    time_zone: str
     to: str
-    def __init__(self, period: _Optional[str] = ..., to: _Optional[str] = ..., **kwargs) -> None: ...
+    def __init__(self, period: _Optional[str] = ..., to: _Optional[str] = ..., time_zone: _Optional[str] = ..., **kwargs) -> None: ...
 
 class GetOverviewResponse(_message.Message):
     __slots__ = ["metrics", "period"]
@@ -66,6 +69,31 @@ class GetOverviewResponse(_message.Message):
     metrics: OverviewMetrics
     period: Period
     def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., metrics: _Optional[_Union[OverviewMetrics, _Mapping]] = ...) -> None: ...
+
+class GetTimeSeriesRequest(_message.Message):
+    __slots__ = ["interval", "period", "time_zone", "to"]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    interval: str
+    period: str
+    time_zone: str
+    to: str
+    def __init__(self, interval: _Optional[str] = ..., time_zone: _Optional[str] = ..., period: _Optional[str] = ..., to: _Optional[str] = ..., **kwargs) -> None: ...
+
+class GetTimeSeriesResponse(_message.Message):
+    __slots__ = ["buckets", "interval", "period", "time_zone"]
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    buckets: _containers.RepeatedCompositeFieldContainer[TimeSeriesBucket]
+    interval: str
+    period: Period
+    time_zone: str
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., interval: _Optional[str] = ..., time_zone: _Optional[str] = ..., buckets: _Optional[_Iterable[_Union[TimeSeriesBucket, _Mapping]]] = ...) -> None: ...
 
 class OverviewMetrics(_message.Message):
     __slots__ = ["bounce_rate", "bounces", "click_rate", "clicks", "complaint_rate", "complaints", "delivered", "hard_bounces", "open_rate", "opens", "sends", "soft_bounces", "unique_clicks", "unique_opens", "unsubscribes"]
@@ -107,6 +135,14 @@ class Period(_message.Message):
     TO_FIELD_NUMBER: _ClassVar[int]
     to: _timestamp_pb2.Timestamp
     def __init__(self, to: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., **kwargs) -> None: ...
+
+class TimeSeriesBucket(_message.Message):
+    __slots__ = ["metrics", "start"]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    metrics: OverviewMetrics
+    start: str
+    def __init__(self, start: _Optional[str] = ..., metrics: _Optional[_Union[OverviewMetrics, _Mapping]] = ...) -> None: ...
 
 class TimelineEntry(_message.Message):
     __slots__ = ["clicks", "hour", "opens"]

@@ -25,6 +25,11 @@ class AnalyticsServiceStub(object):
                 request_serializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsRequest.SerializeToString,
                 response_deserializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsResponse.FromString,
                 )
+        self.GetTimeSeries = channel.unary_unary(
+                '/misar.analytics.v1.AnalyticsService/GetTimeSeries',
+                request_serializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetTimeSeriesRequest.SerializeToString,
+                response_deserializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetTimeSeriesResponse.FromString,
+                )
 
 
 class AnalyticsServiceServicer(object):
@@ -45,6 +50,13 @@ class AnalyticsServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTimeSeries(self, request, context):
+        """Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnalyticsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -57,6 +69,11 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.GetCampaignMetrics,
                     request_deserializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsRequest.FromString,
                     response_serializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsResponse.SerializeToString,
+            ),
+            'GetTimeSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTimeSeries,
+                    request_deserializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetTimeSeriesRequest.FromString,
+                    response_serializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetTimeSeriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -100,5 +117,22 @@ class AnalyticsService(object):
         return grpc.experimental.unary_unary(request, target, '/misar.analytics.v1.AnalyticsService/GetCampaignMetrics',
             misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsRequest.SerializeToString,
             misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetTimeSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/misar.analytics.v1.AnalyticsService/GetTimeSeries',
+            misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetTimeSeriesRequest.SerializeToString,
+            misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetTimeSeriesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

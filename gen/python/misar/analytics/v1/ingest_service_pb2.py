@@ -11,12 +11,13 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from misar.analytics.v1 import campaign_pb2 as misar_dot_analytics_dot_v1_dot_campaign__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xc6\x02\n\nEmailEvent\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32\".misar.analytics.v1.EmailEventTypeR\x04type\x12#\n\rcontact_email\x18\x03 \x01(\tR\x0c\x63ontactEmail\x12\x38\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1f\n\x0b\x63\x61mpaign_id\x18\x05 \x01(\tR\ncampaignId\x12?\n\x0b\x62ounce_type\x18\x06 \x01(\x0e\x32\x1e.misar.analytics.v1.BounceTypeR\nbounceType\x12\x10\n\x03url\x18\x07 \x01(\tR\x03url\x12\x1d\n\nuser_agent\x18\x08 \x01(\tR\tuserAgent\"R\n\x18RecordEmailEventsRequest\x12\x36\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.misar.analytics.v1.EmailEventR\x06\x65vents\"W\n\x19RecordEmailEventsResponse\x12\x1a\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05R\x08\x61\x63\x63\x65pted\x12\x1e\n\nduplicates\x18\x02 \x01(\x05R\nduplicates\"\xf1\x01\n\x15UpsertCampaignRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12:\n\x06status\x18\x03 \x01(\x0e\x32\".misar.analytics.v1.CampaignStatusR\x06status\x12\x33\n\x07sent_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x06sentAt\x12.\n\x10total_recipients\x18\x05 \x01(\x03H\x00R\x0ftotalRecipients\x88\x01\x01\x42\x13\n\x11_total_recipients\"R\n\x16UpsertCampaignResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign*\x83\x02\n\x0e\x45mailEventType\x12 \n\x1c\x45MAIL_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45MAIL_EVENT_TYPE_SEND\x10\x01\x12\x1e\n\x1a\x45MAIL_EVENT_TYPE_DELIVERED\x10\x02\x12\x19\n\x15\x45MAIL_EVENT_TYPE_OPEN\x10\x03\x12\x1a\n\x16\x45MAIL_EVENT_TYPE_CLICK\x10\x04\x12\x1b\n\x17\x45MAIL_EVENT_TYPE_BOUNCE\x10\x05\x12\x1e\n\x1a\x45MAIL_EVENT_TYPE_COMPLAINT\x10\x06\x12 \n\x1c\x45MAIL_EVENT_TYPE_UNSUBSCRIBE\x10\x07*U\n\nBounceType\x12\x1b\n\x17\x42OUNCE_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x42OUNCE_TYPE_HARD\x10\x01\x12\x14\n\x10\x42OUNCE_TYPE_SOFT\x10\x02\x32\xbd\x02\n\rIngestService\x12\x9b\x01\n\x11RecordEmailEvents\x12,.misar.analytics.v1.RecordEmailEventsRequest\x1a-.misar.analytics.v1.RecordEmailEventsResponse\")\x90\x02\x02\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/api/v1/ingest/email-events\x12\x8d\x01\n\x0eUpsertCampaign\x12).misar.analytics.v1.UpsertCampaignRequest\x1a*.misar.analytics.v1.UpsertCampaignResponse\"$\x90\x02\x02\x82\xd3\xe4\x93\x02\x1b:\x01*\x1a\x16/api/v1/campaigns/{id}BBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xb0\x06\n\nEmailEvent\x12-\n\x02id\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x18\x80\x01\x32\x13^[^\\x00-\\x1f\\x7f]*$R\x02id\x12\x43\n\x04type\x18\x02 \x01(\x0e\x32\".misar.analytics.v1.EmailEventTypeB\x0b\xbaH\x08\xc8\x01\x01\x82\x01\x02\x10\x01R\x04type\x12\x32\n\rcontact_email\x18\x03 \x01(\tB\r\xbaH\n\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\x0c\x63ontactEmail\x12S\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x19\xbaH\x16\xc8\x01\x01\xb2\x01\x10\x1a\x06\x08\x80\x95\x9e\xb3\x0f\x32\x06\x08\x80\x87\xb5\xc3\x03R\ttimestamp\x12@\n\x0b\x63\x61mpaign_id\x18\x05 \x01(\tB\x1f\xbaH\x1c\xd8\x01\x01r\x17\x32\x15^[A-Za-z0-9_-]{1,64}$R\ncampaignId\x12I\n\x0b\x62ounce_type\x18\x06 \x01(\x0e\x32\x1e.misar.analytics.v1.BounceTypeB\x08\xbaH\x05\x82\x01\x02\x10\x01R\nbounceType\x12\x1a\n\x03url\x18\x07 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x10R\x03url\x12\'\n\nuser_agent\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tuserAgent:\xd2\x02\xbaH\xce\x02\x1ag\n\x14\x62ounce_type.required\x12&is required for bounces (hard or soft)\x1a\'this.type != 5 || this.bounce_type != 0\x1ay\n\x18\x62ounce_type.bounces_only\x12 is only allowed on bounce events\x1a;this.bounce_type == 0 || !(this.type in [1, 2, 3, 4, 6, 7])\x1ah\n\x0furl.clicks_only\x12\x1fis only allowed on click events\x1a\x34this.url == \'\' || !(this.type in [1, 2, 3, 5, 6, 7])\"_\n\x18RecordEmailEventsRequest\x12\x43\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.misar.analytics.v1.EmailEventB\x0b\xbaH\x08\x92\x01\x05\x08\x01\x10\xe8\x07R\x06\x65vents\"W\n\x19RecordEmailEventsResponse\x12\x1a\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05R\x08\x61\x63\x63\x65pted\x12\x1e\n\nduplicates\x18\x02 \x01(\x05R\nduplicates\"\x88\x03\n\x15UpsertCampaignRequest\x12,\n\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x32\x15^[A-Za-z0-9_-]{1,64}$R\x02id\x12U\n\x04name\x18\x02 \x01(\tBA\xbaH>\xba\x01\x33\n\tnot_blank\x12\x11must not be blank\x1a\x13this.matches(\'\\\\S\')\xc8\x01\x01r\x03\x18\xc8\x01R\x04name\x12H\n\x06status\x18\x03 \x01(\x0e\x32\".misar.analytics.v1.CampaignStatusB\x0c\xbaH\t\x82\x01\x06\x10\x01 \x00 \x06R\x06status\x12K\n\x07sent_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x16\xbaH\x13\xb2\x01\x10\x1a\x06\x08\x80\x95\x9e\xb3\x0f\x32\x06\x08\x80\x87\xb5\xc3\x03R\x06sentAt\x12>\n\x10total_recipients\x18\x05 \x01(\x03\x42\x0e\xbaH\x0b\"\t\x18\x80\xa0\x94\xa5\x8d\x1d(\x00H\x00R\x0ftotalRecipients\x88\x01\x01\x42\x13\n\x11_total_recipients\"R\n\x16UpsertCampaignResponse\x12\x38\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1c.misar.analytics.v1.CampaignR\x08\x63\x61mpaign*\x83\x02\n\x0e\x45mailEventType\x12 \n\x1c\x45MAIL_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45MAIL_EVENT_TYPE_SEND\x10\x01\x12\x1e\n\x1a\x45MAIL_EVENT_TYPE_DELIVERED\x10\x02\x12\x19\n\x15\x45MAIL_EVENT_TYPE_OPEN\x10\x03\x12\x1a\n\x16\x45MAIL_EVENT_TYPE_CLICK\x10\x04\x12\x1b\n\x17\x45MAIL_EVENT_TYPE_BOUNCE\x10\x05\x12\x1e\n\x1a\x45MAIL_EVENT_TYPE_COMPLAINT\x10\x06\x12 \n\x1c\x45MAIL_EVENT_TYPE_UNSUBSCRIBE\x10\x07*U\n\nBounceType\x12\x1b\n\x17\x42OUNCE_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x42OUNCE_TYPE_HARD\x10\x01\x12\x14\n\x10\x42OUNCE_TYPE_SOFT\x10\x02\x32\xbd\x02\n\rIngestService\x12\x9b\x01\n\x11RecordEmailEvents\x12,.misar.analytics.v1.RecordEmailEventsRequest\x1a-.misar.analytics.v1.RecordEmailEventsResponse\")\x90\x02\x02\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/api/v1/ingest/email-events\x12\x8d\x01\n\x0eUpsertCampaign\x12).misar.analytics.v1.UpsertCampaignRequest\x1a*.misar.analytics.v1.UpsertCampaignResponse\"$\x90\x02\x02\x82\xd3\xe4\x93\x02\x1b:\x01*\x1a\x16/api/v1/campaigns/{id}BBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'misar.analytics.v1.ingest_service_pb2', globals())
@@ -24,24 +25,54 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1'
+  _EMAILEVENT.fields_by_name['id']._options = None
+  _EMAILEVENT.fields_by_name['id']._serialized_options = b'\272H\032r\030\030\200\0012\023^[^\\x00-\\x1f\\x7f]*$'
+  _EMAILEVENT.fields_by_name['type']._options = None
+  _EMAILEVENT.fields_by_name['type']._serialized_options = b'\272H\010\310\001\001\202\001\002\020\001'
+  _EMAILEVENT.fields_by_name['contact_email']._options = None
+  _EMAILEVENT.fields_by_name['contact_email']._serialized_options = b'\272H\n\310\001\001r\005\030\376\001`\001'
+  _EMAILEVENT.fields_by_name['timestamp']._options = None
+  _EMAILEVENT.fields_by_name['timestamp']._serialized_options = b'\272H\026\310\001\001\262\001\020\032\006\010\200\225\236\263\0172\006\010\200\207\265\303\003'
+  _EMAILEVENT.fields_by_name['campaign_id']._options = None
+  _EMAILEVENT.fields_by_name['campaign_id']._serialized_options = b'\272H\034\330\001\001r\0272\025^[A-Za-z0-9_-]{1,64}$'
+  _EMAILEVENT.fields_by_name['bounce_type']._options = None
+  _EMAILEVENT.fields_by_name['bounce_type']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _EMAILEVENT.fields_by_name['url']._options = None
+  _EMAILEVENT.fields_by_name['url']._serialized_options = b'\272H\005r\003\030\200\020'
+  _EMAILEVENT.fields_by_name['user_agent']._options = None
+  _EMAILEVENT.fields_by_name['user_agent']._serialized_options = b'\272H\005r\003\030\200\004'
+  _EMAILEVENT._options = None
+  _EMAILEVENT._serialized_options = b'\272H\316\002\032g\n\024bounce_type.required\022&is required for bounces (hard or soft)\032\'this.type != 5 || this.bounce_type != 0\032y\n\030bounce_type.bounces_only\022 is only allowed on bounce events\032;this.bounce_type == 0 || !(this.type in [1, 2, 3, 4, 6, 7])\032h\n\017url.clicks_only\022\037is only allowed on click events\0324this.url == \'\' || !(this.type in [1, 2, 3, 5, 6, 7])'
+  _RECORDEMAILEVENTSREQUEST.fields_by_name['events']._options = None
+  _RECORDEMAILEVENTSREQUEST.fields_by_name['events']._serialized_options = b'\272H\010\222\001\005\010\001\020\350\007'
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['id']._options = None
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['id']._serialized_options = b'\272H\031r\0272\025^[A-Za-z0-9_-]{1,64}$'
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['name']._options = None
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['name']._serialized_options = b'\272H>\272\0013\n\tnot_blank\022\021must not be blank\032\023this.matches(\'\\\\S\')\310\001\001r\003\030\310\001'
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['status']._options = None
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['status']._serialized_options = b'\272H\t\202\001\006\020\001 \000 \006'
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['sent_at']._options = None
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['sent_at']._serialized_options = b'\272H\023\262\001\020\032\006\010\200\225\236\263\0172\006\010\200\207\265\303\003'
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['total_recipients']._options = None
+  _UPSERTCAMPAIGNREQUEST.fields_by_name['total_recipients']._serialized_options = b'\272H\013\"\t\030\200\240\224\245\215\035(\000'
   _INGESTSERVICE.methods_by_name['RecordEmailEvents']._options = None
   _INGESTSERVICE.methods_by_name['RecordEmailEvents']._serialized_options = b'\220\002\002\202\323\344\223\002 :\001*\"\033/api/v1/ingest/email-events'
   _INGESTSERVICE.methods_by_name['UpsertCampaign']._options = None
   _INGESTSERVICE.methods_by_name['UpsertCampaign']._serialized_options = b'\220\002\002\202\323\344\223\002\033:\001*\032\026/api/v1/campaigns/{id}'
-  _EMAILEVENTTYPE._serialized_start=992
-  _EMAILEVENTTYPE._serialized_end=1251
-  _BOUNCETYPE._serialized_start=1253
-  _BOUNCETYPE._serialized_end=1338
-  _EMAILEVENT._serialized_start=162
-  _EMAILEVENT._serialized_end=488
-  _RECORDEMAILEVENTSREQUEST._serialized_start=490
-  _RECORDEMAILEVENTSREQUEST._serialized_end=572
-  _RECORDEMAILEVENTSRESPONSE._serialized_start=574
-  _RECORDEMAILEVENTSRESPONSE._serialized_end=661
-  _UPSERTCAMPAIGNREQUEST._serialized_start=664
-  _UPSERTCAMPAIGNREQUEST._serialized_end=905
-  _UPSERTCAMPAIGNRESPONSE._serialized_start=907
-  _UPSERTCAMPAIGNRESPONSE._serialized_end=989
-  _INGESTSERVICE._serialized_start=1341
-  _INGESTSERVICE._serialized_end=1658
+  _EMAILEVENTTYPE._serialized_start=1675
+  _EMAILEVENTTYPE._serialized_end=1934
+  _BOUNCETYPE._serialized_start=1936
+  _BOUNCETYPE._serialized_end=2021
+  _EMAILEVENT._serialized_start=191
+  _EMAILEVENT._serialized_end=1007
+  _RECORDEMAILEVENTSREQUEST._serialized_start=1009
+  _RECORDEMAILEVENTSREQUEST._serialized_end=1104
+  _RECORDEMAILEVENTSRESPONSE._serialized_start=1106
+  _RECORDEMAILEVENTSRESPONSE._serialized_end=1193
+  _UPSERTCAMPAIGNREQUEST._serialized_start=1196
+  _UPSERTCAMPAIGNREQUEST._serialized_end=1588
+  _UPSERTCAMPAIGNRESPONSE._serialized_start=1590
+  _UPSERTCAMPAIGNRESPONSE._serialized_end=1672
+  _INGESTSERVICE._serialized_start=2024
+  _INGESTSERVICE._serialized_end=2341
 # @@protoc_insertion_point(module_scope)

@@ -11,12 +11,13 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&misar/analytics/v1/track_service.proto\x12\x12misar.analytics.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x01\n\x11TrackEventRequest\x12\x1d\n\nevent_name\x18\x01 \x01(\tR\teventName\x12#\n\rcontact_email\x18\x02 \x01(\tR\x0c\x63ontactEmail\x12\x37\n\nproperties\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\nproperties\x12\x38\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttimestamp\"/\n\x12TrackEventResponse\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\"\x8c\x02\n\x14TrackPurchaseRequest\x12#\n\rcontact_email\x18\x01 \x01(\tR\x0c\x63ontactEmail\x12\x1b\n\x06\x61mount\x18\x02 \x01(\x01H\x00R\x06\x61mount\x88\x01\x01\x12\x1a\n\x08\x63urrency\x18\x03 \x01(\tR\x08\x63urrency\x12\x19\n\x08order_id\x18\x04 \x01(\tR\x07orderId\x12\x36\n\x05items\x18\x05 \x03(\x0b\x32 .misar.analytics.v1.PurchaseItemR\x05items\x12\x38\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttimestampB\t\n\x07_amount\"T\n\x0cPurchaseItem\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n\x08quantity\x18\x02 \x01(\x03R\x08quantity\x12\x14\n\x05price\x18\x03 \x01(\x01R\x05price\"\xa6\x01\n\x15TrackPurchaseResponse\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\x12\x39\n\x16\x61ttributed_campaign_id\x18\x02 \x01(\tH\x00R\x14\x61ttributedCampaignId\x88\x01\x01\x12\x1c\n\tduplicate\x18\x03 \x01(\x08R\tduplicateB\x19\n\x17_attributed_campaign_id2\x98\x02\n\x0cTrackService\x12{\n\nTrackEvent\x12%.misar.analytics.v1.TrackEventRequest\x1a&.misar.analytics.v1.TrackEventResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/api/v1/track/event\x12\x8a\x01\n\rTrackPurchase\x12(.misar.analytics.v1.TrackPurchaseRequest\x1a).misar.analytics.v1.TrackPurchaseResponse\"$\x90\x02\x02\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/api/v1/track/purchaseBBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&misar/analytics/v1/track_service.proto\x12\x12misar.analytics.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x02\n\x11TrackEventRequest\x12H\n\nevent_name\x18\x01 \x01(\tB)\xbaH&\xc8\x01\x01r!\x18@2\x1d^[a-z][a-z0-9]*(_[a-z0-9]+)*$R\teventName\x12\x32\n\rcontact_email\x18\x02 \x01(\tB\r\xbaH\n\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\x0c\x63ontactEmail\x12\x37\n\nproperties\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\nproperties\x12P\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x16\xbaH\x13\xb2\x01\x10\x1a\x06\x08\x80\x95\x9e\xb3\x0f\x32\x06\x08\x80\x87\xb5\xc3\x03R\ttimestamp\"/\n\x12TrackEventResponse\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\"\xff\x02\n\x14TrackPurchaseRequest\x12\x32\n\rcontact_email\x18\x01 \x01(\tB\r\xbaH\n\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\x0c\x63ontactEmail\x12\x39\n\x06\x61mount\x18\x02 \x01(\x01\x42\x1c\xbaH\x19\xc8\x01\x01\x12\x14@\x01\x19\x00\x00\x34&\xf5k\x0c\x43)\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\x06\x61mount\x88\x01\x01\x12\x33\n\x08\x63urrency\x18\x03 \x01(\tB\x17\xbaH\x14\xc8\x01\x01r\x0f\x32\r^[A-Za-z]{3}$R\x08\x63urrency\x12#\n\x08order_id\x18\x04 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01R\x07orderId\x12\x41\n\x05items\x18\x05 \x03(\x0b\x32 .misar.analytics.v1.PurchaseItemB\t\xbaH\x06\x92\x01\x03\x10\xe8\x07R\x05items\x12P\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x16\xbaH\x13\xb2\x01\x10\x1a\x06\x08\x80\x95\x9e\xb3\x0f\x32\x06\x08\x80\x87\xb5\xc3\x03R\ttimestampB\t\n\x07_amount\"\xc1\x01\n\x0cPurchaseItem\x12U\n\x04name\x18\x01 \x01(\tBA\xbaH>\xba\x01\x33\n\tnot_blank\x12\x11must not be blank\x1a\x13this.matches(\'\\\\S\')\xc8\x01\x01r\x03\x18\x80\x02R\x04name\x12)\n\x08quantity\x18\x02 \x01(\x03\x42\r\xbaH\n\"\x08\x18\x80\x94\xeb\xdc\x03(\x01R\x08quantity\x12/\n\x05price\x18\x03 \x01(\x01\x42\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x34&\xf5k\x0c\x43)\x00\x00\x00\x00\x00\x00\x00\x00R\x05price\"\xa6\x01\n\x15TrackPurchaseResponse\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\x12\x39\n\x16\x61ttributed_campaign_id\x18\x02 \x01(\tH\x00R\x14\x61ttributedCampaignId\x88\x01\x01\x12\x1c\n\tduplicate\x18\x03 \x01(\x08R\tduplicateB\x19\n\x17_attributed_campaign_id2\x98\x02\n\x0cTrackService\x12{\n\nTrackEvent\x12%.misar.analytics.v1.TrackEventRequest\x1a&.misar.analytics.v1.TrackEventResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/api/v1/track/event\x12\x8a\x01\n\rTrackPurchase\x12(.misar.analytics.v1.TrackPurchaseRequest\x1a).misar.analytics.v1.TrackPurchaseResponse\"$\x90\x02\x02\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/api/v1/track/purchaseBBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'misar.analytics.v1.track_service_pb2', globals())
@@ -24,20 +25,44 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1'
+  _TRACKEVENTREQUEST.fields_by_name['event_name']._options = None
+  _TRACKEVENTREQUEST.fields_by_name['event_name']._serialized_options = b'\272H&\310\001\001r!\030@2\035^[a-z][a-z0-9]*(_[a-z0-9]+)*$'
+  _TRACKEVENTREQUEST.fields_by_name['contact_email']._options = None
+  _TRACKEVENTREQUEST.fields_by_name['contact_email']._serialized_options = b'\272H\n\310\001\001r\005\030\376\001`\001'
+  _TRACKEVENTREQUEST.fields_by_name['timestamp']._options = None
+  _TRACKEVENTREQUEST.fields_by_name['timestamp']._serialized_options = b'\272H\023\262\001\020\032\006\010\200\225\236\263\0172\006\010\200\207\265\303\003'
+  _TRACKPURCHASEREQUEST.fields_by_name['contact_email']._options = None
+  _TRACKPURCHASEREQUEST.fields_by_name['contact_email']._serialized_options = b'\272H\n\310\001\001r\005\030\376\001`\001'
+  _TRACKPURCHASEREQUEST.fields_by_name['amount']._options = None
+  _TRACKPURCHASEREQUEST.fields_by_name['amount']._serialized_options = b'\272H\031\310\001\001\022\024@\001\031\000\0004&\365k\014C)\000\000\000\000\000\000\000\000'
+  _TRACKPURCHASEREQUEST.fields_by_name['currency']._options = None
+  _TRACKPURCHASEREQUEST.fields_by_name['currency']._serialized_options = b'\272H\024\310\001\001r\0172\r^[A-Za-z]{3}$'
+  _TRACKPURCHASEREQUEST.fields_by_name['order_id']._options = None
+  _TRACKPURCHASEREQUEST.fields_by_name['order_id']._serialized_options = b'\272H\005r\003\030\200\001'
+  _TRACKPURCHASEREQUEST.fields_by_name['items']._options = None
+  _TRACKPURCHASEREQUEST.fields_by_name['items']._serialized_options = b'\272H\006\222\001\003\020\350\007'
+  _TRACKPURCHASEREQUEST.fields_by_name['timestamp']._options = None
+  _TRACKPURCHASEREQUEST.fields_by_name['timestamp']._serialized_options = b'\272H\023\262\001\020\032\006\010\200\225\236\263\0172\006\010\200\207\265\303\003'
+  _PURCHASEITEM.fields_by_name['name']._options = None
+  _PURCHASEITEM.fields_by_name['name']._serialized_options = b'\272H>\272\0013\n\tnot_blank\022\021must not be blank\032\023this.matches(\'\\\\S\')\310\001\001r\003\030\200\002'
+  _PURCHASEITEM.fields_by_name['quantity']._options = None
+  _PURCHASEITEM.fields_by_name['quantity']._serialized_options = b'\272H\n\"\010\030\200\224\353\334\003(\001'
+  _PURCHASEITEM.fields_by_name['price']._options = None
+  _PURCHASEITEM.fields_by_name['price']._serialized_options = b'\272H\026\022\024@\001\031\000\0004&\365k\014C)\000\000\000\000\000\000\000\000'
   _TRACKSERVICE.methods_by_name['TrackEvent']._options = None
   _TRACKSERVICE.methods_by_name['TrackEvent']._serialized_options = b'\202\323\344\223\002\030:\001*\"\023/api/v1/track/event'
   _TRACKSERVICE.methods_by_name['TrackPurchase']._options = None
   _TRACKSERVICE.methods_by_name['TrackPurchase']._serialized_options = b'\220\002\002\202\323\344\223\002\033:\001*\"\026/api/v1/track/purchase'
-  _TRACKEVENTREQUEST._serialized_start=156
-  _TRACKEVENTREQUEST._serialized_end=358
-  _TRACKEVENTRESPONSE._serialized_start=360
-  _TRACKEVENTRESPONSE._serialized_end=407
-  _TRACKPURCHASEREQUEST._serialized_start=410
-  _TRACKPURCHASEREQUEST._serialized_end=678
-  _PURCHASEITEM._serialized_start=680
-  _PURCHASEITEM._serialized_end=764
-  _TRACKPURCHASERESPONSE._serialized_start=767
-  _TRACKPURCHASERESPONSE._serialized_end=933
-  _TRACKSERVICE._serialized_start=936
-  _TRACKSERVICE._serialized_end=1216
+  _TRACKEVENTREQUEST._serialized_start=185
+  _TRACKEVENTREQUEST._serialized_end=469
+  _TRACKEVENTRESPONSE._serialized_start=471
+  _TRACKEVENTRESPONSE._serialized_end=518
+  _TRACKPURCHASEREQUEST._serialized_start=521
+  _TRACKPURCHASEREQUEST._serialized_end=904
+  _PURCHASEITEM._serialized_start=907
+  _PURCHASEITEM._serialized_end=1100
+  _TRACKPURCHASERESPONSE._serialized_start=1103
+  _TRACKPURCHASERESPONSE._serialized_end=1269
+  _TRACKSERVICE._serialized_start=1272
+  _TRACKSERVICE._serialized_end=1552
 # @@protoc_insertion_point(module_scope)

@@ -25,12 +25,25 @@ export const protobufPackage = "misar.analytics.v1";
 
 /** Selects the period of an overview. */
 export interface GetOverviewRequest {
-  /** A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59Z. */
+  /** A preset: `7d`, `30d` or `90d`; empty means `30d`. Ends today 23:59:59 in `time_zone` (UTC by default). */
   period: string;
-  /** Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00Z); overrides `period`. */
+  /**
+   * Start of the range, inclusive to the second (a fraction is dropped), RFC 3339 or a bare date (its 00:00:00 in `time_zone`); overrides `period`.
+   * Years 2000 to 2100 only.
+   */
   from: string;
-  /** End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59Z); overrides `period`. */
+  /**
+   * End of the range, inclusive to the second, RFC 3339 or a bare date (its 23:59:59 in `time_zone`); overrides `period`.
+   * Years 2000 to 2100 only.
+   */
   to: string;
+  /**
+   * An IANA time zone name (e.g. `Europe/Berlin`); empty means `UTC`. Preset periods and bare
+   * dates are read in it: `7d` ends today 23:59:59 local time and starts 7 local days before
+   * today's local midnight; a bare `from`/`to` date is that local day's first/last second.
+   * RFC 3339 timestamps carry their own offset and are unaffected.
+   */
+  timeZone: string;
 }
 
 /** The account's metrics over the resolved period. */
@@ -89,7 +102,7 @@ export interface OverviewMetrics {
 
 /** Names the campaign to report on. */
 export interface GetCampaignMetricsRequest {
-  /** The campaign id. */
+  /** The campaign id, `[A-Za-z0-9_-]{1,64}`. */
   id: string;
 }
 
@@ -145,8 +158,68 @@ export interface TimelineEntry {
   clicks: number;
 }
 
+/** Selects the range, bucket size and time zone of a time series. */
+export interface GetTimeSeriesRequest {
+  /**
+   * Bucket size: `hour`, `day`, `week` (ISO weeks, starting Monday 00:00) or `month`; empty
+   * means `day`. Buckets start at local boundaries of `time_zone`: a day in a DST change has 23
+   * or 25 hours, and a day in `Asia/Kolkata` starts at 18:30Z. At most 1,000 buckets per call,
+   * else INVALID_ARGUMENT naming `interval`.
+   */
+  interval: string;
+  /**
+   * An IANA time zone name; empty means `UTC`. Presets and bare dates are read in it, as in
+   * GetOverviewRequest.time_zone.
+   */
+  timeZone: string;
+  /** A preset as in GetOverviewRequest.period: `7d`, `30d` or `90d`; empty means `30d`. */
+  period: string;
+  /**
+   * Start of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+   * Years 2000 to 2100 only.
+   */
+  from: string;
+  /**
+   * End of the range, inclusive to the second, RFC 3339 or a bare local date; overrides `period`.
+   * Years 2000 to 2100 only.
+   */
+  to: string;
+}
+
+/** The overview's metrics per bucket. */
+export interface GetTimeSeriesResponse {
+  /** The range the buckets cover, both ends inclusive. */
+  period?:
+    | Period
+    | undefined;
+  /** The bucket size used. */
+  interval: string;
+  /** The time zone the buckets follow. */
+  timeZone: string;
+  /**
+   * Every bucket that overlaps the range, ascending, zero-filled. When the range starts or ends
+   * inside a bucket, that bucket counts only the part inside the range.
+   */
+  buckets: TimeSeriesBucket[];
+}
+
+/** One bucket of a time series. */
+export interface TimeSeriesBucket {
+  /**
+   * The bucket's local start, RFC 3339 with the zone's offset at that instant (e.g.
+   * `2026-03-29T00:00:00+01:00`), also for a first bucket the range starts inside of.
+   */
+  start: string;
+  /**
+   * The overview's metrics for events in [start, next bucket's start) within the range. Unique opens and clicks
+   * count each message once, in the bucket holding its first open/click, so the buckets'
+   * uniques sum to the whole range's.
+   */
+  metrics?: OverviewMetrics | undefined;
+}
+
 function createBaseGetOverviewRequest(): GetOverviewRequest {
-  return { period: "", from: "", to: "" };
+  return { period: "", from: "", to: "", timeZone: "" };
 }
 
 export const GetOverviewRequest: MessageFns<GetOverviewRequest> = {
@@ -159,6 +232,9 @@ export const GetOverviewRequest: MessageFns<GetOverviewRequest> = {
     }
     if (message.to !== "") {
       writer.uint32(26).string(message.to);
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(34).string(message.timeZone);
     }
     return writer;
   },
@@ -194,6 +270,14 @@ export const GetOverviewRequest: MessageFns<GetOverviewRequest> = {
           message.to = reader.string();
           continue;
         }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.timeZone = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -208,6 +292,7 @@ export const GetOverviewRequest: MessageFns<GetOverviewRequest> = {
       period: isSet(object.period) ? globalThis.String(object.period) : "",
       from: isSet(object.from) ? globalThis.String(object.from) : "",
       to: isSet(object.to) ? globalThis.String(object.to) : "",
+      timeZone: isSet(object.timeZone) ? globalThis.String(object.timeZone) : "",
     };
   },
 
@@ -222,6 +307,9 @@ export const GetOverviewRequest: MessageFns<GetOverviewRequest> = {
     if (message.to !== "") {
       obj.to = message.to;
     }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
     return obj;
   },
 
@@ -233,6 +321,7 @@ export const GetOverviewRequest: MessageFns<GetOverviewRequest> = {
     message.period = object.period ?? "";
     message.from = object.from ?? "";
     message.to = object.to ?? "";
+    message.timeZone = object.timeZone ?? "";
     return message;
   },
 };
@@ -1173,6 +1262,320 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
   },
 };
 
+function createBaseGetTimeSeriesRequest(): GetTimeSeriesRequest {
+  return { interval: "", timeZone: "", period: "", from: "", to: "" };
+}
+
+export const GetTimeSeriesRequest: MessageFns<GetTimeSeriesRequest> = {
+  encode(message: GetTimeSeriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.interval !== "") {
+      writer.uint32(10).string(message.interval);
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(18).string(message.timeZone);
+    }
+    if (message.period !== "") {
+      writer.uint32(26).string(message.period);
+    }
+    if (message.from !== "") {
+      writer.uint32(34).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(42).string(message.to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTimeSeriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGetTimeSeriesRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.interval = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.timeZone = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.period = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.from = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.to = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): GetTimeSeriesRequest {
+    return {
+      interval: isSet(object.interval) ? globalThis.String(object.interval) : "",
+      timeZone: isSet(object.timeZone) ? globalThis.String(object.timeZone) : "",
+      period: isSet(object.period) ? globalThis.String(object.period) : "",
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+    };
+  },
+
+  toJSON(message: GetTimeSeriesRequest): unknown {
+    const obj: any = {};
+    if (message.interval !== "") {
+      obj.interval = message.interval;
+    }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTimeSeriesRequest>, I>>(base?: I): GetTimeSeriesRequest {
+    return GetTimeSeriesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTimeSeriesRequest>, I>>(object: I): GetTimeSeriesRequest {
+    const message = createBaseGetTimeSeriesRequest();
+    message.interval = object.interval ?? "";
+    message.timeZone = object.timeZone ?? "";
+    message.period = object.period ?? "";
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTimeSeriesResponse(): GetTimeSeriesResponse {
+  return { period: undefined, interval: "", timeZone: "", buckets: [] };
+}
+
+export const GetTimeSeriesResponse: MessageFns<GetTimeSeriesResponse> = {
+  encode(message: GetTimeSeriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== undefined) {
+      Period.encode(message.period, writer.uint32(10).fork()).join();
+    }
+    if (message.interval !== "") {
+      writer.uint32(18).string(message.interval);
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(26).string(message.timeZone);
+    }
+    for (const v of message.buckets) {
+      TimeSeriesBucket.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTimeSeriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGetTimeSeriesResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.period = Period.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.interval = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.timeZone = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.buckets.push(TimeSeriesBucket.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): GetTimeSeriesResponse {
+    return {
+      period: isSet(object.period) ? Period.fromJSON(object.period) : undefined,
+      interval: isSet(object.interval) ? globalThis.String(object.interval) : "",
+      timeZone: isSet(object.timeZone) ? globalThis.String(object.timeZone) : "",
+      buckets: globalThis.Array.isArray(object?.buckets)
+        ? object.buckets.map((e: any) => TimeSeriesBucket.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetTimeSeriesResponse): unknown {
+    const obj: any = {};
+    if (message.period !== undefined) {
+      obj.period = Period.toJSON(message.period);
+    }
+    if (message.interval !== "") {
+      obj.interval = message.interval;
+    }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.buckets?.length) {
+      obj.buckets = message.buckets.map((e) => TimeSeriesBucket.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTimeSeriesResponse>, I>>(base?: I): GetTimeSeriesResponse {
+    return GetTimeSeriesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTimeSeriesResponse>, I>>(object: I): GetTimeSeriesResponse {
+    const message = createBaseGetTimeSeriesResponse();
+    message.period = (object.period !== undefined && object.period !== null)
+      ? Period.fromPartial(object.period)
+      : undefined;
+    message.interval = object.interval ?? "";
+    message.timeZone = object.timeZone ?? "";
+    message.buckets = object.buckets?.map((e) => TimeSeriesBucket.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTimeSeriesBucket(): TimeSeriesBucket {
+  return { start: "", metrics: undefined };
+}
+
+export const TimeSeriesBucket: MessageFns<TimeSeriesBucket> = {
+  encode(message: TimeSeriesBucket, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== "") {
+      writer.uint32(10).string(message.start);
+    }
+    if (message.metrics !== undefined) {
+      OverviewMetrics.encode(message.metrics, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimeSeriesBucket {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseTimeSeriesBucket();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.start = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.metrics = OverviewMetrics.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): TimeSeriesBucket {
+    return {
+      start: isSet(object.start) ? globalThis.String(object.start) : "",
+      metrics: isSet(object.metrics) ? OverviewMetrics.fromJSON(object.metrics) : undefined,
+    };
+  },
+
+  toJSON(message: TimeSeriesBucket): unknown {
+    const obj: any = {};
+    if (message.start !== "") {
+      obj.start = message.start;
+    }
+    if (message.metrics !== undefined) {
+      obj.metrics = OverviewMetrics.toJSON(message.metrics);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TimeSeriesBucket>, I>>(base?: I): TimeSeriesBucket {
+    return TimeSeriesBucket.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimeSeriesBucket>, I>>(object: I): TimeSeriesBucket {
+    const message = createBaseTimeSeriesBucket();
+    message.start = object.start ?? "";
+    message.metrics = (object.metrics !== undefined && object.metrics !== null)
+      ? OverviewMetrics.fromPartial(object.metrics)
+      : undefined;
+    return message;
+  },
+};
+
 /** Reads account-level and per-campaign email metrics. Requires the `analytics` scope. */
 export type AnalyticsServiceService = typeof AnalyticsServiceService;
 export const AnalyticsServiceService = {
@@ -1198,6 +1601,17 @@ export const AnalyticsServiceService = {
       Buffer.from(GetCampaignMetricsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCampaignMetricsResponse => GetCampaignMetricsResponse.decode(value),
   },
+  /** Returns the overview's metrics per hour, day, week or month of a range, in a time zone. */
+  getTimeSeries: {
+    path: "/misar.analytics.v1.AnalyticsService/GetTimeSeries",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: GetTimeSeriesRequest): Buffer => Buffer.from(GetTimeSeriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTimeSeriesRequest => GetTimeSeriesRequest.decode(value),
+    responseSerialize: (value: GetTimeSeriesResponse): Buffer =>
+      Buffer.from(GetTimeSeriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTimeSeriesResponse => GetTimeSeriesResponse.decode(value),
+  },
 } as const;
 
 export interface AnalyticsServiceServer extends UntypedServiceImplementation {
@@ -1205,6 +1619,8 @@ export interface AnalyticsServiceServer extends UntypedServiceImplementation {
   getOverview: handleUnaryCall<GetOverviewRequest, GetOverviewResponse>;
   /** Returns one campaign's all-time metrics and its hourly engagement timeline. */
   getCampaignMetrics: handleUnaryCall<GetCampaignMetricsRequest, GetCampaignMetricsResponse>;
+  /** Returns the overview's metrics per hour, day, week or month of a range, in a time zone. */
+  getTimeSeries: handleUnaryCall<GetTimeSeriesRequest, GetTimeSeriesResponse>;
 }
 
 export interface AnalyticsServiceClient extends Client {
@@ -1239,6 +1655,22 @@ export interface AnalyticsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCampaignMetricsResponse) => void,
+  ): ClientUnaryCall;
+  /** Returns the overview's metrics per hour, day, week or month of a range, in a time zone. */
+  getTimeSeries(
+    request: GetTimeSeriesRequest,
+    callback: (error: ServiceError | null, response: GetTimeSeriesResponse) => void,
+  ): ClientUnaryCall;
+  getTimeSeries(
+    request: GetTimeSeriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTimeSeriesResponse) => void,
+  ): ClientUnaryCall;
+  getTimeSeries(
+    request: GetTimeSeriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTimeSeriesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -146,17 +146,22 @@ export function bounceTypeToJSON(object: BounceType): string {
 
 /** One thing that happened to one email. */
 export interface EmailEvent {
-  /** The producer's unique id, at most 128 characters: an id seen before is counted once, ever. */
+  /**
+   * The producer's unique id, at most 128 characters: an id seen before is counted once, ever,
+   * so a batch may be sent again safely (after a timeout, a 503 or a lost connection). An event
+   * without an id cannot be recognised when it arrives again: a retried batch counts it twice.
+   * Send ids.
+   */
   id: string;
   /** What happened. Required. */
   type: EmailEventType;
   /** The recipient; stored lower-cased. */
   contactEmail: string;
-  /** When it happened. Required; at most one day ahead. */
+  /** When it happened. Required; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock). */
   timestamp?:
     | Date
     | undefined;
-  /** The campaign the email belongs to; empty for transactional mail. */
+  /** The campaign the email belongs to, `[A-Za-z0-9_-]{1,64}`; empty for transactional mail. */
   campaignId: string;
   /** Required for bounces, not allowed otherwise. */
   bounceType: BounceType;
@@ -184,15 +189,15 @@ export interface RecordEmailEventsResponse {
 export interface UpsertCampaignRequest {
   /** The campaign id, `[A-Za-z0-9_-]{1,64}`. */
   id: string;
-  /** Display name, 1 to 200 characters. */
+  /** Display name, 1 to 200 characters, not blank. */
   name: string;
   /** Lifecycle state; UNKNOWN and UNSPECIFIED are rejected. */
   status: CampaignStatus;
-  /** When sending started, if it has. */
+  /** When sending started, if it has: from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most 366 days ahead (the server's clock). */
   sentAt?:
     | Date
     | undefined;
-  /** How many recipients the campaign targets, if known; not negative. */
+  /** How many recipients the campaign targets, if known; 0 to 10^12. */
   totalRecipients?: number | undefined;
 }
 
@@ -706,7 +711,11 @@ export const UpsertCampaignResponse: MessageFns<UpsertCampaignResponse> = {
 /** Receives what the sending pipeline knows: campaigns and what happened to each email. Requires the `ingest` scope. */
 export type IngestServiceService = typeof IngestServiceService;
 export const IngestServiceService = {
-  /** Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid. */
+  /**
+   * Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+   * Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+   * with Retry-After, means retry); events with a producer id are then counted exactly once.
+   */
   recordEmailEvents: {
     path: "/misar.analytics.v1.IngestService/RecordEmailEvents",
     requestStream: false,
@@ -733,14 +742,22 @@ export const IngestServiceService = {
 } as const;
 
 export interface IngestServiceServer extends UntypedServiceImplementation {
-  /** Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid. */
+  /**
+   * Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+   * Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+   * with Retry-After, means retry); events with a producer id are then counted exactly once.
+   */
   recordEmailEvents: handleUnaryCall<RecordEmailEventsRequest, RecordEmailEventsResponse>;
   /** Registers a campaign or replaces its registered values. */
   upsertCampaign: handleUnaryCall<UpsertCampaignRequest, UpsertCampaignResponse>;
 }
 
 export interface IngestServiceClient extends Client {
-  /** Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid. */
+  /**
+   * Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+   * Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+   * with Retry-After, means retry); events with a producer id are then counted exactly once.
+   */
   recordEmailEvents(
     request: RecordEmailEventsRequest,
     callback: (error: ServiceError | null, response: RecordEmailEventsResponse) => void,

@@ -33,7 +33,7 @@ export interface TrackEventRequest {
   properties?:
     | { [key: string]: any }
     | undefined;
-  /** When it happened; defaults to now; at most one day ahead. */
+  /** When it happened; defaults to now; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock). */
   timestamp?: Date | undefined;
 }
 
@@ -47,27 +47,27 @@ export interface TrackEventResponse {
 export interface TrackPurchaseRequest {
   /** The purchasing contact; stored lower-cased. */
   contactEmail: string;
-  /** Total order value: finite and not negative. Required. */
+  /** Total order value: finite, 0 to 10^15. Required. */
   amount?:
     | number
     | undefined;
-  /** ISO 4217 currency code, e.g. `USD`. */
+  /** ISO 4217 currency code, e.g. `USD` (stored upper-cased; the code must be one the server's ICU data knows). */
   currency: string;
   /** The caller's order id, at most 128 characters: a repeat returns the first call's answer. */
   orderId: string;
-  /** Line items. */
+  /** Line items, at most 1,000. */
   items: PurchaseItem[];
-  /** When the purchase happened; defaults to now; at most one day ahead. */
+  /** When the purchase happened; defaults to now; from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z and at most one day ahead (the server's clock). */
   timestamp?: Date | undefined;
 }
 
 /** One line of a purchase. */
 export interface PurchaseItem {
-  /** Product name. */
+  /** Product name, 1 to 256 characters, not blank. */
   name: string;
-  /** Units bought, at least 1. */
+  /** Units bought, 1 to 10^9. */
   quantity: number;
-  /** Unit price, finite and not negative. */
+  /** Unit price, finite, 0 to 10^15. */
   price: number;
 }
 
