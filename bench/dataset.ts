@@ -39,20 +39,20 @@ interface Gen {
 }
 
 /**
- * N events over 90 days across 50 campaigns, in time order. Campaign i is sent at a time spread
+ * N events over 90 days across `campaigns` campaigns (50 by default), in time order. Campaign i is sent at a time spread
  * over the 90 days; each recipient gets a send (within a 2-hour burst), then a delivery a few
  * seconds later or a bounce (hard/soft), then, for some, opens over the following hours and days
  * (often repeated), clicks after an open, and rarely a complaint or an unsubscribe. Recipients
  * are added round-robin over the campaigns until N events exist (the last recipient's events
  * are cut to hit N exactly). Events after END are dropped (and replaced by more recipients).
  */
-export function generate(n: number, seed: number): WireEvent[] {
+export function generate(n: number, seed: number, campaigns = CAMPAIGNS): WireEvent[] {
   const rnd = prng(seed);
   const exp = (mean: number) => -Math.log(1 - rnd()) * mean;
   const sendAt: number[] = [];
-  for (let c = 0; c < CAMPAIGNS; c++) {
+  for (let c = 0; c < campaigns; c++) {
     // Spread over days 0..86 (so the last campaign's engagement mostly fits), at a business hour.
-    const day = Math.floor((c * 87) / CAMPAIGNS);
+    const day = Math.floor((c * 87) / campaigns);
     sendAt.push(START + day * DAY + (8 + Math.floor(rnd() * 8)) * HOUR + Math.floor(rnd() * 60) * 60_000);
   }
   const out: Gen[] = [];
@@ -63,7 +63,7 @@ export function generate(n: number, seed: number): WireEvent[] {
   };
   for (let r = 0; out.length < n; r++) {
     const email = `user${r}@example${r % 37}.com`;
-    for (let c = 0; c < CAMPAIGNS && out.length < n; c++) {
+    for (let c = 0; c < campaigns && out.length < n; c++) {
       const camp = `camp_${String(c).padStart(2, "0")}`;
       const t0 = sendAt[c]! + Math.floor(rnd() * 2 * HOUR);
       push(t0, { type: "send", contact_email: email, campaign_id: camp });

@@ -11,9 +11,10 @@ const marker = join(root, "node_modules", ".package-lock.json");
 
 const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs;
 if (stale) {
-  // `npm install`, not `npm ci`: with this machine's npm settings (omit-lockfile-registry-resolved)
-  // the lock file lacks other platforms' optional packages (@bufbuild/buf-darwin-*, ...), which
-  // `npm ci` rejects as out of sync. `npm install` installs the locked versions all the same.
-  console.error("[ensure-deps] installing npm dependencies (npm install)...");
-  execSync("npm install --no-audit --no-fund", { cwd: root, stdio: "inherit" });
+  // `npm ci`: exactly the locked versions, from a clean node_modules. The lock carries every
+  // platform's optional packages (@bufbuild/buf-darwin-arm64, ...), which `npm ci` requires even
+  // where it installs only this platform's; a registry mirror that lacks other platforms'
+  // packages makes `npm install` drop them from the lock, so add such entries back, never prune them.
+  console.error("[ensure-deps] installing the locked npm dependencies (npm ci)...");
+  execSync("npm ci --no-audit --no-fund", { cwd: root, stdio: "inherit" });
 }

@@ -16,6 +16,8 @@ export interface Config {
   root: string;
   /** Directory for the embedded database's files. */
   dataDir: string;
+  /** Which embedded database to start without MONGODB_URI (undefined: `mongod` on PATH, else SQLite). */
+  embeddedBackend: EmbeddedBackend | undefined;
   /** Minimum log level. */
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long SIGTERM waits for in-flight requests before closing connections. */
@@ -32,6 +34,10 @@ export interface Config {
    */
   dieAt: { point: "after-journal" | "after-raw" | "after-marks" | "after-rollups"; nth: number } | undefined;
 }
+
+/** `EMBEDDED_BACKEND`: FerretDB on SQLite files, or FerretDB on a private PostgreSQL cluster. */
+export type EmbeddedBackend = "sqlite" | "postgres";
+export const EMBEDDED_BACKENDS: readonly EmbeddedBackend[] = ["sqlite", "postgres"];
 
 export class ConfigError extends Error {}
 
@@ -50,6 +56,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, root: string): Config {
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) {
     throw new ConfigError("MONGODB_DATABASE must be 1-63 letters, digits, _ or -");
   }
+  const backend = env.EMBEDDED_BACKEND?.trim() || undefined;
+  if (backend !== undefined && !(EMBEDDED_BACKENDS as readonly string[]).includes(backend)) {
+    throw new ConfigError(`EMBEDDED_BACKEND must be sqlite or postgres, not "${backend}"`);
+  }
   const dataDir = env.DATA_DIR ? resolvePath(root, env.DATA_DIR) : join(root, ".data", "ferretdb");
   return {
     port,
@@ -58,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, root: string): Config {
     database,
     root,
     dataDir,
+    embeddedBackend: backend as EmbeddedBackend | undefined,
     logLevel: logLevel as Config["logLevel"],
     shutdownGraceMs: intVar(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     leaseTtlMs: intVar(env, "LEASE_TTL_MS", 5000, 200, 600_000),

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   if (!config.mongodbUri) {
     // Supervised: if the database process dies, calls fail fast until it is back on the same data.
     embedded = await DatabaseSupervisor.start(
-      (port) => startEmbeddedDatabase(config.root, config.dataDir, log, port),
+      (port) => startEmbeddedDatabase(config.root, config.dataDir, log, { backend: config.embeddedBackend, port }),
       {
         down: (reason) => store?.availability.markDown(reason),
         up: async () => void (await store?.waitReachable()),

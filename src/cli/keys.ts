@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig(process.env, projectRoot(import.meta.url));
   const log = createLogger("warn");
   let embedded: EmbeddedDatabase | undefined;
-  const uri = config.mongodbUri ?? readRuntime(config.dataDir) ?? (embedded = await startEmbeddedDatabase(config.root, config.dataDir, log)).uri;
+  const uri = config.mongodbUri ?? readRuntime(config.dataDir) ?? (embedded = await startEmbeddedDatabase(config.root, config.dataDir, log, { backend: config.embeddedBackend })).uri;
   const store = await Store.open(uri, config.database);
   try {
     switch (command) {

@@ -3,23 +3,27 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
+import type { EmbeddedBackend } from "../config.js";
 import type { Logger } from "../log.js";
+import { DatabaseUnavailableError } from "./errors.js";
+import { startPostgres } from "./postgres.js";
+
+export { DatabaseUnavailableError };
+
 
 /** A database server this process started, and how to stop it. */
 export interface EmbeddedDatabase {
   uri: string;
-  kind: "ferretdb" | "mongod";
+  kind: "ferretdb-sqlite" | "ferretdb-postgresql" | "mongod";
   /** Settles when the database process exits, for whatever reason (see supervisor.ts). */
   exited: Promise<number | null>;
   /**
    * Makes exact-`_id` lookups in `database` index lookups; run it once its collections exist
-   * (see indexIdLookups). Nothing to do on mongod.
+   * (see indexIdLookups). Nothing to do but on SQLite.
    */
   indexIdLookups(database: string): Promise<number>;
   stop(): Promise<void>;
 }
-
-export class DatabaseUnavailableError extends Error {}
 
 /** The FerretDB wrapper program lives in tools/ferretdb and is built into .cache/bin. */
 export function ferretdbBinary(root: string): string {
@@ -27,13 +31,21 @@ export function ferretdbBinary(root: string): string {
 }
 
 /**
- * Starts the embedded default database: a `mongod` on PATH if there is one, else FerretDB
- * v1.24.2 on SQLite (built with `go install` the first time). Data lives under dataDir. `port`
- * 0 picks a free one; a restart (supervisor.ts) asks for the port it had, so the URI stays.
+ * Starts the embedded database (see EmbeddedBackend): FerretDB v1.24.2 (built with `go install`
+ * the first time) on SQLite files in dataDir or on a PostgreSQL cluster in dataDir/postgresql;
+ * with no backend named, a `mongod` on PATH if there is one. `port` 0 picks a free one; a
+ * restart (supervisor.ts) asks for the port it had, so the URI stays.
  */
-export async function startEmbeddedDatabase(root: string, dataDir: string, log: Logger, port = 0): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(
+  root: string,
+  dataDir: string,
+  log: Logger,
+  opts: { backend?: EmbeddedBackend; port?: number } = {},
+): Promise<EmbeddedDatabase> {
+  const port = opts.port ?? 0;
   mkdirSync(dataDir, { recursive: true });
-  if (onPath("mongod") && !process.env.MISAR_FORCE_FERRETDB) return startMongod(dataDir, log, port);
+  if (opts.backend === "postgres") return startFerretdbOnPostgres(root, dataDir, log, port);
+  if (opts.backend === undefined && onPath("mongod")) return startMongod(dataDir, log, port);
   const bin = ensureFerretdb(root, log);
   const child = spawn(bin, ["-data", dataDir, "-listen", `127.0.0.1:${port}`], {
     stdio: ["pipe", "pipe", "pipe"],
@@ -41,7 +53,32 @@ export async function startEmbeddedDatabase(root: string, dataDir: string, log: 
   const exited = exitOf(child);
   const uri = await firstJsonLine(child, "uri");
   log.info("embedded FerretDB started", { uri, dataDir, pid: child.pid });
-  return { uri, kind: "ferretdb", exited, indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
+  return { uri, kind: "ferretdb-sqlite", exited, indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
+}
+
+/**
+ * FerretDB on the private PostgreSQL cluster (src/db/postgres.ts). The two live and die together:
+ * when either exits, the other is stopped, so whoever watches FerretDB (supervisor.ts) sees the
+ * database go, and a restart starts both again.
+ */
+async function startFerretdbOnPostgres(root: string, dataDir: string, log: Logger, port: number): Promise<EmbeddedDatabase> {
+  const bin = ensureFerretdb(root, log);
+  const pg = await startPostgres(join(dataDir, "postgresql"), log);
+  // The URL carries the cluster's password: in the environment, not on a command line others can read.
+  const child = spawn(bin, ["-handler", "postgresql", "-listen", `127.0.0.1:${port}`], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, FERRETDB_POSTGRESQL_URL: pg.url },
+  });
+  const exited = exitOf(child);
+  void exited.then(() => pg.stop());
+  void pg.exited.then(() => child.kill("SIGTERM"));
+  const uri = await firstJsonLine(child, "uri");
+  log.info("embedded FerretDB on PostgreSQL started", { uri, dataDir, pid: child.pid });
+  const stop = async () => {
+    await stopChild(child);
+    await pg.stop();
+  };
+  return { uri, kind: "ferretdb-postgresql", exited, indexIdLookups: () => Promise.resolve(0), stop };
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {

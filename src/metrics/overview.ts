@@ -1,4 +1,5 @@
 import type { Store } from "../storage/store.js";
+import { onQuarters } from "../storage/hour-quarters.js";
 import type { Span } from "../storage/rollups.js";
 import { addCounts, ceilDay, ceilHour, floorDay, floorHour, zeroCounts, type Counts } from "../storage/types.js";
 import type { Range } from "./period.js";
@@ -13,12 +14,13 @@ export async function overviewCounts(store: Store, account: string, r: Range): P
  * each part from the coarsest rollup that fits: whole UTC days from the day totals, the whole
  * hours beside them from the hours of their UTC day, and the partial hours at the very edges (a
  * segment that does not start or end on a UTC hour, as every bucket of a day in Asia/Kolkata)
- * from the per-second counts of that hour. Each document is read once however many segments
+ * from that hour's quarters when the cut is on a quarter hour, else from its per-second counts. Each document is read once however many segments
  * share it (a boundary hour serves the bucket before and the one after), so the cost grows with
  * the number of segments and days, never with the number of events.
  */
 export async function segmentCounts(store: Store, account: string, segments: readonly Span[]): Promise<Counts[]> {
   const seconds: Part[] = [];
+  const quarters: Part[] = [];
   const hours: Part[] = [];
   const days: Part[] = [];
   segments.forEach(([from, end], seg) => {
@@ -41,14 +43,21 @@ export async function segmentCounts(store: Store, account: string, segments: rea
       hourParts(hours, seg, hoursFrom, hoursEnd);
     }
   });
-  const [s, h, d] = await Promise.all([
+  // Partial hours on quarter hours (a bucket edge at :15, :30 or :45 in the zones that have
+  // them) read the hour's four quarters; any other cut reads the hour's seconds.
+  for (let i = seconds.length - 1; i >= 0; i--) {
+    if (onQuarters(...seconds[i]!.span)) quarters.push(...seconds.splice(i, 1));
+  }
+  const [s, q, h, d] = await Promise.all([
     store.rollups.sumSecondRanges(account, seconds.map((p) => p.span)),
+    store.rollups.sumQuarterRanges(account, quarters.map((p) => p.span)),
     store.rollups.sumHourRanges(account, hours.map((p) => p.span)),
     store.rollups.sumDayRanges(account, days.map((p) => p.span)),
   ]);
   const out = segments.map(() => zeroCounts());
   const add = (parts: Part[], sums: Counts[]) => parts.forEach((p, i) => addCounts(out[p.seg]!, sums[i]!));
   add(seconds, s);
+  add(quarters, q);
   add(hours, h);
   add(days, d);
   return out;

@@ -62,7 +62,7 @@ export class AnalyticsServer {
       loggingInterceptor(log),
       availabilityInterceptor(store.availability, life),
       authInterceptor(store.keys, scopes),
-      validationInterceptor(deps.now),
+      validationInterceptor(deps.now, publicServices.flatMap((s) => s.service.methods.map((m) => m.input))),
       repairGuardInterceptor(store.ingest),
     ];
     const shutdown = new AbortController();

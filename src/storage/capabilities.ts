@@ -20,7 +20,12 @@ export interface Capabilities {
    * maintained by every insert and read by no query (src/storage/indexes.ts).
    */
   secondaryIndexes: boolean;
-  /** Most updates in one bulk write (src/storage/insert-first.ts says why FerretDB needs a cap). */
+  /**
+   * Ingest batches one process writes at once, when writers are concurrent (others wait their
+   * turn in the process; on a single writer it is 1).
+   */
+  concurrentBatches: number;
+  /** Most updates in one bulk write. */
   bulkMax: number;
   /**
    * A filter `{_id: {$in: [...]}}` is answered from the `_id` index, so the rollup documents a
@@ -31,13 +36,19 @@ export interface Capabilities {
 }
 
 /** MongoDB itself: concurrent writers, index-backed filters; the driver splits large bulks. */
-const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: true, bulkMax: 1000, idSetLookups: true };
+const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: true, concurrentBatches: 64, bulkMax: 1000, idSetLookups: true };
 
 /**
- * FerretDB v1.24 holds a connection of its pool per update of a bulk write until the bulk ends,
- * and never answers a bulk of 100 or more updates on its SQLite backend (100 pooled connections).
+ * FerretDB v1.24 keeps every update of an update command holding a connection of its backend
+ * pool until the whole command ends (its query's cursor is closed by a `defer` in the loop), and
+ * each update takes one more connection to write: a command of k updates needs k + 1 at once,
+ * and when the pool is out, every command waits for another forever. On SQLite (one writer, a
+ * pool of 100) bulks of 50 go one at a time. On PostgreSQL the pool (200 connections, see
+ * src/db/postgres.ts; FerretDB's default is 50) is shared by every command of every instance:
+ * small bulks and few batches at once per process keep the need (4 × 9 per instance) far below it.
  */
-const FERRETDB_BULK_MAX = 50;
+const FERRETDB_SQLITE: Omit<Capabilities, "server"> = { concurrentWriters: false, secondaryIndexes: false, concurrentBatches: 1, bulkMax: 50, idSetLookups: false };
+const FERRETDB_POSTGRESQL: Omit<Capabilities, "server"> = { concurrentWriters: true, secondaryIndexes: false, concurrentBatches: 4, bulkMax: 8, idSetLookups: false };
 
 /** MongoDB's and FerretDB's code for "collection already exists". */
 const NAMESPACE_EXISTS = 48;
@@ -57,10 +68,8 @@ export async function detectCapabilities(db: Db): Promise<Capabilities> {
   if (!("ferretdbVersion" in info)) return { server: `MongoDB ${version}`, ...MONGODB };
   const ferretdb = `FerretDB ${String(info.ferretdbVersion)}`;
   const pushdown = await fieldFilterPushdown(db);
-  if (pushdown) {
-    return { server: `${ferretdb} (PostgreSQL backend)`, concurrentWriters: true, secondaryIndexes: false, bulkMax: FERRETDB_BULK_MAX, idSetLookups: false };
-  }
-  return { server: `${ferretdb} (SQLite backend)`, concurrentWriters: false, secondaryIndexes: false, bulkMax: FERRETDB_BULK_MAX, idSetLookups: false };
+  if (pushdown) return { server: `${ferretdb} (PostgreSQL backend)`, ...FERRETDB_POSTGRESQL };
+  return { server: `${ferretdb} (SQLite backend)`, ...FERRETDB_SQLITE };
 }
 
 /** Whether FerretDB evaluates `{a: <string>}` in its backend rather than in its own process. */

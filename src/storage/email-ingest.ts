@@ -56,7 +56,10 @@ const REBUILD_PAGE = 5000;
  */
 export class EmailIngest {
   private readonly waiting: Waiting[] = [];
-  private writing: Promise<void> | undefined;
+  /** Writer loops running now, at most `lanes`. */
+  private writers = 0;
+  /** Batches written at once: 1 on a single-writer database, else `caps.concurrentBatches`. */
+  private readonly lanes: number;
   private closed = false;
   /** Group writes and repairs under way, for close() to wait for. */
   private readonly active = new Set<Promise<unknown>>();
@@ -72,6 +75,7 @@ export class EmailIngest {
     readonly leases: AccountLeases,
     private readonly dieAt?: { point: NonNullable<FaultPoint>; nth: number },
   ) {
+    this.lanes = caps.concurrentWriters ? caps.concurrentBatches : 1;
     // Live journal entries and held leases are renewed well within their ttl.
     this.renewal = setInterval(() => void this.renew(), Math.max(50, Math.floor(leases.ttlMs / 4)));
     this.renewal.unref();
@@ -89,14 +93,15 @@ export class EmailIngest {
 
   async record(account: string, input: EmailEventInput[], now: Date, fault?: FaultPoint): Promise<RecordResult> {
     if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
-    if (this.caps.concurrentWriters) return (await this.track(this.recordGroup([{ account, input, now, fault }])))[0]!;
-    // A single-writer database (FerretDB's SQLite backend answers a second writer with
-    // SQLITE_BUSY rather than waiting): batches take turns in this process (its embedded database is ours).
-    // Batches that arrived while others were written go together, as one group commit: the
+    // Up to `lanes` writers take waiting batches. On a single-writer database (FerretDB's SQLite
+    // backend answers a second writer with SQLITE_BUSY rather than waiting) that is one: batches
+    // take turns in this process (its embedded database is ours). On a concurrent one, a few at
+    // once (Capabilities.concurrentBatches says why FerretDB on PostgreSQL needs a bound).
+    // Batches that arrived while the writers were busy go together, as one group commit: the
     // same documents in fewer, larger commands, and rollup documents they share written once.
     return new Promise((resolve, reject) => {
       this.waiting.push({ account, input, now, fault, resolve, reject });
-      this.writing ??= this.writeWaiting();
+      if (this.writers < this.lanes) void this.writeWaiting();
     });
   }
 
@@ -105,11 +110,12 @@ export class EmailIngest {
     if (this.caps.concurrentWriters) return task();
     return new Promise((resolve, reject) => {
       this.waiting.push({ account, input: [], now: new Date(), fault: undefined, resolve: () => resolve(), reject, task });
-      this.writing ??= this.writeWaiting();
+      if (this.writers < this.lanes) void this.writeWaiting();
     });
   }
 
   private async writeWaiting(): Promise<void> {
+    this.writers++;
     while (this.waiting.length > 0) {
       const group = takeGroup(this.waiting);
       try {
@@ -124,7 +130,7 @@ export class EmailIngest {
         for (const b of group) b.reject(err);
       }
     }
-    this.writing = undefined;
+    this.writers--;
   }
 
   /** Records batches together; each gets its own result, as if it had been written alone and in order. */

@@ -3,6 +3,7 @@ import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
 import { COUNT_KEYS, HOUR_MS, addCounts, floorDay, floorHour, isCountKey, zeroCounts, type CountKey, type Counts } from "./types.js";
 import { readByIds } from "./by-id.js";
 import { DaySpans } from "./day-spans.js";
+import { HourQuarters, type HourSeconds } from "./hour-quarters.js";
 import { prepareCollection } from "./indexes.js";
 import type { Capabilities } from "./capabilities.js";
 
@@ -93,6 +94,8 @@ const EXISTING_MAX = 100_000;
 export class RollupStore {
   /** Whole days and aligned spans of days (`account_day_spans`). */
   private readonly spans: DaySpans;
+  /** Quarters of UTC hours (`account_hour_quarters`). */
+  private readonly quarters: HourQuarters;
   private readonly dayHours: Collection<AccountDayHoursDoc>;
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
@@ -104,6 +107,7 @@ export class RollupStore {
   ) {
     this.writer = new InsertFirstWriter(EXISTING_MAX, caps.bulkMax);
     this.spans = new DaySpans(db, caps);
+    this.quarters = new HourQuarters(db, caps);
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");
     this.hourSeconds = db.collection<AccountHourSecondsDoc>("account_hour_seconds");
     this.campaigns = db.collection<CampaignStatsDoc>("campaign_stats");
@@ -111,6 +115,7 @@ export class RollupStore {
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
     await this.spans.ensureIndexes();
+    await this.quarters.ensureIndexes();
     // Read by `_id`; these serve clearing an account before a rebuild.
     await prepareCollection(this.dayHours, caps, [{ name: "account", key: { a: 1 } }]);
     await prepareCollection(this.hourSeconds, caps, [{ name: "account", key: { a: 1 } }]);
@@ -173,6 +178,7 @@ export class RollupStore {
     await this.spans.add(this.writer, account, dayTotals);
     await this.writer.write(this.dayHours, hourItems);
     await this.writer.write(this.hourSeconds, secondItems);
+    await this.quarters.add(this.writer, account, hours);
     await this.writer.write(this.campaigns, campaignItems);
   }
 
@@ -266,6 +272,25 @@ export class RollupStore {
     return { counts, firstSend: doc.fs, timeline };
   }
 
+  /**
+   * Sums the account's counts over each of `ranges`, whole quarter hours `[from, to)` inside one
+   * UTC hour each (see HourQuarters): a time series' buckets in zones whose hours do not start
+   * on the UTC hour.
+   */
+  async sumQuarterRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
+    return this.quarters.sum(account, ranges);
+  }
+
+  /** Adds hours' per-second increments to their quarters (a migration from the per-second documents). */
+  async addQuarters(account: string, hours: HourSeconds[]): Promise<void> {
+    await this.quarters.add(this.writer, account, hours);
+  }
+
+  async clearQuarters(account: string): Promise<void> {
+    this.writer.forget(`${account}|`);
+    await this.quarters.clearAccount(account);
+  }
+
   /** Replaces an account's whole-day totals (by epoch ms of the UTC day), e.g. from an older shape. */
   async replaceDays(account: string, days: Map<number, Partial<Counts>>): Promise<void> {
     this.writer.forget(`${account}|`);
@@ -279,6 +304,7 @@ export class RollupStore {
     await this.spans.clearAccount(account);
     await this.dayHours.deleteMany({ a: account });
     await this.hourSeconds.deleteMany({ a: account });
+    await this.quarters.clearAccount(account);
     await this.campaigns.deleteMany({ a: account });
   }
 }

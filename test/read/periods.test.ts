@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AnalyticsService } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
-import { bearer, client, connectTransport, rest, startService, type TestService } from "../helpers/service.js";
+import type * as tp from "../../gen/ts-proto/misar/analytics/v1/analytics_service.js";
+import { bearer, client, connectTransport, grpcCall, grpcJsClients, grpcMetadata, grpcTransport, rest, startService, type TestService } from "../helpers/service.js";
 import { at, isoSec, overviewPath, postAll, refOverview, type Ev } from "./lib.js";
 
 let svc: TestService;
@@ -136,6 +137,32 @@ describe("from / to", () => {
     expect(r.status).toBe(200);
     expect(r.body.period).toEqual({ from: "2025-04-06T00:00:00Z", to: "2026-04-06T23:59:59Z" });
     expect(r.body.metrics.sends).toBe(refOverview(events, at("2025-04-06T00:00:00Z"), at("2026-04-06T23:59:59Z")).sends);
+  });
+});
+
+describe("GetTimeSeries on every protocol", () => {
+  test("Connect (JSON and binary), gRPC and grpc-js answer the buckets REST does", async () => {
+    const q = { interval: "hour", timeZone: "Asia/Kathmandu", period: "", from: "2026-04-01T09:17:05Z", to: "2026-04-01T12:00:00Z" };
+    const r = await rest(svc, "GET", "/api/v1/analytics/timeseries?interval=hour&time_zone=Asia/Kathmandu&from=2026-04-01T09:17:05Z&to=2026-04-01T12:00:00Z", { key });
+    expect(r.status).toBe(200);
+    // Kathmandu hours start at :15Z: 09:15, 10:15, 11:15 (cut at 12:00:00 inclusive).
+    expect(r.body.buckets.map((b: { start: string }) => b.start)).toEqual(["2026-04-01T15:00:00+05:45", "2026-04-01T16:00:00+05:45", "2026-04-01T17:00:00+05:45"]);
+    const want = r.body.buckets.map((b: { metrics: { sends: number; unique_opens: number } }) => [b.metrics.sends, b.metrics.unique_opens]);
+    expect(want.flat().some((n: number) => n > 0)).toBe(true);
+    for (const t of [connectTransport(svc), connectTransport(svc, { binary: true }), grpcTransport(svc)]) {
+      const res = await client(AnalyticsService, t).getTimeSeries(q, bearer(key));
+      expect(res.buckets.map((b) => [Number(b.metrics!.sends), Number(b.metrics!.uniqueOpens)])).toEqual(want);
+      expect(res.buckets.map((b) => b.start)).toEqual(r.body.buckets.map((b: { start: string }) => b.start));
+    }
+    const stubs = grpcJsClients(svc);
+    try {
+      const res = await grpcCall<tp.GetTimeSeriesRequest, tp.GetTimeSeriesResponse>(stubs.analytics.getTimeSeries, stubs.analytics, q, grpcMetadata(key));
+      expect(res.buckets.map((b) => [b.metrics!.sends, b.metrics!.uniqueOpens])).toEqual(want);
+    } finally {
+      stubs.analytics.close();
+      stubs.track.close();
+      stubs.ingest.close();
+    }
   });
 });
 

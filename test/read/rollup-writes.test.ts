@@ -7,6 +7,7 @@ import { detectCapabilities, type Capabilities } from "../../src/storage/capabil
 import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/storage/rollups.js";
 import { tile } from "../../src/storage/day-spans.js";
 import { m003 } from "../../src/storage/migrations/003-day-spans.js";
+import { m004 } from "../../src/storage/migrations/004-hour-quarters.js";
 import type { Store } from "../../src/storage/store.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
@@ -68,6 +69,7 @@ test("apply inserts new day, day-hour, hour-second and campaign documents with o
     "insert account_day_spans": 1,
     "insert account_day_hours": 1,
     "insert account_hour_seconds": 1,
+    "insert account_hour_quarters": 1,
     "insert campaign_stats": 1,
   });
 });
@@ -79,6 +81,7 @@ test("apply increments known documents in place, without inserting", async () =>
     "update account_day_spans": 6, // the 2 days and their 4 enclosing spans (4, 16, 64, 256 days)
     "update account_day_hours": 2,
     "update account_hour_seconds": 2,
+    "update account_hour_quarters": 2,
     "update campaign_stats": 1,
   });
   expect(await rollups.sumDays("acct_w", new Date(DAY1), new Date(DAY2 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 14, open: 2 });
@@ -98,6 +101,20 @@ test("sumSecondsOfHour counts exactly the seconds in [from, to) of the hour, ove
   expect(await rollups.sumSecondsOfHour("acct_w", at(9, 3599), at(9, 3600))).toEqual({ ...zeroCounts(), send: 2 });
   expect(await rollups.sumSecondsOfHour("acct_w", at(10, 0), at(10, 60))).toEqual(zeroCounts());
   await expect(rollups.sumSecondsOfHour("acct_w", at(9, 10), at(10, 1))).rejects.toThrow(/crosses an hour/);
+});
+
+test("quarter hours sum the seconds they hold; the per-second documents fill them in place (migration 4)", async () => {
+  const q = (h: number, a: number, b: number) => [DAY1 + h * HOUR + a * 900_000, DAY1 + h * HOUR + b * 900_000] as const;
+  // Seconds so far at 09: send 5 at 0 and 2 at 3599, open 2 at 10.
+  const want = [{ ...zeroCounts(), send: 5, open: 2 }, { ...zeroCounts(), send: 2 }, { ...zeroCounts(), send: 7, open: 2 }, zeroCounts()];
+  expect(await rollups.sumQuarterRanges("acct_w", [q(9, 0, 1), q(9, 1, 4), q(9, 0, 4), q(10, 0, 2)])).toEqual(want);
+  await expect(rollups.sumQuarterRanges("acct_w", [[DAY1 + 9 * HOUR, DAY1 + 9 * HOUR + 1000]])).rejects.toThrow(/quarters/);
+  await db.collection("account_hour_quarters").deleteMany({});
+  const store = { db, rollups } as unknown as Store;
+  expect(await m004.run(store)).toEqual([]);
+  expect(await m004.run(store)).toEqual([]); // again: the same, not doubled
+  expect(await rollups.sumQuarterRanges("acct_w", [q(9, 0, 1), q(9, 1, 4), q(9, 0, 4), q(10, 0, 2)])).toEqual(want);
+  expect(await rollups.sumQuarterRanges("acct_w", [[DAY2 + 23 * HOUR + 1_800_000, DAY2 + 24 * HOUR]])).toEqual([{ ...zeroCounts(), send: 7 }]);
 });
 
 test("a store that knows none of 150 existing documents increments them all (bulk updates in slices)", async () => {

@@ -1,5 +1,6 @@
-// Command ferretdb runs FerretDB v1 (SQLite backend) embedded, as Misar Analytics' default
-// database. It is built from the embeddable package rather than cmd/ferretdb because the
+// Command ferretdb runs FerretDB v1 embedded, as Misar Analytics' default database: on SQLite
+// files under -data (the default), or with -handler=postgresql on the PostgreSQL server at
+// -postgresql-url (the private cluster that src/db/postgres.ts starts). It is built from the embeddable package rather than cmd/ferretdb because the
 // latter refuses to start when built with `go install` outside FerretDB's own repository.
 //
 // It prints one JSON line {"uri": "mongodb://..."} on stdout once it listens, and exits on
@@ -31,24 +32,35 @@ func main() {
 	}
 	listen := flag.String("listen", "127.0.0.1:0", "TCP address to listen on (loopback)")
 	data := flag.String("data", ".data/ferretdb", "directory for the SQLite files")
+	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
+	postgresqlURL := flag.String("postgresql-url", os.Getenv("FERRETDB_POSTGRESQL_URL"), "PostgreSQL URL, for -handler=postgresql (default $FERRETDB_POSTGRESQL_URL, which keeps a password off the command line)")
 	watchStdin := flag.Bool("watch-stdin", true, "exit when stdin reaches EOF")
 	flag.Parse()
 
-	dir, err := filepath.Abs(*data)
-	if err != nil {
-		fail(err)
+	config := ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Logger:   slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Handler:  *handler,
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		fail(err)
+	switch *handler {
+	case "sqlite":
+		dir, err := filepath.Abs(*data)
+		if err != nil {
+			fail(err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			fail(err)
+		}
+		config.SQLiteURL = "file:" + dir + "/"
+	case "postgresql":
+		if *postgresqlURL == "" {
+			fail(fmt.Errorf("-handler=postgresql needs -postgresql-url"))
+		}
+		config.PostgreSQLURL = *postgresqlURL
+	default:
+		fail(fmt.Errorf("-handler must be sqlite or postgresql, not %q", *handler))
 	}
-
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-	})
+	f, err := ferretdb.New(&config)
 	if err != nil {
 		fail(err)
 	}
