@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_LIMITS, type ServerLimits } from "./server/limits.js";
 
 /** Everything the service reads from its environment, validated once at startup. */
 export interface Config {
@@ -33,6 +34,8 @@ export interface Config {
    * point. Unset in any real deployment.
    */
   dieAt: { point: "after-journal" | "after-raw" | "after-marks" | "after-rollups"; nth: number } | undefined;
+  /** Connection, timeout, body and rate limits. */
+  limits: ServerLimits;
 }
 
 /** `EMBEDDED_BACKEND`: FerretDB on SQLite files, or FerretDB on a private PostgreSQL cluster. */
@@ -73,6 +76,33 @@ export function loadConfig(env: NodeJS.ProcessEnv, root: string): Config {
     shutdownGraceMs: intVar(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     leaseTtlMs: intVar(env, "LEASE_TTL_MS", 5000, 200, 600_000),
     dieAt: dieAt(env.MISAR_TEST_DIE_AT),
+    limits: loadLimits(env),
+  };
+}
+
+function loadLimits(env: NodeJS.ProcessEnv): ServerLimits {
+  const d = DEFAULT_LIMITS;
+  return {
+    maxConnections: intVar(env, "MAX_CONNECTIONS", d.maxConnections, 1, 1_000_000),
+    headersTimeoutMs: intVar(env, "HEADERS_TIMEOUT_MS", d.headersTimeoutMs, 100, 600_000),
+    idleTimeoutMs: intVar(env, "IDLE_TIMEOUT_MS", d.idleTimeoutMs, 100, 3_600_000),
+    maxConcurrentStreams: intVar(env, "H2_MAX_CONCURRENT_STREAMS", d.maxConcurrentStreams, 1, 10_000),
+    body: {
+      maxBytes: intVar(env, "MAX_BODY_BYTES", d.body.maxBytes, 1024, 64 * 1024 * 1024),
+      minBytesPerSecond: intVar(env, "BODY_MIN_BYTES_PER_SEC", d.body.minBytesPerSecond, 0, 1024 * 1024 * 1024),
+      rateWindowMs: intVar(env, "BODY_RATE_WINDOW_MS", d.body.rateWindowMs, 100, 600_000),
+    },
+    decode: d.decode,
+    rate: {
+      perKey: {
+        requests: intVar(env, "RATE_LIMIT_PER_KEY", d.rate.perKey.requests, 0, 10_000_000),
+        seconds: intVar(env, "RATE_LIMIT_PER_KEY_WINDOW_S", d.rate.perKey.seconds, 1, 86_400),
+      },
+      perAddress: {
+        requests: intVar(env, "RATE_LIMIT_PER_ADDRESS", d.rate.perAddress.requests, 0, 10_000_000),
+        seconds: intVar(env, "RATE_LIMIT_PER_ADDRESS_WINDOW_S", d.rate.perAddress.seconds, 1, 86_400),
+      },
+    },
   };
 }
 

@@ -1,4 +1,10 @@
-/** A structured JSON logger: one line per record on stderr. Never pass it secrets. */
+import { createHash } from "node:crypto";
+
+/**
+ * A structured JSON logger: one line per record on stderr. Never pass it secrets; as a second
+ * line of defence every string it writes is scrubbed (`scrub`), since error messages and request
+ * ids can echo whatever a client sent.
+ */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -33,8 +39,28 @@ export function createLogger(
 export const silentLogger: Logger = createLogger("error", () => {});
 
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) return { name: value.name, message: scrub(value.message) };
+  if (typeof value === "string") return scrub(value);
   return value;
+}
+
+// Anything shaped like an address: text without spaces, quotes or brackets around an @.
+const EMAIL_LIKE = /[^\s@"'<>(),;:\\\[\]]+@[^\s@"'<>(),;:\\\[\]]+/g;
+// Our keys (msk_ and what follows, even cut short), bearer credentials, and long token-like runs
+// (a key's secret part pasted without its prefix); UUIDs (request ids) are kept.
+const KEY_LIKE = /msk_[A-Za-z0-9_-]*|(?<=bearer\s+)\S+|(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])/gi;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Removes email addresses and key material from text bound for the log: an address becomes a
+ * short hash (the same address, the same hash, so a log can still be followed), key material
+ * becomes `<redacted>`.
+ */
+export function scrub(text: string): string {
+  if (text.length === 0) return text;
+  return text
+    .replace(EMAIL_LIKE, (m) => `<email:${createHash("sha256").update(m.toLowerCase()).digest("hex").slice(0, 10)}>`)
+    .replace(KEY_LIKE, (m) => (UUID.test(m) ? m : "<redacted>"));
 }
 
 /** Masks an email address for logs: keeps the domain, hides the local part. */

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   // Serving starts now; what earlier processes left unfinished is repaired meanwhile, account by
   // account under its lease (reads of an account being rebuilt answer `unavailable`).
   const repairs = new RepairLoop(store.ingest, Math.min(1000, Math.floor(config.leaseTtlMs / 2)), log);
-  const server = await AnalyticsServer.create({ store, log, host: config.host, port: config.port, root: config.root });
+  const server = await AnalyticsServer.create({ store, log, host: config.host, port: config.port, root: config.root, limits: config.limits });
   repairs.start();
   if (embedded && (await store.keys.count()) === 0) {
     const { key } = await store.keys.create("acct_local", [...SCOPES], new Date());

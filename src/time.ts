@@ -2,14 +2,24 @@
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** Parses an RFC 3339 timestamp to epoch ms (sub-millisecond digits dropped). */
+/** google.protobuf.Timestamp's range, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, in ms. */
+export const TIMESTAMP_MIN_MS = -62_135_596_800_000;
+export const TIMESTAMP_MAX_MS = 253_402_300_799_999;
+
+/**
+ * Parses an RFC 3339 timestamp to epoch ms (sub-millisecond digits dropped); year 0000 is year 0,
+ * not 1900, and 9999-12-31T23:59:59-23:59 is in year 10000 (the range rules refuse both).
+ */
 export function parseRfc3339(s: string): number | undefined {
   const m = RFC3339.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return undefined;
-  const day = Date.UTC(y, mo - 1, d);
-  if (new Date(day).getUTCDate() !== d) return undefined;
+  // Not Date.UTC: it reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  const day = date.getTime();
+  if (date.getUTCDate() !== d) return undefined;
   let offset = 0;
   const z = m[8]!;
   if (z !== "Z" && z !== "z") {
@@ -21,3 +31,6 @@ export function parseRfc3339(s: string): number | undefined {
   const frac = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
   return day + ((h * 60 + mi) * 60 + se) * 1000 + frac - offset;
 }
+
+/** Whether epoch ms fit a google.protobuf.Timestamp (decoders refuse the others). */
+export const fitsTimestamp = (ms: number) => ms >= TIMESTAMP_MIN_MS && ms <= TIMESTAMP_MAX_MS;

@@ -1,9 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { JsonObject } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type ContextValues } from "@connectrpc/connect";
+import { callerKey } from "../auth/context.js";
+import { checkJson, parseJsonBody } from "../decode/json.js";
+import { Refusal, type DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
+import { BodyTooLarge, declaredTooLarge, readBody, type BodyLimits } from "../server/body.js";
+import { Refused, type Gate } from "../server/gate.js";
 import type { UnaryCaller } from "../server/in-process.js";
+import { stopReading } from "../server/rpc-door.js";
+import { tooLargeMessage } from "../server/wire.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
 import { decodeMessage, encodeMessage } from "./codec.js";
 import type { RestRoute } from "./routes.js";
@@ -16,8 +23,12 @@ export interface RestOptions {
   routes: RestRoute[];
   /** Runs the RPC through the same interceptors and handlers as every other protocol. */
   call: UnaryCaller;
-  maxBodyBytes: number;
+  gate: Gate;
+  body: BodyLimits;
+  decode: DecodeLimits;
   log: Logger;
+  /** The context a call starts with, made when the request arrives (before the gate's awaits). */
+  arrival?: () => ContextValues;
 }
 
 class HttpError extends Error {
@@ -50,22 +61,37 @@ export function createRestHandler(opts: RestOptions) {
         res.setHeader("allow", candidates.map((r) => r.httpMethod).join(", "));
         throw new HttpError(405, "method_not_allowed", `use ${candidates.map((r) => r.httpMethod).join(" or ")} for ${url.pathname}`);
       }
-      const input = await readInput(route, req, url, opts.maxBodyBytes);
-      const header = new Headers({ "x-request-id": requestId });
+      const contextValues = opts.arrival?.() ?? createContextValues();
+      // Size, then key, scope and rate limit, all before the body is read.
+      if (route.body === "*" && declaredTooLarge(req, opts.body.maxBytes)) throw new BodyTooLarge();
       const auth = req.headers.authorization;
+      const admitted = await opts.gate.admit(route.method.parent.typeName, typeof auth === "string" ? auth : undefined, req.socket?.remoteAddress ?? "unknown");
+      for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
+      const input = await readInput(route, req, url, opts);
+      const header = new Headers({ "x-request-id": requestId });
       if (typeof auth === "string") header.set("authorization", auth);
+      if (admitted.caller) contextValues.set(callerKey, admitted.caller);
       const abort = new AbortController();
       res.once("close", () => abort.abort());
-      const out = await opts.call(route.method, input, { header, url: url.href, requestMethod: req.method ?? "GET", signal: abort.signal });
+      const out = await opts.call(route.method, input, { header, url: url.href, requestMethod: req.method ?? "GET", signal: abort.signal, contextValues });
       send(res, 200, { success: true, ...encodeMessage(route.method.output, out as unknown as Record<string, unknown>) });
     } catch (err) {
-      sendError(res, err, opts.log, requestId);
+      if (err instanceof Refused) {
+        for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+        stopReading(req, res);
+        sendError(res, err.error, opts.log, requestId);
+      } else if (err instanceof BodyTooLarge) {
+        stopReading(req, res);
+        sendError(res, new HttpError(413, "payload_too_large", tooLargeMessage(opts.body.maxBytes), "body"), opts.log, requestId);
+      } else if (err instanceof ConnectError && err.code === Code.Canceled && res.destroyed) {
+        opts.log.info("request abandoned by the client", { rid: requestId });
+      } else sendError(res, err, opts.log, requestId);
     }
     return true;
   };
 }
 
-async function readInput(route: RestRoute, req: Req, url: URL, maxBodyBytes: number) {
+async function readInput(route: RestRoute, req: Req, url: URL, opts: RestOptions) {
   const v = new Violations();
   const match = route.pattern.exec(url.pathname)!;
   const fromPath: JsonObject = {};
@@ -76,50 +102,71 @@ async function readInput(route: RestRoute, req: Req, url: URL, maxBodyBytes: num
       v.add(name, "is not valid percent-encoding");
     }
   });
-  let json: JsonObject;
+  // No prototype: a query or body key `__proto__` is a key like any other (and unknown).
+  let json: JsonObject = Object.create(null) as JsonObject;
   if (route.body === "*") {
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, opts.body);
     let parsed: unknown;
     try {
-      parsed = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
-    } catch {
-      throw new HttpError(400, "invalid_argument", "the request body is not valid JSON", "body");
+      parsed = parseJsonBody(body, route.method.input, opts.decode);
+    } catch (err) {
+      if (err instanceof Refusal && err.field === "body" && err.description === "is not valid JSON") {
+        throw new HttpError(400, "invalid_argument", "the request body is not valid JSON", "body");
+      }
+      throw err instanceof Refusal ? new Violations().throwWith(err.violation) : err;
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
       throw new HttpError(400, "invalid_argument", "the request body must be a JSON object", "body");
     }
     json = parsed as JsonObject;
+    try {
+      // Unicode and nesting; the codec reports unknown fields and types.
+      checkJson(route.method.input, json, opts.decode, v, false);
+    } catch (err) {
+      if (err instanceof Refusal) v.throwWith(err.violation);
+      throw err;
+    }
     for (const name of route.pathParams) {
-      if (name in json && json[name] !== fromPath[name]) v.add(name, "in the body differs from the URL");
+      if (Object.hasOwn(json, name) && json[name] !== fromPath[name]) v.add(name, "in the body differs from the URL");
       delete json[name];
     }
   } else {
-    json = {};
-    for (const [k, val] of url.searchParams) {
-      if (k in json) v.add(k, "must be given once");
+    for (const [k, val] of queryParams(url, v)) {
+      if (Object.hasOwn(json, k)) v.add(k, "must be given once");
       json[k] = val;
     }
   }
-  const msg = decodeMessage(route.method.input, { ...json, ...fromPath }, v);
+  const msg = decodeMessage(route.method.input, Object.assign(Object.create(null) as JsonObject, json, fromPath), v);
   v.throwIfAny();
   return msg;
 }
 
-async function readBody(req: Req, max: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw tooLarge(max);
-    chunks.push(chunk);
+/**
+ * The query's parameters, decoded strictly: URLSearchParams turns percent-encoded bytes that
+ * are not UTF-8 into U+FFFD, which would make different values one.
+ */
+function queryParams(url: URL, v: Violations): [string, string][] {
+  const out: [string, string][] = [];
+  for (const part of url.search.slice(1).split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const [rawKey, rawValue] = eq < 0 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)];
+    try {
+      out.push([decodeURIComponent(rawKey.replace(/\+/g, " ")), decodeURIComponent(rawValue.replace(/\+/g, " "))]);
+    } catch {
+      v.add(safeName(rawKey), "must be valid percent-encoded UTF-8");
+    }
   }
-  return Buffer.concat(chunks);
+  return out;
 }
 
-function tooLarge(max: number): HttpError {
-  return new HttpError(413, "payload_too_large", `the request body must be at most ${max} bytes`, "body");
+/** A parameter name fit to echo: its decodable prefix, or "query". */
+function safeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " ")) || "query";
+  } catch {
+    return "query";
+  }
 }
 
 function sendError(res: Res, err: unknown, log: Logger, requestId: string): void {

@@ -9,19 +9,30 @@ export interface Violation {
 }
 
 /**
- * An INVALID_ARGUMENT error that names every bad field. The violations travel as a standard
- * google.rpc.BadRequest detail, so gRPC and Connect clients in any language can read them.
+ * The most violations one error lists. A request can be wrong in unboundedly many places (80,000
+ * unknown keys); the response names the first ones and says how many more there were, so its
+ * size and the cost of building it stay bounded.
  */
-export function invalidArgument(violations: Violation[]): ConnectError {
-  const message =
-    violations.length === 1
-      ? `${violations[0]!.field}: ${violations[0]!.description}`
-      : `${violations.length} invalid fields: ` + violations.map((v) => `${v.field}: ${v.description}`).join("; ");
+export const MAX_LISTED_VIOLATIONS = 100;
+
+/**
+ * An INVALID_ARGUMENT error that names every bad field (up to MAX_LISTED_VIOLATIONS of them).
+ * The violations travel as a standard google.rpc.BadRequest detail, so gRPC and Connect clients
+ * in any language can read them. Every protocol's validation errors are built here.
+ */
+export function invalidArgument(violations: readonly Violation[]): ConnectError {
+  const listed = violations.length > MAX_LISTED_VIOLATIONS ? violations.slice(0, MAX_LISTED_VIOLATIONS) : violations;
+  const more = violations.length - listed.length;
+  let message =
+    listed.length === 1
+      ? `${listed[0]!.field}: ${listed[0]!.description}`
+      : `${violations.length} invalid fields: ` + listed.map((v) => `${v.field}: ${v.description}`).join("; ");
+  if (more > 0) message += `; and ${more} more (only the first ${MAX_LISTED_VIOLATIONS} are listed)`;
   return new ConnectError(message, Code.InvalidArgument, undefined, [
     {
       desc: BadRequestSchema,
       value: create(BadRequestSchema, {
-        fieldViolations: violations.map((v) => ({ field: v.field, description: v.description })),
+        fieldViolations: listed.map((v) => ({ field: v.field, description: v.description })),
       }),
     },
   ]);
@@ -47,6 +58,10 @@ export class Violations {
   }
   throwIfAny(): void {
     if (this.list.length > 0) throw invalidArgument(this.list);
+  }
+  /** Throws what was collected so far and this one more. */
+  throwWith(v: Violation): never {
+    throw invalidArgument([...this.list, v]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { isUnavailableError, type Availability } from "../storage/availability.js";
 
 /**
@@ -28,6 +28,12 @@ export class Lifecycle {
   }
 }
 
+/**
+ * Set on calls whose request arrived before the drain began: they are in flight, and are served
+ * even when the gate's key lookup and the body's reading bring them to this interceptor after.
+ */
+export const arrivedBeforeDrain = createContextKey(false, { description: "the request arrived before SIGTERM" });
+
 /** Services that answer without the database's help or report its state themselves. */
 const EXEMPT = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
 
@@ -40,7 +46,7 @@ const EXEMPT = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerRefle
 export function availabilityInterceptor(availability: Availability, life: Lifecycle): Interceptor {
   return (next) => async (req) => {
     if (EXEMPT.has(req.service.typeName)) return next(req);
-    if (life.draining) throw new ConnectError("the server is shutting down; retry", Code.Unavailable);
+    if (life.draining && !req.contextValues.get(arrivedBeforeDrain)) throw new ConnectError("the server is shutting down; retry", Code.Unavailable);
     const down = availability.down;
     if (down !== undefined) throw new ConnectError(`the database is unavailable (${down}); retry shortly`, Code.Unavailable);
     try {

@@ -4,6 +4,7 @@ import {
   ConnectError,
   createContextValues,
   createHandlerContext,
+  type ContextValues,
   type Interceptor,
   type MethodImplSpec,
   type ServiceImplSpec,
@@ -15,8 +16,17 @@ import {
 export type UnaryCaller = <I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
   message: MessageShape<I>,
-  init: { header: Headers; url: string; requestMethod: string; signal: AbortSignal },
+  init: CallInit,
 ) => Promise<MessageShape<O>>;
+
+/** The request around the message; `contextValues` carries what the gate established (the caller). */
+export interface CallInit {
+  header: Headers;
+  url: string;
+  requestMethod: string;
+  signal: AbortSignal;
+  contextValues?: ContextValues;
+}
 
 type Next = Parameters<Interceptor>[0];
 type UnaryImpl = Extract<MethodImplSpec, { kind: "unary" }>["impl"];
@@ -36,7 +46,7 @@ export function createUnaryCaller(specs: ServiceImplSpec[], interceptors: Interc
   return async <I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     message: MessageShape<I>,
-    init: { header: Headers; url: string; requestMethod: string; signal: AbortSignal },
+    init: CallInit,
   ) => {
     const impl = impls.get(method.parent.typeName + "/" + method.name);
     if (!impl) throw new ConnectError(`${method.parent.typeName}/${method.name} is not implemented`, Code.Unimplemented);
@@ -73,7 +83,7 @@ export function createUnaryCaller(specs: ServiceImplSpec[], interceptors: Interc
       url: init.url,
       signal: init.signal,
       header: init.header,
-      contextValues: createContextValues(),
+      contextValues: init.contextValues ?? createContextValues(),
       message,
     };
     const res = (await chain(req as UnaryRequest)) as UnaryResponse<I, O>;

@@ -4,8 +4,6 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-/** A client that sends nothing this long after connecting is dropped. */
-const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
 /**
  * One TCP port for HTTP/1.1 and cleartext HTTP/2 (prior knowledge): the first bytes tell them
@@ -14,12 +12,13 @@ const FIRST_BYTES_TIMEOUT_MS = 10_000;
  * lost, so HTTP/2 connections reach it through a Duplex that replays the peeked bytes and then
  * relays the socket; bench/h2c-overhead.ts measures what that costs.
  */
-export function createDualListener(h1: Http1Server, h2: Http2Server): NetServer {
+export function createDualListener(h1: Http1Server, h2: Http2Server, firstBytesTimeoutMs: number): NetServer {
   return createServer({ pauseOnConnect: false }, (socket) => {
     // Node's own servers disable Nagle on the sockets they accept; this one accepts them itself,
     // and without it small HTTP/2 frames wait for the peer's delayed ACK (bench/h2c-overhead.ts).
     socket.setNoDelay(true);
-    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
+    // A client that has not sent enough to tell its protocol in this time is dropped.
+    socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);

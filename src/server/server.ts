@@ -5,25 +5,25 @@ import { createServer as createHttp1Server, type IncomingMessage, type ServerRes
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createContextValues } from "@connectrpc/connect";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Logger } from "../log.js";
 import { createRestHandler } from "../rest/handler.js";
 import { validationInterceptor } from "../rpc/validation.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
-import { Lifecycle, availabilityInterceptor } from "./availability.js";
+import { Lifecycle, arrivedBeforeDrain, availabilityInterceptor } from "./availability.js";
+import { Gate, Refused } from "./gate.js";
 import { repairGuardInterceptor } from "./repair-guard.js";
 import { createDualListener, trackSessions } from "./listener.js";
+import { applyConnectionLimits, DEFAULT_LIMITS, type ServerLimits } from "./limits.js";
 import { loggingInterceptor } from "./logging.js";
 import { createUnaryCaller } from "./in-process.js";
 import { dashboardHandler } from "./dashboard.js";
+import { RateLimits } from "./rate-limit.js";
 import { publicServices, routes, scopes, services } from "./routes.js";
+import { createRpcDoor } from "./rpc-door.js";
 
-/** REST bodies larger than this get 413. */
-export const MAX_REST_BODY_BYTES = 1024 * 1024;
-/** RPC messages larger than this are refused (a full batch of 1,000 events fits easily). */
-export const MAX_RPC_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** After the grace period, how long the calls cut short get to send their `unavailable` answers. */
 const ANSWER_CUT_CALLS_MS = 1000;
 
@@ -36,6 +36,8 @@ export interface ServerOptions {
   /** Project root, for gen/openapi/openapi.json. */
   root: string;
   now?: () => Date;
+  /** Connection, body, decoding and rate limits (src/config.ts reads them); defaults otherwise. */
+  limits?: ServerLimits;
 }
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -54,6 +56,8 @@ export class AnalyticsServer {
 
   static async create(opts: ServerOptions): Promise<AnalyticsServer> {
     const { store, log } = opts;
+    const limits = opts.limits ?? DEFAULT_LIMITS;
+    const gate = new Gate(store.keys, scopes, new RateLimits(limits.rate), store.availability);
     const life = new Lifecycle();
     const deps = { store, log, now: opts.now ?? (() => new Date()), life };
     // Outside-in: log, refuse while unavailable, authenticate, check the contract's rules, refuse
@@ -70,16 +74,24 @@ export class AnalyticsServer {
     setMaxListeners(0, shutdown.signal);
     setMaxListeners(0, life.cut);
     const specs = services(deps);
-    const rpc = connectNodeAdapter({
+    const arrival = () => createContextValues().set(arrivedBeforeDrain, !life.draining);
+    const rpc = createRpcDoor({
+      arrival,
       routes: routes(specs),
       interceptors,
-      readMaxBytes: MAX_RPC_MESSAGE_BYTES,
       shutdownSignal: shutdown.signal,
+      gate,
+      body: limits.body,
+      decode: limits.decode,
+      log,
     });
     const rest = createRestHandler({
       routes: restRoutes(publicServices.map((s) => s.service)),
       call: createUnaryCaller(specs, interceptors, "rest"),
-      maxBodyBytes: MAX_REST_BODY_BYTES,
+      arrival,
+      gate,
+      body: limits.body,
+      decode: limits.decode,
       log,
     });
     const openapi = readFileSync(join(opts.root, "gen", "openapi", "openapi.json"));
@@ -105,6 +117,19 @@ export class AnalyticsServer {
     };
     const dispatch = async (req: Req, res: Res, rid: string) => {
       const path = (req.url ?? "/").split("?")[0];
+      if ((path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) || (path === "/openapi.json" && req.method === "GET")) {
+        // Keyless endpoints draw on the client address's bucket.
+        try {
+          const { headers } = await gate.admit(undefined, undefined, req.socket?.remoteAddress ?? "unknown");
+          for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+        } catch (err) {
+          if (!(err instanceof Refused)) throw err;
+          const text = JSON.stringify({ success: false, error: { code: "resource_exhausted", message: err.error.rawMessage } });
+          res.writeHead(429, { ...err.headers, "content-type": "application/json" });
+          res.end(text);
+          return;
+        }
+      }
       if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
         const down = life.draining ? "shutting down" : (await store.ping()) ? undefined : "database unreachable";
         // Serving, and honest about accounts whose derived data awaits or undergoes a rebuild
@@ -127,14 +152,14 @@ export class AnalyticsServer {
       }
       if (dashboard(req, res, path)) return;
       if (await rest(req, res, rid)) return;
-      rpc(req as IncomingMessage, res as ServerResponse);
+      await rpc(req, res, rid);
     };
 
     const h1 = createHttp1Server(handle);
-    h1.keepAliveTimeout = 65_000;
-    const h2 = createHttp2Server({}, handle);
+    const h2 = createHttp2Server({ settings: { maxConcurrentStreams: limits.maxConcurrentStreams } }, handle);
     const sessions = trackSessions(h2);
-    const listener = createDualListener(h1, h2);
+    const listener = createDualListener(h1, h2, limits.headersTimeoutMs);
+    applyConnectionLimits(listener, h1, h2, limits);
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
       listener.listen(opts.port, opts.host, () => resolve());
@@ -161,6 +186,7 @@ export class AnalyticsServer {
       life.cutShort();
       shutdown.abort();
       await idle(ANSWER_CUT_CALLS_MS);
+      h1.close(() => undefined);
       h1.closeAllConnections();
       for (const s of sessions) s.destroy();
     };

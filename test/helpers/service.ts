@@ -6,6 +6,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { inject } from "vitest";
 import { indexIdLookups } from "../../src/db/embedded.js";
 import { silentLogger, type Logger } from "../../src/log.js";
+import { DEFAULT_LIMITS, type ServerLimits } from "../../src/server/limits.js";
 import { AnalyticsServer } from "../../src/server/server.js";
 import type { Scope } from "../../src/storage/api-keys.js";
 import { Store } from "../../src/storage/store.js";
@@ -31,6 +32,8 @@ export interface TestService {
 export interface StartOptions {
   /** A fixed clock for the handlers (period presets, "now" defaults, future checks). */
   now?: Date;
+  /** Limits other than the defaults (small timeouts keep timeout tests short). */
+  limits?: Partial<ServerLimits>;
   /** The server's logger (silent by default). */
   log?: Logger;
 }
@@ -43,6 +46,7 @@ export async function startService(opts: StartOptions = {}): Promise<TestService
   const server = await AnalyticsServer.create({
     store,
     log: opts.log ?? silentLogger,
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
     host: "127.0.0.1",
     port: 0,
     root: process.cwd(),

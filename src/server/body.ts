@@ -1,0 +1,58 @@
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** How request bodies must arrive. */
+export interface BodyLimits {
+  /** Bodies (REST) and messages (RPC) larger than this are refused. */
+  maxBytes: number;
+  /** A body must arrive at least this fast, measured over each `rateWindowMs`… */
+  minBytesPerSecond: number;
+  rateWindowMs: number;
+}
+
+/** The body is larger than allowed: REST answers 413, the RPC protocols RESOURCE_EXHAUSTED. */
+export class BodyTooLarge extends Error {}
+
+/** The declared length alone is over the limit: refuse before reading (or authenticating). */
+export function declaredTooLarge(req: IncomingMessage | Http2ServerRequest, max: number): boolean {
+  const declared = Number(req.headers["content-length"]);
+  return Number.isFinite(declared) && declared > max;
+}
+
+/**
+ * Reads a whole body, refusing it as soon as it passes `maxBytes`, and cutting off a client that
+ * sends it slower than `minBytesPerSecond` (the connection for HTTP/1.1, the stream for HTTP/2):
+ * a slow sender otherwise holds a request, its memory and its connection open for as long as it
+ * likes.
+ */
+export async function readBody(req: IncomingMessage | Http2ServerRequest, limits: BodyLimits): Promise<Buffer> {
+  if (declaredTooLarge(req, limits.maxBytes)) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let sinceCheck = 0;
+  const need = (limits.minBytesPerSecond * limits.rateWindowMs) / 1000;
+  const timer = setInterval(() => {
+    if (sinceCheck < need) {
+      const err = new ConnectError("the request body arrived too slowly", Code.DeadlineExceeded);
+      // Destroying the request closes the HTTP/1.1 socket or resets the HTTP/2 stream.
+      req.destroy(err);
+    }
+    sinceCheck = 0;
+  }, limits.rateWindowMs);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      sinceCheck += chunk.length;
+      if (size > limits.maxBytes) throw new BodyTooLarge();
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof BodyTooLarge) throw err;
+    // The client went away or was cut off: nothing to answer, and not our fault.
+    throw new ConnectError("the client closed the request", Code.Canceled);
+  } finally {
+    clearInterval(timer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,80 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RetryInfoSchema } from "../../gen/es/google/rpc/error_details_pb.js";
+
+/** A bucket of `requests` that refills every `seconds`; 0 requests turns the limit off. */
+export interface Bucket {
+  requests: number;
+  seconds: number;
+}
+
+export interface RateLimitConfig {
+  /** Per API key, for authenticated calls. */
+  perKey: Bucket;
+  /** Per client address, for everything without a valid key (401s, health, /openapi.json). */
+  perAddress: Bucket;
+}
+
+/** What is left of a caller's bucket after this request. */
+export interface Quota {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the bucket is full again. */
+  resetSeconds: number;
+}
+
+/**
+ * Rate limits per API key and per client address, kept in this process's memory by
+ * rate-limiter-flexible (so with several instances each enforces its own limits).
+ */
+export class RateLimits {
+  private readonly byKey?: RateLimiterMemory;
+  private readonly byAddress?: RateLimiterMemory;
+  constructor(private readonly config: RateLimitConfig) {
+    const make = (b: Bucket, prefix: string) =>
+      b.requests > 0 ? new RateLimiterMemory({ keyPrefix: prefix, points: b.requests, duration: b.seconds }) : undefined;
+    this.byKey = make(config.perKey, "key");
+    this.byAddress = make(config.perAddress, "addr");
+  }
+
+  take(kind: "key" | "address", id: string): Promise<Quota | undefined> {
+    const limiter = kind === "key" ? this.byKey : this.byAddress;
+    if (!limiter) return Promise.resolve(undefined);
+    const limit = kind === "key" ? this.config.perKey.requests : this.config.perAddress.requests;
+    const quota = (r: RateLimiterRes, allowed: boolean): Quota => ({
+      allowed,
+      limit,
+      remaining: Math.max(0, r.remainingPoints),
+      resetSeconds: Math.max(1, Math.ceil(r.msBeforeNext / 1000)),
+    });
+    return limiter.consume(id, 1).then(
+      (r) => quota(r, true),
+      (r: unknown) => {
+        if (r instanceof RateLimiterRes) return quota(r, false);
+        throw r;
+      },
+    );
+  }
+}
+
+/** The quota headers every response carries (IETF draft names; Retry-After when refused). */
+export function quotaHeaders(q: Quota | undefined): Record<string, string> {
+  if (!q) return {};
+  const h: Record<string, string> = {
+    "ratelimit-limit": String(q.limit),
+    "ratelimit-remaining": String(q.remaining),
+    "ratelimit-reset": String(q.resetSeconds),
+  };
+  if (!q.allowed) h["retry-after"] = String(q.resetSeconds);
+  return h;
+}
+
+/** RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail saying when to try again. */
+export function rateLimited(q: Quota): ConnectError {
+  return new ConnectError(`rate limit exceeded: ${q.limit} requests per window; retry in ${q.resetSeconds} s`, Code.ResourceExhausted, undefined, [
+    { desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(q.resetSeconds * 1000) }) },
+  ]);
+}

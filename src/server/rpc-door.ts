@@ -1,0 +1,134 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { createContextValues, type ContextValues, type ConnectRouter, type ConnectRouterOptions, Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { callerKey } from "../auth/context.js";
+import { checkRequestMessage } from "../decode/request.js";
+import type { DecodeLimits } from "../decode/limits.js";
+import type { Logger } from "../log.js";
+import { BodyTooLarge, declaredTooLarge, readBody, type BodyLimits } from "./body.js";
+import { Refused, type Gate } from "./gate.js";
+import { encodingOf, rpcTooLarge, wireOf, writeRpcError, type Wire } from "./wire.js";
+
+type Req = IncomingMessage | Http2ServerRequest;
+type Res = ServerResponse | Http2ServerResponse;
+
+export interface RpcDoorOptions extends Pick<ConnectRouterOptions, "interceptors" | "shutdownSignal"> {
+  routes: (router: ConnectRouter) => void;
+  gate: Gate;
+  body: BodyLimits;
+  decode: DecodeLimits;
+  log: Logger;
+  /** The context a call starts with, made when the request arrives (before the gate's awaits). */
+  arrival?: () => ContextValues;
+}
+
+/**
+ * gRPC, gRPC-Web and Connect, in the order a request's cost demands: the size it declares, then
+ * the gate (key, scope, rate limit) from the headers alone, then the body, read with a size and
+ * rate limit, then a check of its framing and message that refuses anything undecodable or too
+ * deep as INVALID_ARGUMENT naming the field, and only then the Connect router, which decodes
+ * and runs the interceptors and handler. (connect-node's adapter reads and decodes before any
+ * interceptor runs, and reports undecodable protobuf as INTERNAL.)
+ */
+export function createRpcDoor(opts: RpcDoorOptions) {
+  const router = createConnectRouter({
+    interceptors: opts.interceptors,
+    shutdownSignal: opts.shutdownSignal,
+    readMaxBytes: opts.body.maxBytes,
+    acceptCompression: [compressionGzip, compressionBrotli],
+    // Unknown JSON fields are refused, as REST refuses them (decode/json.ts names them first).
+    jsonOptions: { ignoreUnknownFields: false },
+  });
+  opts.routes(router);
+  const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
+
+  return async function handle(req: Req, res: Res, rid: string): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const handler = handlers.get(url.pathname);
+    if (!handler) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const wire = wireOf(req.method, req.headers, url.searchParams);
+    const rpc = `${handler.service.typeName}/${handler.method.name}`;
+    let wroteEarly = false;
+    const contextValues = opts.arrival?.() ?? createContextValues();
+    try {
+      if (declaredTooLarge(req, opts.body.maxBytes)) throw new BodyTooLarge();
+      const address = req.socket?.remoteAddress ?? "unknown";
+      const auth = req.headers.authorization;
+      const admitted = await opts.gate.admit(handler.service.typeName, typeof auth === "string" ? auth : undefined, address);
+      for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
+      if (admitted.caller) contextValues.set(callerKey, admitted.caller);
+      const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+      // Streams of requests (reflection) go to the router as they come; the router bounds each.
+      const single = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";
+      if (wire && single) {
+        let parsed: unknown;
+        const framing = {
+          enveloped: wire.protocol !== "connect",
+          json: wire.json,
+          encoding: encodingOf(wire, req.headers, url.searchParams),
+          maxBytes: opts.body.maxBytes,
+        };
+        if (req.method === "GET") {
+          checkRequestMessage(handler.method.input, queryMessage(url.searchParams), framing, opts.decode);
+        } else {
+          const body = await readBody(req, opts.body);
+          parsed = checkRequestMessage(handler.method.input, body, framing, opts.decode);
+          // A checked Connect JSON message goes to the router parsed; everything else as bytes.
+          uReq.body = wire.protocol === "connect" && wire.json && parsed !== undefined ? (parsed as typeof uReq.body) : createAsyncIterable([body]);
+        }
+      }
+      wroteEarly = true;
+      const uRes = await handler(uReq);
+      await universalResponseToNodeResponse(uRes, res);
+    } catch (err) {
+      if (wroteEarly) {
+        // The router answered; only writing its answer failed (the client left).
+        opts.log.debug("rpc response not delivered", { rid, rpc, error: ConnectError.from(err).rawMessage });
+        return;
+      }
+      refuse(req, res, wire, err, opts, rid, rpc);
+    }
+  };
+}
+
+/** The message of a Connect GET: `message`, base64url when `base64=1`. */
+function queryMessage(q: URLSearchParams): Uint8Array {
+  const m = q.get("message") ?? "";
+  return q.get("base64") === "1" ? Buffer.from(m, "base64url") : Buffer.from(m, "utf8");
+}
+
+function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: RpcDoorOptions, rid: string, rpc: string): void {
+  let ce: ConnectError;
+  let headers: Record<string, string> = {};
+  if (err instanceof Refused) {
+    ce = err.error;
+    headers = err.headers;
+  } else if (err instanceof BodyTooLarge) ce = rpcTooLarge(opts.body.maxBytes);
+  else ce = ConnectError.from(err);
+  if (ce.code === Code.Canceled) {
+    opts.log.info("rpc", { rid, rpc, code: ce.code, error: ce.rawMessage });
+    return;
+  }
+  const level = ce.code === Code.Internal || ce.code === Code.Unknown ? "error" : "info";
+  opts.log[level]("rpc", { rid, rpc, code: ce.code, error: ce.rawMessage, refused: true });
+  if (ce.code === Code.Internal || ce.code === Code.Unknown) ce = new ConnectError("internal error", ce.code);
+  stopReading(req, res);
+  writeRpcError(res, wire, ce, headers);
+}
+
+/**
+ * After an early answer the rest of the body is not wanted: HTTP/1.1 closes the connection
+ * rather than read it (Node would otherwise read and discard it to reuse the connection), and
+ * HTTP/2 resets the stream once the answer is sent.
+ */
+export function stopReading(req: Req, res: Res): void {
+  if (req.readableEnded || req.complete) return;
+  if ("stream" in req) res.once("finish", () => req.stream.close());
+  else if (!res.headersSent) res.setHeader("connection", "close");
+}

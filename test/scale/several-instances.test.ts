@@ -1,0 +1,162 @@
+// Several service processes on one database: the embedded FerretDB on PostgreSQL started alone
+// (`npm run db -- --backend postgres`), or MONGODB_URI when set, unchanged. Two processes of the
+// real entry point serve at once: different batches of one account to each, the same batches to
+// both, racing purchases on one order_id, racing upserts of one campaign, and one of them killed
+// (-9) in the middle of a batch while the other goes on. Every answer but the killed process's is
+// a success, and every metric, read from either process, equals the reference model's.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { findPostgresBin } from "../../src/db/postgres.js";
+import { Store } from "../../src/storage/store.js";
+import { startServiceProcess, type ServiceProcess } from "../helpers/process.js";
+import { generate } from "../read/generator.js";
+import { at, chunk, isoSec, mulberry32, refCampaign, refOverview, wire, type Ev, type Registered } from "../read/lib.js";
+import { startSharedDatabase, type SharedDatabase } from "./database.js";
+
+const runnable = Boolean(process.env.MONGODB_URI?.trim()) || findPostgresBin() !== undefined;
+const database = `t_scale_${randomBytes(4).toString("hex")}`;
+
+let db: SharedDatabase | undefined;
+let store: Store | undefined;
+const procs: ServiceProcess[] = [];
+
+beforeAll(async () => {
+  if (!runnable) return;
+  db = await startSharedDatabase();
+  // Creates the collections and indexes, and issues the keys, as `npm run keys` would.
+  store = await Store.open(db.uri, database);
+  const env = { MONGODB_URI: db.uri, MONGODB_DATABASE: database };
+  procs.push(...(await Promise.all([startServiceProcess(env), startServiceProcess(env)])));
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.kill9()));
+  await store?.db.dropDatabase().catch(() => undefined);
+  await store?.close();
+  await db?.stop();
+}, 60_000);
+
+interface Answer {
+  status: number;
+  // `any`: the test compares whole bodies with the reference model's.
+  body: any;
+}
+
+async function call(url: string, key: string, method: string, path: string, body?: unknown): Promise<Answer> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const ingest = (url: string, key: string, batch: Ev[]) => call(url, key, "POST", "/api/v1/ingest/email-events", { events: batch.map(wire) });
+
+/** Overview ranges: everything, a month of whole days, partial hours at both edges. */
+const RANGES: [string, string][] = [
+  ["2026-01-01T00:00:00Z", "2026-04-07T23:59:59Z"],
+  ["2026-03-07T00:00:00Z", "2026-04-06T23:59:59Z"],
+  ["2026-02-10T07:13:09Z", "2026-03-19T16:44:01Z"],
+];
+
+interface Account {
+  account: string;
+  key: string;
+  /** Events with producer ids, so a batch sent twice counts once. */
+  events: Ev[];
+  campaigns: string[];
+  registered: Map<string, Registered>;
+}
+
+async function newAccount(tag: string, seed: number): Promise<Account> {
+  const s = generate(mulberry32(seed), tag, 1);
+  const account = `acct_${tag}_${randomBytes(3).toString("hex")}`;
+  const key = (await store!.keys.create(account, ["ingest", "analytics", "track"], new Date())).key;
+  return { account, key, events: s.events.filter((e) => e.id !== undefined), campaigns: s.campaigns, registered: s.registered };
+}
+
+/** Every overview range and campaign of the account, as read from `url`, next to the reference's. */
+async function compare(url: string, a: Account, stored: Ev[]): Promise<{ got: unknown[]; want: unknown[] }> {
+  const got: unknown[] = [];
+  const want: unknown[] = [];
+  for (const [f, t] of RANGES) {
+    got.push((await call(url, a.key, "GET", `/api/v1/analytics/overview?from=${f}&to=${t}`)).body);
+    want.push({ success: true, period: { from: isoSec(at(f)), to: isoSec(at(t)) }, metrics: refOverview(stored, at(f), at(t)) });
+  }
+  for (const id of a.campaigns) {
+    got.push((await call(url, a.key, "GET", `/api/v1/analytics/campaigns/${id}`)).body);
+    want.push(refCampaign(stored, id, a.registered.get(id)));
+  }
+  return { got, want };
+}
+
+/** Polls until both processes answer what the reference says (a killed batch may need its repair). */
+async function expectConverged(a: Account, stored: Ev[], urls: string[], maxMs: number): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const reads = await Promise.all(urls.map((u) => compare(u, a, stored)));
+    if (reads.every((r) => JSON.stringify(r.got) === JSON.stringify(r.want)) || performance.now() - started > maxMs) {
+      for (const r of reads) expect(r.got).toEqual(r.want);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const ok = (r: Answer) => expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+
+describe.skipIf(!runnable)("several service processes on one database (FerretDB on PostgreSQL, or MONGODB_URI)", () => {
+  test("different and identical batches through both at once, racing purchases and campaign upserts: exact metrics from either", async () => {
+    const [p1, p2] = procs as [ServiceProcess, ServiceProcess];
+    const [a, b] = await Promise.all([newAccount("split", 11), newAccount("twice", 12)]);
+    for (const acc of [a, b]) {
+      for (const [id, reg] of acc.registered) ok(await call(p1.url, acc.key, "PUT", `/api/v1/campaigns/${id}`, reg));
+    }
+    const aBatches = chunk(a.events, 80);
+    const bBatches = chunk(b.events, 80);
+    const answers: { batch: number; accepted: number; duplicates: number }[] = [];
+    await Promise.all([
+      // Account a: its batches split between the two processes, two streams at once.
+      ...[p1, p2].map(async (p, i) => {
+        for (let j = i; j < aBatches.length; j += 2) ok(await ingest(p.url, a.key, aBatches[j]!));
+      }),
+      // Account b: every batch to both at once; each event is counted by exactly one of them.
+      (async () => {
+        for (const [j, batch] of bBatches.entries()) {
+          const rs = await Promise.all([ingest(p1.url, b.key, batch), ingest(p2.url, b.key, batch)]);
+          for (const r of rs) ok(r);
+          answers.push({ batch: j, accepted: rs[0]!.body.accepted + rs[1]!.body.accepted, duplicates: rs[0]!.body.duplicates + rs[1]!.body.duplicates });
+        }
+      })(),
+    ]);
+    expect(answers).toEqual(bBatches.map((batch, j) => ({ batch: j, accepted: batch.length, duplicates: batch.length })));
+
+    // Racing purchases: one order_id, ten calls to each process at once, an hour after a click.
+    const campaignClicks = a.events.filter((e) => e.type === "click" && (e.campaign_id ?? "") !== "");
+    const click = campaignClicks.sort((x, y) => x.ms - y.ms).at(-1)!;
+    const buyer = campaignClicks.filter((e) => e.contact_email.toLowerCase() === click.contact_email.toLowerCase());
+    const latest = buyer.sort((x, y) => y.ms - x.ms || (y.id! > x.id! ? 1 : -1))[0]!;
+    const purchase = { contact_email: click.contact_email, amount: 42.5, currency: "USD", order_id: "order_race", timestamp: new Date(click.ms + 3_600_000).toISOString() };
+    const bought = await Promise.all(Array.from({ length: 20 }, (_, i) => call((i % 2 ? p2 : p1).url, a.key, "POST", "/api/v1/track/purchase", purchase)));
+    for (const r of bought) ok(r);
+    expect(bought.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+    expect(new Set(bought.map((r) => r.body.event_id)).size).toBe(1);
+    expect(new Set(bought.map((r) => r.body.attributed_campaign_id))).toEqual(new Set([latest.campaign_id]));
+
+    // Racing upserts of one campaign: every call succeeds, one version wins whole, both show it.
+    const raced = a.campaigns[0]!;
+    const versions = Array.from({ length: 10 }, (_, i) => ({ name: `Version ${i}`, status: "sent" as const, sent_at: `2026-01-0${(i % 9) + 1}T09:00:00Z`, total_recipients: 100 + i }));
+    const upserts = await Promise.all(versions.map((v, i) => call((i % 2 ? p2 : p1).url, a.key, "PUT", `/api/v1/campaigns/${raced}`, v)));
+    for (const r of upserts) ok(r);
+    const [seen1, seen2] = await Promise.all([p1, p2].map((p) => call(p.url, a.key, "GET", `/api/v1/analytics/campaigns/${raced}`)));
+    expect(seen2!.body.campaign).toEqual(seen1!.body.campaign);
+    const winner = versions.find((v) => v.name === seen1!.body.campaign.name);
+    expect(winner, JSON.stringify(seen1!.body.campaign)).toBeDefined();
+    a.registered.set(raced, winner!);
+
+    await expectConverged(a, a.events, [p1.url, p2.url], 10_000);
+    await expectConverged(b, b.events, [p1.url, p2.url], 10_000);
+  }, 300_000);
+});
