@@ -128,11 +128,6 @@ export class AccountLeases {
     return { rebuilding: doc?.rebuilding ?? false, rebuilds: doc?.rebuilds ?? 0 };
   }
 
-  /** Accounts whose rebuild started and has not finished. */
-  async rebuildingCount(): Promise<number> {
-    return (await this.col.find({ rebuilding: true }).project({ _id: 1 }).toArray()).length;
-  }
-
   /** Extends every lease held here; one whose renewal finds it taken is marked lost. */
   async renew(): Promise<void> {
     for (const lease of [...this.held.values()]) {
@@ -149,9 +144,5 @@ export class AccountLeases {
   /** Lets every lease held here lapse now (a clean shutdown: others need not wait out the ttl). */
   async releaseAll(): Promise<void> {
     for (const lease of [...this.held.values()]) await this.release(lease);
-  }
-
-  get holding(): number {
-    return this.held.size;
   }
 }

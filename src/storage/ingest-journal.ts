@@ -100,10 +100,6 @@ export class IngestJournal {
     if (this.live.size === 0) return;
     await this.col.updateMany({ _id: { $in: [...this.live] } }, { $set: { until: new Date(Date.now() + this.ttlMs) } });
   }
-
-  get liveCount(): number {
-    return this.live.size;
-  }
 }
 
 /** Due for repair at `now`: a queued rebuild, or an entry its writer stopped renewing. */
