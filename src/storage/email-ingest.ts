@@ -1,13 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
-import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.js";
-import type { CampaignDelta, HourDelta, RollupStore, SecondCount } from "./rollups.js";
+import type { FirstCandidate, FirstMarkStore } from "./first-marks.js";
+import type { RollupStore } from "./rollups.js";
 import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
+import type { CampaignLinkStore } from "./campaign-links.js";
+import type { CampaignListStore } from "./campaign-list.js";
 import type { Capabilities } from "./capabilities.js";
+import { DeltaBuilder } from "./deltas.js";
 import { LeaseLostError, type AccountLeases, type Lease, type RepairState } from "./account-leases.js";
 import { DatabaseDownError } from "./availability.js";
 import { isDue, type IngestJournal } from "./ingest-journal.js";
-import { HOUR_MS, floorHour, type CountKey, type Counts, type EmailEventInput } from "./types.js";
+import type { PurchaseInput, PurchaseOutcome, PurchaseStore } from "./purchases.js";
+import type { EmailEventInput } from "./types.js";
 
 export interface RecordResult {
   accepted: number;
@@ -32,7 +36,7 @@ interface Waiting {
   fault: FaultPoint;
   resolve(r: RecordResult): void;
   reject(err: unknown): void;
-  /** A repair's work instead of a batch. */
+  /** Instead of a batch: other work that must have the database to itself (a repair, a purchase). */
   task?: () => Promise<void>;
 }
 
@@ -71,6 +75,9 @@ export class EmailIngest {
     private readonly marks: FirstMarkStore,
     private readonly rollups: RollupStore,
     private readonly clicks: ContactClickStore,
+    private readonly links: CampaignLinkStore,
+    private readonly list: CampaignListStore,
+    private readonly purchases: PurchaseStore,
     readonly journal: IngestJournal,
     readonly leases: AccountLeases,
     private readonly dieAt?: { point: NonNullable<FaultPoint>; nth: number },
@@ -103,6 +110,52 @@ export class EmailIngest {
       this.waiting.push({ account, input, now, fault, resolve, reject });
       if (this.writers < this.lanes) void this.writeWaiting();
     });
+  }
+
+  /**
+   * Stores a purchase and counts it into the rollups, journaled and under the account's lease
+   * (held from before the insert, so a rebuild either counts the stored purchase or runs after
+   * it was counted), in the ingest's turn on a single-writer database. A repeated order id, also
+   * when repeats race, is stored and counted once: the unique `_id` decides, only the winner
+   * counts. Cut short, its entry is given up and the account rebuilt, purchases included.
+   */
+  async recordPurchase(account: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+    if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
+    let outcome: PurchaseOutcome | undefined;
+    await this.inTurn(account, async () => {
+      const [entry] = await this.journal.open([account], now);
+      try {
+        outcome = await this.track(this.countPurchase(account, entry!._id, p, now));
+        await this.journal.close([entry!._id]);
+      } catch (err) {
+        await this.journal.abandon([entry!._id]);
+        throw err;
+      }
+    });
+    return outcome!;
+  }
+
+  private async countPurchase(account: string, entryId: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+    const lease = await this.leases.acquire(account, 4 * this.leases.ttlMs);
+    try {
+      const outcome = await this.purchases.insert(account, p, now);
+      if (outcome.duplicate) return outcome;
+      if ((await this.journal.existing([entryId])).size === 0) {
+        await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
+        return outcome;
+      }
+      const { hours, campaigns } = new DeltaBuilder()
+        .purchase({ ts: p.timestamp, currency: p.currency, amount: p.amount, campaign: p.attributedCampaignId })
+        .build();
+      lease.check();
+      await this.rollups.apply(account, hours, campaigns);
+      return outcome;
+    } catch (err) {
+      await this.afterLeaseLost(account, err);
+      throw err;
+    } finally {
+      await this.leases.release(lease).catch(() => undefined);
+    }
   }
 
   /** Runs `task` in this process's turn of writing (on a single-writer database), else at once. */
@@ -252,6 +305,17 @@ export class EmailIngest {
       await this.rollups.clearAccount(account);
       await this.marks.clearAccount(account);
       await this.clicks.clearAccount(account);
+      await this.links.clearAccount(account);
+      await this.list.clearEvents(account);
+      // Purchases first: their rollups do not depend on the order of anything. (A purchase is
+      // stored and counted under this lease, so none is half-way now.)
+      await this.purchases.forEach(account, async (page) => {
+        const d = new DeltaBuilder();
+        for (const p of page) d.purchase(p);
+        const { hours, campaigns } = d.build();
+        lease.check();
+        await this.rollups.apply(account, hours, campaigns);
+      });
       // In time order, so that each message's first open/click is met first and never moves. In
       // pages rather than one cursor: an open cursor would hold FerretDB's SQLite transaction (and
       // with it the write lock) while the pages are counted.
@@ -297,22 +361,29 @@ export class EmailIngest {
     return this.leases.state(account);
   }
 
-  /** Counts newly stored events into the marks, the rollups and the contacts' clicks. */
+  /** Counts newly stored events into the marks, the rollups, the links, the campaign list and the contacts' human clicks. */
   private async count(account: string, docs: EmailEventDoc[], lease: Lease, fault: (at: FaultPoint) => void = () => {}): Promise<void> {
     if (docs.length === 0) return;
     const candidates: FirstCandidate[] = [];
     const clicks: CampaignClick[] = [];
     for (const d of docs) {
-      if (d.k === "open" || d.k === "click") candidates.push({ campaignId: d.c, email: d.e, kind: d.k, ts: d.ts });
-      if (d.k === "click" && d.c !== "") clicks.push({ email: d.e, campaignId: d.c, ts: d.ts, eventId: d._id });
+      if (d.k !== "open" && d.k !== "click") continue;
+      candidates.push({ campaignId: d.c, email: d.e, kind: d.k, ts: d.ts });
+      if (!d.m) candidates.push({ campaignId: d.c, email: d.e, kind: d.k === "open" ? "hopen" : "hclick", ts: d.ts });
+      if (d.k === "click" && d.c !== "" && d.url !== undefined) candidates.push({ campaignId: d.c, email: d.e, kind: "link", ts: d.ts, url: d.url });
+      // Attribution follows people: a scanner's click never earns a campaign a purchase.
+      if (d.k === "click" && d.c !== "" && !d.m) clicks.push({ email: d.e, campaignId: d.c, ts: d.ts, eventId: d._id });
     }
     lease.check();
     const changes = await this.marks.apply(account, candidates);
     fault("after-marks");
-    const { hours, campaigns } = deltas(docs, changes);
+    const { hours, campaigns, links } = new DeltaBuilder().events(docs).firsts(changes).build();
     lease.check();
     await this.rollups.apply(account, hours, campaigns);
     fault("after-rollups");
+    lease.check();
+    await this.links.add(account, links);
+    await this.list.seen(account, campaigns.map((c) => ({ id: c.campaignId, firstSend: c.firstSend })));
     lease.check();
     await this.clicks.add(account, clicks);
   }
@@ -349,53 +420,6 @@ export class EmailIngest {
       await this.leases.releaseAll().catch(() => undefined);
     }
   }
-}
-
-/** Turns stored events and first-open/click changes into rollup increments. */
-export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: HourDelta[]; campaigns: CampaignDelta[] } {
-  /** By hour: its counts, and the same by second of the hour (keyed `key:second`). */
-  const hours = new Map<number, { counts: Partial<Counts>; seconds: Map<string, SecondCount> }>();
-  const campaigns = new Map<string, CampaignDelta>();
-  const bump = (ms: number, key: CountKey, by: number) => {
-    const hour = floorHour(ms);
-    let h = hours.get(hour);
-    if (!h) hours.set(hour, (h = { counts: {}, seconds: new Map() }));
-    h.counts[key] = (h.counts[key] ?? 0) + by;
-    const second = Math.floor((ms - hour) / 1000);
-    const s = h.seconds.get(`${key}:${second}`);
-    if (s) s.n += by;
-    else h.seconds.set(`${key}:${second}`, { key, second, n: by });
-  };
-  for (const d of docs) {
-    const ms = d.ts.getTime();
-    bump(ms, d.k, 1);
-    if (d.k === "bounce" && d.bt) bump(ms, d.bt, 1);
-    if (d.c === "") continue;
-    let cd = campaigns.get(d.c);
-    if (!cd) {
-      cd = { campaignId: d.c, counts: {}, timeline: new Map() };
-      campaigns.set(d.c, cd);
-    }
-    cd.counts[d.k] = (cd.counts[d.k] ?? 0) + 1;
-    if (d.k === "bounce" && d.bt) cd.counts[d.bt] = (cd.counts[d.bt] ?? 0) + 1;
-    if (d.k === "send" && (!cd.firstSend || d.ts < cd.firstSend)) cd.firstSend = d.ts;
-    if (d.k === "open" || d.k === "click") {
-      const eh = d.h.getTime() / HOUR_MS;
-      const t = cd.timeline.get(eh) ?? { o: 0, c: 0 };
-      if (d.k === "open") t.o++;
-      else t.c++;
-      cd.timeline.set(eh, t);
-    }
-  }
-  for (const ch of changes) {
-    const key = ch.kind === "open" ? "uopen" : "uclick";
-    bump(ch.ts.getTime(), key, 1);
-    if (ch.previous) bump(ch.previous.getTime(), key, -1);
-  }
-  return {
-    hours: [...hours].map(([h, { counts, seconds }]) => ({ hour: new Date(h), counts, seconds: [...seconds.values()] })),
-    campaigns: [...campaigns.values()],
-  };
 }
 
 /**

@@ -5,6 +5,8 @@ import { IngestJournal } from "./ingest-journal.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { Availability } from "./availability.js";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
+import { CampaignLinkStore } from "./campaign-links.js";
+import { CampaignListStore } from "./campaign-list.js";
 import { CampaignStore } from "./campaigns.js";
 import { ContactClickStore } from "./contact-clicks.js";
 import { EmailEventStore } from "./email-events.js";
@@ -34,6 +36,8 @@ export class Store {
   readonly ingest: EmailIngest;
   readonly trackEvents: TrackEventStore;
   readonly purchases: PurchaseStore;
+  readonly links: CampaignLinkStore;
+  readonly campaignList: CampaignListStore;
   /** Whether the database is up, as the embedded database's supervisor sees it. */
   readonly availability = new Availability();
 
@@ -50,6 +54,10 @@ export class Store {
     this.marks = new FirstMarkStore(db);
     this.rollups = new RollupStore(db, caps);
     this.clicks = new ContactClickStore(db, caps);
+    this.trackEvents = new TrackEventStore(db);
+    this.purchases = new PurchaseStore(db);
+    this.links = new CampaignLinkStore(db, caps);
+    this.campaignList = new CampaignListStore(db, caps);
     // One id per process: journal entries and leases name their writer.
     const owner = randomUUID();
     const ttl = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
@@ -59,12 +67,13 @@ export class Store {
       this.marks,
       this.rollups,
       this.clicks,
+      this.links,
+      this.campaignList,
+      this.purchases,
       new IngestJournal(db, owner, ttl),
       new AccountLeases(db, owner, ttl),
       opts.dieAt,
     );
-    this.trackEvents = new TrackEventStore(db);
-    this.purchases = new PurchaseStore(db);
   }
 
   /** Connects and creates the indexes (idempotent). */
@@ -78,7 +87,7 @@ export class Store {
   }
 
   async ensureIndexes(): Promise<void> {
-    for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.clicks, this.ingest, this.trackEvents, this.purchases]) {
+    for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.clicks, this.ingest, this.trackEvents, this.purchases, this.links, this.campaignList]) {
       await s.ensureIndexes(this.caps);
     }
   }

@@ -74,8 +74,9 @@ export async function checkAttribution(url: string, key: string, account: string
       order_id: `${tag}-${i}`,
       timestamp: new Date(ms).toISOString(),
     });
-    got.push(r.status === 200 ? r.body.attributed_campaign_id : `status ${r.status}`);
-    want.push(refAttribution(stored, account, c.contact_email.toLowerCase(), ms));
+    const tie = refAttribution(stored, c.contact_email, ms) === undefined;
+    got.push(tie ? `tie (the greater event id of ${account} wins)` : r.status === 200 ? r.body.attributed_campaign_id : `status ${r.status}`);
+    want.push(refAttribution(stored, c.contact_email, ms) ?? `tie (the greater event id of ${account} wins)`);
   }
   return { got, want };
 }

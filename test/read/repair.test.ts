@@ -29,6 +29,13 @@ async function snapshot(key: string, campaigns: string[]) {
   return out;
 }
 
+/** What else a rebuild re-derives: the campaign list and every campaign's links. */
+async function listAndLinks(key: string, campaigns: string[]) {
+  const out: unknown[] = [(await rest(svc, "GET", "/api/v1/analytics/campaigns?page_size=200", { key })).body];
+  for (const id of campaigns) out.push((await rest(svc, "GET", `/api/v1/analytics/campaigns/${id}/links`, { key })).body);
+  return out;
+}
+
 /** Attribution for a purchase an hour after each of the clicks, from the store. */
 async function attributions(account: string, clicks: Ev[]) {
   return Promise.all(
@@ -63,7 +70,7 @@ test("a crash after the raw write undercounts until repair; a client retry is al
   expect((before[0] as any).metrics.sends).toBeLessThan(refOverview(ledger.stored, at(RANGES[0]![0]), at(RANGES[0]![1])).sends);
   const clicks = crashed.filter((e) => e.type === "click" && e.campaign_id).slice(0, 12);
   expect(clicks.length).toBeGreaterThan(0);
-  const attributed = (stored: Ev[]) => clicks.map((c) => refAttribution(stored, account, c.contact_email.toLowerCase(), c.ms + 3_600_000));
+  const attributed = (stored: Ev[]) => clicks.map((c) => refAttribution(stored, c.contact_email.toLowerCase(), c.ms + 3_600_000));
   expect(await attributions(account, clicks)).toEqual(attributed(healthy));
   expect(attributed(healthy)).not.toEqual(attributed(ledger.stored));
 
@@ -90,12 +97,30 @@ test("rebuild of a healthy account leaves every metric unchanged", async () => {
   const ledger = new Ledger();
   for (const batch of s.batches) expect(await post(svc, key, batch)).toEqual(ledger.arrive(batch));
   for (const [id, reg] of s.registered) expect((await rest(svc, "PUT", `/api/v1/campaigns/${id}`, { key, body: reg })).status).toBe(200);
-  const before = await snapshot(key, s.campaigns);
-  expect(before).toStrictEqual(expected(ledger.stored, s.campaigns, s.registered));
+  // Purchases (attributed and not): the rebuild recounts them from the stored purchases.
+  const clicks = ledger.stored.filter((e) => e.type === "click" && e.campaign_id);
+  for (const [i, c] of clicks.slice(0, 8).entries()) {
+    const body = { contact_email: c.contact_email, amount: [0.1, 0.2, 19.99][i % 3], currency: i % 2 ? "EUR" : "USD", order_id: `reb-${i}`, timestamp: isoSec(c.ms + 3_600_000) };
+    expect((await rest(svc, "POST", "/api/v1/track/purchase", { key, body })).status).toBe(200);
+  }
+  const before = [...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))];
+  expect((before[0] as any).metrics.purchases).toBe(8);
   await svc.store.ingest.rebuild(account);
-  expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
+  expect([...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))]).toStrictEqual(before);
   await svc.store.ingest.rebuild(account);
-  expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
+  expect([...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))]).toStrictEqual(before);
+});
+
+test("a purchase stored but not yet counted (a crash in between) is counted by the repair of its journal entry", async () => {
+  const { account, key } = await svc.newAccount();
+  const ts = new Date("2026-03-10T10:00:00Z");
+  // What a crash right after the purchase's insert leaves: the purchase, its journal entry, no counts.
+  await svc.store.purchases.insert(account, { eventId: "evt_crash", email: "c@example.com", amount: 12.34, currency: "USD", items: [], timestamp: ts, attributedCampaignId: null }, ts);
+  await svc.store.db.collection<{ _id: string; a: string; at: Date }>("ingest_batches").insertOne({ _id: `crash-${account}`, a: account, at: ts });
+  const overview = async () => (await rest(svc, "GET", "/api/v1/analytics/overview?from=2026-03-10&to=2026-03-10", { key })).body.metrics;
+  expect(await overview()).toMatchObject({ purchases: 0, revenue: [] });
+  expect(await svc.store.ingest.repairDue()).toContain(account);
+  expect(await overview()).toMatchObject({ purchases: 1, conversions: 0, revenue: [{ currency: "USD", amount: 12.34 }], attributed_revenue: [] });
 });
 
 test("rollup documents another instance deleted are created again, not lost, by the next batch", async () => {
@@ -133,7 +158,7 @@ test("derived data older than ROLLUP_VERSION is queued for rebuild once, and the
   const ledger = new Ledger();
   for (const batch of s.batches) expect(await post(svc, key, batch)).toEqual(ledger.arrive(batch));
   const clicks = ledger.stored.filter((e) => e.type === "click" && e.campaign_id).slice(0, 12);
-  const attributed = () => clicks.map((c) => refAttribution(ledger.stored, account, c.contact_email.toLowerCase(), c.ms + 3_600_000));
+  const attributed = () => clicks.map((c) => refAttribution(ledger.stored, c.contact_email.toLowerCase(), c.ms + 3_600_000));
   // A database written before the per-second and click-day collections existed.
   await svc.store.db.collection("account_hour_seconds").deleteMany({ a: account });
   await svc.store.db.collection("contact_click_days").deleteMany({ a: account });
