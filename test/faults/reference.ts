@@ -74,9 +74,11 @@ export async function checkAttribution(url: string, key: string, account: string
       order_id: `${tag}-${i}`,
       timestamp: new Date(ms).toISOString(),
     });
-    const tie = refAttribution(stored, c.contact_email, ms) === undefined;
-    got.push(tie ? `tie (the greater event id of ${account} wins)` : r.status === 200 ? r.body.attributed_campaign_id : `status ${r.status}`);
-    want.push(refAttribution(stored, c.contact_email, ms) ?? `tie (the greater event id of ${account} wins)`);
+    // undefined: two campaigns' clicks tie for latest, which the service breaks by event id.
+    const ref = refAttribution(stored, c.contact_email, ms);
+    const tie = `tie (the greater event id of ${account} wins)`;
+    got.push(ref === undefined ? tie : r.status === 200 ? r.body.attributed_campaign_id : `status ${r.status}`);
+    want.push(ref === undefined ? tie : ref);
   }
   return { got, want };
 }

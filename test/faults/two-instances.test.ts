@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 test("two instances starting together on unfinished work: one rebuild at a time per account, exact metrics", async () => {
-  store = await Store.open(inject("mongoUri"), database, { leaseTtlMs: 1000 });
+  store = await Store.open(inject("mongoUri"), database, { leaseTtlMs: 5000 });
   if (inject("ferretdbDataDir")) await indexIdLookups(process.cwd(), inject("ferretdbDataDir"), database);
   const rng = mulberry32(4242);
   const accounts = await Promise.all(
@@ -49,7 +49,7 @@ test("two instances starting together on unfinished work: one rebuild at a time 
   }
   expect((await store.ingest.dueAccounts()).sort()).toEqual(accounts.map((a) => a.account).sort());
 
-  const env = { MONGODB_URI: inject("mongoUri"), MONGODB_DATABASE: database, LEASE_TTL_MS: "2000" };
+  const env = { MONGODB_URI: inject("mongoUri"), MONGODB_DATABASE: database, LEASE_TTL_MS: "3000" };
   procs.push(...(await Promise.all([startServiceProcess(env), startServiceProcess(env)])));
 
   // New batches of the same accounts to both processes while they repair.
