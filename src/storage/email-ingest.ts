@@ -5,6 +5,7 @@ import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.
 import type { CampaignDelta, HourDelta, RollupStore, SecondCount } from "./rollups.js";
 import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
 import type { Capabilities } from "./capabilities.js";
+import { AccountLocks } from "./account-locks.js";
 import { prepareCollection } from "./indexes.js";
 import { insertNew } from "./insert-new.js";
 import { HOUR_MS, floorHour, type CountKey, type Counts, type EmailEventInput } from "./types.js";
@@ -49,8 +50,11 @@ const GROUP_MAX_EVENTS = 10_000;
 export class EmailIngest {
   private readonly batches: Collection<BatchDoc>;
   private readonly waiting: Waiting[] = [];
+  private readonly locks: AccountLocks | undefined;
   /** Writer loops running now, at most `lanes`. */
   private writers = 0;
+  /** Accounts whose batches a writer loop is writing now (kept apart where updates race: caps.atomicUpdates). */
+  private readonly writing = new Set<string>();
   /** Batches written at once: 1 on a single-writer database, else `caps.concurrentBatches`. */
   private readonly lanes: number;
   constructor(
@@ -63,10 +67,14 @@ export class EmailIngest {
   ) {
     this.batches = db.collection<BatchDoc>("ingest_batches");
     this.lanes = caps.concurrentWriters ? caps.concurrentBatches : 1;
+    // Several processes may write, and racing updates of one document can lose one: an account's
+    // counting is done by one process at a time (within this one, `writing` keeps it apart).
+    this.locks = caps.concurrentWriters && !caps.atomicUpdates ? new AccountLocks(db) : undefined;
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
     await prepareCollection(this.batches, caps);
+    await this.locks?.ensureIndexes(caps);
   }
 
   /**
@@ -93,13 +101,17 @@ export class EmailIngest {
 
   private async writeWaiting(): Promise<void> {
     this.writers++;
-    while (this.waiting.length > 0) {
-      const group = takeGroup(this.waiting);
+    for (;;) {
+      const group = takeGroup(this.waiting, this.caps.atomicUpdates ? undefined : this.writing);
+      if (group.length === 0) break;
+      for (const b of group) this.writing.add(b.account);
       try {
         const results = await this.recordGroup(group);
         group.forEach((b, i) => b.resolve(results[i]!));
       } catch (err) {
         for (const b of group) b.reject(err);
+      } finally {
+        for (const b of group) this.writing.delete(b.account);
       }
     }
     this.writers--;
@@ -121,7 +133,11 @@ export class EmailIngest {
       if (list) list.push(d);
       else inserted.set(d.a, [d]);
     });
-    for (const [account, list] of inserted) await this.count(account, list);
+    const countAll = async () => {
+      for (const [account, list] of inserted) await this.count(account, list);
+    };
+    if (this.locks && inserted.size > 0) await this.locks.with([...inserted.keys()], countAll);
+    else await countAll();
     if (journal.length === 1) await this.batches.deleteOne({ _id: journal[0]!._id });
     else await this.batches.deleteMany({ _id: { $in: journal.map((j) => j._id) } });
     let offset = 0;
@@ -235,14 +251,20 @@ export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: 
  * Takes the batches written next: the first waiting one and those after it, up to
  * GROUP_MAX_EVENTS. A batch with a crash point (tests) goes alone.
  */
-function takeGroup(waiting: Waiting[]): Waiting[] {
+function takeGroup(waiting: Waiting[], busy?: ReadonlySet<string>): Waiting[] {
+  // Where one account's batches must not be written at once, those of an account another writer
+  // is writing wait (all of them, so an account's batches keep their order).
+  const free = busy ? waiting.filter((b) => !busy.has(b.account)) : waiting;
+  if (free.length === 0) return [];
   let n = 1;
-  let events = waiting[0]!.input.length;
-  if (waiting[0]!.crash === undefined) {
-    while (n < waiting.length && waiting[n]!.crash === undefined && events + waiting[n]!.input.length <= GROUP_MAX_EVENTS) {
-      events += waiting[n]!.input.length;
+  let events = free[0]!.input.length;
+  if (free[0]!.crash === undefined) {
+    while (n < free.length && free[n]!.crash === undefined && events + free[n]!.input.length <= GROUP_MAX_EVENTS) {
+      events += free[n]!.input.length;
       n++;
     }
   }
-  return waiting.splice(0, n);
+  const group = free.slice(0, n);
+  for (const b of group) waiting.splice(waiting.indexOf(b), 1);
+  return group;
 }
