@@ -339,20 +339,32 @@ function scopeOf(comment) {
 
 // Each error status the server answers, with the one `error.code` it carries (src/rest/status.ts,
 // src/rest/handler.ts).
+// The headers each carries for sure: the caller's quota (src/server/rate-limit.ts: the key's
+// bucket, or the client address's for calls without a valid key) once the request passed the
+// size check, and Retry-After where a retry can succeed.
+const QUOTA = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
 const ERROR_RESPONSES = {
-  400: ["BadRequest", "invalid_argument", "The request is invalid; `field` and `violations` name what is wrong."],
-  401: ["Unauthenticated", "unauthenticated", "The API key is missing, malformed, unknown or revoked."],
-  403: ["PermissionDenied", "permission_denied", "The API key lacks the scope this endpoint requires."],
-  404: ["NotFound", "not_found", "No such resource in the key's account."],
-  413: ["PayloadTooLarge", "payload_too_large", "The request body is larger than the server accepts."],
-  503: ["Unavailable", "unavailable", "The database is unavailable or the server is shutting down; retry later."],
-  default: ["Internal", "internal", "An unexpected server error (500)."],
+  400: ["BadRequest", "invalid_argument", "The request is invalid; `field` and `violations` name what is wrong.", QUOTA],
+  401: ["Unauthenticated", "unauthenticated", "The API key is missing, malformed, unknown or revoked.", QUOTA],
+  403: ["PermissionDenied", "permission_denied", "The API key lacks the scope this endpoint requires.", QUOTA],
+  404: ["NotFound", "not_found", "No such resource in the key's account.", QUOTA],
+  413: ["PayloadTooLarge", "payload_too_large", "The request body is larger than the server accepts.", []],
+  429: ["TooManyRequests", "resource_exhausted", "The key's (or, without a valid key, the client address's) rate limit is spent; retry after `Retry-After` seconds.", [...QUOTA, "Retry-After"]],
+  503: ["Unavailable", "unavailable", "The database is unavailable or the server is shutting down; retry later.", ["Retry-After"]],
+  default: ["Internal", "internal", "An unexpected server error (500).", []],
 };
+const HEADERS = {
+  "RateLimit-Limit": "Requests allowed per window to this caller (the key, or the client address).",
+  "RateLimit-Remaining": "Requests left in the current window.",
+  "RateLimit-Reset": "Seconds until the window's quota is full again.",
+  "Retry-After": "Seconds to wait before retrying.",
+};
+const headerRefs = (names) => Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n.replace(/-/g, "")}` }]));
 /** The RPCs whose handlers answer `not_found` (a campaign that is not the account's). */
 const NOT_FOUND = new Set(["GetCampaignMetrics", "GetCampaignLinks"]);
 /** The error statuses an operation can get: what every call can meet, and what its shape adds. */
 function errorsOf(method, { scope, body }) {
-  return [400, ...(scope ? [401, 403] : []), ...(NOT_FOUND.has(method) ? [404] : []), ...(body ? [413] : []), 503, "default"];
+  return [400, ...(scope ? [401, 403] : []), ...(NOT_FOUND.has(method) ? [404] : []), ...(body ? [413] : []), 429, 503, "default"];
 }
 
 // First mark which messages appear in requests and which in responses (see `required`).
@@ -429,6 +441,7 @@ for (const svc of services) {
       op.responses = {
         200: {
           description: outputDesc.comment ?? "OK",
+          headers: headerRefs(QUOTA),
           content: {
             "application/json": {
               schema: { allOf: [{ $ref: "#/components/schemas/Success" }, ref(output)] },
@@ -483,10 +496,14 @@ schemas.Error = {
 };
 
 const responses = {};
-for (const [status, [name, code, description]] of Object.entries(ERROR_RESPONSES)) {
+for (const [status, [name, code, description, headers]] of Object.entries(ERROR_RESPONSES)) {
   const schema = { allOf: [{ $ref: "#/components/schemas/Error" }, { properties: { error: { properties: { code: { enum: [code] } } } } }] };
   responses[name] = { description: `${status}: ${description} (\`${code}\`)`, content: { "application/json": { schema } } };
+  if (headers.length) responses[name].headers = headerRefs(headers);
 }
+const headers = Object.fromEntries(
+  Object.entries(HEADERS).map(([n, description]) => [n.replace(/-/g, ""), { description, required: true, schema: { type: "integer", minimum: 0 } }]),
+);
 
 const sortedSchemas = Object.fromEntries(Object.keys(schemas).sort().map((k) => [k, schemas[k]]));
 const doc = {
@@ -512,6 +529,7 @@ const doc = {
         description: "`Authorization: Bearer msk_...`: an API key of one account, with the scopes `analytics`, `track` and/or `ingest`.",
       },
     },
+    headers,
     responses,
     schemas: sortedSchemas,
   },

@@ -210,6 +210,20 @@ function decodeMessageValue(desc: DescMessage, value: JsonValue, v: Violations, 
   }
 }
 
+/**
+ * A query parameter's text as the JSON value its field takes: a query string carries only text,
+ * so an integer field's `50` becomes the number 50 and a bool's `true` the boolean (anything else
+ * stays text and is reported by the decoder as the field's wrong type). Strings, enum words and
+ * timestamps are text already.
+ */
+export function queryValue(desc: DescMessage, name: string, raw: string): JsonValue {
+  const f = desc.fields.find((x) => x.name === name);
+  if (f?.fieldKind !== "scalar") return raw;
+  if (f.scalar === ScalarType.BOOL) return raw === "true" ? true : raw === "false" ? false : raw;
+  if (f.scalar !== ScalarType.STRING && f.scalar !== ScalarType.BYTES && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  return raw;
+}
+
 const INT_MAX: Partial<Record<ScalarType, number>> = {
   [ScalarType.INT32]: 2 ** 31 - 1,
   [ScalarType.UINT32]: 2 ** 32 - 1,

@@ -6,13 +6,13 @@ import { callerKey } from "../auth/context.js";
 import { checkJson, parseJsonBody } from "../decode/json.js";
 import { Refusal, type DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
-import { BodyTooLarge, declaredTooLarge, readBody, type BodyLimits } from "../server/body.js";
+import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimits } from "../server/body.js";
 import { Refused, type Gate } from "../server/gate.js";
 import type { UnaryCaller } from "../server/in-process.js";
 import { stopReading } from "../server/rpc-door.js";
 import { tooLargeMessage } from "../server/wire.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
-import { decodeMessage, encodeMessage } from "./codec.js";
+import { decodeMessage, encodeMessage, queryValue } from "./codec.js";
 import type { RestRoute } from "./routes.js";
 import { codeName, errorHeaders, httpStatus } from "./status.js";
 
@@ -65,7 +65,7 @@ export function createRestHandler(opts: RestOptions) {
       // Size, then key, scope and rate limit, all before the body is read.
       if (route.body === "*" && declaredTooLarge(req, opts.body.maxBytes)) throw new BodyTooLarge();
       const auth = req.headers.authorization;
-      const admitted = await opts.gate.admit(route.method.parent.typeName, typeof auth === "string" ? auth : undefined, req.socket?.remoteAddress ?? "unknown");
+      const admitted = await opts.gate.admit(route.method.parent.typeName, typeof auth === "string" ? auth : undefined, clientAddress(req));
       for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
       const input = await readInput(route, req, url, opts);
       const header = new Headers({ "x-request-id": requestId });
@@ -133,7 +133,7 @@ async function readInput(route: RestRoute, req: Req, url: URL, opts: RestOptions
   } else {
     for (const [k, val] of queryParams(url, v)) {
       if (Object.hasOwn(json, k)) v.add(k, "must be given once");
-      json[k] = val;
+      json[k] = queryValue(route.method.input, k, val);
     }
   }
   const msg = decodeMessage(route.method.input, Object.assign(Object.create(null) as JsonObject, json, fromPath), v);

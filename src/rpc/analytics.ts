@@ -6,7 +6,10 @@ import { bucketsOf, resolveInterval } from "../metrics/buckets.js";
 import { overviewCounts, segmentCounts } from "../metrics/overview.js";
 import { resolveRange } from "../metrics/period.js";
 import { rate } from "../metrics/rates.js";
-import { HOUR_MS, floorHour } from "../storage/types.js";
+import { revenueOf } from "../storage/money.js";
+import { HOUR_MS, floorHour, zeroCounts } from "../storage/types.js";
+import { campaignLinks, listCampaigns } from "./campaign-reads.js";
+import { humanView } from "./metrics-view.js";
 import { campaignView } from "./campaign-view.js";
 import type { HandlerDeps } from "./deps.js";
 import { Violations, notFound } from "./errors.js";
@@ -15,9 +18,13 @@ import { overviewMetrics } from "./overview-view.js";
 /** The timeline never has more entries than this. */
 const MAX_TIMELINE = 720;
 
-/** AnalyticsService: overview, time series and campaign metrics, read from the rollups. */
-export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<typeof AnalyticsService> {
+/** AnalyticsService: overview, time series, campaign metrics, list and links, read from the rollups. */
+export function analyticsHandlers(deps: HandlerDeps): ServiceImpl<typeof AnalyticsService> {
+  const { store, now } = deps;
   return {
+    listCampaigns: listCampaigns(deps),
+    getCampaignLinks: campaignLinks(deps),
+
     async getOverview(req, ctx) {
       const account = accountOf(ctx);
       const v = new Violations();
@@ -55,23 +62,29 @@ export function analyticsHandlers({ store, now }: HandlerDeps): ServiceImpl<type
       // Unknown and foreign campaigns read the same: never reveal that an id exists elsewhere.
       if (!registered && !stats) throw notFound(`campaign ${req.id}`);
       const campaign = campaignView(req.id, registered, stats?.firstSend);
-      const c = stats?.counts;
-      const sent = c?.send ?? 0;
+      const c = stats?.counts ?? zeroCounts();
+      const sent = c.send;
       const sentAt = registered?.sentAt ?? stats?.firstSend;
       return {
         campaign,
         metrics: {
           totalRecipients: BigInt(registered?.totalRecipients ?? sent),
           totalSent: BigInt(sent),
-          totalDelivered: BigInt(c?.delivered ?? 0),
-          totalOpened: BigInt(c?.open ?? 0),
-          totalClicked: BigInt(c?.click ?? 0),
-          totalBounced: BigInt(c?.bounce ?? 0),
-          totalComplained: BigInt(c?.complaint ?? 0),
-          totalUnsubscribed: BigInt(c?.unsubscribe ?? 0),
-          openRate: rate(c?.open ?? 0, sent),
-          clickRate: rate(c?.click ?? 0, sent),
-          bounceRate: rate(c?.bounce ?? 0, sent),
+          totalDelivered: BigInt(c.delivered),
+          totalOpened: BigInt(c.open),
+          totalClicked: BigInt(c.click),
+          totalBounced: BigInt(c.bounce),
+          totalComplained: BigInt(c.complaint),
+          totalUnsubscribed: BigInt(c.unsubscribe),
+          openRate: rate(c.open, sent),
+          clickRate: rate(c.click, sent),
+          bounceRate: rate(c.bounce, sent),
+          conversions: BigInt(c.conversion),
+          conversionRate: rate(c.conversion, sent),
+          revenue: revenueOf(c, "rev"),
+          uniqueOpens: BigInt(c.uopen),
+          uniqueClicks: BigInt(c.uclick),
+          ...humanView(c, sent),
         },
         timeline: timeline(stats?.timeline ?? [], sentAt),
       };

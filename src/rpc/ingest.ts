@@ -26,6 +26,7 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
           bounceType: kind === "bounce" ? (ev.bounceType === BounceType.HARD ? "hard" : "soft") : undefined,
           url: ev.url || undefined,
           userAgent: ev.userAgent || undefined,
+          machine: ev.machine || undefined,
         };
       });
       const r = await store.ingest.record(account, events, t);
@@ -48,6 +49,8 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
         totalRecipients: total === undefined ? undefined : Number(total),
       };
       await store.campaigns.upsert(account, registered, t);
+      // The account's campaign list is one document that batches update too.
+      await store.ingest.exclusive([account], () => store.campaignList.register(account, registered));
       const stats = sentAt ? undefined : await store.rollups.campaign(account, req.id);
       return { campaign: campaignView(req.id, registered, stats?.firstSend) };
     },

@@ -1,7 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { OverviewMetricsSchema } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
 import { rate } from "../metrics/rates.js";
+import { revenueOf } from "../storage/money.js";
 import type { Counts } from "../storage/types.js";
+import { humanView } from "./metrics-view.js";
 
 /** The overview's metrics from counts: one mapping for GetOverview and every time series bucket. */
 export function overviewMetrics(c: Counts): MessageInitShape<typeof OverviewMetricsSchema> {
@@ -22,5 +24,10 @@ export function overviewMetrics(c: Counts): MessageInitShape<typeof OverviewMetr
     clickRate: rate(c.click, c.send),
     bounceRate: rate(c.bounce, c.send),
     complaintRate: rate(c.complaint, c.send),
+    ...humanView(c, c.send),
+    purchases: big(c.purchase),
+    conversions: big(c.conversion),
+    revenue: revenueOf(c, "rev"),
+    attributedRevenue: revenueOf(c, "arev"),
   };
 }

@@ -40,7 +40,7 @@ export function trackHandlers({ store, now }: HandlerDeps): ServiceImpl<typeof T
         new Date(ts.getTime() - ATTRIBUTION_WINDOW_MS),
         ts,
       );
-      const outcome = await store.purchases.insert(
+      const outcome = await store.ingest.recordPurchase(
         account,
         {
           eventId: newEventId(),

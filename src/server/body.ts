@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
+import { constants, type Http2ServerRequest } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /** How request bodies must arrive. */
@@ -29,14 +29,17 @@ export function declaredTooLarge(req: IncomingMessage | Http2ServerRequest, max:
 export async function readBody(req: IncomingMessage | Http2ServerRequest, limits: BodyLimits): Promise<Buffer> {
   if (declaredTooLarge(req, limits.maxBytes)) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
+  let slow = false;
   let size = 0;
   let sinceCheck = 0;
   const need = (limits.minBytesPerSecond * limits.rateWindowMs) / 1000;
   const timer = setInterval(() => {
     if (sinceCheck < need) {
-      const err = new ConnectError("the request body arrived too slowly", Code.DeadlineExceeded);
-      // Destroying the request closes the HTTP/1.1 socket or resets the HTTP/2 stream.
-      req.destroy(err);
+      slow = true;
+      // HTTP/2: reset the stream (destroy() leaves the reset unsent on the relayed session);
+      // HTTP/1.1: close the connection.
+      if ("stream" in req) req.stream.close(constants.NGHTTP2_CANCEL);
+      else req.destroy();
     }
     sinceCheck = 0;
   }, limits.rateWindowMs);
@@ -50,9 +53,18 @@ export async function readBody(req: IncomingMessage | Http2ServerRequest, limits
   } catch (err) {
     if (err instanceof BodyTooLarge) throw err;
     // The client went away or was cut off: nothing to answer, and not our fault.
-    throw new ConnectError("the client closed the request", Code.Canceled);
+    throw new ConnectError(slow ? "cut off: the request body arrived too slowly" : "the client closed the request", Code.Canceled);
   } finally {
     clearInterval(timer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * The client's address. HTTP/2 sessions run over the listener's relay stream, which Node wraps
+ * in a socket of its own (JSStreamSocket) that knows no address: the relay carries it.
+ */
+export function clientAddress(req: IncomingMessage | Http2ServerRequest): string {
+  const socket = req.socket as (typeof req.socket & { stream?: { remoteAddress?: string } }) | undefined;
+  return socket?.remoteAddress ?? socket?.stream?.remoteAddress ?? "unknown";
 }

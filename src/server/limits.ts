@@ -1,5 +1,5 @@
 import type { Server as Http1Server, IncomingMessage } from "node:http";
-import type { Http2Server, Http2Session } from "node:http2";
+import type { Http2Server, Http2Session, ServerHttp2Stream } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from "../decode/limits.js";
 import type { BodyLimits } from "./body.js";
@@ -51,8 +51,28 @@ export function applyConnectionLimits(listener: NetServer, h1: Http1Server, h2: 
     clearTimeout(waitingForHeaders.get(req.socket));
     waitingForHeaders.delete(req.socket);
   });
-  h2.on("session", (s: Http2Session) => {
-    // Closed gracefully (GOAWAY) when idle; in-flight streams still finish.
-    s.setTimeout(limits.idleTimeoutMs, () => s.close());
+  h2.on("session", (s: Http2Session) => closeWhenIdle(s, limits.idleTimeoutMs));
+}
+
+/**
+ * Closes a session gracefully (GOAWAY) once it has had no open stream for `idleMs`. Counted by
+ * streams rather than with Http2Session.setTimeout, which never fired for sessions on the
+ * listener's relay stream.
+ */
+function closeWhenIdle(session: Http2Session, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer = setTimeout(() => session.close(), idleMs);
+    timer.unref();
+  };
+  session.on("stream", (stream: ServerHttp2Stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once("close", () => {
+      if (--open === 0 && !session.closed) arm();
+    });
   });
+  session.once("close", () => clearTimeout(timer));
+  arm();
 }

@@ -7,7 +7,7 @@ import { callerKey } from "../auth/context.js";
 import { checkRequestMessage } from "../decode/request.js";
 import type { DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
-import { BodyTooLarge, declaredTooLarge, readBody, type BodyLimits } from "./body.js";
+import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimits } from "./body.js";
 import { Refused, type Gate } from "./gate.js";
 import { encodingOf, rpcTooLarge, wireOf, writeRpcError, type Wire } from "./wire.js";
 
@@ -58,7 +58,7 @@ export function createRpcDoor(opts: RpcDoorOptions) {
     const contextValues = opts.arrival?.() ?? createContextValues();
     try {
       if (declaredTooLarge(req, opts.body.maxBytes)) throw new BodyTooLarge();
-      const address = req.socket?.remoteAddress ?? "unknown";
+      const address = clientAddress(req);
       const auth = req.headers.authorization;
       const admitted = await opts.gate.admit(handler.service.typeName, typeof auth === "string" ? auth : undefined, address);
       for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);

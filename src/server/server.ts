@@ -13,6 +13,7 @@ import { validationInterceptor } from "../rpc/validation.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
 import { Lifecycle, arrivedBeforeDrain, availabilityInterceptor } from "./availability.js";
+import { clientAddress } from "./body.js";
 import { Gate, Refused } from "./gate.js";
 import { createDualListener, trackSessions } from "./listener.js";
 import { applyConnectionLimits, DEFAULT_LIMITS, type ServerLimits } from "./limits.js";
@@ -117,7 +118,7 @@ export class AnalyticsServer {
       if ((path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) || (path === "/openapi.json" && req.method === "GET")) {
         // Keyless endpoints draw on the client address's bucket.
         try {
-          const { headers } = await gate.admit(undefined, undefined, req.socket?.remoteAddress ?? "unknown");
+          const { headers } = await gate.admit(undefined, undefined, clientAddress(req));
           for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
         } catch (err) {
           if (!(err instanceof Refused)) throw err;

@@ -2,6 +2,7 @@ import type { Collection, Db } from "mongodb";
 import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
+import { storedCounts } from "./money.js";
 import type { InsertFirstWriter, InsertOrUpdate } from "./insert-first.js";
 import { DAY_MS, addCounts, zeroCounts, type Counts } from "./types.js";
 
@@ -56,9 +57,9 @@ export class DaySpans {
     }
     const items: InsertOrUpdate<DaySpanDoc>[] = [];
     for (const [_id, c] of spans) {
-      const n: Record<string, number> = {};
-      const inc: Record<string, number> = {};
-      for (const [k, v] of Object.entries(c)) if (v) inc[`n.${k}`] = n[k] = v;
+      // Money counters as 64-bit integers (storedValue); read back as numbers.
+      const n = storedCounts(c) as Record<string, number>;
+      const inc = storedCounts(c, (k) => `n.${k}`);
       items.push({ doc: { _id, a: account, n }, update: Object.keys(inc).length ? { $inc: inc } : {} });
     }
     await writer.write(this.col, items);

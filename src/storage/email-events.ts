@@ -21,6 +21,8 @@ export interface EmailEventDoc {
   bt?: BounceKind;
   url?: string;
   ua?: string;
+  /** Set (true) when the producer flagged the open or click as caused by no person. */
+  m?: true;
   /** The ingest batch that stored it. */
   b: string;
 }
@@ -59,6 +61,7 @@ export class EmailEventStore {
       if (ev.bounceType) doc.bt = ev.bounceType;
       if (ev.url) doc.url = ev.url;
       if (ev.userAgent) doc.ua = ev.userAgent;
+      if (ev.machine) doc.m = true;
       return doc;
     });
   }

@@ -1,14 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
-import type { FirstCandidate, FirstChange, FirstMarkStore } from "./first-marks.js";
-import type { CampaignDelta, HourDelta, RollupStore, SecondCount } from "./rollups.js";
+import type { FirstCandidate, FirstMarkStore } from "./first-marks.js";
+import type { RollupStore } from "./rollups.js";
 import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
+import type { CampaignLinkStore } from "./campaign-links.js";
+import type { CampaignListStore } from "./campaign-list.js";
 import type { Capabilities } from "./capabilities.js";
 import { AccountLocks } from "./account-locks.js";
+import { DeltaBuilder } from "./deltas.js";
 import { prepareCollection } from "./indexes.js";
 import { insertNew } from "./insert-new.js";
-import { HOUR_MS, floorHour, type CountKey, type Counts, type EmailEventInput } from "./types.js";
+import type { PurchaseInput, PurchaseOutcome, PurchaseStore } from "./purchases.js";
+import type { EmailEventInput } from "./types.js";
 
 /** `ingest_batches`: a journal entry per batch whose rollups are not yet known to be applied. */
 interface BatchDoc {
@@ -33,6 +37,8 @@ interface Waiting {
   crash: CrashPoint;
   resolve(r: RecordResult): void;
   reject(err: unknown): void;
+  /** Instead of a batch: another write that must have the database to itself (a purchase). */
+  job?: () => Promise<void>;
 }
 
 /** At most this many events are written together (batches are up to 1,000 each). */
@@ -64,6 +70,9 @@ export class EmailIngest {
     private readonly marks: FirstMarkStore,
     private readonly rollups: RollupStore,
     private readonly clicks: ContactClickStore,
+    private readonly links: CampaignLinkStore,
+    private readonly list: CampaignListStore,
+    private readonly purchases: PurchaseStore,
   ) {
     this.batches = db.collection<BatchDoc>("ingest_batches");
     this.lanes = caps.concurrentWriters ? caps.concurrentBatches : 1;
@@ -86,6 +95,36 @@ export class EmailIngest {
     await insertNew(this.batches, accounts.map((a) => ({ _id: `rebuild|${tag}|${a}`, a, at: new Date(0) })));
   }
 
+  /**
+   * Stores a purchase and counts it into the rollups as one journaled step (a crash in between
+   * leaves the entry, and `repair()` rebuilds the account, purchases included), in the ingest's
+   * turn on a single-writer database. A repeated order id, also when repeats race, is stored
+   * and counted once: the unique `_id` decides, and only the winner counts.
+   */
+  async recordPurchase(account: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+    let outcome: PurchaseOutcome | undefined;
+    const job = async () => {
+      const journal: BatchDoc = { _id: randomUUID(), a: account, at: now };
+      await this.batches.insertOne(journal);
+      outcome = await this.purchases.insert(account, p, now);
+      if (!outcome.duplicate) {
+        const { hours, campaigns } = new DeltaBuilder()
+          .purchase({ ts: p.timestamp, currency: p.currency, amount: p.amount, campaign: p.attributedCampaignId })
+          .build();
+        await this.exclusive([account], () => this.rollups.apply(account, hours, campaigns));
+      }
+      await this.batches.deleteOne({ _id: journal._id });
+    };
+    if (this.caps.concurrentWriters) await job();
+    else {
+      await new Promise<RecordResult>((resolve, reject) => {
+        this.waiting.push({ account, input: [], now, crash: undefined, resolve, reject, job });
+        if (this.writers < this.lanes) void this.writeWaiting();
+      });
+    }
+    return outcome!;
+  }
+
   async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
     // Up to `lanes` writers take waiting batches. On a single-writer database (FerretDB's SQLite
     // backend answers a second writer with SQLITE_BUSY rather than waiting) that is one: batches
@@ -104,6 +143,11 @@ export class EmailIngest {
     for (;;) {
       const group = takeGroup(this.waiting, this.caps.atomicUpdates ? undefined : this.writing);
       if (group.length === 0) break;
+      const job = group[0]!.job;
+      if (job) {
+        await job().then(() => group[0]!.resolve({ accepted: 0, duplicates: 0 }), group[0]!.reject);
+        continue;
+      }
       for (const b of group) this.writing.add(b.account);
       try {
         const results = await this.recordGroup(group);
@@ -133,11 +177,9 @@ export class EmailIngest {
       if (list) list.push(d);
       else inserted.set(d.a, [d]);
     });
-    const countAll = async () => {
+    await this.exclusive([...inserted.keys()], async () => {
       for (const [account, list] of inserted) await this.count(account, list);
-    };
-    if (this.locks && inserted.size > 0) await this.locks.with([...inserted.keys()], countAll);
-    else await countAll();
+    });
     if (journal.length === 1) await this.batches.deleteOne({ _id: journal[0]!._id });
     else await this.batches.deleteMany({ _id: { $in: journal.map((j) => j._id) } });
     let offset = 0;
@@ -163,9 +205,22 @@ export class EmailIngest {
    * the same counting path. Run it while no batch for the account is in flight.
    */
   async rebuild(account: string): Promise<void> {
+    await this.exclusive([account], () => this.rebuildHeld(account));
+  }
+
+  private async rebuildHeld(account: string): Promise<void> {
     await this.rollups.clearAccount(account);
     await this.marks.clearAccount(account);
     await this.clicks.clearAccount(account);
+    await this.links.clearAccount(account);
+    await this.list.clearEvents(account);
+    // Purchases first: their rollups do not depend on the order of anything.
+    await this.purchases.forEach(account, async (page) => {
+      const d = new DeltaBuilder();
+      for (const p of page) d.purchase(p);
+      const { hours, campaigns } = d.build();
+      await this.rollups.apply(account, hours, campaigns);
+    });
     // In time order, so that each message's first open/click is met first and never moves. In
     // pages rather than one cursor: an open cursor would hold FerretDB's SQLite transaction (and
     // with it the write lock) while the pages are counted.
@@ -184,67 +239,34 @@ export class EmailIngest {
     }
   }
 
-  /** Counts newly stored events into the marks, the rollups and the contacts' clicks. */
+  /**
+   * Runs `fn`, which updates these accounts' derived documents, as their only writer among the
+   * processes where racing updates are not atomic (AccountLocks); elsewhere simply runs it.
+   */
+  exclusive<T>(accounts: string[], fn: () => Promise<T>): Promise<T> {
+    return this.locks && accounts.length > 0 ? this.locks.with(accounts, fn) : fn();
+  }
+
+  /** Counts newly stored events into the marks, the rollups, the links, the campaign list and the contacts' human clicks. */
   private async count(account: string, docs: EmailEventDoc[]): Promise<void> {
     if (docs.length === 0) return;
     const candidates: FirstCandidate[] = [];
     const clicks: CampaignClick[] = [];
     for (const d of docs) {
-      if (d.k === "open" || d.k === "click") candidates.push({ campaignId: d.c, email: d.e, kind: d.k, ts: d.ts });
-      if (d.k === "click" && d.c !== "") clicks.push({ email: d.e, campaignId: d.c, ts: d.ts, eventId: d._id });
+      if (d.k !== "open" && d.k !== "click") continue;
+      candidates.push({ campaignId: d.c, email: d.e, kind: d.k, ts: d.ts });
+      if (!d.m) candidates.push({ campaignId: d.c, email: d.e, kind: d.k === "open" ? "hopen" : "hclick", ts: d.ts });
+      if (d.k === "click" && d.c !== "" && d.url !== undefined) candidates.push({ campaignId: d.c, email: d.e, kind: "link", ts: d.ts, url: d.url });
+      // Attribution follows people: a scanner's click never earns a campaign a purchase.
+      if (d.k === "click" && d.c !== "" && !d.m) clicks.push({ email: d.e, campaignId: d.c, ts: d.ts, eventId: d._id });
     }
     const changes = await this.marks.apply(account, candidates);
-    const { hours, campaigns } = deltas(docs, changes);
+    const { hours, campaigns, links } = new DeltaBuilder().events(docs).firsts(changes).build();
     await this.rollups.apply(account, hours, campaigns);
+    await this.links.add(account, links);
+    await this.list.seen(account, campaigns.map((c) => ({ id: c.campaignId, firstSend: c.firstSend })));
     await this.clicks.add(account, clicks);
   }
-}
-
-/** Turns stored events and first-open/click changes into rollup increments. */
-export function deltas(docs: EmailEventDoc[], changes: FirstChange[]): { hours: HourDelta[]; campaigns: CampaignDelta[] } {
-  /** By hour: its counts, and the same by second of the hour (keyed `key:second`). */
-  const hours = new Map<number, { counts: Partial<Counts>; seconds: Map<string, SecondCount> }>();
-  const campaigns = new Map<string, CampaignDelta>();
-  const bump = (ms: number, key: CountKey, by: number) => {
-    const hour = floorHour(ms);
-    let h = hours.get(hour);
-    if (!h) hours.set(hour, (h = { counts: {}, seconds: new Map() }));
-    h.counts[key] = (h.counts[key] ?? 0) + by;
-    const second = Math.floor((ms - hour) / 1000);
-    const s = h.seconds.get(`${key}:${second}`);
-    if (s) s.n += by;
-    else h.seconds.set(`${key}:${second}`, { key, second, n: by });
-  };
-  for (const d of docs) {
-    const ms = d.ts.getTime();
-    bump(ms, d.k, 1);
-    if (d.k === "bounce" && d.bt) bump(ms, d.bt, 1);
-    if (d.c === "") continue;
-    let cd = campaigns.get(d.c);
-    if (!cd) {
-      cd = { campaignId: d.c, counts: {}, timeline: new Map() };
-      campaigns.set(d.c, cd);
-    }
-    cd.counts[d.k] = (cd.counts[d.k] ?? 0) + 1;
-    if (d.k === "bounce" && d.bt) cd.counts[d.bt] = (cd.counts[d.bt] ?? 0) + 1;
-    if (d.k === "send" && (!cd.firstSend || d.ts < cd.firstSend)) cd.firstSend = d.ts;
-    if (d.k === "open" || d.k === "click") {
-      const eh = d.h.getTime() / HOUR_MS;
-      const t = cd.timeline.get(eh) ?? { o: 0, c: 0 };
-      if (d.k === "open") t.o++;
-      else t.c++;
-      cd.timeline.set(eh, t);
-    }
-  }
-  for (const ch of changes) {
-    const key = ch.kind === "open" ? "uopen" : "uclick";
-    bump(ch.ts.getTime(), key, 1);
-    if (ch.previous) bump(ch.previous.getTime(), key, -1);
-  }
-  return {
-    hours: [...hours].map(([h, { counts, seconds }]) => ({ hour: new Date(h), counts, seconds: [...seconds.values()] })),
-    campaigns: [...campaigns.values()],
-  };
 }
 
 /**
@@ -258,8 +280,8 @@ function takeGroup(waiting: Waiting[], busy?: ReadonlySet<string>): Waiting[] {
   if (free.length === 0) return [];
   let n = 1;
   let events = free[0]!.input.length;
-  if (free[0]!.crash === undefined) {
-    while (n < free.length && free[n]!.crash === undefined && events + free[n]!.input.length <= GROUP_MAX_EVENTS) {
+  if (free[0]!.crash === undefined && !free[0]!.job) {
+    while (n < free.length && free[n]!.crash === undefined && !free[n]!.job && events + free[n]!.input.length <= GROUP_MAX_EVENTS) {
       events += free[n]!.input.length;
       n++;
     }

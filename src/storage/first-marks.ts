@@ -1,10 +1,14 @@
 import type { Collection, Db } from "mongodb";
-import { emailKey } from "./email-key.js";
+import { emailKey, urlKey } from "./email-key.js";
 import { insertNew } from "./insert-new.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 
-export type Engagement = "open" | "click";
+/**
+ * What a mark is the first of, per message: any open or click, a human (not `machine`) one, or a
+ * click on one url (`link`, with the url; only whether it exists matters: unique clicks per url).
+ */
+export type Engagement = "open" | "click" | "hopen" | "hclick" | "link";
 
 /** A message's first open or first click, as a candidate from a new event. */
 export interface FirstCandidate {
@@ -12,6 +16,8 @@ export interface FirstCandidate {
   email: string;
   kind: Engagement;
   ts: Date;
+  /** The clicked url, for `link` marks. */
+  url?: string;
 }
 
 /** How a message's first open/click changed: `previous` is unset for a message's very first. */
@@ -21,6 +27,7 @@ export interface FirstChange {
   kind: Engagement;
   ts: Date;
   previous?: Date;
+  url?: string;
 }
 
 /**
@@ -113,6 +120,7 @@ export class FirstMarkStore {
   }
 }
 
-function firstId(account: string, c: { campaignId: string; email: string; kind: Engagement }): string {
-  return `${account}|${c.campaignId}|${emailKey(c.email)}|${c.kind}`;
+function firstId(account: string, c: FirstCandidate): string {
+  const base = `${account}|${c.campaignId}|${emailKey(c.email)}|${c.kind}`;
+  return c.url === undefined ? base : `${base}|${urlKey(c.url)}`;
 }

@@ -2,6 +2,7 @@ import type { Collection, Db } from "mongodb";
 import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
+import { storedCounts } from "./money.js";
 import type { InsertFirstWriter, InsertOrUpdate } from "./insert-first.js";
 import { HOUR_MS, addCounts, floorHour, zeroCounts, type Counts } from "./types.js";
 
@@ -55,9 +56,11 @@ export class HourQuarters {
     }
     const items: InsertOrUpdate<HourQuartersDoc>[] = [];
     for (const [_id, q] of byId) {
-      const inc: Record<string, number> = {};
-      for (const [k, v] of Object.entries(q)) if (v) inc[`q.${k}`] = v;
-      if (Object.keys(inc).length) items.push({ doc: { _id, a: account, q }, update: { $inc: inc } });
+      // Keys are a counter's name and the quarter of the hour (`open2`); money counters go as 64-bit integers.
+      const nameOf = (k: string) => k.slice(0, -1);
+      const inc = storedCounts(q, (k) => `q.${k}`, nameOf);
+      const stored = storedCounts(q, undefined, nameOf) as Record<string, number>;
+      if (Object.keys(inc).length) items.push({ doc: { _id, a: account, q: stored }, update: { $inc: inc } });
     }
     await writer.write(this.col, items);
   }

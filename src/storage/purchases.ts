@@ -45,6 +45,23 @@ export class PurchaseStore {
     await prepareCollection(this.col, caps, [{ name: "account_contact_ts", key: { a: 1, e: 1, ts: -1 } }]);
   }
 
+  /**
+   * Hands an account's purchases to `count` in pages (a rebuild's scan, never on a request path;
+   * pages by `_id` so that no cursor stays open while a page is counted).
+   */
+  async forEach(account: string, count: (page: StoredPurchase[]) => Promise<void>): Promise<void> {
+    const PAGE = 5000;
+    let after: string | undefined;
+    for (;;) {
+      const filter = after === undefined ? { a: account } : { a: account, _id: { $gt: after } };
+      const page = await this.col.find(filter).sort({ _id: 1 }).limit(PAGE).toArray();
+      if (page.length === 0) return;
+      await count(page.map((d) => ({ ts: d.ts, currency: d.currency, amount: d.amount, campaign: d.campaign })));
+      after = page[page.length - 1]!._id;
+      if (page.length < PAGE) return;
+    }
+  }
+
   /** Looks up an earlier purchase with this order id. */
   async byOrder(account: string, orderId: string): Promise<PurchaseOutcome | undefined> {
     const d = await this.col.findOne({ _id: orderKey(account, orderId) });
@@ -80,6 +97,14 @@ export class PurchaseStore {
       throw err;
     }
   }
+}
+
+/** A stored purchase as the rollups count it. */
+export interface StoredPurchase {
+  ts: Date;
+  currency: string;
+  amount: number;
+  campaign: string | null;
 }
 
 const orderKey = (account: string, orderId: string) => `${account}|o|${orderId}`;

@@ -1,11 +1,19 @@
 import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
-import { COUNT_KEYS, HOUR_MS, addCounts, floorDay, floorHour, isCountKey, zeroCounts, type CountKey, type Counts } from "./types.js";
+import { HOUR_MS, addCounts, floorDay, floorHour, isCounterName, zeroCounts, type Counts } from "./types.js";
 import { readByIds } from "./by-id.js";
 import { DaySpans } from "./day-spans.js";
 import { HourQuarters, type HourSeconds } from "./hour-quarters.js";
 import { prepareCollection } from "./indexes.js";
+import { storedCounts } from "./money.js";
 import type { Capabilities } from "./capabilities.js";
+
+/**
+ * A counter as written: money counters go as 64-bit integers (see storedValue), which the
+ * driver reads back as numbers (promoteLongs), so the documents' types say number.
+ */
+// `any`: a Long is written where the documents' read type says number.
+type AsStored = any;
 
 /**
  * `account_day_hours`: a UTC day's nonzero hourly counts, read by `_id` for the whole hours
@@ -68,7 +76,7 @@ export interface HourDelta {
 
 export interface SecondCount {
   second: number;
-  key: CountKey;
+  key: string;
   n: number;
 }
 
@@ -146,16 +154,15 @@ export class RollupStore {
       for (const d of deltas) {
         addCounts(totals, d.counts);
         const i = (d.hour.getTime() - day) / HOUR_MS;
-        for (const k of COUNT_KEYS) {
-          const v = d.counts[k];
-          if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + v;
-        }
+        for (const [k, v] of Object.entries(d.counts)) if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + v;
       }
       const _id = dayId(account, day);
       dayTotals.set(day, totals);
-      const hInc: Record<string, number> = {};
-      for (const [key, v] of Object.entries(h)) if (v) hInc[`h.${key}`] = v;
-      hourItems.push({ doc: { _id, a: account, d: new Date(day), h }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
+      // Keys are a counter's name and the hour of the day (`open07`).
+      const nameOf = (k: string) => k.slice(0, -2);
+      const hInc = storedCounts(h, (k) => `h.${k}`, nameOf);
+      const hStored: AsStored = storedCounts(h, undefined, nameOf);
+      hourItems.push({ doc: { _id, a: account, d: new Date(day), h: hStored }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
     }
     const campaignItems: InsertOrUpdate<CampaignStatsDoc>[] = campaigns.map((d) => {
       const inc = incOf(d.counts);
@@ -165,7 +172,7 @@ export class RollupStore {
         if (v.o) inc[`to.h${h}`] = to[`h${h}`] = v.o;
         if (v.c) inc[`tc.h${h}`] = tc[`h${h}`] = v.c;
       }
-      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: d.counts, to, tc };
+      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: storedCounts(d.counts) as AsStored, to, tc };
       if (d.firstSend) doc.fs = d.firstSend;
       return {
         doc,
@@ -217,9 +224,10 @@ export class RollupStore {
       if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
       const doc = docs.get(dayId(account, day));
       const out = zeroCounts();
-      if (!doc) return out;
-      for (const k of COUNT_KEYS) {
-        for (let i = first; i < last; i++) out[k] += doc.h?.[hourKey(k, i)] ?? 0;
+      // Keys are a counter's name and the hour of the day, e.g. `open07`.
+      for (const [key, v] of Object.entries(doc?.h ?? {})) {
+        const i = Number(key.slice(-2));
+        if (i >= first && i < last) out[key.slice(0, -2)] = (out[key.slice(0, -2)] ?? 0) + v;
       }
       return out;
     });
@@ -249,7 +257,7 @@ export class RollupStore {
         for (const entry of chunk.split(",")) {
           const [key, second, n] = entry.split(":") as [string, string, string];
           const sec = Number(second);
-          if (sec >= first && sec < end && isCountKey(key)) out[key] += Number(n);
+          if (sec >= first && sec < end && isCounterName(key)) out[key] = (out[key] ?? 0) + Number(n);
         }
       }
       return out;
@@ -263,7 +271,7 @@ export class RollupStore {
     const doc = await this.campaigns.findOne({ _id: `${account}|${campaignId}` });
     if (!doc) return undefined;
     const counts = zeroCounts();
-    for (const k of COUNT_KEYS) counts[k] = doc.n?.[k] ?? 0;
+    addCounts(counts, doc.n ?? {});
     const hours = new Set([...Object.keys(doc.to ?? {}), ...Object.keys(doc.tc ?? {})]);
     const timeline = [...hours]
       .map((k) => ({ hour: new Date(Number(k.slice(1)) * HOUR_MS), opens: doc.to?.[k] ?? 0, clicks: doc.tc?.[k] ?? 0 }))
@@ -312,7 +320,7 @@ export class RollupStore {
 /** `[from, to)` in epoch ms. */
 export type Span = readonly [from: number, to: number];
 
-function hourKey(kind: CountKey, hourOfDay: number): string {
+function hourKey(kind: string, hourOfDay: number): string {
   return `${kind}${String(hourOfDay).padStart(2, "0")}`;
 }
 
@@ -324,11 +332,6 @@ function dayId(account: string, day: number): string {
   return `${account}|${new Date(day).toISOString().slice(0, 10)}`;
 }
 
-function incOf(counts: Partial<Counts>): Record<string, number> {
-  const inc: Record<string, number> = {};
-  for (const k of COUNT_KEYS) {
-    const v = counts[k];
-    if (v) inc[`n.${k}`] = v;
-  }
-  return inc;
+function incOf(counts: Partial<Counts>): Record<string, AsStored> {
+  return storedCounts(counts, (k) => `n.${k}`) as AsStored;
 }

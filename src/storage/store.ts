@@ -2,6 +2,8 @@ import { MongoClient, type Db } from "mongodb";
 import { ApiKeyStore } from "./api-keys.js";
 import { Availability } from "./availability.js";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
+import { CampaignLinkStore } from "./campaign-links.js";
+import { CampaignListStore } from "./campaign-list.js";
 import { CampaignStore } from "./campaigns.js";
 import { ContactClickStore } from "./contact-clicks.js";
 import { EmailEventStore } from "./email-events.js";
@@ -22,6 +24,8 @@ export class Store {
   readonly ingest: EmailIngest;
   readonly trackEvents: TrackEventStore;
   readonly purchases: PurchaseStore;
+  readonly links: CampaignLinkStore;
+  readonly campaignList: CampaignListStore;
   /** Whether the database is up, as the embedded database's supervisor sees it. */
   readonly availability = new Availability();
 
@@ -37,9 +41,11 @@ export class Store {
     this.marks = new FirstMarkStore(db);
     this.rollups = new RollupStore(db, caps);
     this.clicks = new ContactClickStore(db, caps);
-    this.ingest = new EmailIngest(db, caps, this.emailEvents, this.marks, this.rollups, this.clicks);
     this.trackEvents = new TrackEventStore(db);
     this.purchases = new PurchaseStore(db);
+    this.links = new CampaignLinkStore(db, caps);
+    this.campaignList = new CampaignListStore(db, caps);
+    this.ingest = new EmailIngest(db, caps, this.emailEvents, this.marks, this.rollups, this.clicks, this.links, this.campaignList, this.purchases);
   }
 
   /** Connects and creates the indexes (idempotent). */
@@ -53,7 +59,7 @@ export class Store {
   }
 
   async ensureIndexes(): Promise<void> {
-    for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.clicks, this.ingest, this.trackEvents, this.purchases]) {
+    for (const s of [this.keys, this.campaigns, this.emailEvents, this.marks, this.rollups, this.clicks, this.ingest, this.trackEvents, this.purchases, this.links, this.campaignList]) {
       await s.ensureIndexes(this.caps);
     }
   }

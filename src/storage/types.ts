@@ -16,6 +16,8 @@ export interface EmailEventInput {
   bounceType?: BounceKind;
   url?: string;
   userAgent?: string;
+  /** The producer says no person caused this open or click. */
+  machine?: boolean;
 }
 
 /**
@@ -32,23 +34,38 @@ export const COUNT_KEYS = [
   "complaint", "unsubscribe",
   /** Messages whose first open / first click falls in the bucket. */
   "uopen", "uclick",
+  /** Open and click events not flagged `machine`. */
+  "hopen", "hclick",
+  /** Messages whose first human open / first human click falls in the bucket. */
+  "uhopen", "uhclick",
+  /** Purchases (one per order id), and those attributed to a campaign. */
+  "purchase", "conversion",
 ] as const;
 
 export type CountKey = (typeof COUNT_KEYS)[number];
 
-/** Counter values by name. */
-export type Counts = Record<CountKey, number>;
+/**
+ * Counter values by name: the fixed ones of COUNT_KEYS, and money counters whose names carry a
+ * currency (see money.ts), which only exist where purchases in that currency were counted.
+ */
+export type Counts = Record<CountKey, number> & { [name: string]: number };
 
 export function isCountKey(k: string): k is CountKey {
   return (COUNT_KEYS as readonly string[]).includes(k);
+}
+
+/** A counter name as it can be stored: a field name and a list separator never appear in it. */
+export function isCounterName(k: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9_]*$/.test(k);
 }
 
 export function zeroCounts(): Counts {
   return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts;
 }
 
+/** Adds `b` to `a`, every counter of `b` by name (money counters included). */
 export function addCounts(a: Counts, b: Partial<Counts>): Counts {
-  for (const k of COUNT_KEYS) a[k] += b[k] ?? 0;
+  for (const [k, v] of Object.entries(b)) if (v) a[k] = (a[k] ?? 0) + v;
   return a;
 }
 

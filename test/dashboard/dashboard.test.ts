@@ -5,14 +5,18 @@ import { request as httpRequest } from "node:http";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { AnalyticsService, type GetOverviewResponse } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
+import { AnalyticsService, type GetOverviewResponse, type OverviewMetrics } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
+import { CampaignStatus } from "../../gen/es/misar/analytics/v1/campaign_pb.js";
+import type { CampaignListEntry } from "../../gen/es/misar/analytics/v1/campaign_reads_pb.js";
 import { createLogger } from "../../src/log.js";
 import { bearer, client, connectTransport, startService, type TestService } from "../helpers/service.js";
 import { DESKTOP, PHONE, buildDashboard, fields, launch, screenshot, seriousA11yViolations, settle, tableRows } from "./browser.js";
-import { MAIN_CAMPAIGN, NOW, seed } from "./data.js";
+import { FILLER_CAMPAIGNS, MAIN_CAMPAIGN, NOW, seed } from "./data.js";
 import * as fmt from "./format.js";
 
 const BROWSER_TZ = "America/New_York";
+/** The dashboard's campaign list page size (web/src/pages/campaigns.ts). */
+const PAGE_SIZE = 25;
 let svc: TestService;
 let browser: Browser;
 let api: ReturnType<typeof client<typeof AnalyticsService>>;
@@ -30,7 +34,7 @@ beforeAll(async () => {
   buildDashboard();
   svc = await startService({ now: NOW, log: createLogger("debug", (l) => serverLog.push(l)) });
   const account = "acct_dash";
-  await seed(svc, await svc.createKey(account, ["ingest"]));
+  await seed(svc, await svc.createKey(account, ["ingest", "track"]));
   key = await svc.createKey(account, ["analytics"]);
   trackOnly = await svc.createKey(account, ["track"]);
   api = client(AnalyticsService, connectTransport(svc));
@@ -97,6 +101,11 @@ function overviewFields(r: GetOverviewResponse, tz: string): Record<string, stri
     click_rate: fmt.percent(m.clickRate),
     bounce_rate: fmt.percent(m.bounceRate),
     complaint_rate: fmt.percent(m.complaintRate),
+    ...humanFields(m),
+    purchases: fmt.count(m.purchases),
+    conversions: fmt.count(m.conversions),
+    ...moneyFields("revenue", m.revenue),
+    ...moneyFields("attributed_revenue", m.attributedRevenue),
     opens: fmt.count(m.opens),
     clicks: fmt.count(m.clicks),
     bounces: fmt.count(m.bounces),
@@ -105,6 +114,27 @@ function overviewFields(r: GetOverviewResponse, tz: string): Record<string, stri
     complaints: fmt.count(m.complaints),
     unsubscribes: fmt.count(m.unsubscribes),
   };
+}
+
+/** What the people/machines cards show: the API's human counts, and all events minus them. */
+type HumanKeys = "opens" | "clicks" | "humanOpens" | "uniqueHumanOpens" | "humanClicks" | "uniqueHumanClicks" | "humanOpenRate" | "humanClickRate";
+function humanFields(m: Pick<OverviewMetrics, HumanKeys>) {
+  return {
+    human_opens: fmt.count(m.humanOpens),
+    machine_opens: fmt.count(m.opens - m.humanOpens),
+    unique_human_opens: fmt.count(m.uniqueHumanOpens),
+    human_open_rate: fmt.percent(m.humanOpenRate),
+    human_clicks: fmt.count(m.humanClicks),
+    machine_clicks: fmt.count(m.clicks - m.humanClicks),
+    unique_human_clicks: fmt.count(m.uniqueHumanClicks),
+    human_click_rate: fmt.percent(m.humanClickRate),
+  };
+}
+
+/** One card per currency, or one "—" card when there is none. */
+function moneyFields(field: string, amounts: { currency: string; amount: number }[]): Record<string, string> {
+  if (amounts.length === 0) return { [field]: "—" };
+  return Object.fromEntries(amounts.map((a) => [`${field}.${a.currency}`, fmt.money(a.amount, a.currency)]));
 }
 
 describe("serving", () => {
@@ -195,9 +225,35 @@ describe("in the browser", () => {
     await screenshot(page, "overview-desktop");
   });
 
-  test("a campaign: its metrics and hourly timeline equal GetCampaignMetrics's", async () => {
-    await settle(page, () => page.goto(`${svc.url}/#/campaigns/${MAIN_CAMPAIGN}`));
-    const r = await api.getCampaignMetrics({ id: MAIN_CAMPAIGN }, bearer(key));
+  test("campaigns: every row equals ListCampaigns's, through the pages and with a status filter", async () => {
+    await settle(page, () => page.click("nav >> text=Campaigns"));
+    const first = await api.listCampaigns({ pageSize: PAGE_SIZE }, bearer(key));
+    expect(first.nextPageToken).not.toBe("");
+    expect(await tableRows(page, "table.campaigns")).toEqual(first.campaigns.map(campaignRow));
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, "campaigns-desktop");
+    await settle(page, () => page.click("#next-page"));
+    const second = await api.listCampaigns({ pageSize: PAGE_SIZE, pageToken: first.nextPageToken }, bearer(key));
+    expect(second.campaigns.length).toBe(FILLER_CAMPAIGNS + 4 - PAGE_SIZE);
+    expect(await tableRows(page, "table.campaigns")).toEqual(second.campaigns.map(campaignRow));
+    expect(await page.locator("#next-page").count()).toBe(0);
+    await settle(page, () => page.click("#prev-page"));
+    expect(await tableRows(page, "table.campaigns")).toEqual(first.campaigns.map(campaignRow));
+    await settle(page, () => page.selectOption("#status", "cancelled"));
+    const cancelled = await api.listCampaigns({ pageSize: PAGE_SIZE, status: CampaignStatus.CANCELLED }, bearer(key));
+    expect(cancelled.campaigns.length).toBeGreaterThan(0);
+    expect(await tableRows(page, "table.campaigns")).toEqual(cancelled.campaigns.map(campaignRow));
+    await settle(page, () => page.selectOption("#status", ""));
+  });
+
+  test("a campaign: its metrics, hourly timeline and links equal GetCampaignMetrics's and GetCampaignLinks's", async () => {
+    // Opened from the list, as a person would.
+    await settle(page, () => page.click(`table.campaigns a[href="#/campaigns/${MAIN_CAMPAIGN}"]`));
+    expect(page.url()).toBe(`${svc.url}/#/campaigns/${MAIN_CAMPAIGN}`);
+    const [r, links] = await Promise.all([
+      api.getCampaignMetrics({ id: MAIN_CAMPAIGN }, bearer(key)),
+      api.getCampaignLinks({ id: MAIN_CAMPAIGN }, bearer(key)),
+    ]);
     const m = r.metrics!;
     expect(await fields(page)).toEqual({
       name: r.campaign!.name,
@@ -207,14 +263,27 @@ describe("in the browser", () => {
       total_sent: fmt.count(m.totalSent),
       total_delivered: fmt.count(m.totalDelivered),
       total_opened: fmt.count(m.totalOpened),
+      unique_opens: fmt.count(m.uniqueOpens),
       total_clicked: fmt.count(m.totalClicked),
+      unique_clicks: fmt.count(m.uniqueClicks),
       open_rate: fmt.percent(m.openRate),
       click_rate: fmt.percent(m.clickRate),
       bounce_rate: fmt.percent(m.bounceRate),
+      ...humanFields({ ...m, opens: m.totalOpened, clicks: m.totalClicked }),
+      conversions: fmt.count(m.conversions),
+      conversion_rate: fmt.percent(m.conversionRate),
+      ...moneyFields("revenue", m.revenue),
       total_bounced: fmt.count(m.totalBounced),
       total_complained: fmt.count(m.totalComplained),
       total_unsubscribed: fmt.count(m.totalUnsubscribed),
+      total_links: `Clicks per link: ${fmt.count(links.totalLinks)} links`,
     });
+    // The data has all of these, so a card showing zero would be a real miss.
+    expect(m.humanOpens).toBeLessThan(m.totalOpened);
+    expect(m.conversions).toBeGreaterThan(0n);
+    expect(m.revenue.map((x) => x.currency)).toEqual(["EUR", "USD"]);
+    expect(links.links.length).toBe(3);
+    expect(await tableRows(page, "table.links")).toEqual(links.links.map((l) => [l.url, fmt.count(l.clicks), fmt.count(l.uniqueClicks)]));
     expect(r.timeline.length).toBeGreaterThan(24);
     expect(await tableRows(page, ".chart-box table")).toEqual(
       r.timeline.map((e) => [fmt.dateTime(e.hour, BROWSER_TZ), fmt.count(e.opens), fmt.count(e.clicks)]),
@@ -239,6 +308,10 @@ describe("in the browser", () => {
     await settle(phone, () => phone.goto(`${svc.url}/#/campaigns/${MAIN_CAMPAIGN}`));
     expect(await phone.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(PHONE.width);
     await screenshot(phone, "campaign-phone");
+    await settle(phone, () => phone.click("nav >> text=Campaigns"));
+    expect(await phone.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(PHONE.width);
+    expect(await seriousA11yViolations(phone)).toEqual([]);
+    await screenshot(phone, "campaigns-phone");
   });
 
   test("an account with no data yet: a loading state, then empty states and zeros", async () => {
@@ -261,6 +334,8 @@ describe("in the browser", () => {
     expect(await p.textContent("main .empty")).toContain("No email events in this period yet");
     expect((await fields(p)).sends).toBe("0");
     expect((await fields(p)).open_rate).toBe("0.0%");
+    await settle(p, () => p.click("nav >> text=Campaigns"));
+    expect(await p.textContent("main .empty")).toContain("No campaigns yet");
     await p.close();
   });
 
@@ -299,6 +374,29 @@ describe("in the browser", () => {
     expect(pageErrors.filter((e) => !/status of (401|403|404)/.test(e))).toEqual([]);
   });
 });
+
+/** A row of the campaigns table as the page must show it. */
+function campaignRow({ campaign: c, metrics: m }: CampaignListEntry): string[] {
+  return [
+    c!.name === c!.id ? c!.name : `${c!.name}${c!.id}`,
+    STATUS_LABELS[c!.status]!,
+    fmt.date(c!.sentAt, BROWSER_TZ),
+    fmt.count(m!.totalSent),
+    fmt.count(m!.totalDelivered),
+    fmt.count(m!.uniqueOpens),
+    fmt.count(m!.uniqueClicks),
+    fmt.percent(m!.openRate),
+    fmt.percent(m!.clickRate),
+    fmt.percent(m!.bounceRate),
+    fmt.count(m!.conversions),
+    m!.revenue.length ? m!.revenue.map((a) => fmt.money(a.amount, a.currency)).join(" · ") : "—",
+  ];
+}
+const STATUS_LABELS: Partial<Record<CampaignStatus, string>> = {
+  [CampaignStatus.SENT]: "Sent",
+  [CampaignStatus.CANCELLED]: "Cancelled",
+  [CampaignStatus.UNKNOWN]: "Unregistered",
+};
 
 function gate(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

@@ -2,21 +2,14 @@
 // 400, gRPC 3), never INTERNAL, no decoder text in the answer, nothing stored.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { gzipSync } from "node:zlib";
-import { startService, type TestService } from "../helpers/service.js";
+import type { TestService } from "../helpers/service.js";
 import { storedFor } from "../write/support.js";
-import { BINARY_PROTOCOLS, RPC_PROTOCOLS, callRest, callRpc, frame, type Answer } from "./wire.js";
+import { BINARY_PROTOCOLS, RPC_PROTOCOLS, callRest, callRpc, frame, type Answer, startWithAccount } from "./wire.js";
 import { GET_OVERVIEW, MALFORMED_BINARY, RECORD_EVENTS, TRACK_EVENT, TRACK_PURCHASE, deepJsonObject, deepPropertiesBinary, purchaseBinary } from "./inputs.js";
 
-let svc: TestService;
-let account: string;
-let key: string;
-beforeAll(async () => {
-  svc = await startService();
-  ({ account, key } = await svc.newAccount());
-});
-afterAll(async () => {
-  await svc?.close();
-});
+let svc: TestService, account: string, key: string;
+beforeAll(async () => ({ svc, account, key } = await startWithAccount()));
+afterAll(() => svc?.close());
 
 function expectInvalid(a: Answer, fields: string[], label: string): void {
   expect(a.code, `${label}: ${a.message}`).toBe("invalid_argument");

@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { BadRequestSchema, RetryInfoSchema } from "../../gen/es/google/rpc/error_details_pb.js";
-import type { TestService } from "../helpers/service.js";
+import { startService, type TestService } from "../helpers/service.js";
 
 export type RpcProtocol = "connect-json" | "connect-binary" | "grpc" | "grpc-web";
 export const RPC_PROTOCOLS: RpcProtocol[] = ["connect-json", "connect-binary", "grpc", "grpc-web"];
@@ -150,4 +150,10 @@ export async function callRest(svc: TestService, method: string, path: string, b
     headers: res.headers,
     body: json,
   };
+}
+
+/** A service of its own and one account with a key of all scopes. */
+export async function startWithAccount(): Promise<{ svc: TestService; account: string; key: string }> {
+  const svc = await startService();
+  return { svc, ...(await svc.newAccount()) };
 }

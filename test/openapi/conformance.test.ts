@@ -2,25 +2,31 @@
 // operation, each way a call can fail is tried for real, and the statuses that come back are
 // exactly the ones the document lists for it (`default` stands for the unexpected 500, which no
 // well-formed test can provoke); every body, success or error, validates (Ajv) against the schema
-// documented for its status; and the request bodies the server accepts or rejects for a rule of
+// documented for its status, and carries the headers documented for it; and the request bodies the server accepts or rejects for a rule of
 // the contract are the ones the documented request schema accepts or rejects.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { doc, type Operation, type Schema, validate } from "../helpers/openapi.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 
 let svc: TestService;
+/** The same service with a rate limit of 1 request a minute per key. */
+let limited: TestService;
 let key: string;
 let account: string;
 beforeAll(async () => {
   svc = await startService({ now: new Date("2026-04-06T12:00:00Z") });
+  limited = await startService({ now: new Date("2026-04-06T12:00:00Z"), limits: { rate: { perKey: { requests: 1, seconds: 60 }, perAddress: { requests: 1000, seconds: 60 } } } });
   ({ key, account } = await svc.newAccount());
   // Data for the reads to find (a timeline with an open and a click).
   await rest(svc, "PUT", "/api/v1/campaigns/camp_c", { key, body: { name: "C", status: "sent", sent_at: "2026-04-01T09:00:00Z" } });
   const ev = (id: string, type: string, timestamp: string, extra = {}) => ({ id, type, contact_email: "a@x.test", timestamp, campaign_id: "camp_c", ...extra });
-  const events = [ev("d1", "send", "2026-04-01T09:00:00Z"), ev("d2", "open", "2026-04-01T09:30:00Z"), ev("d3", "click", "2026-04-01T10:30:00Z", { url: "https://x.test" })];
+  const events = [ev("d1", "send", "2026-04-01T09:00:00Z"), ev("d2", "open", "2026-04-01T09:30:00Z", { machine: true }), ev("d3", "click", "2026-04-01T10:30:00Z", { url: "https://x.test" })];
   expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events } })).status).toBe(200);
 });
-afterAll(() => svc.close());
+afterAll(async () => {
+  await svc?.close();
+  await limited?.close();
+});
 
 /** How to call each operation: a valid call, one the contract rejects, and its path's unknown id. */
 interface Calls {
@@ -36,6 +42,15 @@ const CALLS: Record<string, Calls> = {
     ok: { path: "/api/v1/analytics/campaigns/camp_c" },
     bad: { path: "/api/v1/analytics/campaigns/bad%20id" },
     unknownId: "/api/v1/analytics/campaigns/camp_nobody",
+  },
+  AnalyticsService_ListCampaigns: {
+    ok: { path: "/api/v1/analytics/campaigns?page_size=10&status=sent" },
+    bad: { path: "/api/v1/analytics/campaigns?page_size=-1" },
+  },
+  AnalyticsService_GetCampaignLinks: {
+    ok: { path: "/api/v1/analytics/campaigns/camp_c/links" },
+    bad: { path: "/api/v1/analytics/campaigns/bad%20id/links" },
+    unknownId: "/api/v1/analytics/campaigns/camp_nobody/links",
   },
   AnalyticsService_GetTimeSeries: {
     ok: { path: "/api/v1/analytics/timeseries?interval=day&period=7d" },
@@ -64,12 +79,25 @@ const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
   Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
 );
 
-const responseSchema = (op: Operation, status: string): Schema | undefined => {
+type Documented = { schema: Schema; headers: string[] };
+const documented = (op: Operation, status: string): Documented | undefined => {
   const r = op.responses[status];
   if (!r) return undefined;
-  const resolved = r.$ref ? doc.components.responses[r.$ref.split("/").pop()!]! : r;
-  return resolved.content!["application/json"]!.schema;
+  const resolved = (r.$ref ? doc.components.responses[r.$ref.split("/").pop()!]! : r) as {
+    content: Record<string, { schema: Schema }>;
+    headers?: Record<string, unknown>;
+  };
+  return { schema: resolved.content["application/json"]!.schema, headers: Object.keys(resolved.headers ?? {}) };
 };
+
+/** A REST call, with the response's headers. */
+async function call(target: TestService, method: string, path: string, opts: { key?: string; body?: unknown; rawBody?: string }) {
+  const headers: Record<string, string> = {};
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.body !== undefined || opts.rawBody !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(target.url + path, { method, headers, body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as unknown };
+}
 
 test("GET /openapi.json serves the committed document, whose operations are exactly those called here", async () => {
   const r = await rest(svc, "GET", "/openapi.json");
@@ -83,11 +111,12 @@ describe("every documented status is one the server answers, and the only ones",
     const calls = CALLS[op.operationId];
     expect(calls, `no calls for ${op.operationId}: add them to CALLS`).toBeDefined();
     const seen = new Map<number, unknown>();
-    const tryCall = async (what: string, p: string, opts: Parameters<typeof rest>[3]) => {
-      const r = await rest(svc, method, p, opts);
-      const schema = responseSchema(op, String(r.status));
-      expect(schema, `${what}: ${method} ${p} answered ${r.status}, which the document does not list: ${JSON.stringify(r.body)}`).toBeDefined();
-      expect(validate(schema!, r.body), `${what}: ${r.status} body`).toEqual([]);
+    const tryCall = async (what: string, p: string, opts: { key?: string; body?: unknown; rawBody?: string }, target = svc) => {
+      const r = await call(target, method, p, opts);
+      const d = documented(op, String(r.status));
+      expect(d, `${what}: ${method} ${p} answered ${r.status}, which the document does not list: ${JSON.stringify(r.body)}`).toBeDefined();
+      expect(validate(d!.schema, r.body), `${what}: ${r.status} body`).toEqual([]);
+      for (const h of d!.headers) expect(r.headers.get(h), `${what}: ${r.status} header ${h}`).toMatch(/^\d+$/);
       seen.set(r.status, r.body);
       return r.status;
     };
@@ -101,8 +130,12 @@ describe("every documented status is one the server answers, and the only ones",
     if (calls!.unknownId) await tryCall("an unknown id", calls!.unknownId, { key, body: calls!.ok.body });
     if (method !== "GET") {
       const huge = JSON.stringify({ blob: "x".repeat(2 * 1024 * 1024) });
-      await tryCall("a body over the limit", calls!.ok.path, { key, rawBody: huge, headers: { "content-type": "application/json" } });
+      await tryCall("a body over the limit", calls!.ok.path, { key, rawBody: huge });
     }
+    // Over the rate limit: the key's second call within the minute.
+    const limitedKey = await limited.createKey(account);
+    await tryCall("the first call of a key limited to 1 a minute", calls!.ok.path, { key: limitedKey, body: calls!.ok.body }, limited);
+    expect(await tryCall("its second call", calls!.ok.path, { key: limitedKey, body: calls!.ok.body }, limited)).toBe(429);
     svc.store.availability.markDown("conformance test");
     try {
       await tryCall("the database down", calls!.ok.path, { key, body: calls!.ok.body });
@@ -110,8 +143,8 @@ describe("every documented status is one the server answers, and the only ones",
       svc.store.availability.markUp();
     }
 
-    const documented = Object.keys(op.responses).filter((s) => s !== "default").map(Number).sort();
-    expect([...seen.keys()].sort(), `statuses answered for ${method} ${path}`).toEqual(documented);
+    const listed = Object.keys(op.responses).filter((s) => s !== "default").map(Number).sort();
+    expect([...seen.keys()].sort(), `statuses answered for ${method} ${path}`).toEqual(listed);
   });
 });
 

@@ -64,7 +64,15 @@ const spec = existsSync(specPath) ? readFileSync(specPath, "utf8") : undefined;
 const mission = existsSync(missionPath) ? readFileSync(missionPath, "utf8") : undefined;
 
 /** The operations MISSION.md's "Beyond the spec" adds (method, path, operationId). */
-const BEYOND: [string, string, string][] = [["GET", "/api/v1/analytics/timeseries", "AnalyticsService_GetTimeSeries"]];
+const BEYOND: [string, string, string][] = [
+  ["GET", "/api/v1/analytics/timeseries", "AnalyticsService_GetTimeSeries"],
+  ["GET", "/api/v1/analytics/campaigns", "AnalyticsService_ListCampaigns"],
+  ["GET", "/api/v1/analytics/campaigns/{id}/links", "AnalyticsService_GetCampaignLinks"],
+];
+
+/** The metrics "Beyond the spec" adds after the spec's own (human/machine splits, purchases, revenue). */
+const OVERVIEW_ADDED = ["human_opens", "unique_human_opens", "human_clicks", "unique_human_clicks", "human_open_rate", "human_click_rate", "purchases", "conversions", "revenue", "attributed_revenue"];
+const CAMPAIGN_ADDED = ["conversions", "conversion_rate", "revenue", "unique_opens", "unique_clicks", "human_opens", "unique_human_opens", "human_clicks", "unique_human_clicks", "human_open_rate", "human_click_rate"];
 
 describe("openapi.json", () => {
   it("is OpenAPI 3.0 with bearer auth on every operation", () => {
@@ -144,7 +152,8 @@ describe("the API documentation's examples validate against openapi.json", () =>
   // Fields the service adds after the documentation's own (MISSION: "Extra fields may be added
   // after the spec's own"): the documented examples lack them, and nothing else.
   const additions: Record<string, string[]> = {
-    "GET /api/v1/analytics/campaigns/{id}": ["/campaign/total_recipients"],
+    "GET /api/v1/analytics/overview": OVERVIEW_ADDED.map((k) => `/metrics/${k}`),
+    "GET /api/v1/analytics/campaigns/{id}": ["/campaign/total_recipients", ...CAMPAIGN_ADDED.map((k) => `/metrics/${k}`)],
     "POST /api/v1/track/purchase": ["/duplicate"],
   };
 
@@ -199,6 +208,8 @@ describe("the validator is not vacuous", () => {
     metrics: {
       sends: 3, delivered: 2, opens: 3, unique_opens: 2, clicks: 1, unique_clicks: 1, bounces: 1, hard_bounces: 1,
       soft_bounces: 0, complaints: 0, unsubscribes: 0, open_rate: 1, click_rate: 0.333, bounce_rate: 0.333, complaint_rate: 0,
+      human_opens: 2, unique_human_opens: 1, human_clicks: 1, unique_human_clicks: 1, human_open_rate: 0.667, human_click_rate: 0.333,
+      purchases: 2, conversions: 1, revenue: [{ currency: "EUR", amount: 0.3 }, { currency: "USD", amount: 19.99 }], attributed_revenue: [{ currency: "USD", amount: 19.99 }],
     },
   };
   const schema = successSchema("GET", "/api/v1/analytics/overview");
@@ -225,6 +236,8 @@ describe("the validator is not vacuous", () => {
       metrics: {
         total_recipients: 0, total_sent: 0, total_delivered: 0, total_opened: 0, total_clicked: 0, total_bounced: 0,
         total_complained: 0, total_unsubscribed: 0, open_rate: 0, click_rate: 0, bounce_rate: 0,
+        conversions: 0, conversion_rate: 0, revenue: [], unique_opens: 0, unique_clicks: 0, human_opens: 0,
+        unique_human_opens: 0, human_clicks: 0, unique_human_clicks: 0, human_open_rate: 0, human_click_rate: 0,
       },
       timeline: [],
     };

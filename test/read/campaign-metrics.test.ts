@@ -66,7 +66,7 @@ describe("a campaign known only from its events", () => {
     const r = await get(a.key, "evonly");
     expect(r.status).toBe(200);
     expect(r.body.campaign).toStrictEqual({ id: "evonly", name: "evonly", status: "unknown", sent_at: "2026-04-02T10:15:30Z", total_recipients: null });
-    expect(r.body.metrics).toStrictEqual({
+    expect(r.body.metrics).toMatchObject({
       total_recipients: 3, total_sent: 3, total_delivered: 2, total_opened: 2, total_clicked: 1, total_bounced: 0,
       total_complained: 0, total_unsubscribed: 0, open_rate: 0.667, click_rate: 0.333, bounce_rate: 0,
     });

@@ -33,6 +33,9 @@ export function generate(rng: () => number, tag: string, size = 1, extraMarks: n
     events.push(ev);
     return ev;
   };
+  const machine = (p: number) => (rng() < p ? { machine: true } : {});
+  /** A campaign's links: exact urls, with `.` and `$` and a query string, one differing only in case. */
+  const urls = (c: string) => [`https://x.example/${c}`, `https://x.example/${c}?a=1&b=$x.y`, `https://X.example/${c}`, `https://x.example/${c}/ü`];
   const marks: number[] = [];
   const registered = new Map<string, Registered>();
   const campaigns = CAMPAIGNS.slice(0, int(rng, 3, 5));
@@ -66,16 +69,21 @@ export function generate(rng: () => number, tag: string, size = 1, extraMarks: n
       add({ type: "delivered", contact_email: contact, campaign_id: cid, ms: ms(send, 10 * 60_000) });
       const opens = pick(rng, [0, 0, 1, 1, 1, 2, 2, 3]);
       const spread = long ? 900 * HOUR : 72 * HOUR;
-      for (let o = 0; o < opens; o++) add({ type: "open", contact_email: contact, campaign_id: cid, ms: clamp(ms(send + 60_000, spread)) });
+      // Machine opens (privacy-proxy prefetches) often come first, soon after delivery.
+      if (rng() < 0.25) add({ type: "open", contact_email: contact, campaign_id: cid, ms: ms(send + 30_000, 60_000), machine: true });
+      for (let o = 0; o < opens; o++) add({ type: "open", contact_email: contact, campaign_id: cid, ms: clamp(ms(send + 60_000, spread)), ...machine(0.2) });
       if (opens > 0 && rng() < 0.45) {
-        for (let k2 = int(rng, 1, 2); k2 > 0; k2--) {
-          add({ type: "click", contact_email: contact, campaign_id: cid, ms: clamp(ms(send + 120_000, spread)), url: "https://x.example/l" });
+        for (let k2 = int(rng, 1, 3); k2 > 0; k2--) {
+          add({ type: "click", contact_email: contact, campaign_id: cid, ms: clamp(ms(send + 120_000, spread)), url: pick(rng, urls(c)), ...machine(0.15) });
         }
       }
       if (rng() < 0.03) add({ type: "complaint", contact_email: contact, campaign_id: cid, ms: clamp(ms(send, 48 * HOUR)) });
       if (rng() < 0.05) add({ type: "unsubscribe", contact_email: contact, campaign_id: cid, ms: clamp(ms(send, 48 * HOUR)) });
     }
   }
+  // Registered and never sent: a draft without a send time, a campaign scheduled ahead.
+  registered.set(`draft_${tag}`, { name: "Draft", status: "draft" });
+  registered.set(`sched_${tag}`, { name: "Scheduled", status: "scheduled", sent_at: "2026-05-01T08:00:00Z", total_recipients: 10 });
   // Transactional mail: campaign_id left out or "".
   for (let k = 0; k < Math.round(40 * size); k++) {
     const contact = `t${k}@${tag}.example`;
@@ -100,6 +108,8 @@ export function generate(rng: () => number, tag: string, size = 1, extraMarks: n
         campaign_id: c,
         ms: e,
         ...(type === "bounce" ? { bounce_type: rng() < 0.5 ? ("hard" as const) : ("soft" as const) } : {}),
+        ...(type === "open" || type === "click" ? machine(0.4) : {}),
+        ...(type === "click" && c !== undefined ? { url: pick(rng, urls(c)) } : {}),
       });
     }
   }
@@ -151,6 +161,42 @@ function arrival(rng: () => number, events: Ev[]): Ev[][] {
     if (rng() < 0.3) batch.push(pick(rng, batch));
     out.push(batch);
     if (rng() < 0.2) out.push([...batch]); // the whole batch retried
+  }
+  return out;
+}
+
+/** A purchase to send: `amount` is the decimal text the client means (sent as a JSON number). */
+export interface PurchasePlan {
+  contact_email: string;
+  amount: string;
+  currency: string;
+  order_id?: string;
+  ms: number;
+}
+
+/** Amounts binary floating point cannot hold exactly, and their neighbours. */
+const AMOUNTS = ["0.1", "0.2", "0.3", "19.99", "0.005", "2.675", "1234567.891", "0.0000001", "99.995", "1", "0", "10.01", "33.333333333"];
+const CURRENCIES = ["USD", "EUR", "JPY", "KWD"];
+
+/**
+ * Purchases for a stream: most an hour to nine days after one of its clicks (inside and beyond
+ * the 168-hour window, human and machine clicks alike), some by contacts who never clicked;
+ * several currencies; most with an order id, some without.
+ */
+export function purchases(rng: () => number, tag: string, s: Stream, n: number): PurchasePlan[] {
+  const clicks = s.events.filter((e) => e.type === "click" && e.campaign_id);
+  const out: PurchasePlan[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = rng() < 0.85 && clicks.length ? pick(rng, clicks) : undefined;
+    const base = c ? c.ms + int(rng, 0, 9 * 24) * HOUR + int(rng, 0, 3599) * 1000 : at("2026-01-05T00:00:00Z") + Math.floor(rng() * 90 * DAY);
+    const p: PurchasePlan = {
+      contact_email: c ? c.contact_email : `nobody${i}@${tag}.example`,
+      amount: pick(rng, AMOUNTS),
+      currency: pick(rng, CURRENCIES),
+      ms: Math.min(Math.floor(base / 1000) * 1000, CLOCK.getTime()),
+    };
+    if (rng() < 0.85) p.order_id = `${tag}-o${i}`;
+    out.push(p);
   }
   return out;
 }

@@ -15,6 +15,17 @@ export interface Ev {
   ms: number;
   bounce_type?: "hard" | "soft";
   url?: string;
+  /** Flagged as caused by no person (opens and clicks only). */
+  machine?: boolean;
+}
+
+/** A stored purchase as the reference counts it: `amount` as the decimal the client sent. */
+export interface RefPurchase {
+  ms: number;
+  currency: string;
+  amount: string;
+  /** The attributed campaign, or null. */
+  campaign: string | null;
 }
 
 export const HOUR = 3_600_000;
@@ -60,6 +71,7 @@ export function wire(e: Ev): Record<string, unknown> {
   if (e.campaign_id !== undefined) o.campaign_id = e.campaign_id;
   if (e.bounce_type) o.bounce_type = e.bounce_type;
   if (e.url) o.url = e.url;
+  if (e.machine) o.machine = true;
   return o;
 }
 
@@ -73,6 +85,7 @@ export function input(e: Ev) {
     campaignId: e.campaign_id ?? "",
     bounceType: e.bounce_type,
     url: e.url,
+    machine: e.machine,
   };
 }
 
@@ -137,43 +150,58 @@ export function refRate(n: number, d: number): number {
 }
 
 const messageKey = (e: Ev) => `${e.campaign_id ?? ""}|${e.contact_email.trim().toLowerCase()}`;
+const human = (e: Ev) => !e.machine;
 
-/** Each message's first open and first click over all stored events. */
-function firsts(events: Ev[]): { open: Map<string, number>; click: Map<string, number> } {
-  const open = new Map<string, number>();
-  const click = new Map<string, number>();
+/** Each message's first open and first click (and first human ones) over all stored events. */
+function firsts(events: Ev[]) {
+  const f = { open: new Map<string, number>(), click: new Map<string, number>(), hopen: new Map<string, number>(), hclick: new Map<string, number>() };
+  const note = (m: Map<string, number>, e: Ev) => {
+    const prev = m.get(messageKey(e));
+    if (prev === undefined || e.ms < prev) m.set(messageKey(e), e.ms);
+  };
   for (const e of events) {
-    const m = e.type === "open" ? open : e.type === "click" ? click : undefined;
-    if (!m) continue;
-    const k = messageKey(e);
-    const prev = m.get(k);
-    if (prev === undefined || e.ms < prev) m.set(k, e.ms);
+    if (e.type !== "open" && e.type !== "click") continue;
+    note(f[e.type], e);
+    if (human(e)) note(e.type === "open" ? f.hopen : f.hclick, e);
   }
-  return { open, click };
+  return f;
+}
+
+/** `amount` (a decimal string, at most 9 decimals) in nanos. */
+function nanos(amount: string): bigint {
+  const [whole, frac = ""] = amount.split(".");
+  return BigInt(whole!) * 1_000_000_000n + BigInt(frac.padEnd(9, "0"));
+}
+
+/** Sums per currency, rounded half-up to cents, ordered by currency. */
+export function refRevenue(purchases: RefPurchase[]): { currency: string; amount: number }[] {
+  const sums = new Map<string, bigint>();
+  for (const p of purchases) sums.set(p.currency, (sums.get(p.currency) ?? 0n) + nanos(p.amount));
+  return [...sums.keys()].sort().map((currency) => ({ currency, amount: Number((sums.get(currency)! + 5_000_000n) / 10_000_000n) / 100 }));
 }
 
 /** The overview's `metrics` for `[fromMs, toMs]`, `to` inclusive to the second. */
-export function refOverview(events: Ev[], fromMs: number, toMs: number) {
+export function refOverview(events: Ev[], fromMs: number, toMs: number, purchases: RefPurchase[] = []) {
   const end = Math.floor(toMs / 1000) * 1000 + 1000;
   const inRange = (ms: number) => ms >= fromMs && ms < end;
-  const n: Record<string, number> = { send: 0, delivered: 0, open: 0, click: 0, bounce: 0, hard: 0, soft: 0, complaint: 0, unsubscribe: 0 };
+  const n: Record<string, number> = { send: 0, delivered: 0, open: 0, click: 0, bounce: 0, hard: 0, soft: 0, complaint: 0, unsubscribe: 0, hopen: 0, hclick: 0 };
   for (const e of events) {
     if (!inRange(e.ms)) continue;
     n[e.type]!++;
     if (e.type === "bounce") n[e.bounce_type!]!++;
+    if ((e.type === "open" || e.type === "click") && human(e)) n[`h${e.type}`]!++;
   }
   const f = firsts(events);
-  let uo = 0;
-  let uc = 0;
-  for (const ms of f.open.values()) if (inRange(ms)) uo++;
-  for (const ms of f.click.values()) if (inRange(ms)) uc++;
+  const uniques = (m: Map<string, number>) => [...m.values()].filter(inRange).length;
+  const bought = purchases.filter((p) => inRange(p.ms));
+  const attributed = bought.filter((p) => p.campaign !== null);
   return {
     sends: n.send!,
     delivered: n.delivered!,
     opens: n.open!,
-    unique_opens: uo,
+    unique_opens: uniques(f.open),
     clicks: n.click!,
-    unique_clicks: uc,
+    unique_clicks: uniques(f.click),
     bounces: n.bounce!,
     hard_bounces: n.hard!,
     soft_bounces: n.soft!,
@@ -183,7 +211,32 @@ export function refOverview(events: Ev[], fromMs: number, toMs: number) {
     click_rate: refRate(n.click!, n.send!),
     bounce_rate: refRate(n.bounce!, n.send!),
     complaint_rate: refRate(n.complaint!, n.send!),
+    human_opens: n.hopen!,
+    unique_human_opens: uniques(f.hopen),
+    human_clicks: n.hclick!,
+    unique_human_clicks: uniques(f.hclick),
+    human_open_rate: refRate(n.hopen!, n.send!),
+    human_click_rate: refRate(n.hclick!, n.send!),
+    purchases: bought.length,
+    conversions: attributed.length,
+    revenue: refRevenue(bought),
+    attributed_revenue: refRevenue(attributed),
   };
+}
+
+/** A campaign's all-time counts, as the metrics, the list and the links read them. */
+export function refCampaignCounts(events: Ev[], id: string, purchases: RefPurchase[] = []) {
+  const mine = events.filter((e) => (e.campaign_id ?? "") === id && id !== "");
+  const n: Record<string, number> = { send: 0, delivered: 0, open: 0, click: 0, bounce: 0, complaint: 0, unsubscribe: 0, hopen: 0, hclick: 0 };
+  let firstSend: number | undefined;
+  for (const e of mine) {
+    n[e.type]!++;
+    if ((e.type === "open" || e.type === "click") && human(e)) n[`h${e.type}`]!++;
+    if (e.type === "send" && (firstSend === undefined || e.ms < firstSend)) firstSend = e.ms;
+  }
+  const f = firsts(mine);
+  const conversions = purchases.filter((p) => p.campaign === id);
+  return { mine, n, firstSend, uniques: { open: f.open.size, click: f.click.size, hopen: f.hopen.size, hclick: f.hclick.size }, conversions };
 }
 
 export interface Registered {
@@ -193,16 +246,24 @@ export interface Registered {
   total_recipients?: number;
 }
 
+/** A campaign's human (not `machine`) counts and rates, as every campaign read shows them. */
+export function refHuman(n: Record<string, number>, uniques: { hopen: number; hclick: number }) {
+  return {
+    human_opens: n.hopen!,
+    unique_human_opens: uniques.hopen,
+    human_clicks: n.hclick!,
+    unique_human_clicks: uniques.hclick,
+    human_open_rate: refRate(n.hopen!, n.send!),
+    human_click_rate: refRate(n.hclick!, n.send!),
+  };
+}
+
 /** The full REST body of GET /api/v1/analytics/campaigns/{id}, or undefined when it must be 404. */
-export function refCampaign(events: Ev[], id: string, reg?: Registered) {
-  const mine = events.filter((e) => (e.campaign_id ?? "") === id && id !== "");
+export function refCampaign(events: Ev[], id: string, reg?: Registered, purchases: RefPurchase[] = []) {
+  const { mine, n, firstSend, uniques, conversions } = refCampaignCounts(events, id, purchases);
   if (mine.length === 0 && !reg) return undefined;
-  const n: Record<string, number> = { send: 0, delivered: 0, open: 0, click: 0, bounce: 0, complaint: 0, unsubscribe: 0 };
-  let firstSend: number | undefined;
   const hours = new Map<number, { opens: number; clicks: number }>();
   for (const e of mine) {
-    n[e.type]!++;
-    if (e.type === "send" && (firstSend === undefined || e.ms < firstSend)) firstSend = e.ms;
     if (e.type === "open" || e.type === "click") {
       const h = Math.floor(e.ms / HOUR) * HOUR;
       const v = hours.get(h) ?? { opens: 0, clicks: 0 };
@@ -223,13 +284,7 @@ export function refCampaign(events: Ev[], id: string, reg?: Registered) {
   }
   return {
     success: true,
-    campaign: {
-      id,
-      name: reg?.name ?? id,
-      status: reg?.status ?? "unknown",
-      sent_at: sentAt === undefined ? null : isoSec(sentAt),
-      total_recipients: reg?.total_recipients ?? null,
-    },
+    campaign: refCampaignBlock(id, reg, firstSend),
     metrics: {
       total_recipients: reg?.total_recipients ?? n.send!,
       total_sent: n.send!,
@@ -242,8 +297,26 @@ export function refCampaign(events: Ev[], id: string, reg?: Registered) {
       open_rate: refRate(n.open!, n.send!),
       click_rate: refRate(n.click!, n.send!),
       bounce_rate: refRate(n.bounce!, n.send!),
+      conversions: conversions.length,
+      conversion_rate: refRate(conversions.length, n.send!),
+      revenue: refRevenue(conversions),
+      unique_opens: uniques.open,
+      unique_clicks: uniques.click,
+      ...refHuman(n, uniques),
     },
     timeline,
+  };
+}
+
+/** The campaign block every campaign read shows. */
+export function refCampaignBlock(id: string, reg: Registered | undefined, firstSend: number | undefined) {
+  const sentAt = reg?.sent_at !== undefined ? at(reg.sent_at) : firstSend;
+  return {
+    id,
+    name: reg?.name ?? id,
+    status: reg?.status ?? "unknown",
+    sent_at: sentAt === undefined ? null : isoSec(sentAt),
+    total_recipients: reg?.total_recipients ?? null,
   };
 }
 
@@ -265,6 +338,23 @@ export async function limit<T>(n: number, tasks: (() => Promise<T>)[]): Promise<
     }),
   );
   return out;
+}
+
+/**
+ * The campaign of the contact's latest human campaign click at or before `ms` and at most 168 h
+ * before it, or null; undefined when two clicks of different campaigns tie for latest (the
+ * service breaks that tie by event id, which events without a producer id get at random).
+ */
+export function refAttribution(stored: Ev[], email: string, ms: number): string | null | undefined {
+  let best: Ev[] = [];
+  for (const e of stored) {
+    if (e.type !== "click" || !e.campaign_id || e.machine || e.contact_email.toLowerCase() !== email.toLowerCase()) continue;
+    if (e.ms > ms || e.ms < ms - 168 * HOUR) continue;
+    if (!best.length || e.ms > best[0]!.ms) best = [e];
+    else if (e.ms === best[0]!.ms) best.push(e);
+  }
+  if (new Set(best.map((e) => e.campaign_id)).size > 1) return undefined;
+  return best[0]?.campaign_id ?? null;
 }
 
 // ---- Time zones, for the time series reference: the runtime's Intl data read directly (the
@@ -337,7 +427,7 @@ const QUARTER = 15 * 60_000;
  * buckets found by walking quarter hours until the local key changes, each bucket's metrics the
  * overview's reference over its part of the range.
  */
-export function refTimeSeries(events: Ev[], fromMs: number, toMs: number, interval: Interval, zone: string) {
+export function refTimeSeries(events: Ev[], fromMs: number, toMs: number, interval: Interval, zone: string, purchases: RefPurchase[] = []) {
   const end = toMs + 1000;
   const key = (ms: number) => bucketKey(ms, interval, zone);
   let start = Math.floor(fromMs / QUARTER) * QUARTER;
@@ -348,7 +438,7 @@ export function refTimeSeries(events: Ev[], fromMs: number, toMs: number, interv
     while (key(next) === key(start)) next += QUARTER;
     const a = Math.max(start, fromMs);
     const b = Math.min(next, end);
-    buckets.push({ start: localIso(start, zone), metrics: refOverview(events, a, b - 1000) });
+    buckets.push({ start: localIso(start, zone), metrics: refOverview(events, a, b - 1000, purchases) });
     start = next;
   }
   return { success: true, period: { from: isoSec(fromMs), to: isoSec(toMs) }, interval, time_zone: zone, buckets };

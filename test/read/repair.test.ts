@@ -29,12 +29,19 @@ async function snapshot(key: string, campaigns: string[]) {
   return out;
 }
 
-/** Reference attribution: the campaign of the contact's latest campaign click in the 168 h up to `ms`. */
+/** What else a rebuild re-derives: the campaign list and every campaign's links. */
+async function listAndLinks(key: string, campaigns: string[]) {
+  const out: unknown[] = [(await rest(svc, "GET", "/api/v1/analytics/campaigns?page_size=200", { key })).body];
+  for (const id of campaigns) out.push((await rest(svc, "GET", `/api/v1/analytics/campaigns/${id}/links`, { key })).body);
+  return out;
+}
+
+/** Reference attribution: the campaign of the contact's latest human campaign click in the 168 h up to `ms`. */
 function refAttribution(stored: Ev[], account: string, email: string, ms: number): string | null {
   let best: Ev | undefined;
   const id = (e: Ev) => `p|${account}|${e.id}`;
   for (const e of stored) {
-    if (e.type !== "click" || !e.campaign_id || e.contact_email.toLowerCase() !== email) continue;
+    if (e.type !== "click" || !e.campaign_id || e.machine || e.contact_email.toLowerCase() !== email) continue;
     if (e.ms > ms || e.ms < ms - 168 * 3_600_000) continue;
     if (!best || e.ms > best.ms || (e.ms === best.ms && id(e) > id(best))) best = e;
   }
@@ -102,12 +109,30 @@ test("rebuild of a healthy account leaves every metric unchanged", async () => {
   const ledger = new Ledger();
   for (const batch of s.batches) expect(await post(svc, key, batch)).toEqual(ledger.arrive(batch));
   for (const [id, reg] of s.registered) expect((await rest(svc, "PUT", `/api/v1/campaigns/${id}`, { key, body: reg })).status).toBe(200);
-  const before = await snapshot(key, s.campaigns);
-  expect(before).toStrictEqual(expected(ledger.stored, s.campaigns, s.registered));
+  // Purchases (attributed and not): the rebuild recounts them from the stored purchases.
+  const clicks = ledger.stored.filter((e) => e.type === "click" && e.campaign_id);
+  for (const [i, c] of clicks.slice(0, 8).entries()) {
+    const body = { contact_email: c.contact_email, amount: [0.1, 0.2, 19.99][i % 3], currency: i % 2 ? "EUR" : "USD", order_id: `reb-${i}`, timestamp: isoSec(c.ms + 3_600_000) };
+    expect((await rest(svc, "POST", "/api/v1/track/purchase", { key, body })).status).toBe(200);
+  }
+  const before = [...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))];
+  expect((before[0] as any).metrics.purchases).toBe(8);
   await svc.store.ingest.rebuild(account);
-  expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
+  expect([...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))]).toStrictEqual(before);
   await svc.store.ingest.rebuild(account);
-  expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
+  expect([...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))]).toStrictEqual(before);
+});
+
+test("a purchase stored but not yet counted (a crash in between) is counted by the repair of its journal entry", async () => {
+  const { account, key } = await svc.newAccount();
+  const ts = new Date("2026-03-10T10:00:00Z");
+  // What a crash right after the purchase's insert leaves: the purchase, its journal entry, no counts.
+  await svc.store.purchases.insert(account, { eventId: "evt_crash", email: "c@example.com", amount: 12.34, currency: "USD", items: [], timestamp: ts, attributedCampaignId: null }, ts);
+  await svc.store.db.collection<{ _id: string; a: string; at: Date }>("ingest_batches").insertOne({ _id: `crash-${account}`, a: account, at: ts });
+  const overview = async () => (await rest(svc, "GET", "/api/v1/analytics/overview?from=2026-03-10&to=2026-03-10", { key })).body.metrics;
+  expect(await overview()).toMatchObject({ purchases: 0, revenue: [] });
+  expect(await svc.store.ingest.repair(new Date(), 60_000)).toContain(account);
+  expect(await overview()).toMatchObject({ purchases: 1, conversions: 0, revenue: [{ currency: "USD", amount: 12.34 }], attributed_revenue: [] });
 });
 
 test("rollup documents another instance deleted are created again, not lost, by the next batch", async () => {

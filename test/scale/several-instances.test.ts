@@ -10,7 +10,7 @@ import { findPostgresBin } from "../../src/db/postgres.js";
 import { Store } from "../../src/storage/store.js";
 import { startServiceProcess, type ServiceProcess } from "../helpers/process.js";
 import { generate } from "../read/generator.js";
-import { at, chunk, isoSec, mulberry32, refCampaign, refOverview, wire, type Ev, type Registered } from "../read/lib.js";
+import { at, chunk, isoSec, mulberry32, refCampaign, refOverview, wire, type Ev, type RefPurchase, type Registered } from "../read/lib.js";
 import { startSharedDatabase, type SharedDatabase } from "./database.js";
 
 const runnable = Boolean(process.env.MONGODB_URI?.trim()) || findPostgresBin() !== undefined;
@@ -68,13 +68,15 @@ interface Account {
   events: Ev[];
   campaigns: string[];
   registered: Map<string, Registered>;
+  /** Purchases stored (each order id once), with the campaign they were attributed to. */
+  bought: RefPurchase[];
 }
 
 async function newAccount(tag: string, seed: number): Promise<Account> {
   const s = generate(mulberry32(seed), tag, 1);
   const account = `acct_${tag}_${randomBytes(3).toString("hex")}`;
   const key = (await store!.keys.create(account, ["ingest", "analytics", "track"], new Date())).key;
-  return { account, key, events: s.events.filter((e) => e.id !== undefined), campaigns: s.campaigns, registered: s.registered };
+  return { account, key, events: s.events.filter((e) => e.id !== undefined), campaigns: s.campaigns, registered: s.registered, bought: [] };
 }
 
 /** Every overview range and campaign of the account, as read from `url`, next to the reference's. */
@@ -83,11 +85,11 @@ async function compare(url: string, a: Account, stored: Ev[]): Promise<{ got: un
   const want: unknown[] = [];
   for (const [f, t] of RANGES) {
     got.push((await call(url, a.key, "GET", `/api/v1/analytics/overview?from=${f}&to=${t}`)).body);
-    want.push({ success: true, period: { from: isoSec(at(f)), to: isoSec(at(t)) }, metrics: refOverview(stored, at(f), at(t)) });
+    want.push({ success: true, period: { from: isoSec(at(f)), to: isoSec(at(t)) }, metrics: refOverview(stored, at(f), at(t), a.bought) });
   }
   for (const id of a.campaigns) {
     got.push((await call(url, a.key, "GET", `/api/v1/analytics/campaigns/${id}`)).body);
-    want.push(refCampaign(stored, id, a.registered.get(id)));
+    want.push(refCampaign(stored, id, a.registered.get(id), a.bought));
   }
   return { got, want };
 }
@@ -134,7 +136,8 @@ describe.skipIf(!runnable)("several service processes on one database (FerretDB 
     expect(answers).toEqual(bBatches.map((batch, j) => ({ batch: j, accepted: batch.length, duplicates: batch.length })));
 
     // Racing purchases: one order_id, ten calls to each process at once, an hour after a click.
-    const campaignClicks = a.events.filter((e) => e.type === "click" && (e.campaign_id ?? "") !== "");
+    // Attribution follows human clicks only.
+    const campaignClicks = a.events.filter((e) => e.type === "click" && (e.campaign_id ?? "") !== "" && !e.machine);
     const click = campaignClicks.sort((x, y) => x.ms - y.ms).at(-1)!;
     const buyer = campaignClicks.filter((e) => e.contact_email.toLowerCase() === click.contact_email.toLowerCase());
     const latest = buyer.sort((x, y) => y.ms - x.ms || (y.id! > x.id! ? 1 : -1))[0]!;
@@ -144,6 +147,7 @@ describe.skipIf(!runnable)("several service processes on one database (FerretDB 
     expect(bought.filter((r) => r.body.duplicate === false)).toHaveLength(1);
     expect(new Set(bought.map((r) => r.body.event_id)).size).toBe(1);
     expect(new Set(bought.map((r) => r.body.attributed_campaign_id))).toEqual(new Set([latest.campaign_id]));
+    a.bought.push({ ms: Date.parse(purchase.timestamp), currency: "USD", amount: "42.5", campaign: latest.campaign_id! });
 
     // Racing upserts of one campaign: every call succeeds, one version wins whole, both show it.
     const raced = a.campaigns[0]!;

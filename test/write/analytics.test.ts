@@ -52,6 +52,16 @@ describe("GetOverview", () => {
       click_rate: 0,
       bounce_rate: 0,
       complaint_rate: 0,
+      human_opens: 1,
+      unique_human_opens: 1,
+      human_clicks: 0,
+      unique_human_clicks: 0,
+      human_open_rate: 0.5,
+      human_click_rate: 0,
+      purchases: 0,
+      conversions: 0,
+      revenue: [],
+      attributed_revenue: [],
     });
   });
 

@@ -25,6 +25,8 @@ const VALID: Record<AnyRpc, JsonObject> = {
   upsertCampaign: { id: "camp_auth", name: "Auth", status: "draft" },
   getOverview: {},
   getCampaignMetrics: { id: "camp_auth" },
+  listCampaigns: { page_size: 10 },
+  getCampaignLinks: { id: "camp_auth" },
 };
 const RPCS = Object.keys(VALID) as AnyRpc[];
 const WRITES: WriteRpc[] = ["trackEvent", "trackPurchase", "recordEmailEvents", "upsertCampaign"];
@@ -35,6 +37,8 @@ const SCOPE_OF: Record<AnyRpc, Scope> = {
   upsertCampaign: "ingest",
   getOverview: "analytics",
   getCampaignMetrics: "analytics",
+  listCampaigns: "analytics",
+  getCampaignLinks: "analytics",
 };
 
 describe("401 / UNAUTHENTICATED on every protocol and RPC", () => {
@@ -112,7 +116,7 @@ describe("403 / PERMISSION_DENIED for a key without the scope", () => {
         if (SCOPE_OF[rpc] === missing) {
           expectError(o, "permission_denied", undefined, `${protocol} ${rpc}`);
           if (!o.ok) expect(o.message).toContain(missing);
-        } else if (rpc !== "getCampaignMetrics") {
+        } else if (rpc !== "getCampaignMetrics" && rpc !== "getCampaignLinks") {
           expect(o.ok, `${protocol} ${rpc} with scopes ${scopes}: ${show(o)}`).toBe(true);
         }
       }
@@ -123,7 +127,8 @@ describe("403 / PERMISSION_DENIED for a key without the scope", () => {
       expect(await svc.store.db.collection("track_events").countDocuments({ a: account })).toBe(0);
       expect(await svc.store.db.collection("purchases").countDocuments({ a: account })).toBe(0);
     }
-    if (missing === "ingest") expect(stored).toEqual({ purchases: 1, track_events: 4 });
+    // The purchase, and its counts in the account's day rollups.
+    if (missing === "ingest") expect(stored).toEqual({ purchases: 1, track_events: 4, account_day_spans: 5, account_day_hours: 1 });
   });
 
   test("a key with only one scope can use exactly that service", async () => {
@@ -161,8 +166,12 @@ describe("every read and write is confined to the key's account", () => {
     for (const id of ["camp_secret", "camp_registered"]) {
       expect((await campaignMetrics(svc, a.key, id)).status).toBe(200);
       for (const protocol of PROTOCOLS) {
-        const o = await caller.call(protocol, "getCampaignMetrics", { id }, { key: b.key });
-        expectError(o, "not_found", undefined, `${protocol} ${id}`);
+        for (const rpc of ["getCampaignMetrics", "getCampaignLinks"] as const) {
+          expectError(await caller.call(protocol, rpc, { id }, { key: b.key }), "not_found", undefined, `${protocol} ${rpc} ${id}`);
+        }
+        // Nor does B's list show it.
+        const list = await caller.call(protocol, "listCampaigns", {}, { key: b.key });
+        expect(list.ok && list.body.campaigns.map((c: { campaign: { id: string } }) => c.campaign.id), protocol).not.toContain(id);
       }
       // Same answer as for an id that exists nowhere: nothing reveals A's campaign.
       const foreign = await campaignMetrics(svc, b.key, id);

@@ -43,6 +43,17 @@ const ZERO_TOTALS = {
   open_rate: 0,
   click_rate: 0,
   bounce_rate: 0,
+  conversions: 0,
+  conversion_rate: 0,
+  revenue: [],
+  unique_opens: 0,
+  unique_clicks: 0,
+  human_opens: 0,
+  unique_human_opens: 0,
+  human_clicks: 0,
+  unique_human_clicks: 0,
+  human_open_rate: 0,
+  human_click_rate: 0,
 };
 
 describe("RecordEmailEvents over REST", () => {
@@ -76,6 +87,7 @@ describe("RecordEmailEvents over REST", () => {
     expect(m.status).toBe(200);
     expect(m.body.campaign).toEqual({ id: c, name: c, status: "unknown", sent_at: "2026-04-01T09:05:00Z", total_recipients: null });
     expect(m.body.metrics).toEqual({
+      ...ZERO_TOTALS,
       total_recipients: 4,
       total_sent: 4,
       total_delivered: 2,
@@ -87,6 +99,14 @@ describe("RecordEmailEvents over REST", () => {
       open_rate: 0.5,
       click_rate: 0.25,
       bounce_rate: 0.5,
+      unique_opens: 1,
+      unique_clicks: 1,
+      human_opens: 2,
+      unique_human_opens: 1,
+      human_clicks: 1,
+      unique_human_clicks: 1,
+      human_open_rate: 0.5,
+      human_click_rate: 0.25,
     });
     expect(m.body.timeline).toEqual([
       { hour: "2026-04-01T09:00:00Z", opens: 1, clicks: 0 },
@@ -169,14 +189,26 @@ describe.each([
     expect(res.duplicates).toBe(0);
     const m = await campaignMetrics(svc, key, "camp_cx");
     expect(m.body.campaign.sent_at).toBe("2026-04-05T10:00:00Z");
-    expect(m.body.metrics).toEqual({ ...ZERO_TOTALS, total_recipients: 1, total_sent: 1, total_opened: 1, total_bounced: 1, open_rate: 1, bounce_rate: 1 });
+    expect(m.body.metrics).toEqual({
+      ...ZERO_TOTALS,
+      total_recipients: 1,
+      total_sent: 1,
+      total_opened: 1,
+      total_bounced: 1,
+      open_rate: 1,
+      bounce_rate: 1,
+      unique_opens: 1,
+      human_opens: 1,
+      unique_human_opens: 1,
+      human_open_rate: 1,
+    });
   });
 });
 
 describe("RecordEmailEvents over gRPC (grpc-js, ts-proto stubs)", () => {
   test("answers accepted/duplicates and the campaign counts the events", async () => {
     const { key } = await svc.newAccount();
-    const base = { id: "", contactEmail: "g@example.com", campaignId: "camp_g", bounceType: TpBounceType.BOUNCE_TYPE_UNSPECIFIED, url: "", userAgent: "" };
+    const base = { id: "", contactEmail: "g@example.com", campaignId: "camp_g", bounceType: TpBounceType.BOUNCE_TYPE_UNSPECIFIED, url: "", userAgent: "", machine: false };
     const res = await grpcCall(
       grpc.ingest.recordEmailEvents,
       grpc.ingest,
@@ -205,6 +237,10 @@ describe("RecordEmailEvents over gRPC (grpc-js, ts-proto stubs)", () => {
       total_unsubscribed: 1,
       click_rate: 1,
       bounce_rate: 1,
+      unique_clicks: 1,
+      human_clicks: 1,
+      unique_human_clicks: 1,
+      human_click_rate: 1,
     });
     expect(m.body.timeline).toEqual([
       { hour: "2026-04-06T08:00:00Z", opens: 0, clicks: 0 },

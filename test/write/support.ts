@@ -26,6 +26,10 @@ import {
   UpsertCampaignRequest as TpUpsertCampaignRequest,
 } from "../../gen/ts-proto/misar/analytics/v1/ingest_service.js";
 import {
+  GetCampaignLinksRequest as TpGetCampaignLinksRequest,
+  ListCampaignsRequest as TpListCampaignsRequest,
+} from "../../gen/ts-proto/misar/analytics/v1/campaign_reads.js";
+import {
   TrackEventRequest as TpTrackEventRequest,
   TrackPurchaseRequest as TpTrackPurchaseRequest,
 } from "../../gen/ts-proto/misar/analytics/v1/track_service.js";
@@ -44,7 +48,7 @@ export type Protocol = "rest" | "connect-json" | "connect-binary" | "grpc-js";
 export const PROTOCOLS: Protocol[] = ["rest", "connect-json", "connect-binary", "grpc-js"];
 
 export type WriteRpc = "trackEvent" | "trackPurchase" | "recordEmailEvents" | "upsertCampaign";
-export type AnyRpc = WriteRpc | "getOverview" | "getCampaignMetrics";
+export type AnyRpc = WriteRpc | "getOverview" | "getCampaignMetrics" | "listCampaigns" | "getCampaignLinks";
 
 /** What a call came back with, the same shape on every protocol. */
 export type Outcome =
@@ -87,6 +91,12 @@ function restRoute(rpc: AnyRpc, body: JsonObject): { method: string; path: strin
     }
     case "getCampaignMetrics":
       return { method: "GET", path: `/api/v1/analytics/campaigns/${encodeURIComponent(String(body.id))}` };
+    case "listCampaigns": {
+      const q = new URLSearchParams(body as Record<string, string>).toString();
+      return { method: "GET", path: `/api/v1/analytics/campaigns${q ? "?" + q : ""}` };
+    }
+    case "getCampaignLinks":
+      return { method: "GET", path: `/api/v1/analytics/campaigns/${encodeURIComponent(String(body.id))}/links` };
   }
 }
 
@@ -122,6 +132,8 @@ const ES_REQ: Record<AnyRpc, DescMessage> = {
   upsertCampaign: UpsertCampaignRequestSchema,
   getOverview: AnalyticsService.method.getOverview.input,
   getCampaignMetrics: AnalyticsService.method.getCampaignMetrics.input,
+  listCampaigns: AnalyticsService.method.listCampaigns.input,
+  getCampaignLinks: AnalyticsService.method.getCampaignLinks.input,
 };
 
 /** One set of clients per service, for every protocol. */
@@ -179,6 +191,10 @@ export class Caller {
               ok: true,
               body: await grpcCall(g.analytics.getCampaignMetrics, g.analytics, TpGetCampaignMetricsRequest.fromJSON(protoJson), md),
             };
+          case "listCampaigns":
+            return { ok: true, body: await grpcCall(g.analytics.listCampaigns, g.analytics, TpListCampaignsRequest.fromJSON(protoJson), md) };
+          case "getCampaignLinks":
+            return { ok: true, body: await grpcCall(g.analytics.getCampaignLinks, g.analytics, TpGetCampaignLinksRequest.fromJSON(protoJson), md) };
         }
       } catch (err) {
         return grpcOutcome(err as ServiceError);
@@ -201,6 +217,10 @@ export class Caller {
           return { ok: true, body: await c.analytics.getOverview(msg, opts) };
         case "getCampaignMetrics":
           return { ok: true, body: await c.analytics.getCampaignMetrics(msg, opts) };
+        case "listCampaigns":
+          return { ok: true, body: await c.analytics.listCampaigns(msg, opts) };
+        case "getCampaignLinks":
+          return { ok: true, body: await c.analytics.getCampaignLinks(msg, opts) };
       }
     } catch (err) {
       return connectOutcome(err);
@@ -306,6 +326,7 @@ const DATA_COLLECTIONS = [
   "account_day_spans",
   "account_day_hours",
   "campaign_stats",
+  "campaign_links",
   "message_firsts",
   "ingest_batches",
 ];

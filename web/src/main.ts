@@ -2,6 +2,7 @@ import "./styles.css";
 import { h, replace } from "./dom.js";
 import { classify } from "./errors.js";
 import { campaignPage } from "./pages/campaign.js";
+import { campaignsPage } from "./pages/campaigns.js";
 import { overviewPage } from "./pages/overview.js";
 import type { Page } from "./pages/page.js";
 import { signInPage } from "./pages/signin.js";
@@ -14,6 +15,7 @@ let inFlight: AbortController | undefined;
 
 const PAGES: { [P in Route["page"]]: Page<Extract<Route, { page: P }>> } = {
   overview: overviewPage,
+  campaigns: campaignsPage,
   campaign: campaignPage,
 };
 
@@ -92,7 +94,12 @@ function shell(route: Route): HTMLElement {
     "header",
     { class: "top" },
     h("a", { class: "brand", href: href("/") }, "Misar Analytics"),
-    h("nav", { "aria-label": "Main" }, link(href("/", { tz }), "Overview", route.page === "overview")),
+    h(
+      "nav",
+      { "aria-label": "Main" },
+      link(href("/", { tz }), "Overview", route.page === "overview"),
+      link(href("/campaigns", { tz }), "Campaigns", route.page !== "overview"),
+    ),
     signOut,
   );
 }

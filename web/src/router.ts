@@ -1,11 +1,13 @@
 /**
  * Hash routes, so that GET / is the only page the server serves and reloads keep the view:
  *   #/                      overview (query: period, from, to, tz)
+ *   #/campaigns             campaign list (query: status, page)
  *   #/campaigns/{id}        one campaign
  * What a route carries is view state only; the API key is never in a URL.
  */
 export type Route =
   | { page: "overview"; query: URLSearchParams }
+  | { page: "campaigns"; query: URLSearchParams }
   | { page: "campaign"; id: string; query: URLSearchParams };
 
 export function currentRoute(): Route {
@@ -14,6 +16,7 @@ export function currentRoute(): Route {
   const query = new URLSearchParams(search);
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "campaigns" && parts.length === 2) return { page: "campaign", id: parts[1]!, query };
+  if (parts[0] === "campaigns" && parts.length === 1) return { page: "campaigns", query };
   return { page: "overview", query };
 }
 

@@ -5,6 +5,8 @@ import { cards, empty } from "../cards.js";
 import { timeChart } from "../chart.js";
 import { h } from "../dom.js";
 import * as fmt from "../format.js";
+import { moneyCards } from "../money.js";
+import { peopleCards } from "../people.js";
 import { go, href, type Route } from "../router.js";
 import { timeZonePicker, viewTimeZone } from "../timezone.js";
 import type { PageContext } from "./page.js";
@@ -47,6 +49,15 @@ export async function overviewPage({ route, signal }: PageContext<OverviewRoute>
       : null,
     h("h2", {}, "Delivery and engagement"),
     headline(m),
+    h("h2", {}, "People or machines"),
+    peopleCards(m, "sends"),
+    h("h2", {}, "Conversions and revenue"),
+    cards("Conversions and revenue", [
+      { field: "purchases", label: "Purchases", value: fmt.count(m.purchases) },
+      { field: "conversions", label: "Conversions", value: fmt.count(m.conversions), note: "purchases attributed to a campaign" },
+      ...moneyCards("revenue", "Revenue", m.revenue, "no purchases in the period"),
+      ...moneyCards("attributed_revenue", "Attributed revenue", m.attributedRevenue, "no purchase attributed to a campaign"),
+    ]),
     h("h2", {}, "Daily trend"),
     trend(series, tz),
     h("h2", {}, "All events"),

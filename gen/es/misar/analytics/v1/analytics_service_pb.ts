@@ -10,13 +10,17 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Campaign } from "./campaign_pb.js";
 import { file_misar_analytics_v1_campaign } from "./campaign_pb.js";
+import type { GetCampaignLinksRequestSchema, GetCampaignLinksResponseSchema, ListCampaignsRequestSchema, ListCampaignsResponseSchema } from "./campaign_reads_pb.js";
+import { file_misar_analytics_v1_campaign_reads } from "./campaign_reads_pb.js";
+import type { CurrencyAmount } from "./revenue_pb.js";
+import { file_misar_analytics_v1_revenue } from "./revenue_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file misar/analytics/v1/analytics_service.proto.
  */
 export const file_misar_analytics_v1_analytics_service: GenFile = /*@__PURE__*/
-  fileDesc("CiptaXNhci9hbmFseXRpY3MvdjEvYW5hbHl0aWNzX3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSKEAQoSR2V0T3ZlcnZpZXdSZXF1ZXN0EiYKBnBlcmlvZBgBIAEoCUIWukgT2AEBcg5SAjdkUgMzMGRSAzkwZBIVCgRmcm9tGAIgASgJQge6SARyAhhAEhMKAnRvGAMgASgJQge6SARyAhhAEhoKCXRpbWVfem9uZRgEIAEoCUIHukgEcgIYQCJ3ChNHZXRPdmVydmlld1Jlc3BvbnNlEioKBnBlcmlvZBgBIAEoCzIaLm1pc2FyLmFuYWx5dGljcy52MS5QZXJpb2QSNAoHbWV0cmljcxgCIAEoCzIjLm1pc2FyLmFuYWx5dGljcy52MS5PdmVydmlld01ldHJpY3MiWgoGUGVyaW9kEigKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKAnRvGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK6AgoPT3ZlcnZpZXdNZXRyaWNzEg0KBXNlbmRzGAEgASgDEhEKCWRlbGl2ZXJlZBgCIAEoAxINCgVvcGVucxgDIAEoAxIUCgx1bmlxdWVfb3BlbnMYBCABKAMSDgoGY2xpY2tzGAUgASgDEhUKDXVuaXF1ZV9jbGlja3MYBiABKAMSDwoHYm91bmNlcxgHIAEoAxIUCgxoYXJkX2JvdW5jZXMYCCABKAMSFAoMc29mdF9ib3VuY2VzGAkgASgDEhIKCmNvbXBsYWludHMYCiABKAMSFAoMdW5zdWJzY3JpYmVzGAsgASgDEhEKCW9wZW5fcmF0ZRgMIAEoARISCgpjbGlja19yYXRlGA0gASgBEhMKC2JvdW5jZV9yYXRlGA4gASgBEhYKDmNvbXBsYWludF9yYXRlGA8gASgBIkUKGUdldENhbXBhaWduTWV0cmljc1JlcXVlc3QSKAoCaWQYASABKAlCHLpIGXIXMhVeW0EtWmEtejAtOV8tXXsxLDY0fSQitwEKGkdldENhbXBhaWduTWV0cmljc1Jlc3BvbnNlEi4KCGNhbXBhaWduGAEgASgLMhwubWlzYXIuYW5hbHl0aWNzLnYxLkNhbXBhaWduEjQKB21ldHJpY3MYAiABKAsyIy5taXNhci5hbmFseXRpY3MudjEuQ2FtcGFpZ25NZXRyaWNzEjMKCHRpbWVsaW5lGAMgAygLMiEubWlzYXIuYW5hbHl0aWNzLnYxLlRpbWVsaW5lRW50cnkijgIKD0NhbXBhaWduTWV0cmljcxIYChB0b3RhbF9yZWNpcGllbnRzGAEgASgDEhIKCnRvdGFsX3NlbnQYAiABKAMSFwoPdG90YWxfZGVsaXZlcmVkGAMgASgDEhQKDHRvdGFsX29wZW5lZBgEIAEoAxIVCg10b3RhbF9jbGlja2VkGAUgASgDEhUKDXRvdGFsX2JvdW5jZWQYBiABKAMSGAoQdG90YWxfY29tcGxhaW5lZBgHIAEoAxIaChJ0b3RhbF91bnN1YnNjcmliZWQYCCABKAMSEQoJb3Blbl9yYXRlGAkgASgBEhIKCmNsaWNrX3JhdGUYCiABKAESEwoLYm91bmNlX3JhdGUYCyABKAEiWAoNVGltZWxpbmVFbnRyeRIoCgRob3VyGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVvcGVucxgCIAEoAxIOCgZjbGlja3MYAyABKAMiugEKFEdldFRpbWVTZXJpZXNSZXF1ZXN0EjIKCGludGVydmFsGAEgASgJQiC6SB3YAQFyGFIEaG91clIDZGF5UgR3ZWVrUgVtb250aBIaCgl0aW1lX3pvbmUYAiABKAlCB7pIBHICGEASJgoGcGVyaW9kGAMgASgJQha6SBPYAQFyDlICN2RSAzMwZFIDOTBkEhUKBGZyb20YBCABKAlCB7pIBHICGEASEwoCdG8YBSABKAlCB7pIBHICGEAinwEKFUdldFRpbWVTZXJpZXNSZXNwb25zZRIqCgZwZXJpb2QYASABKAsyGi5taXNhci5hbmFseXRpY3MudjEuUGVyaW9kEhAKCGludGVydmFsGAIgASgJEhEKCXRpbWVfem9uZRgDIAEoCRI1CgdidWNrZXRzGAQgAygLMiQubWlzYXIuYW5hbHl0aWNzLnYxLlRpbWVTZXJpZXNCdWNrZXQiVwoQVGltZVNlcmllc0J1Y2tldBINCgVzdGFydBgBIAEoCRI0CgdtZXRyaWNzGAIgASgLMiMubWlzYXIuYW5hbHl0aWNzLnYxLk92ZXJ2aWV3TWV0cmljczLNAwoQQW5hbHl0aWNzU2VydmljZRKFAQoLR2V0T3ZlcnZpZXcSJi5taXNhci5hbmFseXRpY3MudjEuR2V0T3ZlcnZpZXdSZXF1ZXN0GicubWlzYXIuYW5hbHl0aWNzLnYxLkdldE92ZXJ2aWV3UmVzcG9uc2UiJZACAYLT5JMCHBIaL2FwaS92MS9hbmFseXRpY3Mvb3ZlcnZpZXcSoAEKEkdldENhbXBhaWduTWV0cmljcxItLm1pc2FyLmFuYWx5dGljcy52MS5HZXRDYW1wYWlnbk1ldHJpY3NSZXF1ZXN0Gi4ubWlzYXIuYW5hbHl0aWNzLnYxLkdldENhbXBhaWduTWV0cmljc1Jlc3BvbnNlIiuQAgGC0+STAiISIC9hcGkvdjEvYW5hbHl0aWNzL2NhbXBhaWducy97aWR9Eo0BCg1HZXRUaW1lU2VyaWVzEigubWlzYXIuYW5hbHl0aWNzLnYxLkdldFRpbWVTZXJpZXNSZXF1ZXN0GikubWlzYXIuYW5hbHl0aWNzLnYxLkdldFRpbWVTZXJpZXNSZXNwb25zZSInkAIBgtPkkwIeEhwvYXBpL3YxL2FuYWx5dGljcy90aW1lc2VyaWVzQkJaQGdpdGh1Yi5jb20vbWlzYXIvYW5hbHl0aWNzL2dlbi9nby9taXNhci9hbmFseXRpY3MvdjE7YW5hbHl0aWNzdjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign]);
+  fileDesc("CiptaXNhci9hbmFseXRpY3MvdjEvYW5hbHl0aWNzX3NlcnZpY2UucHJvdG8SEm1pc2FyLmFuYWx5dGljcy52MSKEAQoSR2V0T3ZlcnZpZXdSZXF1ZXN0EiYKBnBlcmlvZBgBIAEoCUIWukgT2AEBcg5SAjdkUgMzMGRSAzkwZBIVCgRmcm9tGAIgASgJQge6SARyAhhAEhMKAnRvGAMgASgJQge6SARyAhhAEhoKCXRpbWVfem9uZRgEIAEoCUIHukgEcgIYQCJ3ChNHZXRPdmVydmlld1Jlc3BvbnNlEioKBnBlcmlvZBgBIAEoCzIaLm1pc2FyLmFuYWx5dGljcy52MS5QZXJpb2QSNAoHbWV0cmljcxgCIAEoCzIjLm1pc2FyLmFuYWx5dGljcy52MS5PdmVydmlld01ldHJpY3MiWgoGUGVyaW9kEigKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKAnRvGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLuBAoPT3ZlcnZpZXdNZXRyaWNzEg0KBXNlbmRzGAEgASgDEhEKCWRlbGl2ZXJlZBgCIAEoAxINCgVvcGVucxgDIAEoAxIUCgx1bmlxdWVfb3BlbnMYBCABKAMSDgoGY2xpY2tzGAUgASgDEhUKDXVuaXF1ZV9jbGlja3MYBiABKAMSDwoHYm91bmNlcxgHIAEoAxIUCgxoYXJkX2JvdW5jZXMYCCABKAMSFAoMc29mdF9ib3VuY2VzGAkgASgDEhIKCmNvbXBsYWludHMYCiABKAMSFAoMdW5zdWJzY3JpYmVzGAsgASgDEhEKCW9wZW5fcmF0ZRgMIAEoARISCgpjbGlja19yYXRlGA0gASgBEhMKC2JvdW5jZV9yYXRlGA4gASgBEhYKDmNvbXBsYWludF9yYXRlGA8gASgBEhMKC2h1bWFuX29wZW5zGBAgASgDEhoKEnVuaXF1ZV9odW1hbl9vcGVucxgRIAEoAxIUCgxodW1hbl9jbGlja3MYEiABKAMSGwoTdW5pcXVlX2h1bWFuX2NsaWNrcxgTIAEoAxIXCg9odW1hbl9vcGVuX3JhdGUYFCABKAESGAoQaHVtYW5fY2xpY2tfcmF0ZRgVIAEoARIRCglwdXJjaGFzZXMYFiABKAMSEwoLY29udmVyc2lvbnMYFyABKAMSMwoHcmV2ZW51ZRgYIAMoCzIiLm1pc2FyLmFuYWx5dGljcy52MS5DdXJyZW5jeUFtb3VudBI+ChJhdHRyaWJ1dGVkX3JldmVudWUYGSADKAsyIi5taXNhci5hbmFseXRpY3MudjEuQ3VycmVuY3lBbW91bnQiRQoZR2V0Q2FtcGFpZ25NZXRyaWNzUmVxdWVzdBIoCgJpZBgBIAEoCUIcukgZchcyFV5bQS1aYS16MC05Xy1dezEsNjR9JCK3AQoaR2V0Q2FtcGFpZ25NZXRyaWNzUmVzcG9uc2USLgoIY2FtcGFpZ24YASABKAsyHC5taXNhci5hbmFseXRpY3MudjEuQ2FtcGFpZ24SNAoHbWV0cmljcxgCIAEoCzIjLm1pc2FyLmFuYWx5dGljcy52MS5DYW1wYWlnbk1ldHJpY3MSMwoIdGltZWxpbmUYAyADKAsyIS5taXNhci5hbmFseXRpY3MudjEuVGltZWxpbmVFbnRyeSK1BAoPQ2FtcGFpZ25NZXRyaWNzEhgKEHRvdGFsX3JlY2lwaWVudHMYASABKAMSEgoKdG90YWxfc2VudBgCIAEoAxIXCg90b3RhbF9kZWxpdmVyZWQYAyABKAMSFAoMdG90YWxfb3BlbmVkGAQgASgDEhUKDXRvdGFsX2NsaWNrZWQYBSABKAMSFQoNdG90YWxfYm91bmNlZBgGIAEoAxIYChB0b3RhbF9jb21wbGFpbmVkGAcgASgDEhoKEnRvdGFsX3Vuc3Vic2NyaWJlZBgIIAEoAxIRCglvcGVuX3JhdGUYCSABKAESEgoKY2xpY2tfcmF0ZRgKIAEoARITCgtib3VuY2VfcmF0ZRgLIAEoARITCgtjb252ZXJzaW9ucxgMIAEoAxIXCg9jb252ZXJzaW9uX3JhdGUYDSABKAESMwoHcmV2ZW51ZRgOIAMoCzIiLm1pc2FyLmFuYWx5dGljcy52MS5DdXJyZW5jeUFtb3VudBIUCgx1bmlxdWVfb3BlbnMYDyABKAMSFQoNdW5pcXVlX2NsaWNrcxgQIAEoAxITCgtodW1hbl9vcGVucxgRIAEoAxIaChJ1bmlxdWVfaHVtYW5fb3BlbnMYEiABKAMSFAoMaHVtYW5fY2xpY2tzGBMgASgDEhsKE3VuaXF1ZV9odW1hbl9jbGlja3MYFCABKAMSFwoPaHVtYW5fb3Blbl9yYXRlGBUgASgBEhgKEGh1bWFuX2NsaWNrX3JhdGUYFiABKAEiWAoNVGltZWxpbmVFbnRyeRIoCgRob3VyGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVvcGVucxgCIAEoAxIOCgZjbGlja3MYAyABKAMiugEKFEdldFRpbWVTZXJpZXNSZXF1ZXN0EjIKCGludGVydmFsGAEgASgJQiC6SB3YAQFyGFIEaG91clIDZGF5UgR3ZWVrUgVtb250aBIaCgl0aW1lX3pvbmUYAiABKAlCB7pIBHICGEASJgoGcGVyaW9kGAMgASgJQha6SBPYAQFyDlICN2RSAzMwZFIDOTBkEhUKBGZyb20YBCABKAlCB7pIBHICGEASEwoCdG8YBSABKAlCB7pIBHICGEAinwEKFUdldFRpbWVTZXJpZXNSZXNwb25zZRIqCgZwZXJpb2QYASABKAsyGi5taXNhci5hbmFseXRpY3MudjEuUGVyaW9kEhAKCGludGVydmFsGAIgASgJEhEKCXRpbWVfem9uZRgDIAEoCRI1CgdidWNrZXRzGAQgAygLMiQubWlzYXIuYW5hbHl0aWNzLnYxLlRpbWVTZXJpZXNCdWNrZXQiVwoQVGltZVNlcmllc0J1Y2tldBINCgVzdGFydBgBIAEoCRI0CgdtZXRyaWNzGAIgASgLMiMubWlzYXIuYW5hbHl0aWNzLnYxLk92ZXJ2aWV3TWV0cmljczL/BQoQQW5hbHl0aWNzU2VydmljZRKFAQoLR2V0T3ZlcnZpZXcSJi5taXNhci5hbmFseXRpY3MudjEuR2V0T3ZlcnZpZXdSZXF1ZXN0GicubWlzYXIuYW5hbHl0aWNzLnYxLkdldE92ZXJ2aWV3UmVzcG9uc2UiJZACAYLT5JMCHBIaL2FwaS92MS9hbmFseXRpY3Mvb3ZlcnZpZXcSoAEKEkdldENhbXBhaWduTWV0cmljcxItLm1pc2FyLmFuYWx5dGljcy52MS5HZXRDYW1wYWlnbk1ldHJpY3NSZXF1ZXN0Gi4ubWlzYXIuYW5hbHl0aWNzLnYxLkdldENhbXBhaWduTWV0cmljc1Jlc3BvbnNlIiuQAgGC0+STAiISIC9hcGkvdjEvYW5hbHl0aWNzL2NhbXBhaWducy97aWR9EowBCg1MaXN0Q2FtcGFpZ25zEigubWlzYXIuYW5hbHl0aWNzLnYxLkxpc3RDYW1wYWlnbnNSZXF1ZXN0GikubWlzYXIuYW5hbHl0aWNzLnYxLkxpc3RDYW1wYWlnbnNSZXNwb25zZSImkAIBgtPkkwIdEhsvYXBpL3YxL2FuYWx5dGljcy9jYW1wYWlnbnMSoAEKEEdldENhbXBhaWduTGlua3MSKy5taXNhci5hbmFseXRpY3MudjEuR2V0Q2FtcGFpZ25MaW5rc1JlcXVlc3QaLC5taXNhci5hbmFseXRpY3MudjEuR2V0Q2FtcGFpZ25MaW5rc1Jlc3BvbnNlIjGQAgGC0+STAigSJi9hcGkvdjEvYW5hbHl0aWNzL2NhbXBhaWducy97aWR9L2xpbmtzEo0BCg1HZXRUaW1lU2VyaWVzEigubWlzYXIuYW5hbHl0aWNzLnYxLkdldFRpbWVTZXJpZXNSZXF1ZXN0GikubWlzYXIuYW5hbHl0aWNzLnYxLkdldFRpbWVTZXJpZXNSZXNwb25zZSInkAIBgtPkkwIeEhwvYXBpL3YxL2FuYWx5dGljcy90aW1lc2VyaWVzQkJaQGdpdGh1Yi5jb20vbWlzYXIvYW5hbHl0aWNzL2dlbi9nby9taXNhci9hbmFseXRpY3MvdjE7YW5hbHl0aWNzdjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_misar_analytics_v1_campaign, file_misar_analytics_v1_campaign_reads, file_misar_analytics_v1_revenue]);
 
 /**
  * Selects the period of an overview.
@@ -231,6 +235,76 @@ export type OverviewMetrics = Message<"misar.analytics.v1.OverviewMetrics"> & {
    * @generated from field: double complaint_rate = 15;
    */
   complaintRate: number;
+
+  /**
+   * Open events not flagged `machine`.
+   *
+   * @generated from field: int64 human_opens = 16;
+   */
+  humanOpens: bigint;
+
+  /**
+   * Messages whose first human (not `machine`) open falls in the period.
+   *
+   * @generated from field: int64 unique_human_opens = 17;
+   */
+  uniqueHumanOpens: bigint;
+
+  /**
+   * Click events not flagged `machine`.
+   *
+   * @generated from field: int64 human_clicks = 18;
+   */
+  humanClicks: bigint;
+
+  /**
+   * Messages whose first human click falls in the period.
+   *
+   * @generated from field: int64 unique_human_clicks = 19;
+   */
+  uniqueHumanClicks: bigint;
+
+  /**
+   * human_opens / sends, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double human_open_rate = 20;
+   */
+  humanOpenRate: number;
+
+  /**
+   * human_clicks / sends, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double human_click_rate = 21;
+   */
+  humanClickRate: number;
+
+  /**
+   * Purchases whose time falls in the period (a repeated order_id counts once).
+   *
+   * @generated from field: int64 purchases = 22;
+   */
+  purchases: bigint;
+
+  /**
+   * Those of the purchases attributed to a campaign.
+   *
+   * @generated from field: int64 conversions = 23;
+   */
+  conversions: bigint;
+
+  /**
+   * The purchases' amounts per currency, ordered by currency.
+   *
+   * @generated from field: repeated misar.analytics.v1.CurrencyAmount revenue = 24;
+   */
+  revenue: CurrencyAmount[];
+
+  /**
+   * The attributed purchases' amounts per currency, ordered by currency.
+   *
+   * @generated from field: repeated misar.analytics.v1.CurrencyAmount attributed_revenue = 25;
+   */
+  attributedRevenue: CurrencyAmount[];
 };
 
 /**
@@ -378,6 +452,83 @@ export type CampaignMetrics = Message<"misar.analytics.v1.CampaignMetrics"> & {
    * @generated from field: double bounce_rate = 11;
    */
   bounceRate: number;
+
+  /**
+   * Purchases attributed to the campaign (its click was the contact's last human click within 168 hours).
+   *
+   * @generated from field: int64 conversions = 12;
+   */
+  conversions: bigint;
+
+  /**
+   * conversions / total_sent, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double conversion_rate = 13;
+   */
+  conversionRate: number;
+
+  /**
+   * The attributed purchases' amounts per currency, ordered by currency.
+   *
+   * @generated from field: repeated misar.analytics.v1.CurrencyAmount revenue = 14;
+   */
+  revenue: CurrencyAmount[];
+
+  /**
+   * Messages (campaign, contact) opened at least once.
+   *
+   * @generated from field: int64 unique_opens = 15;
+   */
+  uniqueOpens: bigint;
+
+  /**
+   * Messages clicked at least once.
+   *
+   * @generated from field: int64 unique_clicks = 16;
+   */
+  uniqueClicks: bigint;
+
+  /**
+   * Open events not flagged `machine`.
+   *
+   * @generated from field: int64 human_opens = 17;
+   */
+  humanOpens: bigint;
+
+  /**
+   * Messages with at least one human open.
+   *
+   * @generated from field: int64 unique_human_opens = 18;
+   */
+  uniqueHumanOpens: bigint;
+
+  /**
+   * Click events not flagged `machine`.
+   *
+   * @generated from field: int64 human_clicks = 19;
+   */
+  humanClicks: bigint;
+
+  /**
+   * Messages with at least one human click.
+   *
+   * @generated from field: int64 unique_human_clicks = 20;
+   */
+  uniqueHumanClicks: bigint;
+
+  /**
+   * human_opens / total_sent, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double human_open_rate = 21;
+   */
+  humanOpenRate: number;
+
+  /**
+   * human_clicks / total_sent, rounded half-up to 3 decimals; 0 without sends.
+   *
+   * @generated from field: double human_click_rate = 22;
+   */
+  humanClickRate: number;
 };
 
 /**
@@ -576,6 +727,26 @@ export const AnalyticsService: GenService<{
     methodKind: "unary";
     input: typeof GetCampaignMetricsRequestSchema;
     output: typeof GetCampaignMetricsResponseSchema;
+  },
+  /**
+   * Lists the account's campaigns (registered or seen only through events), paged, with headline metrics.
+   *
+   * @generated from rpc misar.analytics.v1.AnalyticsService.ListCampaigns
+   */
+  listCampaigns: {
+    methodKind: "unary";
+    input: typeof ListCampaignsRequestSchema;
+    output: typeof ListCampaignsResponseSchema;
+  },
+  /**
+   * Returns a campaign's clicks and unique clicks per exact url.
+   *
+   * @generated from rpc misar.analytics.v1.AnalyticsService.GetCampaignLinks
+   */
+  getCampaignLinks: {
+    methodKind: "unary";
+    input: typeof GetCampaignLinksRequestSchema;
+    output: typeof GetCampaignLinksResponseSchema;
   },
   /**
    * Returns the overview's metrics per hour, day, week or month of a range, in a time zone.

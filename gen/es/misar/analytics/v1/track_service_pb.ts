@@ -184,7 +184,7 @@ export type TrackPurchaseResponse = Message<"misar.analytics.v1.TrackPurchaseRes
   eventId: string;
 
   /**
-   * The campaign of the contact's most recent click within 7 days before the purchase; unset if none.
+   * The campaign of the contact's most recent human (not `machine`) campaign click within 7 days before the purchase; unset if none.
    *
    * @generated from field: optional string attributed_campaign_id = 2;
    */

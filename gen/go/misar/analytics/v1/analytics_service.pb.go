@@ -245,8 +245,28 @@ type OverviewMetrics struct {
 	BounceRate float64 `protobuf:"fixed64,14,opt,name=bounce_rate,json=bounceRate,proto3" json:"bounce_rate,omitempty"`
 	// complaints / sends, rounded half-up to 3 decimals; 0 without sends.
 	ComplaintRate float64 `protobuf:"fixed64,15,opt,name=complaint_rate,json=complaintRate,proto3" json:"complaint_rate,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Open events not flagged `machine`.
+	HumanOpens int64 `protobuf:"varint,16,opt,name=human_opens,json=humanOpens,proto3" json:"human_opens,omitempty"`
+	// Messages whose first human (not `machine`) open falls in the period.
+	UniqueHumanOpens int64 `protobuf:"varint,17,opt,name=unique_human_opens,json=uniqueHumanOpens,proto3" json:"unique_human_opens,omitempty"`
+	// Click events not flagged `machine`.
+	HumanClicks int64 `protobuf:"varint,18,opt,name=human_clicks,json=humanClicks,proto3" json:"human_clicks,omitempty"`
+	// Messages whose first human click falls in the period.
+	UniqueHumanClicks int64 `protobuf:"varint,19,opt,name=unique_human_clicks,json=uniqueHumanClicks,proto3" json:"unique_human_clicks,omitempty"`
+	// human_opens / sends, rounded half-up to 3 decimals; 0 without sends.
+	HumanOpenRate float64 `protobuf:"fixed64,20,opt,name=human_open_rate,json=humanOpenRate,proto3" json:"human_open_rate,omitempty"`
+	// human_clicks / sends, rounded half-up to 3 decimals; 0 without sends.
+	HumanClickRate float64 `protobuf:"fixed64,21,opt,name=human_click_rate,json=humanClickRate,proto3" json:"human_click_rate,omitempty"`
+	// Purchases whose time falls in the period (a repeated order_id counts once).
+	Purchases int64 `protobuf:"varint,22,opt,name=purchases,proto3" json:"purchases,omitempty"`
+	// Those of the purchases attributed to a campaign.
+	Conversions int64 `protobuf:"varint,23,opt,name=conversions,proto3" json:"conversions,omitempty"`
+	// The purchases' amounts per currency, ordered by currency.
+	Revenue []*CurrencyAmount `protobuf:"bytes,24,rep,name=revenue,proto3" json:"revenue,omitempty"`
+	// The attributed purchases' amounts per currency, ordered by currency.
+	AttributedRevenue []*CurrencyAmount `protobuf:"bytes,25,rep,name=attributed_revenue,json=attributedRevenue,proto3" json:"attributed_revenue,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *OverviewMetrics) Reset() {
@@ -384,6 +404,76 @@ func (x *OverviewMetrics) GetComplaintRate() float64 {
 	return 0
 }
 
+func (x *OverviewMetrics) GetHumanOpens() int64 {
+	if x != nil {
+		return x.HumanOpens
+	}
+	return 0
+}
+
+func (x *OverviewMetrics) GetUniqueHumanOpens() int64 {
+	if x != nil {
+		return x.UniqueHumanOpens
+	}
+	return 0
+}
+
+func (x *OverviewMetrics) GetHumanClicks() int64 {
+	if x != nil {
+		return x.HumanClicks
+	}
+	return 0
+}
+
+func (x *OverviewMetrics) GetUniqueHumanClicks() int64 {
+	if x != nil {
+		return x.UniqueHumanClicks
+	}
+	return 0
+}
+
+func (x *OverviewMetrics) GetHumanOpenRate() float64 {
+	if x != nil {
+		return x.HumanOpenRate
+	}
+	return 0
+}
+
+func (x *OverviewMetrics) GetHumanClickRate() float64 {
+	if x != nil {
+		return x.HumanClickRate
+	}
+	return 0
+}
+
+func (x *OverviewMetrics) GetPurchases() int64 {
+	if x != nil {
+		return x.Purchases
+	}
+	return 0
+}
+
+func (x *OverviewMetrics) GetConversions() int64 {
+	if x != nil {
+		return x.Conversions
+	}
+	return 0
+}
+
+func (x *OverviewMetrics) GetRevenue() []*CurrencyAmount {
+	if x != nil {
+		return x.Revenue
+	}
+	return nil
+}
+
+func (x *OverviewMetrics) GetAttributedRevenue() []*CurrencyAmount {
+	if x != nil {
+		return x.AttributedRevenue
+	}
+	return nil
+}
+
 // Names the campaign to report on.
 type GetCampaignMetricsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -518,9 +608,31 @@ type CampaignMetrics struct {
 	// total_clicked / total_sent, rounded half-up to 3 decimals; 0 without sends.
 	ClickRate float64 `protobuf:"fixed64,10,opt,name=click_rate,json=clickRate,proto3" json:"click_rate,omitempty"`
 	// total_bounced / total_sent, rounded half-up to 3 decimals; 0 without sends.
-	BounceRate    float64 `protobuf:"fixed64,11,opt,name=bounce_rate,json=bounceRate,proto3" json:"bounce_rate,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	BounceRate float64 `protobuf:"fixed64,11,opt,name=bounce_rate,json=bounceRate,proto3" json:"bounce_rate,omitempty"`
+	// Purchases attributed to the campaign (its click was the contact's last human click within 168 hours).
+	Conversions int64 `protobuf:"varint,12,opt,name=conversions,proto3" json:"conversions,omitempty"`
+	// conversions / total_sent, rounded half-up to 3 decimals; 0 without sends.
+	ConversionRate float64 `protobuf:"fixed64,13,opt,name=conversion_rate,json=conversionRate,proto3" json:"conversion_rate,omitempty"`
+	// The attributed purchases' amounts per currency, ordered by currency.
+	Revenue []*CurrencyAmount `protobuf:"bytes,14,rep,name=revenue,proto3" json:"revenue,omitempty"`
+	// Messages (campaign, contact) opened at least once.
+	UniqueOpens int64 `protobuf:"varint,15,opt,name=unique_opens,json=uniqueOpens,proto3" json:"unique_opens,omitempty"`
+	// Messages clicked at least once.
+	UniqueClicks int64 `protobuf:"varint,16,opt,name=unique_clicks,json=uniqueClicks,proto3" json:"unique_clicks,omitempty"`
+	// Open events not flagged `machine`.
+	HumanOpens int64 `protobuf:"varint,17,opt,name=human_opens,json=humanOpens,proto3" json:"human_opens,omitempty"`
+	// Messages with at least one human open.
+	UniqueHumanOpens int64 `protobuf:"varint,18,opt,name=unique_human_opens,json=uniqueHumanOpens,proto3" json:"unique_human_opens,omitempty"`
+	// Click events not flagged `machine`.
+	HumanClicks int64 `protobuf:"varint,19,opt,name=human_clicks,json=humanClicks,proto3" json:"human_clicks,omitempty"`
+	// Messages with at least one human click.
+	UniqueHumanClicks int64 `protobuf:"varint,20,opt,name=unique_human_clicks,json=uniqueHumanClicks,proto3" json:"unique_human_clicks,omitempty"`
+	// human_opens / total_sent, rounded half-up to 3 decimals; 0 without sends.
+	HumanOpenRate float64 `protobuf:"fixed64,21,opt,name=human_open_rate,json=humanOpenRate,proto3" json:"human_open_rate,omitempty"`
+	// human_clicks / total_sent, rounded half-up to 3 decimals; 0 without sends.
+	HumanClickRate float64 `protobuf:"fixed64,22,opt,name=human_click_rate,json=humanClickRate,proto3" json:"human_click_rate,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CampaignMetrics) Reset() {
@@ -626,6 +738,83 @@ func (x *CampaignMetrics) GetClickRate() float64 {
 func (x *CampaignMetrics) GetBounceRate() float64 {
 	if x != nil {
 		return x.BounceRate
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetConversions() int64 {
+	if x != nil {
+		return x.Conversions
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetConversionRate() float64 {
+	if x != nil {
+		return x.ConversionRate
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetRevenue() []*CurrencyAmount {
+	if x != nil {
+		return x.Revenue
+	}
+	return nil
+}
+
+func (x *CampaignMetrics) GetUniqueOpens() int64 {
+	if x != nil {
+		return x.UniqueOpens
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetUniqueClicks() int64 {
+	if x != nil {
+		return x.UniqueClicks
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetHumanOpens() int64 {
+	if x != nil {
+		return x.HumanOpens
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetUniqueHumanOpens() int64 {
+	if x != nil {
+		return x.UniqueHumanOpens
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetHumanClicks() int64 {
+	if x != nil {
+		return x.HumanClicks
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetUniqueHumanClicks() int64 {
+	if x != nil {
+		return x.UniqueHumanClicks
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetHumanOpenRate() float64 {
+	if x != nil {
+		return x.HumanOpenRate
+	}
+	return 0
+}
+
+func (x *CampaignMetrics) GetHumanClickRate() float64 {
+	if x != nil {
+		return x.HumanClickRate
 	}
 	return 0
 }
@@ -918,7 +1107,7 @@ var File_misar_analytics_v1_analytics_service_proto protoreflect.FileDescriptor
 
 const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\n" +
-	"*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xa0\x01\n" +
+	"*misar/analytics/v1/analytics_service.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\x1a'misar/analytics/v1/campaign_reads.proto\x1a misar/analytics/v1/revenue.proto\"\xa0\x01\n" +
 	"\x12GetOverviewRequest\x12.\n" +
 	"\x06period\x18\x01 \x01(\tB\x16\xbaH\x13\xd8\x01\x01r\x0eR\x027dR\x0330dR\x0390dR\x06period\x12\x1b\n" +
 	"\x04from\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04from\x12\x17\n" +
@@ -929,7 +1118,7 @@ const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.OverviewMetricsR\ametrics\"d\n" +
 	"\x06Period\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
-	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\xe3\x03\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\xa8\a\n" +
 	"\x0fOverviewMetrics\x12\x14\n" +
 	"\x05sends\x18\x01 \x01(\x03R\x05sends\x12\x1c\n" +
 	"\tdelivered\x18\x02 \x01(\x03R\tdelivered\x12\x14\n" +
@@ -950,13 +1139,24 @@ const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"click_rate\x18\r \x01(\x01R\tclickRate\x12\x1f\n" +
 	"\vbounce_rate\x18\x0e \x01(\x01R\n" +
 	"bounceRate\x12%\n" +
-	"\x0ecomplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\"I\n" +
+	"\x0ecomplaint_rate\x18\x0f \x01(\x01R\rcomplaintRate\x12\x1f\n" +
+	"\vhuman_opens\x18\x10 \x01(\x03R\n" +
+	"humanOpens\x12,\n" +
+	"\x12unique_human_opens\x18\x11 \x01(\x03R\x10uniqueHumanOpens\x12!\n" +
+	"\fhuman_clicks\x18\x12 \x01(\x03R\vhumanClicks\x12.\n" +
+	"\x13unique_human_clicks\x18\x13 \x01(\x03R\x11uniqueHumanClicks\x12&\n" +
+	"\x0fhuman_open_rate\x18\x14 \x01(\x01R\rhumanOpenRate\x12(\n" +
+	"\x10human_click_rate\x18\x15 \x01(\x01R\x0ehumanClickRate\x12\x1c\n" +
+	"\tpurchases\x18\x16 \x01(\x03R\tpurchases\x12 \n" +
+	"\vconversions\x18\x17 \x01(\x03R\vconversions\x12<\n" +
+	"\arevenue\x18\x18 \x03(\v2\".misar.analytics.v1.CurrencyAmountR\arevenue\x12Q\n" +
+	"\x12attributed_revenue\x18\x19 \x03(\v2\".misar.analytics.v1.CurrencyAmountR\x11attributedRevenue\"I\n" +
 	"\x19GetCampaignMetricsRequest\x12,\n" +
 	"\x02id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{1,64}$R\x02id\"\xd4\x01\n" +
 	"\x1aGetCampaignMetricsResponse\x128\n" +
 	"\bcampaign\x18\x01 \x01(\v2\x1c.misar.analytics.v1.CampaignR\bcampaign\x12=\n" +
 	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.CampaignMetricsR\ametrics\x12=\n" +
-	"\btimeline\x18\x03 \x03(\v2!.misar.analytics.v1.TimelineEntryR\btimeline\"\xa8\x03\n" +
+	"\btimeline\x18\x03 \x03(\v2!.misar.analytics.v1.TimelineEntryR\btimeline\"\xed\x06\n" +
 	"\x0fCampaignMetrics\x12)\n" +
 	"\x10total_recipients\x18\x01 \x01(\x03R\x0ftotalRecipients\x12\x1d\n" +
 	"\n" +
@@ -972,7 +1172,19 @@ const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"click_rate\x18\n" +
 	" \x01(\x01R\tclickRate\x12\x1f\n" +
 	"\vbounce_rate\x18\v \x01(\x01R\n" +
-	"bounceRate\"m\n" +
+	"bounceRate\x12 \n" +
+	"\vconversions\x18\f \x01(\x03R\vconversions\x12'\n" +
+	"\x0fconversion_rate\x18\r \x01(\x01R\x0econversionRate\x12<\n" +
+	"\arevenue\x18\x0e \x03(\v2\".misar.analytics.v1.CurrencyAmountR\arevenue\x12!\n" +
+	"\funique_opens\x18\x0f \x01(\x03R\vuniqueOpens\x12#\n" +
+	"\runique_clicks\x18\x10 \x01(\x03R\funiqueClicks\x12\x1f\n" +
+	"\vhuman_opens\x18\x11 \x01(\x03R\n" +
+	"humanOpens\x12,\n" +
+	"\x12unique_human_opens\x18\x12 \x01(\x03R\x10uniqueHumanOpens\x12!\n" +
+	"\fhuman_clicks\x18\x13 \x01(\x03R\vhumanClicks\x12.\n" +
+	"\x13unique_human_clicks\x18\x14 \x01(\x03R\x11uniqueHumanClicks\x12&\n" +
+	"\x0fhuman_open_rate\x18\x15 \x01(\x01R\rhumanOpenRate\x12(\n" +
+	"\x10human_click_rate\x18\x16 \x01(\x01R\x0ehumanClickRate\"m\n" +
 	"\rTimelineEntry\x12.\n" +
 	"\x04hour\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04hour\x12\x14\n" +
 	"\x05opens\x18\x02 \x01(\x03R\x05opens\x12\x16\n" +
@@ -990,10 +1202,12 @@ const file_misar_analytics_v1_analytics_service_proto_rawDesc = "" +
 	"\abuckets\x18\x04 \x03(\v2$.misar.analytics.v1.TimeSeriesBucketR\abuckets\"g\n" +
 	"\x10TimeSeriesBucket\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\tR\x05start\x12=\n" +
-	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.OverviewMetricsR\ametrics2\xcd\x03\n" +
+	"\ametrics\x18\x02 \x01(\v2#.misar.analytics.v1.OverviewMetricsR\ametrics2\xff\x05\n" +
 	"\x10AnalyticsService\x12\x85\x01\n" +
 	"\vGetOverview\x12&.misar.analytics.v1.GetOverviewRequest\x1a'.misar.analytics.v1.GetOverviewResponse\"%\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/analytics/overview\x90\x02\x01\x12\xa0\x01\n" +
-	"\x12GetCampaignMetrics\x12-.misar.analytics.v1.GetCampaignMetricsRequest\x1a..misar.analytics.v1.GetCampaignMetricsResponse\"+\x82\xd3\xe4\x93\x02\"\x12 /api/v1/analytics/campaigns/{id}\x90\x02\x01\x12\x8d\x01\n" +
+	"\x12GetCampaignMetrics\x12-.misar.analytics.v1.GetCampaignMetricsRequest\x1a..misar.analytics.v1.GetCampaignMetricsResponse\"+\x82\xd3\xe4\x93\x02\"\x12 /api/v1/analytics/campaigns/{id}\x90\x02\x01\x12\x8c\x01\n" +
+	"\rListCampaigns\x12(.misar.analytics.v1.ListCampaignsRequest\x1a).misar.analytics.v1.ListCampaignsResponse\"&\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/analytics/campaigns\x90\x02\x01\x12\xa0\x01\n" +
+	"\x10GetCampaignLinks\x12+.misar.analytics.v1.GetCampaignLinksRequest\x1a,.misar.analytics.v1.GetCampaignLinksResponse\"1\x82\xd3\xe4\x93\x02(\x12&/api/v1/analytics/campaigns/{id}/links\x90\x02\x01\x12\x8d\x01\n" +
 	"\rGetTimeSeries\x12(.misar.analytics.v1.GetTimeSeriesRequest\x1a).misar.analytics.v1.GetTimeSeriesResponse\"'\x82\xd3\xe4\x93\x02\x1e\x12\x1c/api/v1/analytics/timeseries\x90\x02\x01BBZ@github.com/misar/analytics/gen/go/misar/analytics/v1;analyticsv1b\x06proto3"
 
 var (
@@ -1022,31 +1236,43 @@ var file_misar_analytics_v1_analytics_service_proto_goTypes = []any{
 	(*GetTimeSeriesResponse)(nil),      // 9: misar.analytics.v1.GetTimeSeriesResponse
 	(*TimeSeriesBucket)(nil),           // 10: misar.analytics.v1.TimeSeriesBucket
 	(*timestamppb.Timestamp)(nil),      // 11: google.protobuf.Timestamp
-	(*Campaign)(nil),                   // 12: misar.analytics.v1.Campaign
+	(*CurrencyAmount)(nil),             // 12: misar.analytics.v1.CurrencyAmount
+	(*Campaign)(nil),                   // 13: misar.analytics.v1.Campaign
+	(*ListCampaignsRequest)(nil),       // 14: misar.analytics.v1.ListCampaignsRequest
+	(*GetCampaignLinksRequest)(nil),    // 15: misar.analytics.v1.GetCampaignLinksRequest
+	(*ListCampaignsResponse)(nil),      // 16: misar.analytics.v1.ListCampaignsResponse
+	(*GetCampaignLinksResponse)(nil),   // 17: misar.analytics.v1.GetCampaignLinksResponse
 }
 var file_misar_analytics_v1_analytics_service_proto_depIdxs = []int32{
 	2,  // 0: misar.analytics.v1.GetOverviewResponse.period:type_name -> misar.analytics.v1.Period
 	3,  // 1: misar.analytics.v1.GetOverviewResponse.metrics:type_name -> misar.analytics.v1.OverviewMetrics
 	11, // 2: misar.analytics.v1.Period.from:type_name -> google.protobuf.Timestamp
 	11, // 3: misar.analytics.v1.Period.to:type_name -> google.protobuf.Timestamp
-	12, // 4: misar.analytics.v1.GetCampaignMetricsResponse.campaign:type_name -> misar.analytics.v1.Campaign
-	6,  // 5: misar.analytics.v1.GetCampaignMetricsResponse.metrics:type_name -> misar.analytics.v1.CampaignMetrics
-	7,  // 6: misar.analytics.v1.GetCampaignMetricsResponse.timeline:type_name -> misar.analytics.v1.TimelineEntry
-	11, // 7: misar.analytics.v1.TimelineEntry.hour:type_name -> google.protobuf.Timestamp
-	2,  // 8: misar.analytics.v1.GetTimeSeriesResponse.period:type_name -> misar.analytics.v1.Period
-	10, // 9: misar.analytics.v1.GetTimeSeriesResponse.buckets:type_name -> misar.analytics.v1.TimeSeriesBucket
-	3,  // 10: misar.analytics.v1.TimeSeriesBucket.metrics:type_name -> misar.analytics.v1.OverviewMetrics
-	0,  // 11: misar.analytics.v1.AnalyticsService.GetOverview:input_type -> misar.analytics.v1.GetOverviewRequest
-	4,  // 12: misar.analytics.v1.AnalyticsService.GetCampaignMetrics:input_type -> misar.analytics.v1.GetCampaignMetricsRequest
-	8,  // 13: misar.analytics.v1.AnalyticsService.GetTimeSeries:input_type -> misar.analytics.v1.GetTimeSeriesRequest
-	1,  // 14: misar.analytics.v1.AnalyticsService.GetOverview:output_type -> misar.analytics.v1.GetOverviewResponse
-	5,  // 15: misar.analytics.v1.AnalyticsService.GetCampaignMetrics:output_type -> misar.analytics.v1.GetCampaignMetricsResponse
-	9,  // 16: misar.analytics.v1.AnalyticsService.GetTimeSeries:output_type -> misar.analytics.v1.GetTimeSeriesResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	12, // 4: misar.analytics.v1.OverviewMetrics.revenue:type_name -> misar.analytics.v1.CurrencyAmount
+	12, // 5: misar.analytics.v1.OverviewMetrics.attributed_revenue:type_name -> misar.analytics.v1.CurrencyAmount
+	13, // 6: misar.analytics.v1.GetCampaignMetricsResponse.campaign:type_name -> misar.analytics.v1.Campaign
+	6,  // 7: misar.analytics.v1.GetCampaignMetricsResponse.metrics:type_name -> misar.analytics.v1.CampaignMetrics
+	7,  // 8: misar.analytics.v1.GetCampaignMetricsResponse.timeline:type_name -> misar.analytics.v1.TimelineEntry
+	12, // 9: misar.analytics.v1.CampaignMetrics.revenue:type_name -> misar.analytics.v1.CurrencyAmount
+	11, // 10: misar.analytics.v1.TimelineEntry.hour:type_name -> google.protobuf.Timestamp
+	2,  // 11: misar.analytics.v1.GetTimeSeriesResponse.period:type_name -> misar.analytics.v1.Period
+	10, // 12: misar.analytics.v1.GetTimeSeriesResponse.buckets:type_name -> misar.analytics.v1.TimeSeriesBucket
+	3,  // 13: misar.analytics.v1.TimeSeriesBucket.metrics:type_name -> misar.analytics.v1.OverviewMetrics
+	0,  // 14: misar.analytics.v1.AnalyticsService.GetOverview:input_type -> misar.analytics.v1.GetOverviewRequest
+	4,  // 15: misar.analytics.v1.AnalyticsService.GetCampaignMetrics:input_type -> misar.analytics.v1.GetCampaignMetricsRequest
+	14, // 16: misar.analytics.v1.AnalyticsService.ListCampaigns:input_type -> misar.analytics.v1.ListCampaignsRequest
+	15, // 17: misar.analytics.v1.AnalyticsService.GetCampaignLinks:input_type -> misar.analytics.v1.GetCampaignLinksRequest
+	8,  // 18: misar.analytics.v1.AnalyticsService.GetTimeSeries:input_type -> misar.analytics.v1.GetTimeSeriesRequest
+	1,  // 19: misar.analytics.v1.AnalyticsService.GetOverview:output_type -> misar.analytics.v1.GetOverviewResponse
+	5,  // 20: misar.analytics.v1.AnalyticsService.GetCampaignMetrics:output_type -> misar.analytics.v1.GetCampaignMetricsResponse
+	16, // 21: misar.analytics.v1.AnalyticsService.ListCampaigns:output_type -> misar.analytics.v1.ListCampaignsResponse
+	17, // 22: misar.analytics.v1.AnalyticsService.GetCampaignLinks:output_type -> misar.analytics.v1.GetCampaignLinksResponse
+	9,  // 23: misar.analytics.v1.AnalyticsService.GetTimeSeries:output_type -> misar.analytics.v1.GetTimeSeriesResponse
+	19, // [19:24] is the sub-list for method output_type
+	14, // [14:19] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_misar_analytics_v1_analytics_service_proto_init() }
@@ -1055,6 +1281,8 @@ func file_misar_analytics_v1_analytics_service_proto_init() {
 		return
 	}
 	file_misar_analytics_v1_campaign_proto_init()
+	file_misar_analytics_v1_campaign_reads_proto_init()
+	file_misar_analytics_v1_revenue_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -21,6 +21,8 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AnalyticsService_GetOverview_FullMethodName        = "/misar.analytics.v1.AnalyticsService/GetOverview"
 	AnalyticsService_GetCampaignMetrics_FullMethodName = "/misar.analytics.v1.AnalyticsService/GetCampaignMetrics"
+	AnalyticsService_ListCampaigns_FullMethodName      = "/misar.analytics.v1.AnalyticsService/ListCampaigns"
+	AnalyticsService_GetCampaignLinks_FullMethodName   = "/misar.analytics.v1.AnalyticsService/GetCampaignLinks"
 	AnalyticsService_GetTimeSeries_FullMethodName      = "/misar.analytics.v1.AnalyticsService/GetTimeSeries"
 )
 
@@ -34,6 +36,10 @@ type AnalyticsServiceClient interface {
 	GetOverview(ctx context.Context, in *GetOverviewRequest, opts ...grpc.CallOption) (*GetOverviewResponse, error)
 	// Returns one campaign's all-time metrics and its hourly engagement timeline.
 	GetCampaignMetrics(ctx context.Context, in *GetCampaignMetricsRequest, opts ...grpc.CallOption) (*GetCampaignMetricsResponse, error)
+	// Lists the account's campaigns (registered or seen only through events), paged, with headline metrics.
+	ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error)
+	// Returns a campaign's clicks and unique clicks per exact url.
+	GetCampaignLinks(ctx context.Context, in *GetCampaignLinksRequest, opts ...grpc.CallOption) (*GetCampaignLinksResponse, error)
 	// Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
 	GetTimeSeries(ctx context.Context, in *GetTimeSeriesRequest, opts ...grpc.CallOption) (*GetTimeSeriesResponse, error)
 }
@@ -66,6 +72,26 @@ func (c *analyticsServiceClient) GetCampaignMetrics(ctx context.Context, in *Get
 	return out, nil
 }
 
+func (c *analyticsServiceClient) ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCampaignsResponse)
+	err := c.cc.Invoke(ctx, AnalyticsService_ListCampaigns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *analyticsServiceClient) GetCampaignLinks(ctx context.Context, in *GetCampaignLinksRequest, opts ...grpc.CallOption) (*GetCampaignLinksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCampaignLinksResponse)
+	err := c.cc.Invoke(ctx, AnalyticsService_GetCampaignLinks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *analyticsServiceClient) GetTimeSeries(ctx context.Context, in *GetTimeSeriesRequest, opts ...grpc.CallOption) (*GetTimeSeriesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetTimeSeriesResponse)
@@ -86,6 +112,10 @@ type AnalyticsServiceServer interface {
 	GetOverview(context.Context, *GetOverviewRequest) (*GetOverviewResponse, error)
 	// Returns one campaign's all-time metrics and its hourly engagement timeline.
 	GetCampaignMetrics(context.Context, *GetCampaignMetricsRequest) (*GetCampaignMetricsResponse, error)
+	// Lists the account's campaigns (registered or seen only through events), paged, with headline metrics.
+	ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error)
+	// Returns a campaign's clicks and unique clicks per exact url.
+	GetCampaignLinks(context.Context, *GetCampaignLinksRequest) (*GetCampaignLinksResponse, error)
 	// Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
 	GetTimeSeries(context.Context, *GetTimeSeriesRequest) (*GetTimeSeriesResponse, error)
 	mustEmbedUnimplementedAnalyticsServiceServer()
@@ -103,6 +133,12 @@ func (UnimplementedAnalyticsServiceServer) GetOverview(context.Context, *GetOver
 }
 func (UnimplementedAnalyticsServiceServer) GetCampaignMetrics(context.Context, *GetCampaignMetricsRequest) (*GetCampaignMetricsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCampaignMetrics not implemented")
+}
+func (UnimplementedAnalyticsServiceServer) ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCampaigns not implemented")
+}
+func (UnimplementedAnalyticsServiceServer) GetCampaignLinks(context.Context, *GetCampaignLinksRequest) (*GetCampaignLinksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCampaignLinks not implemented")
 }
 func (UnimplementedAnalyticsServiceServer) GetTimeSeries(context.Context, *GetTimeSeriesRequest) (*GetTimeSeriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTimeSeries not implemented")
@@ -164,6 +200,42 @@ func _AnalyticsService_GetCampaignMetrics_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AnalyticsService_ListCampaigns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCampaignsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnalyticsServiceServer).ListCampaigns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnalyticsService_ListCampaigns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnalyticsServiceServer).ListCampaigns(ctx, req.(*ListCampaignsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AnalyticsService_GetCampaignLinks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCampaignLinksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AnalyticsServiceServer).GetCampaignLinks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AnalyticsService_GetCampaignLinks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AnalyticsServiceServer).GetCampaignLinks(ctx, req.(*GetCampaignLinksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AnalyticsService_GetTimeSeries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetTimeSeriesRequest)
 	if err := dec(in); err != nil {
@@ -196,6 +268,14 @@ var AnalyticsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCampaignMetrics",
 			Handler:    _AnalyticsService_GetCampaignMetrics_Handler,
+		},
+		{
+			MethodName: "ListCampaigns",
+			Handler:    _AnalyticsService_ListCampaigns_Handler,
+		},
+		{
+			MethodName: "GetCampaignLinks",
+			Handler:    _AnalyticsService_GetCampaignLinks_Handler,
 		},
 		{
 			MethodName: "GetTimeSeries",

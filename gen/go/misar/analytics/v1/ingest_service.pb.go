@@ -168,7 +168,9 @@ type EmailEvent struct {
 	// The clicked link (clicks only), at most 2048 characters.
 	Url string `protobuf:"bytes,7,opt,name=url,proto3" json:"url,omitempty"`
 	// The client that opened or clicked, at most 512 characters.
-	UserAgent     string `protobuf:"bytes,8,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	UserAgent string `protobuf:"bytes,8,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// The producer's judgment that no person caused this open or click (privacy-proxy prefetch, link scanner), allowed on opens and clicks only: counted in every total but never in the human ones, and never attributed a purchase.
+	Machine       bool `protobuf:"varint,9,opt,name=machine,proto3" json:"machine,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -257,6 +259,13 @@ func (x *EmailEvent) GetUserAgent() string {
 		return x.UserAgent
 	}
 	return ""
+}
+
+func (x *EmailEvent) GetMachine() bool {
+	if x != nil {
+		return x.Machine
+	}
+	return false
 }
 
 // A batch of email events.
@@ -492,7 +501,7 @@ var File_misar_analytics_v1_ingest_service_proto protoreflect.FileDescriptor
 
 const file_misar_analytics_v1_ingest_service_proto_rawDesc = "" +
 	"\n" +
-	"'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xb0\x06\n" +
+	"'misar/analytics/v1/ingest_service.proto\x12\x12misar.analytics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!misar/analytics/v1/campaign.proto\"\xc3\a\n" +
 	"\n" +
 	"EmailEvent\x12-\n" +
 	"\x02id\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x18\x80\x012\x13^[^\\x00-\\x1f\\x7f]*$R\x02id\x12C\n" +
@@ -506,10 +515,12 @@ const file_misar_analytics_v1_ingest_service_proto_rawDesc = "" +
 	"bounceType\x12\x1a\n" +
 	"\x03url\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x03url\x12'\n" +
 	"\n" +
-	"user_agent\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tuserAgent:\xd2\x02\xbaH\xce\x02\x1ag\n" +
+	"user_agent\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tuserAgent\x12\x18\n" +
+	"\amachine\x18\t \x01(\bR\amachine:\xcb\x03\xbaH\xc7\x03\x1ag\n" +
 	"\x14bounce_type.required\x12&is required for bounces (hard or soft)\x1a'this.type != 5 || this.bounce_type != 0\x1ay\n" +
 	"\x18bounce_type.bounces_only\x12 is only allowed on bounce events\x1a;this.bounce_type == 0 || !(this.type in [1, 2, 3, 4, 6, 7])\x1ah\n" +
-	"\x0furl.clicks_only\x12\x1fis only allowed on click events\x1a4this.url == '' || !(this.type in [1, 2, 3, 5, 6, 7])\"_\n" +
+	"\x0furl.clicks_only\x12\x1fis only allowed on click events\x1a4this.url == '' || !(this.type in [1, 2, 3, 5, 6, 7])\x1aw\n" +
+	"\x19machine.opens_clicks_only\x12(is only allowed on open and click events\x1a0!this.machine || !(this.type in [1, 2, 5, 6, 7])\"_\n" +
 	"\x18RecordEmailEventsRequest\x12C\n" +
 	"\x06events\x18\x01 \x03(\v2\x1e.misar.analytics.v1.EmailEventB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x06events\"W\n" +
 	"\x19RecordEmailEventsResponse\x12\x1a\n" +

@@ -304,7 +304,7 @@ type TrackPurchaseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The purchase event's id, `evt_…`; the first call's id when `order_id` repeats.
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	// The campaign of the contact's most recent click within 7 days before the purchase; unset if none.
+	// The campaign of the contact's most recent human (not `machine`) campaign click within 7 days before the purchase; unset if none.
 	AttributedCampaignId *string `protobuf:"bytes,2,opt,name=attributed_campaign_id,json=attributedCampaignId,proto3,oneof" json:"attributed_campaign_id,omitempty"`
 	// True when `order_id` had been recorded before and nothing new was stored.
 	Duplicate     bool `protobuf:"varint,3,opt,name=duplicate,proto3" json:"duplicate,omitempty"`

@@ -3,6 +3,7 @@
 import grpc
 
 from misar.analytics.v1 import analytics_service_pb2 as misar_dot_analytics_dot_v1_dot_analytics__service__pb2
+from misar.analytics.v1 import campaign_reads_pb2 as misar_dot_analytics_dot_v1_dot_campaign__reads__pb2
 
 
 class AnalyticsServiceStub(object):
@@ -24,6 +25,16 @@ class AnalyticsServiceStub(object):
                 '/misar.analytics.v1.AnalyticsService/GetCampaignMetrics',
                 request_serializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsRequest.SerializeToString,
                 response_deserializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsResponse.FromString,
+                )
+        self.ListCampaigns = channel.unary_unary(
+                '/misar.analytics.v1.AnalyticsService/ListCampaigns',
+                request_serializer=misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.ListCampaignsRequest.SerializeToString,
+                response_deserializer=misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.ListCampaignsResponse.FromString,
+                )
+        self.GetCampaignLinks = channel.unary_unary(
+                '/misar.analytics.v1.AnalyticsService/GetCampaignLinks',
+                request_serializer=misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.GetCampaignLinksRequest.SerializeToString,
+                response_deserializer=misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.GetCampaignLinksResponse.FromString,
                 )
         self.GetTimeSeries = channel.unary_unary(
                 '/misar.analytics.v1.AnalyticsService/GetTimeSeries',
@@ -50,6 +61,20 @@ class AnalyticsServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCampaigns(self, request, context):
+        """Lists the account's campaigns (registered or seen only through events), paged, with headline metrics.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCampaignLinks(self, request, context):
+        """Returns a campaign's clicks and unique clicks per exact url.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetTimeSeries(self, request, context):
         """Returns the overview's metrics per hour, day, week or month of a range, in a time zone.
         """
@@ -69,6 +94,16 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.GetCampaignMetrics,
                     request_deserializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsRequest.FromString,
                     response_serializer=misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsResponse.SerializeToString,
+            ),
+            'ListCampaigns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCampaigns,
+                    request_deserializer=misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.ListCampaignsRequest.FromString,
+                    response_serializer=misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.ListCampaignsResponse.SerializeToString,
+            ),
+            'GetCampaignLinks': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCampaignLinks,
+                    request_deserializer=misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.GetCampaignLinksRequest.FromString,
+                    response_serializer=misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.GetCampaignLinksResponse.SerializeToString,
             ),
             'GetTimeSeries': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTimeSeries,
@@ -117,6 +152,40 @@ class AnalyticsService(object):
         return grpc.experimental.unary_unary(request, target, '/misar.analytics.v1.AnalyticsService/GetCampaignMetrics',
             misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsRequest.SerializeToString,
             misar_dot_analytics_dot_v1_dot_analytics__service__pb2.GetCampaignMetricsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListCampaigns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/misar.analytics.v1.AnalyticsService/ListCampaigns',
+            misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.ListCampaignsRequest.SerializeToString,
+            misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.ListCampaignsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetCampaignLinks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/misar.analytics.v1.AnalyticsService/GetCampaignLinks',
+            misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.GetCampaignLinksRequest.SerializeToString,
+            misar_dot_analytics_dot_v1_dot_campaign__reads__pb2.GetCampaignLinksResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -22,11 +22,12 @@ EMAIL_EVENT_TYPE_UNSPECIFIED: EmailEventType
 EMAIL_EVENT_TYPE_UNSUBSCRIBE: EmailEventType
 
 class EmailEvent(_message.Message):
-    __slots__ = ["bounce_type", "campaign_id", "contact_email", "id", "timestamp", "type", "url", "user_agent"]
+    __slots__ = ["bounce_type", "campaign_id", "contact_email", "id", "machine", "timestamp", "type", "url", "user_agent"]
     BOUNCE_TYPE_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     CONTACT_EMAIL_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    MACHINE_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
@@ -35,11 +36,12 @@ class EmailEvent(_message.Message):
     campaign_id: str
     contact_email: str
     id: str
+    machine: bool
     timestamp: _timestamp_pb2.Timestamp
     type: EmailEventType
     url: str
     user_agent: str
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[EmailEventType, str]] = ..., contact_email: _Optional[str] = ..., timestamp: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., campaign_id: _Optional[str] = ..., bounce_type: _Optional[_Union[BounceType, str]] = ..., url: _Optional[str] = ..., user_agent: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[EmailEventType, str]] = ..., contact_email: _Optional[str] = ..., timestamp: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., campaign_id: _Optional[str] = ..., bounce_type: _Optional[_Union[BounceType, str]] = ..., url: _Optional[str] = ..., user_agent: _Optional[str] = ..., machine: bool = ...) -> None: ...
 
 class RecordEmailEventsRequest(_message.Message):
     __slots__ = ["events"]

@@ -20,6 +20,13 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 import { Campaign } from "./campaign.js";
+import {
+  GetCampaignLinksRequest,
+  GetCampaignLinksResponse,
+  ListCampaignsRequest,
+  ListCampaignsResponse,
+} from "./campaign_reads.js";
+import { CurrencyAmount } from "./revenue.js";
 
 export const protobufPackage = "misar.analytics.v1";
 
@@ -98,6 +105,26 @@ export interface OverviewMetrics {
   bounceRate: number;
   /** complaints / sends, rounded half-up to 3 decimals; 0 without sends. */
   complaintRate: number;
+  /** Open events not flagged `machine`. */
+  humanOpens: number;
+  /** Messages whose first human (not `machine`) open falls in the period. */
+  uniqueHumanOpens: number;
+  /** Click events not flagged `machine`. */
+  humanClicks: number;
+  /** Messages whose first human click falls in the period. */
+  uniqueHumanClicks: number;
+  /** human_opens / sends, rounded half-up to 3 decimals; 0 without sends. */
+  humanOpenRate: number;
+  /** human_clicks / sends, rounded half-up to 3 decimals; 0 without sends. */
+  humanClickRate: number;
+  /** Purchases whose time falls in the period (a repeated order_id counts once). */
+  purchases: number;
+  /** Those of the purchases attributed to a campaign. */
+  conversions: number;
+  /** The purchases' amounts per currency, ordered by currency. */
+  revenue: CurrencyAmount[];
+  /** The attributed purchases' amounts per currency, ordered by currency. */
+  attributedRevenue: CurrencyAmount[];
 }
 
 /** Names the campaign to report on. */
@@ -144,6 +171,28 @@ export interface CampaignMetrics {
   clickRate: number;
   /** total_bounced / total_sent, rounded half-up to 3 decimals; 0 without sends. */
   bounceRate: number;
+  /** Purchases attributed to the campaign (its click was the contact's last human click within 168 hours). */
+  conversions: number;
+  /** conversions / total_sent, rounded half-up to 3 decimals; 0 without sends. */
+  conversionRate: number;
+  /** The attributed purchases' amounts per currency, ordered by currency. */
+  revenue: CurrencyAmount[];
+  /** Messages (campaign, contact) opened at least once. */
+  uniqueOpens: number;
+  /** Messages clicked at least once. */
+  uniqueClicks: number;
+  /** Open events not flagged `machine`. */
+  humanOpens: number;
+  /** Messages with at least one human open. */
+  uniqueHumanOpens: number;
+  /** Click events not flagged `machine`. */
+  humanClicks: number;
+  /** Messages with at least one human click. */
+  uniqueHumanClicks: number;
+  /** human_opens / total_sent, rounded half-up to 3 decimals; 0 without sends. */
+  humanOpenRate: number;
+  /** human_clicks / total_sent, rounded half-up to 3 decimals; 0 without sends. */
+  humanClickRate: number;
 }
 
 /** Engagement within one UTC hour. */
@@ -499,6 +548,16 @@ function createBaseOverviewMetrics(): OverviewMetrics {
     clickRate: 0,
     bounceRate: 0,
     complaintRate: 0,
+    humanOpens: 0,
+    uniqueHumanOpens: 0,
+    humanClicks: 0,
+    uniqueHumanClicks: 0,
+    humanOpenRate: 0,
+    humanClickRate: 0,
+    purchases: 0,
+    conversions: 0,
+    revenue: [],
+    attributedRevenue: [],
   };
 }
 
@@ -548,6 +607,36 @@ export const OverviewMetrics: MessageFns<OverviewMetrics> = {
     }
     if (message.complaintRate !== 0) {
       writer.uint32(121).double(message.complaintRate);
+    }
+    if (message.humanOpens !== 0) {
+      writer.uint32(128).int64(message.humanOpens);
+    }
+    if (message.uniqueHumanOpens !== 0) {
+      writer.uint32(136).int64(message.uniqueHumanOpens);
+    }
+    if (message.humanClicks !== 0) {
+      writer.uint32(144).int64(message.humanClicks);
+    }
+    if (message.uniqueHumanClicks !== 0) {
+      writer.uint32(152).int64(message.uniqueHumanClicks);
+    }
+    if (message.humanOpenRate !== 0) {
+      writer.uint32(161).double(message.humanOpenRate);
+    }
+    if (message.humanClickRate !== 0) {
+      writer.uint32(169).double(message.humanClickRate);
+    }
+    if (message.purchases !== 0) {
+      writer.uint32(176).int64(message.purchases);
+    }
+    if (message.conversions !== 0) {
+      writer.uint32(184).int64(message.conversions);
+    }
+    for (const v of message.revenue) {
+      CurrencyAmount.encode(v!, writer.uint32(194).fork()).join();
+    }
+    for (const v of message.attributedRevenue) {
+      CurrencyAmount.encode(v!, writer.uint32(202).fork()).join();
     }
     return writer;
   },
@@ -679,6 +768,86 @@ export const OverviewMetrics: MessageFns<OverviewMetrics> = {
           message.complaintRate = reader.double();
           continue;
         }
+        case 16: {
+          if (tag !== 128) {
+            break;
+          }
+
+          message.humanOpens = longToNumber(reader.int64());
+          continue;
+        }
+        case 17: {
+          if (tag !== 136) {
+            break;
+          }
+
+          message.uniqueHumanOpens = longToNumber(reader.int64());
+          continue;
+        }
+        case 18: {
+          if (tag !== 144) {
+            break;
+          }
+
+          message.humanClicks = longToNumber(reader.int64());
+          continue;
+        }
+        case 19: {
+          if (tag !== 152) {
+            break;
+          }
+
+          message.uniqueHumanClicks = longToNumber(reader.int64());
+          continue;
+        }
+        case 20: {
+          if (tag !== 161) {
+            break;
+          }
+
+          message.humanOpenRate = reader.double();
+          continue;
+        }
+        case 21: {
+          if (tag !== 169) {
+            break;
+          }
+
+          message.humanClickRate = reader.double();
+          continue;
+        }
+        case 22: {
+          if (tag !== 176) {
+            break;
+          }
+
+          message.purchases = longToNumber(reader.int64());
+          continue;
+        }
+        case 23: {
+          if (tag !== 184) {
+            break;
+          }
+
+          message.conversions = longToNumber(reader.int64());
+          continue;
+        }
+        case 24: {
+          if (tag !== 194) {
+            break;
+          }
+
+          message.revenue.push(CurrencyAmount.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 25: {
+          if (tag !== 202) {
+            break;
+          }
+
+          message.attributedRevenue.push(CurrencyAmount.decode(reader, reader.uint32()));
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -705,6 +874,20 @@ export const OverviewMetrics: MessageFns<OverviewMetrics> = {
       clickRate: isSet(object.clickRate) ? globalThis.Number(object.clickRate) : 0,
       bounceRate: isSet(object.bounceRate) ? globalThis.Number(object.bounceRate) : 0,
       complaintRate: isSet(object.complaintRate) ? globalThis.Number(object.complaintRate) : 0,
+      humanOpens: isSet(object.humanOpens) ? globalThis.Number(object.humanOpens) : 0,
+      uniqueHumanOpens: isSet(object.uniqueHumanOpens) ? globalThis.Number(object.uniqueHumanOpens) : 0,
+      humanClicks: isSet(object.humanClicks) ? globalThis.Number(object.humanClicks) : 0,
+      uniqueHumanClicks: isSet(object.uniqueHumanClicks) ? globalThis.Number(object.uniqueHumanClicks) : 0,
+      humanOpenRate: isSet(object.humanOpenRate) ? globalThis.Number(object.humanOpenRate) : 0,
+      humanClickRate: isSet(object.humanClickRate) ? globalThis.Number(object.humanClickRate) : 0,
+      purchases: isSet(object.purchases) ? globalThis.Number(object.purchases) : 0,
+      conversions: isSet(object.conversions) ? globalThis.Number(object.conversions) : 0,
+      revenue: globalThis.Array.isArray(object?.revenue)
+        ? object.revenue.map((e: any) => CurrencyAmount.fromJSON(e))
+        : [],
+      attributedRevenue: globalThis.Array.isArray(object?.attributedRevenue)
+        ? object.attributedRevenue.map((e: any) => CurrencyAmount.fromJSON(e))
+        : [],
     };
   },
 
@@ -755,6 +938,36 @@ export const OverviewMetrics: MessageFns<OverviewMetrics> = {
     if (message.complaintRate !== 0) {
       obj.complaintRate = message.complaintRate;
     }
+    if (message.humanOpens !== 0) {
+      obj.humanOpens = Math.round(message.humanOpens);
+    }
+    if (message.uniqueHumanOpens !== 0) {
+      obj.uniqueHumanOpens = Math.round(message.uniqueHumanOpens);
+    }
+    if (message.humanClicks !== 0) {
+      obj.humanClicks = Math.round(message.humanClicks);
+    }
+    if (message.uniqueHumanClicks !== 0) {
+      obj.uniqueHumanClicks = Math.round(message.uniqueHumanClicks);
+    }
+    if (message.humanOpenRate !== 0) {
+      obj.humanOpenRate = message.humanOpenRate;
+    }
+    if (message.humanClickRate !== 0) {
+      obj.humanClickRate = message.humanClickRate;
+    }
+    if (message.purchases !== 0) {
+      obj.purchases = Math.round(message.purchases);
+    }
+    if (message.conversions !== 0) {
+      obj.conversions = Math.round(message.conversions);
+    }
+    if (message.revenue?.length) {
+      obj.revenue = message.revenue.map((e) => CurrencyAmount.toJSON(e));
+    }
+    if (message.attributedRevenue?.length) {
+      obj.attributedRevenue = message.attributedRevenue.map((e) => CurrencyAmount.toJSON(e));
+    }
     return obj;
   },
 
@@ -778,6 +991,16 @@ export const OverviewMetrics: MessageFns<OverviewMetrics> = {
     message.clickRate = object.clickRate ?? 0;
     message.bounceRate = object.bounceRate ?? 0;
     message.complaintRate = object.complaintRate ?? 0;
+    message.humanOpens = object.humanOpens ?? 0;
+    message.uniqueHumanOpens = object.uniqueHumanOpens ?? 0;
+    message.humanClicks = object.humanClicks ?? 0;
+    message.uniqueHumanClicks = object.uniqueHumanClicks ?? 0;
+    message.humanOpenRate = object.humanOpenRate ?? 0;
+    message.humanClickRate = object.humanClickRate ?? 0;
+    message.purchases = object.purchases ?? 0;
+    message.conversions = object.conversions ?? 0;
+    message.revenue = object.revenue?.map((e) => CurrencyAmount.fromPartial(e)) || [];
+    message.attributedRevenue = object.attributedRevenue?.map((e) => CurrencyAmount.fromPartial(e)) || [];
     return message;
   },
 };
@@ -951,6 +1174,17 @@ function createBaseCampaignMetrics(): CampaignMetrics {
     openRate: 0,
     clickRate: 0,
     bounceRate: 0,
+    conversions: 0,
+    conversionRate: 0,
+    revenue: [],
+    uniqueOpens: 0,
+    uniqueClicks: 0,
+    humanOpens: 0,
+    uniqueHumanOpens: 0,
+    humanClicks: 0,
+    uniqueHumanClicks: 0,
+    humanOpenRate: 0,
+    humanClickRate: 0,
   };
 }
 
@@ -988,6 +1222,39 @@ export const CampaignMetrics: MessageFns<CampaignMetrics> = {
     }
     if (message.bounceRate !== 0) {
       writer.uint32(89).double(message.bounceRate);
+    }
+    if (message.conversions !== 0) {
+      writer.uint32(96).int64(message.conversions);
+    }
+    if (message.conversionRate !== 0) {
+      writer.uint32(105).double(message.conversionRate);
+    }
+    for (const v of message.revenue) {
+      CurrencyAmount.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.uniqueOpens !== 0) {
+      writer.uint32(120).int64(message.uniqueOpens);
+    }
+    if (message.uniqueClicks !== 0) {
+      writer.uint32(128).int64(message.uniqueClicks);
+    }
+    if (message.humanOpens !== 0) {
+      writer.uint32(136).int64(message.humanOpens);
+    }
+    if (message.uniqueHumanOpens !== 0) {
+      writer.uint32(144).int64(message.uniqueHumanOpens);
+    }
+    if (message.humanClicks !== 0) {
+      writer.uint32(152).int64(message.humanClicks);
+    }
+    if (message.uniqueHumanClicks !== 0) {
+      writer.uint32(160).int64(message.uniqueHumanClicks);
+    }
+    if (message.humanOpenRate !== 0) {
+      writer.uint32(169).double(message.humanOpenRate);
+    }
+    if (message.humanClickRate !== 0) {
+      writer.uint32(177).double(message.humanClickRate);
     }
     return writer;
   },
@@ -1087,6 +1354,94 @@ export const CampaignMetrics: MessageFns<CampaignMetrics> = {
           message.bounceRate = reader.double();
           continue;
         }
+        case 12: {
+          if (tag !== 96) {
+            break;
+          }
+
+          message.conversions = longToNumber(reader.int64());
+          continue;
+        }
+        case 13: {
+          if (tag !== 105) {
+            break;
+          }
+
+          message.conversionRate = reader.double();
+          continue;
+        }
+        case 14: {
+          if (tag !== 114) {
+            break;
+          }
+
+          message.revenue.push(CurrencyAmount.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 15: {
+          if (tag !== 120) {
+            break;
+          }
+
+          message.uniqueOpens = longToNumber(reader.int64());
+          continue;
+        }
+        case 16: {
+          if (tag !== 128) {
+            break;
+          }
+
+          message.uniqueClicks = longToNumber(reader.int64());
+          continue;
+        }
+        case 17: {
+          if (tag !== 136) {
+            break;
+          }
+
+          message.humanOpens = longToNumber(reader.int64());
+          continue;
+        }
+        case 18: {
+          if (tag !== 144) {
+            break;
+          }
+
+          message.uniqueHumanOpens = longToNumber(reader.int64());
+          continue;
+        }
+        case 19: {
+          if (tag !== 152) {
+            break;
+          }
+
+          message.humanClicks = longToNumber(reader.int64());
+          continue;
+        }
+        case 20: {
+          if (tag !== 160) {
+            break;
+          }
+
+          message.uniqueHumanClicks = longToNumber(reader.int64());
+          continue;
+        }
+        case 21: {
+          if (tag !== 169) {
+            break;
+          }
+
+          message.humanOpenRate = reader.double();
+          continue;
+        }
+        case 22: {
+          if (tag !== 177) {
+            break;
+          }
+
+          message.humanClickRate = reader.double();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1109,6 +1464,19 @@ export const CampaignMetrics: MessageFns<CampaignMetrics> = {
       openRate: isSet(object.openRate) ? globalThis.Number(object.openRate) : 0,
       clickRate: isSet(object.clickRate) ? globalThis.Number(object.clickRate) : 0,
       bounceRate: isSet(object.bounceRate) ? globalThis.Number(object.bounceRate) : 0,
+      conversions: isSet(object.conversions) ? globalThis.Number(object.conversions) : 0,
+      conversionRate: isSet(object.conversionRate) ? globalThis.Number(object.conversionRate) : 0,
+      revenue: globalThis.Array.isArray(object?.revenue)
+        ? object.revenue.map((e: any) => CurrencyAmount.fromJSON(e))
+        : [],
+      uniqueOpens: isSet(object.uniqueOpens) ? globalThis.Number(object.uniqueOpens) : 0,
+      uniqueClicks: isSet(object.uniqueClicks) ? globalThis.Number(object.uniqueClicks) : 0,
+      humanOpens: isSet(object.humanOpens) ? globalThis.Number(object.humanOpens) : 0,
+      uniqueHumanOpens: isSet(object.uniqueHumanOpens) ? globalThis.Number(object.uniqueHumanOpens) : 0,
+      humanClicks: isSet(object.humanClicks) ? globalThis.Number(object.humanClicks) : 0,
+      uniqueHumanClicks: isSet(object.uniqueHumanClicks) ? globalThis.Number(object.uniqueHumanClicks) : 0,
+      humanOpenRate: isSet(object.humanOpenRate) ? globalThis.Number(object.humanOpenRate) : 0,
+      humanClickRate: isSet(object.humanClickRate) ? globalThis.Number(object.humanClickRate) : 0,
     };
   },
 
@@ -1147,6 +1515,39 @@ export const CampaignMetrics: MessageFns<CampaignMetrics> = {
     if (message.bounceRate !== 0) {
       obj.bounceRate = message.bounceRate;
     }
+    if (message.conversions !== 0) {
+      obj.conversions = Math.round(message.conversions);
+    }
+    if (message.conversionRate !== 0) {
+      obj.conversionRate = message.conversionRate;
+    }
+    if (message.revenue?.length) {
+      obj.revenue = message.revenue.map((e) => CurrencyAmount.toJSON(e));
+    }
+    if (message.uniqueOpens !== 0) {
+      obj.uniqueOpens = Math.round(message.uniqueOpens);
+    }
+    if (message.uniqueClicks !== 0) {
+      obj.uniqueClicks = Math.round(message.uniqueClicks);
+    }
+    if (message.humanOpens !== 0) {
+      obj.humanOpens = Math.round(message.humanOpens);
+    }
+    if (message.uniqueHumanOpens !== 0) {
+      obj.uniqueHumanOpens = Math.round(message.uniqueHumanOpens);
+    }
+    if (message.humanClicks !== 0) {
+      obj.humanClicks = Math.round(message.humanClicks);
+    }
+    if (message.uniqueHumanClicks !== 0) {
+      obj.uniqueHumanClicks = Math.round(message.uniqueHumanClicks);
+    }
+    if (message.humanOpenRate !== 0) {
+      obj.humanOpenRate = message.humanOpenRate;
+    }
+    if (message.humanClickRate !== 0) {
+      obj.humanClickRate = message.humanClickRate;
+    }
     return obj;
   },
 
@@ -1166,6 +1567,17 @@ export const CampaignMetrics: MessageFns<CampaignMetrics> = {
     message.openRate = object.openRate ?? 0;
     message.clickRate = object.clickRate ?? 0;
     message.bounceRate = object.bounceRate ?? 0;
+    message.conversions = object.conversions ?? 0;
+    message.conversionRate = object.conversionRate ?? 0;
+    message.revenue = object.revenue?.map((e) => CurrencyAmount.fromPartial(e)) || [];
+    message.uniqueOpens = object.uniqueOpens ?? 0;
+    message.uniqueClicks = object.uniqueClicks ?? 0;
+    message.humanOpens = object.humanOpens ?? 0;
+    message.uniqueHumanOpens = object.uniqueHumanOpens ?? 0;
+    message.humanClicks = object.humanClicks ?? 0;
+    message.uniqueHumanClicks = object.uniqueHumanClicks ?? 0;
+    message.humanOpenRate = object.humanOpenRate ?? 0;
+    message.humanClickRate = object.humanClickRate ?? 0;
     return message;
   },
 };
@@ -1601,6 +2013,29 @@ export const AnalyticsServiceService = {
       Buffer.from(GetCampaignMetricsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCampaignMetricsResponse => GetCampaignMetricsResponse.decode(value),
   },
+  /** Lists the account's campaigns (registered or seen only through events), paged, with headline metrics. */
+  listCampaigns: {
+    path: "/misar.analytics.v1.AnalyticsService/ListCampaigns",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ListCampaignsRequest): Buffer => Buffer.from(ListCampaignsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCampaignsRequest => ListCampaignsRequest.decode(value),
+    responseSerialize: (value: ListCampaignsResponse): Buffer =>
+      Buffer.from(ListCampaignsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCampaignsResponse => ListCampaignsResponse.decode(value),
+  },
+  /** Returns a campaign's clicks and unique clicks per exact url. */
+  getCampaignLinks: {
+    path: "/misar.analytics.v1.AnalyticsService/GetCampaignLinks",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: GetCampaignLinksRequest): Buffer =>
+      Buffer.from(GetCampaignLinksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCampaignLinksRequest => GetCampaignLinksRequest.decode(value),
+    responseSerialize: (value: GetCampaignLinksResponse): Buffer =>
+      Buffer.from(GetCampaignLinksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCampaignLinksResponse => GetCampaignLinksResponse.decode(value),
+  },
   /** Returns the overview's metrics per hour, day, week or month of a range, in a time zone. */
   getTimeSeries: {
     path: "/misar.analytics.v1.AnalyticsService/GetTimeSeries",
@@ -1619,6 +2054,10 @@ export interface AnalyticsServiceServer extends UntypedServiceImplementation {
   getOverview: handleUnaryCall<GetOverviewRequest, GetOverviewResponse>;
   /** Returns one campaign's all-time metrics and its hourly engagement timeline. */
   getCampaignMetrics: handleUnaryCall<GetCampaignMetricsRequest, GetCampaignMetricsResponse>;
+  /** Lists the account's campaigns (registered or seen only through events), paged, with headline metrics. */
+  listCampaigns: handleUnaryCall<ListCampaignsRequest, ListCampaignsResponse>;
+  /** Returns a campaign's clicks and unique clicks per exact url. */
+  getCampaignLinks: handleUnaryCall<GetCampaignLinksRequest, GetCampaignLinksResponse>;
   /** Returns the overview's metrics per hour, day, week or month of a range, in a time zone. */
   getTimeSeries: handleUnaryCall<GetTimeSeriesRequest, GetTimeSeriesResponse>;
 }
@@ -1655,6 +2094,38 @@ export interface AnalyticsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCampaignMetricsResponse) => void,
+  ): ClientUnaryCall;
+  /** Lists the account's campaigns (registered or seen only through events), paged, with headline metrics. */
+  listCampaigns(
+    request: ListCampaignsRequest,
+    callback: (error: ServiceError | null, response: ListCampaignsResponse) => void,
+  ): ClientUnaryCall;
+  listCampaigns(
+    request: ListCampaignsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCampaignsResponse) => void,
+  ): ClientUnaryCall;
+  listCampaigns(
+    request: ListCampaignsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCampaignsResponse) => void,
+  ): ClientUnaryCall;
+  /** Returns a campaign's clicks and unique clicks per exact url. */
+  getCampaignLinks(
+    request: GetCampaignLinksRequest,
+    callback: (error: ServiceError | null, response: GetCampaignLinksResponse) => void,
+  ): ClientUnaryCall;
+  getCampaignLinks(
+    request: GetCampaignLinksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCampaignLinksResponse) => void,
+  ): ClientUnaryCall;
+  getCampaignLinks(
+    request: GetCampaignLinksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCampaignLinksResponse) => void,
   ): ClientUnaryCall;
   /** Returns the overview's metrics per hour, day, week or month of a range, in a time zone. */
   getTimeSeries(

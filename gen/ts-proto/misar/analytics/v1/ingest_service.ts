@@ -164,6 +164,8 @@ export interface EmailEvent {
   url: string;
   /** The client that opened or clicked, at most 512 characters. */
   userAgent: string;
+  /** The producer's judgment that no person caused this open or click (privacy-proxy prefetch, link scanner), allowed on opens and clicks only: counted in every total but never in the human ones, and never attributed a purchase. */
+  machine: boolean;
 }
 
 /** A batch of email events. */
@@ -212,6 +214,7 @@ function createBaseEmailEvent(): EmailEvent {
     bounceType: 0,
     url: "",
     userAgent: "",
+    machine: false,
   };
 }
 
@@ -240,6 +243,9 @@ export const EmailEvent: MessageFns<EmailEvent> = {
     }
     if (message.userAgent !== "") {
       writer.uint32(66).string(message.userAgent);
+    }
+    if (message.machine !== false) {
+      writer.uint32(72).bool(message.machine);
     }
     return writer;
   },
@@ -315,6 +321,14 @@ export const EmailEvent: MessageFns<EmailEvent> = {
           message.userAgent = reader.string();
           continue;
         }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.machine = reader.bool();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -334,6 +348,7 @@ export const EmailEvent: MessageFns<EmailEvent> = {
       bounceType: isSet(object.bounceType) ? bounceTypeFromJSON(object.bounceType) : 0,
       url: isSet(object.url) ? globalThis.String(object.url) : "",
       userAgent: isSet(object.userAgent) ? globalThis.String(object.userAgent) : "",
+      machine: isSet(object.machine) ? globalThis.Boolean(object.machine) : false,
     };
   },
 
@@ -363,6 +378,9 @@ export const EmailEvent: MessageFns<EmailEvent> = {
     if (message.userAgent !== "") {
       obj.userAgent = message.userAgent;
     }
+    if (message.machine !== false) {
+      obj.machine = message.machine;
+    }
     return obj;
   },
 
@@ -379,6 +397,7 @@ export const EmailEvent: MessageFns<EmailEvent> = {
     message.bounceType = object.bounceType ?? 0;
     message.url = object.url ?? "";
     message.userAgent = object.userAgent ?? "";
+    message.machine = object.machine ?? false;
     return message;
   },
 };

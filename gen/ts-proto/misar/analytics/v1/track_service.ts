@@ -75,7 +75,7 @@ export interface PurchaseItem {
 export interface TrackPurchaseResponse {
   /** The purchase event's id, `evt_…`; the first call's id when `order_id` repeats. */
   eventId: string;
-  /** The campaign of the contact's most recent click within 7 days before the purchase; unset if none. */
+  /** The campaign of the contact's most recent human (not `machine`) campaign click within 7 days before the purchase; unset if none. */
   attributedCampaignId?:
     | string
     | undefined;

@@ -1,0 +1,80 @@
+import { Long } from "mongodb";
+
+/**
+ * Money in the rollups: exact, per currency, never converted. An amount is split into whole
+ * units and nanos (10^-9) of its shortest decimal form (what the client wrote: 0.1 is one tenth,
+ * not the binary double nearest to it), each summed as an integer counter, so sums never drift
+ * (0.10 + 0.20 is 0.30) and stay exact far beyond any real total: units up to 2^53 per bucket,
+ * nanos below 10^9 per purchase. Counter names carry the currency: `rev_USD_u` / `rev_USD_n`
+ * (every purchase), `arev_USD_u` / `arev_USD_n` (attributed ones), and `rev_USD_c` / `arev_USD_c`
+ * count the purchases, so a currency whose purchases were all free still shows (as 0).
+ */
+
+/** Revenue of every purchase, or of attributed ones only. */
+export type RevenueKind = "rev" | "arev";
+
+const NANOS = 1_000_000_000n;
+
+/** `amount` (finite, ≥ 0) as whole units and nanos, rounded half-up at the 9th decimal. */
+export function splitAmount(amount: number): { units: number; nanos: number } {
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(amount));
+  if (!m) throw new Error(`not a non-negative finite amount: ${amount}`);
+  const digits = m[1]! + (m[2] ?? "");
+  // The value is digits × 10^exp.
+  const exp = Number(m[3] ?? 0) - (m[2]?.length ?? 0);
+  let nanos: bigint;
+  if (exp + 9 >= 0) nanos = BigInt(digits) * 10n ** BigInt(exp + 9);
+  else {
+    const div = 10n ** BigInt(-(exp + 9));
+    nanos = (BigInt(digits) + div / 2n) / div;
+  }
+  return { units: Number(nanos / NANOS), nanos: Number(nanos % NANOS) };
+}
+
+/** The increments one purchase makes to its currency's revenue counters. */
+export function revenueDelta(kind: RevenueKind, currency: string, amount: number): Record<string, number> {
+  const { units, nanos } = splitAmount(amount);
+  return { [`${kind}_${currency}_u`]: units, [`${kind}_${currency}_n`]: nanos, [`${kind}_${currency}_c`]: 1 };
+}
+
+/** Revenue per currency from counters, rounded half-up to cents, ordered by currency. */
+export function revenueOf(counts: Record<string, number>, kind: RevenueKind): { currency: string; amount: number }[] {
+  const byCurrency = new Map<string, bigint>();
+  const re = new RegExp(`^${kind}_([A-Z]{3})_([unc])$`);
+  const purchases = new Map<string, number>();
+  for (const [name, v] of Object.entries(counts)) {
+    const m = re.exec(name);
+    if (!m || !v) continue;
+    if (m[2] === "c") purchases.set(m[1]!, (purchases.get(m[1]!) ?? 0) + v);
+    else byCurrency.set(m[1]!, (byCurrency.get(m[1]!) ?? 0n) + (m[2] === "u" ? BigInt(v) * NANOS : BigInt(v)));
+  }
+  return [...byCurrency.keys(), ...purchases.keys()]
+    .filter((c, i, all) => all.indexOf(c) === i && (purchases.get(c) ?? 0) > 0)
+    .map((c) => [c, byCurrency.get(c) ?? 0n] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([currency, n]) => ({ currency, amount: Number((n + 5_000_000n) / 10_000_000n) / 100 }));
+}
+
+/**
+ * A counter's value as written to the database: money counters as 64-bit integers (`Long`), so
+ * that `$inc` never overflows (a 32-bit integer, which the driver writes for small numbers,
+ * overflows after three purchases' nanos on FerretDB: it wraps instead of widening); others as
+ * they are.
+ */
+export function storedValue(name: string, v: number): number | Long {
+  return /^a?rev_[A-Z]{3}_[un]$/.test(name) ? Long.fromNumber(v) : v;
+}
+
+/**
+ * `counts` with every value as written (see storedValue), under `key(field)`; `nameOf` tells the
+ * counter's name from a field that carries more (`rev_USD_n07`: the hour of the day).
+ */
+export function storedCounts(
+  counts: Partial<Record<string, number>>,
+  key: (field: string) => string = (k) => k,
+  nameOf: (field: string) => string = (k) => k,
+): Record<string, number | Long> {
+  const out: Record<string, number | Long> = {};
+  for (const [field, v] of Object.entries(counts)) if (v) out[key(field)] = storedValue(nameOf(field), v);
+  return out;
+}

@@ -1,0 +1,117 @@
+// Slow and idle clients are cut off, with real sockets against small configured limits.
+import { connect as netConnect, type Socket } from "node:net";
+import { connect as h2connect, type ClientHttp2Session } from "node:http2";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { DEFAULT_LIMITS } from "../../src/server/limits.js";
+import { startService, type TestService } from "../helpers/service.js";
+
+let svc: TestService;
+let key: string;
+beforeAll(async () => {
+  svc = await startService({
+    limits: {
+      headersTimeoutMs: 400,
+      idleTimeoutMs: 400,
+      maxConcurrentStreams: 7,
+      maxConnections: 20,
+      body: { ...DEFAULT_LIMITS.body, minBytesPerSecond: 1000, rateWindowMs: 300 },
+    },
+  });
+  ({ key } = await svc.newAccount());
+});
+afterAll(async () => {
+  await svc?.close();
+});
+
+/** Opens a socket, runs `talk`, and resolves with how long after connecting the server closed it. */
+function closedAfter(talk: (s: Socket) => void): Promise<number> {
+  return new Promise((resolve) => {
+    const s = netConnect(svc.port, "127.0.0.1");
+    const started = performance.now();
+    s.on("connect", () => talk(s));
+    s.on("data", () => undefined);
+    s.on("error", () => undefined);
+    s.on("close", () => resolve(performance.now() - started));
+  });
+}
+
+test("a connection that sends nothing is closed after the headers timeout", async () => {
+  const ms = await closedAfter(() => undefined);
+  expect(ms).toBeGreaterThan(300);
+  expect(ms).toBeLessThan(3000);
+});
+
+test("headers that never finish are cut off after the headers timeout", async () => {
+  const ms = await closedAfter((s) => {
+    s.write("GET /healthz HTTP/1.1\r\n");
+    // Trickle a header line now and then: activity alone does not keep it open.
+    const t = setInterval(() => s.writable && s.write("x-slow: 1\r\n"), 100);
+    s.on("close", () => clearInterval(t));
+  });
+  expect(ms).toBeGreaterThan(300);
+  expect(ms).toBeLessThan(3000);
+});
+
+test("a body slower than the minimum rate closes the connection", async () => {
+  const ms = await closedAfter((s) => {
+    s.write(`POST /api/v1/track/event HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{`);
+    const t = setInterval(() => s.writable && s.write(" "), 100);
+    s.on("close", () => clearInterval(t));
+  });
+  expect(ms).toBeLessThan(3000);
+});
+
+test("an idle keep-alive connection is closed after the idle timeout", async () => {
+  let answered = 0;
+  const ms = await closedAfter((s) => {
+    s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    s.on("data", () => (answered = performance.now()));
+  });
+  expect(answered).toBeGreaterThan(0);
+  expect(ms).toBeGreaterThan(300);
+  expect(ms).toBeLessThan(3000);
+});
+
+function h2(): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const s = h2connect(svc.url);
+    s.once("remoteSettings", () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+test("HTTP/2: the stream cap is advertised; a stalled stream is reset; an idle session is closed", async () => {
+  const session = await h2();
+  const opened = performance.now();
+  session.on("error", () => undefined);
+  const ended = new Promise<number>((resolve) => {
+    session.on("goaway", () => resolve(performance.now() - opened));
+    session.on("close", () => resolve(performance.now() - opened));
+  });
+  expect(session.remoteSettings.maxConcurrentStreams).toBe(7);
+  // Headers and no message: reset once the body falls below the minimum rate.
+  const stalled = session.request({ ":method": "POST", ":path": "/misar.analytics.v1.AnalyticsService/GetOverview", "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${key}` });
+  stalled.on("error", () => undefined);
+  stalled.on("data", () => undefined);
+  const started = performance.now();
+  await new Promise((r) => stalled.on("close", r));
+  expect(performance.now() - started).toBeLessThan(3000);
+  // Nothing more on the session: the server closes it (GOAWAY).
+  const closed = await ended;
+  expect(closed).toBeGreaterThan(300);
+  expect(closed).toBeLessThan(3000);
+});
+
+test("connections beyond the cap are closed at once", async () => {
+  const open: Socket[] = [];
+  for (let i = 0; i < 20; i++) {
+    const s = netConnect(svc.port, "127.0.0.1");
+    s.on("error", () => undefined);
+    await new Promise((r) => s.on("connect", r));
+    open.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  const ms = await closedAfter(() => undefined);
+  expect(ms).toBeLessThan(200);
+  for (const s of open) s.destroy();
+});
