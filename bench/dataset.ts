@@ -31,6 +31,8 @@ export interface WireEvent {
   campaign_id: string;
   bounce_type?: "hard" | "soft";
   url?: string;
+  /** Flagged as caused by no person. */
+  machine?: boolean;
 }
 
 interface Gen {
@@ -84,7 +86,9 @@ export function generate(n: number, seed: number, campaigns = CAMPAIGNS): WireEv
         let t = delivered + Math.floor(exp(5 * HOUR));
         const opens = 1 + Math.floor(exp(0.8));
         for (let o = 0; o < Math.min(opens, 5); o++) {
-          push(t, { type: "open", contact_email: email, campaign_id: camp });
+          // Every fourth recipient's first open is a privacy proxy's prefetch (no random draw,
+          // so the dataset is otherwise the one earlier runs used).
+          push(t, { type: "open", contact_email: email, campaign_id: camp, ...(o === 0 && r % 4 === 0 ? { machine: true } : {}) });
           if (o === 0 && rnd() < 0.28) {
             const clicks = 1 + (rnd() < 0.25 ? 1 : 0);
             for (let k = 0; k < clicks; k++) {
@@ -120,5 +124,6 @@ export function toInput(ev: WireEvent): EmailEventInput {
   };
   if (ev.bounce_type) i.bounceType = ev.bounce_type;
   if (ev.url) i.url = ev.url;
+  if (ev.machine) i.machine = true;
   return i;
 }

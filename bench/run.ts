@@ -154,6 +154,40 @@ async function postBatch(url: string, key: string, events: WireEvent[]): Promise
   return body.accepted!;
 }
 
+/** Campaigns in the account during the reads: the dataset's, and registered ones up to this many. */
+const LISTED_CAMPAIGNS = 500;
+/** The campaign with this many distinct links (the same at every size). */
+const LINKS = 200;
+const LINKS_CAMPAIGN = "camp_links";
+
+/**
+ * What the list and links reads need, the same at every size, untimed: campaigns registered
+ * (drafts, no events) until the account has LISTED_CAMPAIGNS, and a campaign whose clicks carry
+ * LINKS distinct urls (two clicks each, from 100 contacts; some flagged machine).
+ */
+async function prepareListAndLinks(url: string, key: string, datasetCampaigns: number): Promise<void> {
+  const extra = LISTED_CAMPAIGNS - datasetCampaigns - 1;
+  await pool(Array.from({ length: extra }, (_, i) => i), 8, async (i) => {
+    const res = await fetch(`${url}/api/v1/campaigns/camp_reg_${String(i).padStart(3, "0")}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: `Registered ${i}`, status: i % 3 ? "sent" : "draft", ...(i % 3 ? { sent_at: new Date(START + i * 3_600_000).toISOString() } : {}) }),
+    });
+    if (res.status !== 200) throw new Error(`upsert campaign ${i}: ${res.status}`);
+  });
+  const at = (i: number) => new Date(END - DAY + i * 1000).toISOString().replace(".000Z", "Z");
+  const clicks: WireEvent[] = Array.from({ length: 2 * LINKS }, (_, i) => ({
+    id: `links_${i}`,
+    type: "click",
+    contact_email: `linker${i % 100}@example.com`,
+    timestamp: at(i),
+    campaign_id: LINKS_CAMPAIGN,
+    url: `https://shop.example.com/links/p${i % LINKS}?utm_source=misar&utm_campaign=${LINKS_CAMPAIGN}`,
+    ...(i % 5 === 0 ? { machine: true } : {}),
+  }));
+  await postBatch(url, key, clicks);
+}
+
 async function getJson(url: string, key: string, path: string): Promise<unknown> {
   const res = await fetch(url + path, { headers: { authorization: `Bearer ${key}` } });
   const body = await res.json();
@@ -309,6 +343,7 @@ async function benchSize(n: number): Promise<SizeResult> {
           loadMs = await loadOtherAccounts(url, store, accounts - 1, want - 1);
           accounts = want;
         }
+        if (byAccounts.length === 0) await prepareListAndLinks(url, key, campaignIds.length);
         console.error(`read latency with ${int(accounts)} account(s) in the database…`);
         const r = await readLatencies(url, key, campaignIds);
         byAccounts.push({ accounts, loadMs, reads: r });
@@ -398,6 +433,19 @@ async function readLatencies(url: string, key: string, campaignIds: string[]): P
   // last 30 by hour in Europe/Berlin (720 buckets, across the March DST change).
   reads["GetTimeSeries 90d by day, Asia/Kolkata"] = lat(await timeEach(READS, get("/api/v1/analytics/timeseries?interval=day&period=90d&time_zone=Asia/Kolkata")));
   reads["GetTimeSeries 30d by hour, Europe/Berlin"] = lat(await timeEach(READS, get("/api/v1/analytics/timeseries?interval=hour&from=2026-03-07&to=2026-04-05&time_zone=Europe/Berlin")));
+  // The first page (50) of the account's 500 campaigns, and a campaign's 200 links.
+  reads["ListCampaigns first page (500 campaigns)"] = lat(
+    await timeEach(READS, async () => {
+      const body = (await getJson(url, key, "/api/v1/analytics/campaigns")) as { campaigns: unknown[]; next_page_token: string };
+      if (body.campaigns.length !== 50 || body.next_page_token === "") throw new Error(`list: ${body.campaigns.length} campaigns`);
+    }),
+  );
+  reads["GetCampaignLinks (200 links)"] = lat(
+    await timeEach(READS, async () => {
+      const body = (await getJson(url, key, `/api/v1/analytics/campaigns/${LINKS_CAMPAIGN}/links`)) as { total_links: number };
+      if (body.total_links !== LINKS) throw new Error(`links: ${body.total_links}`);
+    }),
+  );
   return reads;
 }
 

@@ -1,0 +1,219 @@
+/**
+ * Hostile traffic against the real service (src/main.ts as a child process, so its CPU is its
+ * own): for each of the worst inputs we know, unauthenticated and authenticated, the service's
+ * CPU per refused request (from /proc/<pid>/stat) and the answer; then a legitimate request's
+ * latency alone and while every attack is fired at it in a loop.
+ *
+ *   npm run bench:hostile                    # embedded FerretDB in a temp directory
+ *   MONGODB_URI=mongodb://… npm run bench:hostile
+ *
+ * env: HOSTILE_N (requests per attack for the CPU figure, default 40), HOSTILE_LEGIT (timed
+ * legitimate requests per phase, default 300), HOSTILE_CONCURRENCY (attackers in flight during
+ * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
+ * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
+ * the worst case for the service).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect as h2connect } from "node:http2";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmbeddedDatabase } from "../src/db/embedded.js";
+import { createLogger } from "../src/log.js";
+import { Store } from "../src/storage/store.js";
+import { RECORD_EVENTS, TRACK_EVENT, TRACK_PURCHASE, deepPropertiesBinary, purchaseWithRawOrderId } from "../test/hostile/inputs.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const N = Number(process.env.HOSTILE_N ?? 40);
+const LEGIT = Number(process.env.HOSTILE_LEGIT ?? 300);
+const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
+const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
+const TICKS = 100; // /proc clock ticks per second (USER_HZ)
+
+type Protocol = "rest" | "connect-json" | "connect-binary" | "grpc" | "grpc-web";
+interface Attack {
+  name: string;
+  protocol: Protocol;
+  path: string;
+  body: Uint8Array;
+  auth: boolean;
+}
+
+const MIB = 1024 * 1024;
+/** One uncompressed gRPC / gRPC-Web frame. */
+function frame(m: Uint8Array): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(m.length, 1);
+  return Buffer.concat([head, m]);
+}
+const text = (s: string) => Buffer.from(s);
+
+function attacks(): Attack[] {
+  const ones = text(`{"events":[${"1,".repeat(Math.floor((MIB - 20) / 2) - 1)}1]}`); // ~1 MiB, 524k items
+  const unknownKeys = text(`{${Array.from({ length: 80_000 }, (_, i) => `"k${i}":1`).join(",")}}`); // ~849 KiB
+  const nestedArrays = text(`{"eventName":"x","contactEmail":"u@example.com","properties":{"a":${"[".repeat(400_000)}${"]".repeat(400_000)}}}`);
+  const deep = deepPropertiesBinary(10_000);
+  const emptyEvents = Buffer.alloc(MIB - 16, Buffer.from([0x0a, 0x00])); // 524k empty events, binary
+  const garbage = Buffer.alloc(MIB - 16, 0xff);
+  const list: Attack[] = [];
+  for (const auth of [false, true]) {
+    list.push(
+      { name: "REST {events:[1,1,…]} 1 MiB", protocol: "rest", path: "/api/v1/ingest/email-events", body: ones, auth },
+      { name: "REST 80,000 unknown keys", protocol: "rest", path: "/api/v1/track/purchase", body: unknownKeys, auth },
+      { name: "Connect JSON 400k nested arrays", protocol: "connect-json", path: `/${TRACK_EVENT}`, body: nestedArrays, auth },
+      { name: "Connect binary 1 MiB of 0xff", protocol: "connect-binary", path: `/${RECORD_EVENTS}`, body: garbage, auth },
+      { name: "Connect binary 524k empty events", protocol: "connect-binary", path: `/${RECORD_EVENTS}`, body: emptyEvents, auth },
+      { name: "gRPC properties 10,000 deep", protocol: "grpc", path: `/${TRACK_EVENT}`, body: frame(deep), auth },
+      { name: "gRPC-Web 524k empty events", protocol: "grpc-web", path: `/${RECORD_EVENTS}`, body: frame(emptyEvents), auth },
+      { name: "gRPC invalid UTF-8 order id", protocol: "grpc", path: `/${TRACK_PURCHASE}`, body: frame(purchaseWithRawOrderId([0x6f, 0xff])), auth },
+    );
+  }
+  return list;
+}
+
+const CONTENT_TYPE: Record<Protocol, string> = {
+  rest: "application/json",
+  "connect-json": "application/json",
+  "connect-binary": "application/proto",
+  grpc: "application/grpc",
+  "grpc-web": "application/grpc-web+proto",
+};
+
+/** Sends one request; resolves with what came back (HTTP status, or grpc-status for gRPC). */
+async function send(base: string, a: { protocol: Protocol; path: string; body: Uint8Array; method?: string }, key: string | undefined): Promise<string> {
+  const headers: Record<string, string> = { "content-type": CONTENT_TYPE[a.protocol] };
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (a.protocol === "grpc") return grpc(base, a.path, a.body, headers);
+  try {
+    const res = await fetch(base + a.path, { method: a.method ?? "POST", headers, body: a.method === "GET" ? undefined : a.body, signal: AbortSignal.timeout(15_000) });
+    const body = await res.arrayBuffer();
+    if (a.protocol === "grpc-web") return `200 grpc-status ${/grpc-status: ?(\d+)/.exec(Buffer.from(body).toString("latin1"))?.[1] ?? res.headers.get("grpc-status")}`;
+    return String(res.status);
+  } catch (err) {
+    return `connection closed (${(err as { cause?: { code?: string } }).cause?.code ?? "error"})`;
+  }
+}
+
+let session: ReturnType<typeof h2connect> | undefined;
+function grpc(base: string, path: string, body: Uint8Array, headers: Record<string, string>): Promise<string> {
+  session ??= h2connect(base);
+  return new Promise((resolve) => {
+    const req = session!.request({ ":method": "POST", ":path": path, te: "trailers", ...headers });
+    let status = "none";
+    req.on("response", (h) => (status = String(h["grpc-status"] ?? status)));
+    req.on("trailers", (t) => (status = String(t["grpc-status"] ?? status)));
+    req.on("data", () => undefined);
+    req.on("error", () => undefined);
+    req.on("close", () => resolve(`grpc-status ${status}`));
+    req.end(Buffer.from(body));
+  });
+}
+
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS; // utime + stime
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function legitLatencies(base: string, key: string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const res = await fetch(`${base}/api/v1/analytics/overview?period=30d`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(15_000) });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`legitimate request got ${res.status}`);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "misar-hostile-"));
+  const db = process.env.MONGODB_URI ? undefined : await startEmbeddedDatabase(ROOT, join(dir, "ferretdb"), createLogger("warn"));
+  const uri = process.env.MONGODB_URI ?? db!.uri;
+  const database = `bench_hostile_${Date.now().toString(36)}`;
+  const store = await Store.open(uri, database);
+  const { key } = await store.keys.create("acct_hostile", ["analytics", "track", "ingest"], new Date());
+  // The attackers' valid key is another account's: with rate limits on, its bucket is not the victim's.
+  const { key: attackerKey } = await store.keys.create("acct_attacker", ["analytics", "track", "ingest"], new Date());
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      MONGODB_URI: uri,
+      MONGODB_DATABASE: database,
+      PORT: "0",
+      LOG_LEVEL: "info",
+      ...(RATE_LIMITS ? {} : { RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_ADDRESS: "0" }),
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = "";
+    child.stderr!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const m = /"msg":"listening"[^\n]*"port":(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once("exit", (c) => reject(new Error(`service exited ${c}: ${buf}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const pid = child.pid!;
+  const out: string[] = [];
+  const say = (s: string) => {
+    out.push(s);
+    console.log(s);
+  };
+  say(`# Hostile traffic — ${new Date().toISOString()}`);
+  say(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; database: ${db ? `embedded ${db.kind}` : "MONGODB_URI"}; ${N} requests per attack; rate limits ${RATE_LIMITS ? "on (defaults)" : "off"}\n`);
+
+  await legitLatencies(base, key, 30); // warm-up
+  say("| attack | key | answer | service CPU per request (ms) | wall p50 / max (ms) |");
+  say("|---|---|---|---:|---:|");
+  const list = attacks();
+  for (const a of list) {
+    const answers = new Set<string>();
+    const walls: number[] = [];
+    const before = cpuMs(pid);
+    for (let i = 0; i < N; i++) {
+      const t = performance.now();
+      answers.add(await send(base, a, a.auth ? attackerKey : undefined));
+      walls.push(performance.now() - t);
+    }
+    const cpu = (cpuMs(pid) - before) / N;
+    say(`| ${a.name} (${a.protocol}) | ${a.auth ? "valid" : "none"} | ${[...answers].join(", ")} | ${cpu.toFixed(2)} | ${pct(walls, 50).toFixed(1)} / ${Math.max(...walls).toFixed(1)} |`);
+  }
+
+  console.error("timing the legitimate request, unloaded");
+  const idle = await legitLatencies(base, key, LEGIT);
+  console.error("timing it under attack");
+  let stop = false;
+  let fired = 0;
+  const attackers = Array.from({ length: CONCURRENCY }, async (_, w) => {
+    for (let i = w; !stop; i++) {
+      const a = list[i % list.length]!;
+      await send(base, a, a.auth ? attackerKey : undefined);
+      fired++;
+    }
+  });
+  const loaded = await legitLatencies(base, key, LEGIT).finally(() => (stop = true));
+  await Promise.all(attackers);
+  say(`\nLegitimate GET /api/v1/analytics/overview?period=30d, ${LEGIT} sequential requests:`);
+  say(`- unloaded: p50 ${pct(idle, 50).toFixed(1)} ms, p99 ${pct(idle, 99).toFixed(1)} ms`);
+  say(`- while ${CONCURRENCY} attackers loop over every attack above (${fired} attacks sent): p50 ${pct(loaded, 50).toFixed(1)} ms, p99 ${pct(loaded, 99).toFixed(1)} ms`);
+  say(`- p99 loaded / unloaded: ${(pct(loaded, 99) / pct(idle, 99)).toFixed(2)}×`);
+
+  session?.close();
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  await store.db.dropDatabase().catch(() => undefined);
+  await store.close();
+  await db?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
