@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Db } from "mongodb";
 import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
 import type { FirstCandidate, FirstMarkStore } from "./first-marks.js";
 import type { RollupStore } from "./rollups.js";
@@ -6,6 +7,7 @@ import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
 import type { CampaignLinkStore } from "./campaign-links.js";
 import type { CampaignListStore } from "./campaign-list.js";
 import type { Capabilities } from "./capabilities.js";
+import { AccountLocks } from "./account-locks.js";
 import { DeltaBuilder } from "./deltas.js";
 import { LeaseLostError, type AccountLeases, type Lease, type RepairState } from "./account-leases.js";
 import { DatabaseDownError } from "./availability.js";
@@ -60,8 +62,11 @@ const REBUILD_PAGE = 5000;
  */
 export class EmailIngest {
   private readonly waiting: Waiting[] = [];
+  private readonly locks: AccountLocks | undefined;
   /** Writer loops running now, at most `lanes`. */
   private writers = 0;
+  /** Accounts whose batches a writer loop is writing now (kept apart where updates race: caps.atomicUpdates). */
+  private readonly writingNow = new Set<string>();
   /** Batches written at once: 1 on a single-writer database, else `caps.concurrentBatches`. */
   private readonly lanes: number;
   private closed = false;
@@ -81,8 +86,14 @@ export class EmailIngest {
     readonly journal: IngestJournal,
     readonly leases: AccountLeases,
     private readonly dieAt?: { point: NonNullable<FaultPoint>; nth: number },
+    db?: Db,
   ) {
     this.lanes = caps.concurrentWriters ? caps.concurrentBatches : 1;
+    // Several processes may write, and racing updates of one document can lose one: an account's
+    // counting is done by one process at a time (within this one, `writingNow` keeps it apart).
+    // (The account lease, held around all counting, excludes the same; this lock stays for the
+    // other writers of derived documents, e.g. campaign registration.)
+    this.locks = db && caps.concurrentWriters && !caps.atomicUpdates ? new AccountLocks(db) : undefined;
     // Live journal entries and held leases are renewed well within their ttl.
     this.renewal = setInterval(() => void this.renew(), Math.max(50, Math.floor(leases.ttlMs / 4)));
     this.renewal.unref();
@@ -91,6 +102,7 @@ export class EmailIngest {
   async ensureIndexes(caps: Capabilities): Promise<void> {
     await this.journal.ensureIndexes(caps);
     await this.leases.ensureIndexes(caps);
+    await this.locks?.ensureIndexes(caps);
   }
 
   /** Queues accounts for a rebuild from their raw events (`tag`: one entry per account and reason). */
@@ -148,7 +160,7 @@ export class EmailIngest {
         .purchase({ ts: p.timestamp, currency: p.currency, amount: p.amount, campaign: p.attributedCampaignId })
         .build();
       lease.check();
-      await this.rollups.apply(account, hours, campaigns);
+      await this.exclusive([account], () => this.rollups.apply(account, hours, campaigns));
       return outcome;
     } catch (err) {
       await this.afterLeaseLost(account, err);
@@ -169,8 +181,10 @@ export class EmailIngest {
 
   private async writeWaiting(): Promise<void> {
     this.writers++;
-    while (this.waiting.length > 0) {
-      const group = takeGroup(this.waiting);
+    for (;;) {
+      const group = takeGroup(this.waiting, this.caps.atomicUpdates ? undefined : this.writingNow);
+      if (group.length === 0) break;
+      for (const b of group) this.writingNow.add(b.account);
       try {
         if (group[0]!.task) {
           await group[0]!.task();
@@ -181,6 +195,8 @@ export class EmailIngest {
         group.forEach((b, i) => b.resolve(results[i]!));
       } catch (err) {
         for (const b of group) b.reject(err);
+      } finally {
+        for (const b of group) this.writingNow.delete(b.account);
       }
     }
     this.writers--;
@@ -239,7 +255,7 @@ export class EmailIngest {
     try {
       const still = await this.journal.existing(entryIds);
       if (still.size < entryIds.length) await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
-      await this.count(account, docs.filter((d) => still.has(d.b)), lease, fault);
+      await this.exclusive([account], () => this.count(account, docs.filter((d) => still.has(d.b)), lease, fault));
     } catch (err) {
       await this.afterLeaseLost(account, err);
       throw err;
@@ -300,40 +316,42 @@ export class EmailIngest {
       const due = new Set((await this.journal.ofAccount(account)).filter((e) => isDue(e, now)).map((e) => e._id));
       if (due.size === 0) return false;
       observe?.(account, "start");
-      await this.leases.beginRebuild(lease);
-      lease.check();
-      await this.rollups.clearAccount(account);
-      await this.marks.clearAccount(account);
-      await this.clicks.clearAccount(account);
-      await this.links.clearAccount(account);
-      await this.list.clearEvents(account);
-      // Purchases first: their rollups do not depend on the order of anything. (A purchase is
-      // stored and counted under this lease, so none is half-way now.)
-      await this.purchases.forEach(account, async (page) => {
-        const d = new DeltaBuilder();
-        for (const p of page) d.purchase(p);
-        const { hours, campaigns } = d.build();
+      await this.exclusive([account], async () => {
+        await this.leases.beginRebuild(lease);
         lease.check();
-        await this.rollups.apply(account, hours, campaigns);
+        await this.rollups.clearAccount(account);
+        await this.marks.clearAccount(account);
+        await this.clicks.clearAccount(account);
+        await this.links.clearAccount(account);
+        await this.list.clearEvents(account);
+        // Purchases first: their rollups do not depend on the order of anything. (A purchase is
+        // stored and counted under this lease, so none is half-way now.)
+        await this.purchases.forEach(account, async (page) => {
+          const d = new DeltaBuilder();
+          for (const p of page) d.purchase(p);
+          const { hours, campaigns } = d.build();
+          lease.check();
+          await this.rollups.apply(account, hours, campaigns);
+        });
+        // In time order, so that each message's first open/click is met first and never moves. In
+        // pages rather than one cursor: an open cursor would hold FerretDB's SQLite transaction (and
+        // with it the write lock) while the pages are counted.
+        let after: { ts: Date; _id: string } | undefined;
+        for (;;) {
+          const filter = after
+            ? { a: account, $or: [{ ts: { $gt: after.ts } }, { ts: after.ts, _id: { $gt: after._id } }] }
+            : { a: account };
+          const page = await this.events.col.find(filter).sort({ ts: 1, _id: 1 }).limit(REBUILD_PAGE).toArray();
+          if (page.length === 0) break;
+          if (this.closed) throw new DatabaseDownError("shutting down: the rebuild is left for the next start or another instance");
+          // Read after the page: a batch whose events the page holds had its entry written before them.
+          const inFlight = new Set((await this.journal.ofAccount(account)).map((e) => e._id).filter((id) => !due.has(id)));
+          await this.count(account, page.filter((d) => !inFlight.has(d.b)), lease);
+          const last = page[page.length - 1]!;
+          after = { ts: last.ts, _id: last._id };
+          if (page.length < REBUILD_PAGE) break;
+        }
       });
-      // In time order, so that each message's first open/click is met first and never moves. In
-      // pages rather than one cursor: an open cursor would hold FerretDB's SQLite transaction (and
-      // with it the write lock) while the pages are counted.
-      let after: { ts: Date; _id: string } | undefined;
-      for (;;) {
-        const filter = after
-          ? { a: account, $or: [{ ts: { $gt: after.ts } }, { ts: after.ts, _id: { $gt: after._id } }] }
-          : { a: account };
-        const page = await this.events.col.find(filter).sort({ ts: 1, _id: 1 }).limit(REBUILD_PAGE).toArray();
-        if (page.length === 0) break;
-        if (this.closed) throw new DatabaseDownError("shutting down: the rebuild is left for the next start or another instance");
-        // Read after the page: a batch whose events the page holds had its entry written before them.
-        const inFlight = new Set((await this.journal.ofAccount(account)).map((e) => e._id).filter((id) => !due.has(id)));
-        await this.count(account, page.filter((d) => !inFlight.has(d.b)), lease);
-        const last = page[page.length - 1]!;
-        after = { ts: last.ts, _id: last._id };
-        if (page.length < REBUILD_PAGE) break;
-      }
       // Cleared before the entries go: a failure in between leaves them due, for one more rebuild.
       await this.leases.endRebuild(lease);
       lease.check();
@@ -354,6 +372,14 @@ export class EmailIngest {
    */
   private async afterLeaseLost(account: string, err: unknown): Promise<void> {
     if (err instanceof LeaseLostError) await this.journal.queueRebuild([account], `lease-lost-${randomUUID()}`).catch(() => undefined);
+  }
+
+  /**
+   * Runs `fn`, which updates these accounts' derived documents, as their only writer among the
+   * processes where racing updates are not atomic (AccountLocks); elsewhere simply runs it.
+   */
+  exclusive<T>(accounts: string[], fn: () => Promise<T>): Promise<T> {
+    return this.locks && accounts.length > 0 ? this.locks.with(accounts, fn) : fn();
   }
 
   /** Whether reads of the account can be trusted now (see AccountLeases.state). */
@@ -426,15 +452,21 @@ export class EmailIngest {
  * Takes the batches written next: the first waiting one and those after it, up to
  * GROUP_MAX_EVENTS. A repair, or a batch with a fault point (tests), goes alone.
  */
-function takeGroup(waiting: Waiting[]): Waiting[] {
+function takeGroup(waiting: Waiting[], busy?: ReadonlySet<string>): Waiting[] {
+  // Where one account's batches must not be written at once, those of an account another writer
+  // is writing wait (all of them, so an account's batches keep their order).
+  const free = busy ? waiting.filter((b) => !busy.has(b.account)) : waiting;
+  if (free.length === 0) return [];
   let n = 1;
-  let events = waiting[0]!.input.length;
+  let events = free[0]!.input.length;
   const alone = (w: Waiting) => w.fault !== undefined || w.task !== undefined;
-  if (!alone(waiting[0]!)) {
-    while (n < waiting.length && !alone(waiting[n]!) && events + waiting[n]!.input.length <= GROUP_MAX_EVENTS) {
-      events += waiting[n]!.input.length;
+  if (!alone(free[0]!)) {
+    while (n < free.length && !alone(free[n]!) && events + free[n]!.input.length <= GROUP_MAX_EVENTS) {
+      events += free[n]!.input.length;
       n++;
     }
   }
-  return waiting.splice(0, n);
+  const group = free.slice(0, n);
+  for (const b of group) waiting.splice(waiting.indexOf(b), 1);
+  return group;
 }

@@ -73,6 +73,7 @@ export class Store {
       new IngestJournal(db, owner, ttl),
       new AccountLeases(db, owner, ttl),
       opts.dieAt,
+      db,
     );
   }
 
