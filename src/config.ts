@@ -23,6 +23,17 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
+  /**
+   * How long an ingest journal entry or account lease outlives its writer's last renewal: after a
+   * crash, the repair of what it was writing starts this long after its last sign of life.
+   */
+  leaseTtlMs: number;
+  /**
+   * Test hook (`MISAR_TEST_DIE_AT=after-raw:3`): the process kills itself with SIGKILL the 3rd
+   * time an ingest write reaches that step, so fault tests can crash a real process at an exact
+   * point. Unset in any real deployment.
+   */
+  dieAt: { point: "after-journal" | "after-raw" | "after-marks" | "after-rollups"; nth: number } | undefined;
   /** Connection, timeout, body and rate limits. */
   limits: ServerLimits;
 }
@@ -63,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, root: string): Config {
     embeddedBackend: backend as EmbeddedBackend | undefined,
     logLevel: logLevel as Config["logLevel"],
     shutdownGraceMs: intVar(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    leaseTtlMs: intVar(env, "LEASE_TTL_MS", 5000, 200, 600_000),
+    dieAt: dieAt(env.MISAR_TEST_DIE_AT),
     limits: loadLimits(env),
   };
 }
@@ -91,6 +104,13 @@ function loadLimits(env: NodeJS.ProcessEnv): ServerLimits {
       },
     },
   };
+}
+
+function dieAt(raw: string | undefined): Config["dieAt"] {
+  if (!raw) return undefined;
+  const m = /^(after-journal|after-raw|after-marks|after-rollups):([1-9]\d*)$/.exec(raw);
+  if (!m) throw new ConfigError(`MISAR_TEST_DIE_AT must be <after-journal|after-raw|after-marks|after-rollups>:<n>, not "${raw}"`);
+  return { point: m[1] as NonNullable<Config["dieAt"]>["point"], nth: Number(m[2]) };
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {

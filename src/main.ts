@@ -5,11 +5,9 @@ import { clearRuntime, writeRuntime } from "./db/runtime.js";
 import { createLogger } from "./log.js";
 import { AnalyticsServer } from "./server/server.js";
 import { migrate } from "./storage/migrations/index.js";
+import { RepairLoop } from "./storage/repair-loop.js";
 import { Store } from "./storage/store.js";
 import { SCOPES } from "./storage/api-keys.js";
-
-/** Batches left over this long are from a crashed process: repair their accounts at startup. */
-const REPAIR_AFTER_MS = 60_000;
 
 
 async function main(): Promise<void> {
@@ -29,7 +27,7 @@ async function main(): Promise<void> {
     );
   }
   const uri = config.mongodbUri ?? embedded!.uri;
-  store = await Store.open(uri, config.database);
+  store = await Store.open(uri, config.database, { leaseTtlMs: config.leaseTtlMs, dieAt: config.dieAt });
   log.info("database connected", { ...store.caps });
   if (embedded) {
     await embedded.current.indexIdLookups(config.database);
@@ -39,10 +37,11 @@ async function main(): Promise<void> {
   if (migrated.steps.length || migrated.rebuild.length) {
     log.warn("derived data predates this version: migrating", { from: migrated.from ?? "unknown", steps: migrated.steps, rebuild: migrated.rebuild.length });
   }
-  const repaired = await store.ingest.repair(new Date(), REPAIR_AFTER_MS);
-  if (repaired.length) log.warn("rebuilt rollups after an interrupted ingest", { accounts: repaired.length });
-
+  // Serving starts now; what earlier processes left unfinished is repaired meanwhile, account by
+  // account under its lease (reads of an account being rebuilt answer `unavailable`).
+  const repairs = new RepairLoop(store.ingest, Math.min(1000, Math.floor(config.leaseTtlMs / 2)), log);
   const server = await AnalyticsServer.create({ store, log, host: config.host, port: config.port, root: config.root, limits: config.limits });
+  repairs.start();
   if (embedded && (await store.keys.count()) === 0) {
     const { key } = await store.keys.create("acct_local", [...SCOPES], new Date());
     // Printed once, on the first start of a fresh embedded database, so a newcomer can try it.
@@ -58,6 +57,11 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("shutting down", { signal });
     await server.close(config.shutdownGraceMs);
+    // What was cut short stays journaled; giving up its entries now lets the next start (or any
+    // instance) repair it at once.
+    const ingestClosed = store.ingest.close(1000);
+    await repairs.stop();
+    await ingestClosed;
     await store.close();
     if (embedded) {
       clearRuntime(config.dataDir);

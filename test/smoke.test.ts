@@ -9,5 +9,5 @@ afterAll(() => svc.close());
 
 test("GET /healthz answers ok while the database answers", async () => {
   const r = await rest(svc, "GET", "/healthz");
-  expect(r).toEqual({ status: 200, body: { success: true, status: "ok" } });
+  expect(r).toEqual({ status: 200, body: { success: true, status: "ok", repairs_due: 0 } });
 });

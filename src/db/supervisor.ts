@@ -50,11 +50,6 @@ export class DatabaseSupervisor<C extends DatabaseChild = DatabaseChild> {
     return this.child;
   }
 
-  /** How many times the child was started again. */
-  get restartCount(): number {
-    return this.restarts;
-  }
-
   async stop(): Promise<void> {
     this.stopping = true;
     await this.child.stop();

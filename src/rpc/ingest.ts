@@ -49,7 +49,8 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
         totalRecipients: total === undefined ? undefined : Number(total),
       };
       await store.campaigns.upsert(account, registered, t);
-      await store.campaignList.register(account, registered);
+      // The account's campaign list is one document that batches update too.
+      await store.ingest.exclusive([account], () => store.campaignList.register(account, registered));
       const stats = sentAt ? undefined : await store.rollups.campaign(account, req.id);
       return { campaign: campaignView(req.id, registered, stats?.firstSend) };
     },

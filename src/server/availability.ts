@@ -49,6 +49,8 @@ export function availabilityInterceptor(availability: Availability, life: Lifecy
     if (life.draining && !req.contextValues.get(arrivedBeforeDrain)) throw new ConnectError("the server is shutting down; retry", Code.Unavailable);
     const down = availability.down;
     if (down !== undefined) throw new ConnectError(`the database is unavailable (${down}); retry shortly`, Code.Unavailable);
+    // Past the grace, a call that arrived before the drain is not started at all.
+    if (life.cut.aborted) throw shutDown();
     try {
       return await cutShortBy(life.cut, next(req));
     } catch (err) {
@@ -58,9 +60,10 @@ export function availabilityInterceptor(availability: Availability, life: Lifecy
   };
 }
 
+/** The call's outcome, or `unavailable` once `signal` aborts; `work` is always awaited to its end. */
 function cutShortBy<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  if (signal.aborted) return Promise.reject(shutDown());
   return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) reject(shutDown());
     const onCut = () => reject(shutDown());
     signal.addEventListener("abort", onCut, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onCut));

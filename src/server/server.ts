@@ -15,6 +15,7 @@ import type { Store } from "../storage/store.js";
 import { Lifecycle, arrivedBeforeDrain, availabilityInterceptor } from "./availability.js";
 import { clientAddress } from "./body.js";
 import { Gate, Refused } from "./gate.js";
+import { repairGuardInterceptor } from "./repair-guard.js";
 import { createDualListener, trackSessions } from "./listener.js";
 import { applyConnectionLimits, DEFAULT_LIMITS, type ServerLimits } from "./limits.js";
 import { loggingInterceptor } from "./logging.js";
@@ -60,12 +61,14 @@ export class AnalyticsServer {
     const gate = new Gate(store.keys, scopes, new RateLimits(limits.rate), store.availability);
     const life = new Lifecycle();
     const deps = { store, log, now: opts.now ?? (() => new Date()), life };
-    // Outside-in: log, refuse while unavailable, authenticate, check the contract's rules, handler.
+    // Outside-in: log, refuse while unavailable, authenticate, check the contract's rules, refuse
+    // reads of an account under rebuild, handler.
     const interceptors = [
       loggingInterceptor(log),
       availabilityInterceptor(store.availability, life),
       authInterceptor(store.keys, scopes),
       validationInterceptor(deps.now, publicServices.flatMap((s) => s.service.methods.map((m) => m.input))),
+      repairGuardInterceptor(store.ingest),
     ];
     const shutdown = new AbortController();
     // Every in-flight RPC listens on them; more than 10 at once is normal load, not a leak.
@@ -130,7 +133,14 @@ export class AnalyticsServer {
       }
       if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
         const down = life.draining ? "shutting down" : (await store.ping()) ? undefined : "database unreachable";
-        const body = JSON.stringify(down === undefined ? { success: true, status: "ok" } : { success: false, error: { code: "unavailable", message: down } });
+        // Serving, and honest about accounts whose derived data awaits or undergoes a rebuild
+        // (their reads answer `unavailable` while it runs).
+        const due = down === undefined ? (await store.ingest.dueAccounts().catch(() => [])).length : 0;
+        const body = JSON.stringify(
+          down === undefined
+            ? { success: true, status: due ? "repairing" : "ok", repairs_due: due }
+            : { success: false, error: { code: "unavailable", message: down } },
+        );
         res.writeHead(down === undefined ? 200 : 503, { "content-type": "application/json", ...(down === undefined ? {} : { "retry-after": "1" }) });
         if (req.method === "HEAD") res.end();
         else res.end(body);

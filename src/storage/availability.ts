@@ -1,4 +1,5 @@
 import {
+  MongoBulkWriteError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerError,
@@ -6,8 +7,11 @@ import {
   MongoTopologyClosedError,
 } from "mongodb";
 
+/** A failure that says "not now" (the caller may retry shortly): answered `unavailable`. */
+export class RetryableError extends Error {}
+
 /** Thrown instead of calling the database while it is known to be down. */
-export class DatabaseDownError extends Error {}
+export class DatabaseDownError extends RetryableError {}
 
 /**
  * Whether the database can be used, as far as this process knows. The supervisor of the embedded
@@ -36,6 +40,9 @@ export class Availability {
   }
 }
 
+/** Node's codes for a connection that broke or could not be made. */
+const SOCKET_ERRORS = new Set(["EPIPE", "ECONNRESET", "ECONNREFUSED", "ECONNABORTED", "ETIMEDOUT", "ERR_STREAM_DESTROYED", "ERR_STREAM_WRITE_AFTER_END"]);
+
 /** Server error codes that mean "not now" rather than "never": shutdown, failover, interrupted. */
 const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
@@ -45,9 +52,16 @@ const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 116
  * when retried, so callers get `unavailable`, never `internal`.
  */
 export function isUnavailableError(err: unknown): boolean {
-  if (err instanceof DatabaseDownError) return true;
+  // A bulk write the network cut short carries the network error inside.
+  if (err instanceof MongoBulkWriteError && err.errorResponse instanceof Error && err.errorResponse !== err) {
+    if (isUnavailableError(err.errorResponse)) return true;
+  }
+  if (err instanceof RetryableError) return true;
   if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError) return true;
   if (err instanceof MongoNotConnectedError || err instanceof MongoTopologyClosedError) return true;
+  // A socket error the driver let through unwrapped (writing to a connection the server closed).
+  if (err instanceof Error && SOCKET_ERRORS.has((err as NodeJS.ErrnoException).code ?? "")) return true;
+  if (err instanceof Error && err.cause !== undefined && err.cause !== err && isUnavailableError(err.cause)) return true;
   // The driver exports no class for it: a call that met a connection pool being closed.
   if (err instanceof Error && err.name === "MongoPoolClosedError") return true;
   if (err instanceof MongoServerError && typeof err.code === "number" && TRANSIENT_CODES.has(err.code)) return true;

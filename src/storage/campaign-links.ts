@@ -46,7 +46,7 @@ export class CampaignLinkStore {
   private readonly writer: InsertFirstWriter;
   constructor(db: Db, caps: Capabilities) {
     this.col = db.collection<CampaignLinksDoc>("campaign_links");
-    this.writer = new InsertFirstWriter(KNOWN_MAX, caps.bulkMax);
+    this.writer = new InsertFirstWriter(KNOWN_MAX, caps);
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {

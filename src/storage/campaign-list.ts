@@ -44,7 +44,7 @@ export class CampaignListStore {
   private readonly known = new Map<string, number>();
   constructor(db: Db, caps: Capabilities) {
     this.col = db.collection<CampaignListDoc>("campaign_lists");
-    this.writer = new InsertFirstWriter(KNOWN_MAX, caps.bulkMax);
+    this.writer = new InsertFirstWriter(KNOWN_MAX, caps);
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {

@@ -40,7 +40,7 @@ export class ContactClickStore {
   private readonly col: Collection<ContactClickDayDoc>;
   private readonly writer: InsertFirstWriter;
   constructor(db: Db, caps: Capabilities) {
-    this.writer = new InsertFirstWriter(KNOWN_MAX, caps.bulkMax);
+    this.writer = new InsertFirstWriter(KNOWN_MAX, caps);
     this.col = db.collection<ContactClickDayDoc>("contact_click_days");
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Collection, Db } from "mongodb";
+import type { Db } from "mongodb";
 import type { EmailEventDoc, EmailEventStore } from "./email-events.js";
 import type { FirstCandidate, FirstMarkStore } from "./first-marks.js";
 import type { RollupStore } from "./rollups.js";
@@ -7,60 +7,74 @@ import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
 import type { CampaignLinkStore } from "./campaign-links.js";
 import type { CampaignListStore } from "./campaign-list.js";
 import type { Capabilities } from "./capabilities.js";
+import { AccountLocks } from "./account-locks.js";
 import { DeltaBuilder } from "./deltas.js";
-import { prepareCollection } from "./indexes.js";
-import { insertNew } from "./insert-new.js";
+import { LeaseLostError, type AccountLeases, type Lease, type RepairState } from "./account-leases.js";
+import { DatabaseDownError } from "./availability.js";
+import { isDue, type IngestJournal } from "./ingest-journal.js";
 import type { PurchaseInput, PurchaseOutcome, PurchaseStore } from "./purchases.js";
 import type { EmailEventInput } from "./types.js";
-
-/** `ingest_batches`: a journal entry per batch whose rollups are not yet known to be applied. */
-interface BatchDoc {
-  _id: string;
-  a: string;
-  at: Date;
-}
 
 export interface RecordResult {
   accepted: number;
   duplicates: number;
 }
 
-/** Test hook: stop a batch after its raw events are stored, as a crash would. */
-export type CrashPoint = "after-raw" | undefined;
+/**
+ * Test hook: fail a batch at this step, as a database error there would (the process lives on;
+ * its journal entry is abandoned and repaired). `after-raw`: the raw events are stored, nothing
+ * counted; `after-marks`, `after-rollups`: counting stopped half-way.
+ */
+export type FaultPoint = "after-journal" | "after-raw" | "after-marks" | "after-rollups" | undefined;
 
-/** A batch waiting for a writer (EmailIngest.record). */
+/** Told when a rebuild of an account starts and when it has finished (logs, tests). */
+export type RebuildObserver = (account: string, phase: "start" | "end") => void;
+
+/** One unit of work on a single-writer database: a batch, or a repair taking its turn. */
 interface Waiting {
   account: string;
   input: EmailEventInput[];
   now: Date;
-  crash: CrashPoint;
+  fault: FaultPoint;
   resolve(r: RecordResult): void;
   reject(err: unknown): void;
-  /** Instead of a batch: another write that must have the database to itself (a purchase). */
-  job?: () => Promise<void>;
+  /** Instead of a batch: other work that must have the database to itself (a repair, a purchase). */
+  task?: () => Promise<void>;
 }
 
 /** At most this many events are written together (batches are up to 1,000 each). */
 const GROUP_MAX_EVENTS = 10_000;
 
+/** Events read per page of a rebuild. */
+const REBUILD_PAGE = 5000;
+
 /**
- * Stores email events and keeps the rollups in step.
+ * Stores email events and keeps the derived data (first marks, rollups, click days) exact,
+ * whatever fails when.
  *
- * A batch is: journal entry -> raw events (deduplicated by producer id) -> first-open/click
- * marks -> rollup increments -> journal entry removed. Retries are exact because a producer id
- * is stored once, ever, and only newly stored events are counted. A crash between the raw write
- * and the rollups leaves the journal entry behind; `repair()` then rebuilds that account's
- * rollups from its raw events, which are the source of truth.
+ * A batch is: journal entry (live while its writer renews it) -> raw events, deduplicated by
+ * producer id -> under the account's lease: first marks, rollups, click days -> journal entry
+ * removed. Only newly stored events are counted, so retries are exact. If anything stops a batch
+ * after its journal entry (the process dies, the database fails, the grace period ends), the
+ * entry stops being renewed and becomes due; a repair (any instance's repair loop, under the
+ * same lease) then rebuilds the account from its raw events, the source of truth, leaving out
+ * the events of batches still in flight elsewhere, which count themselves once the lease is free.
  */
 export class EmailIngest {
-  private readonly batches: Collection<BatchDoc>;
   private readonly waiting: Waiting[] = [];
+  private readonly locks: AccountLocks | undefined;
   /** Writer loops running now, at most `lanes`. */
   private writers = 0;
+  /** Accounts whose batches a writer loop is writing now (kept apart where updates race: caps.atomicUpdates). */
+  private readonly writingNow = new Set<string>();
   /** Batches written at once: 1 on a single-writer database, else `caps.concurrentBatches`. */
   private readonly lanes: number;
+  private closed = false;
+  /** Group writes and repairs under way, for close() to wait for. */
+  private readonly active = new Set<Promise<unknown>>();
+  private readonly renewal: NodeJS.Timeout;
+  private reachedDiePoint = 0;
   constructor(
-    db: Db,
     private readonly caps: Capabilities,
     private readonly events: EmailEventStore,
     private readonly marks: FirstMarkStore,
@@ -69,55 +83,35 @@ export class EmailIngest {
     private readonly links: CampaignLinkStore,
     private readonly list: CampaignListStore,
     private readonly purchases: PurchaseStore,
+    readonly journal: IngestJournal,
+    readonly leases: AccountLeases,
+    private readonly dieAt?: { point: NonNullable<FaultPoint>; nth: number },
+    db?: Db,
   ) {
-    this.batches = db.collection<BatchDoc>("ingest_batches");
     this.lanes = caps.concurrentWriters ? caps.concurrentBatches : 1;
+    // Several processes may write, and racing updates of one document can lose one: an account's
+    // counting is done by one process at a time (within this one, `writingNow` keeps it apart).
+    // (The account lease, held around all counting, excludes the same; this lock stays for the
+    // other writers of derived documents, e.g. campaign registration.)
+    this.locks = db && caps.concurrentWriters && !caps.atomicUpdates ? new AccountLocks(db) : undefined;
+    // Live journal entries and held leases are renewed well within their ttl.
+    this.renewal = setInterval(() => void this.renew(), Math.max(50, Math.floor(leases.ttlMs / 4)));
+    this.renewal.unref();
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
-    await prepareCollection(this.batches, caps);
+    await this.journal.ensureIndexes(caps);
+    await this.leases.ensureIndexes(caps);
+    await this.locks?.ensureIndexes(caps);
   }
 
-  /**
-   * Queues accounts for a rebuild from their raw events: a journal entry dated 1970 per account,
-   * so the next `repair()` rebuilds it (and a crash in between leaves the entries for the next
-   * start). `tag` keeps one entry per account and reason.
-   */
+  /** Queues accounts for a rebuild from their raw events (`tag`: one entry per account and reason). */
   async queueRebuild(accounts: string[], tag: string): Promise<void> {
-    await insertNew(this.batches, accounts.map((a) => ({ _id: `rebuild|${tag}|${a}`, a, at: new Date(0) })));
+    await this.journal.queueRebuild(accounts, tag);
   }
 
-  /**
-   * Stores a purchase and counts it into the rollups as one journaled step (a crash in between
-   * leaves the entry, and `repair()` rebuilds the account, purchases included), in the ingest's
-   * turn on a single-writer database. A repeated order id, also when repeats race, is stored
-   * and counted once: the unique `_id` decides, and only the winner counts.
-   */
-  async recordPurchase(account: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
-    let outcome: PurchaseOutcome | undefined;
-    const job = async () => {
-      const journal: BatchDoc = { _id: randomUUID(), a: account, at: now };
-      await this.batches.insertOne(journal);
-      outcome = await this.purchases.insert(account, p, now);
-      if (!outcome.duplicate) {
-        const { hours, campaigns } = new DeltaBuilder()
-          .purchase({ ts: p.timestamp, currency: p.currency, amount: p.amount, campaign: p.attributedCampaignId })
-          .build();
-        await this.rollups.apply(account, hours, campaigns);
-      }
-      await this.batches.deleteOne({ _id: journal._id });
-    };
-    if (this.caps.concurrentWriters) await job();
-    else {
-      await new Promise<RecordResult>((resolve, reject) => {
-        this.waiting.push({ account, input: [], now, crash: undefined, resolve, reject, job });
-        if (this.writers < this.lanes) void this.writeWaiting();
-      });
-    }
-    return outcome!;
-  }
-
-  async record(account: string, input: EmailEventInput[], now: Date, crash?: CrashPoint): Promise<RecordResult> {
+  async record(account: string, input: EmailEventInput[], now: Date, fault?: FaultPoint): Promise<RecordResult> {
+    if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
     // Up to `lanes` writers take waiting batches. On a single-writer database (FerretDB's SQLite
     // backend answers a second writer with SQLITE_BUSY rather than waiting) that is one: batches
     // take turns in this process (its embedded database is ours). On a concurrent one, a few at
@@ -125,26 +119,84 @@ export class EmailIngest {
     // Batches that arrived while the writers were busy go together, as one group commit: the
     // same documents in fewer, larger commands, and rollup documents they share written once.
     return new Promise((resolve, reject) => {
-      this.waiting.push({ account, input, now, crash, resolve, reject });
+      this.waiting.push({ account, input, now, fault, resolve, reject });
+      if (this.writers < this.lanes) void this.writeWaiting();
+    });
+  }
+
+  /**
+   * Stores a purchase and counts it into the rollups, journaled and under the account's lease
+   * (held from before the insert, so a rebuild either counts the stored purchase or runs after
+   * it was counted), in the ingest's turn on a single-writer database. A repeated order id, also
+   * when repeats race, is stored and counted once: the unique `_id` decides, only the winner
+   * counts. Cut short, its entry is given up and the account rebuilt, purchases included.
+   */
+  async recordPurchase(account: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+    if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
+    let outcome: PurchaseOutcome | undefined;
+    await this.inTurn(account, async () => {
+      const [entry] = await this.journal.open([account], now);
+      try {
+        outcome = await this.track(this.countPurchase(account, entry!._id, p, now));
+        await this.journal.close([entry!._id]);
+      } catch (err) {
+        await this.journal.abandon([entry!._id]);
+        throw err;
+      }
+    });
+    return outcome!;
+  }
+
+  private async countPurchase(account: string, entryId: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+    const lease = await this.leases.acquire(account, 4 * this.leases.ttlMs);
+    try {
+      const outcome = await this.purchases.insert(account, p, now);
+      if (outcome.duplicate) return outcome;
+      if ((await this.journal.existing([entryId])).size === 0) {
+        await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
+        return outcome;
+      }
+      const { hours, campaigns } = new DeltaBuilder()
+        .purchase({ ts: p.timestamp, currency: p.currency, amount: p.amount, campaign: p.attributedCampaignId })
+        .build();
+      lease.check();
+      await this.exclusive([account], () => this.rollups.apply(account, hours, campaigns));
+      return outcome;
+    } catch (err) {
+      await this.afterLeaseLost(account, err);
+      throw err;
+    } finally {
+      await this.leases.release(lease).catch(() => undefined);
+    }
+  }
+
+  /** Runs `task` in this process's turn of writing (on a single-writer database), else at once. */
+  private inTurn(account: string, task: () => Promise<void>): Promise<void> {
+    if (this.caps.concurrentWriters) return task();
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ account, input: [], now: new Date(), fault: undefined, resolve: () => resolve(), reject, task });
       if (this.writers < this.lanes) void this.writeWaiting();
     });
   }
 
   private async writeWaiting(): Promise<void> {
     this.writers++;
-    while (this.waiting.length > 0) {
-      const job = this.waiting[0]!.job;
-      if (job) {
-        const w = this.waiting.shift()!;
-        await job().then(() => w.resolve({ accepted: 0, duplicates: 0 }), w.reject);
-        continue;
-      }
-      const group = takeGroup(this.waiting);
+    for (;;) {
+      const group = takeGroup(this.waiting, this.caps.atomicUpdates ? undefined : this.writingNow);
+      if (group.length === 0) break;
+      for (const b of group) this.writingNow.add(b.account);
       try {
-        const results = await this.recordGroup(group);
+        if (group[0]!.task) {
+          await group[0]!.task();
+          group[0]!.resolve({ accepted: 0, duplicates: 0 });
+          continue;
+        }
+        const results = await this.track(this.recordGroup(group));
         group.forEach((b, i) => b.resolve(results[i]!));
       } catch (err) {
         for (const b of group) b.reject(err);
+      } finally {
+        for (const b of group) this.writingNow.delete(b.account);
       }
     }
     this.writers--;
@@ -152,78 +204,191 @@ export class EmailIngest {
 
   /** Records batches together; each gets its own result, as if it had been written alone and in order. */
   private async recordGroup(group: Omit<Waiting, "resolve" | "reject">[]): Promise<RecordResult[]> {
-    const journal: BatchDoc[] = group.map((b) => ({ _id: randomUUID(), a: b.account, at: b.now }));
-    await this.batches.insertMany(journal);
-    const docs = group.map((b, i) => this.events.toDocs(b.account, journal[i]!._id, b.input));
-    const all = docs.flat();
-    // A producer id twice in the group is stored for its first batch and a duplicate for the later.
-    const isNew = new Set(await this.events.insertNew(all));
-    if (group.some((b) => b.crash === "after-raw")) throw new Error("simulated crash after the raw write");
-    const inserted = new Map<string, EmailEventDoc[]>();
-    all.forEach((d, i) => {
-      if (!isNew.has(i)) return;
-      const list = inserted.get(d.a);
-      if (list) list.push(d);
-      else inserted.set(d.a, [d]);
-    });
-    for (const [account, list] of inserted) await this.count(account, list);
-    if (journal.length === 1) await this.batches.deleteOne({ _id: journal[0]!._id });
-    else await this.batches.deleteMany({ _id: { $in: journal.map((j) => j._id) } });
-    let offset = 0;
-    return docs.map((d) => {
-      let accepted = 0;
-      for (let i = offset; i < offset + d.length; i++) if (isNew.has(i)) accepted++;
-      offset += d.length;
-      return { accepted, duplicates: d.length - accepted };
-    });
-  }
-
-  /** Rebuilds the rollups of every account that has a batch older than `olderThanMs` left over. */
-  async repair(now: Date, olderThanMs: number): Promise<string[]> {
-    const stale = await this.batches.find({ at: { $lte: new Date(now.getTime() - olderThanMs) } }).toArray();
-    const accounts = [...new Set(stale.map((b) => b.a))];
-    for (const a of accounts) await this.rebuild(a);
-    if (stale.length) await this.batches.deleteMany({ _id: { $in: stale.map((b) => b._id) } });
-    return accounts;
-  }
-
-  /**
-   * Re-derives an account's rollups and marks from its raw events by replaying them through
-   * the same counting path. Run it while no batch for the account is in flight.
-   */
-  async rebuild(account: string): Promise<void> {
-    await this.rollups.clearAccount(account);
-    await this.marks.clearAccount(account);
-    await this.clicks.clearAccount(account);
-    await this.links.clearAccount(account);
-    await this.list.clearEvents(account);
-    // Purchases first: their rollups do not depend on the order of anything.
-    await this.purchases.forEach(account, async (page) => {
-      const d = new DeltaBuilder();
-      for (const p of page) d.purchase(p);
-      const { hours, campaigns } = d.build();
-      await this.rollups.apply(account, hours, campaigns);
-    });
-    // In time order, so that each message's first open/click is met first and never moves. In
-    // pages rather than one cursor: an open cursor would hold FerretDB's SQLite transaction (and
-    // with it the write lock) while the pages are counted.
-    const PAGE = 5000;
-    let after: { ts: Date; _id: string } | undefined;
-    for (;;) {
-      const filter = after
-        ? { a: account, $or: [{ ts: { $gt: after.ts } }, { ts: after.ts, _id: { $gt: after._id } }] }
-        : { a: account };
-      const page = await this.events.col.find(filter).sort({ ts: 1, _id: 1 }).limit(PAGE).toArray();
-      if (page.length === 0) break;
-      await this.count(account, page);
-      const last = page[page.length - 1]!;
-      after = { ts: last.ts, _id: last._id };
-      if (page.length < PAGE) break;
+    const fault = (at: FaultPoint) => {
+      if (group.some((b) => b.fault === at)) throw new Error(`simulated failure ${at}`);
+      const die = this.dieAt;
+      if (die !== undefined && die.point === at && ++this.reachedDiePoint === die.nth) process.kill(process.pid, "SIGKILL");
+    };
+    const journal = await this.journal.open(group.map((b) => b.account), group[0]!.now);
+    const entryIds = journal.map((j) => j._id);
+    try {
+      fault("after-journal");
+      const docs = group.map((b, i) => this.events.toDocs(b.account, journal[i]!._id, b.input));
+      const all = docs.flat();
+      // A producer id twice in the group is stored for its first batch and a duplicate for the later.
+      const isNew = new Set(await this.events.insertNew(all));
+      fault("after-raw");
+      const inserted = new Map<string, EmailEventDoc[]>();
+      all.forEach((d, i) => {
+        if (!isNew.has(i)) return;
+        const list = inserted.get(d.a);
+        if (list) list.push(d);
+        else inserted.set(d.a, [d]);
+      });
+      // Accounts in one order everywhere, so two groups never wait for each other's leases.
+      for (const account of [...inserted.keys()].sort()) {
+        const ids = journal.filter((j) => j.a === account).map((j) => j._id);
+        await this.countUnderLease(account, ids, inserted.get(account)!, fault);
+      }
+      await this.journal.close(entryIds);
+      let offset = 0;
+      return docs.map((d) => {
+        let accepted = 0;
+        for (let i = offset; i < offset + d.length; i++) if (isNew.has(i)) accepted++;
+        offset += d.length;
+        return { accepted, duplicates: d.length - accepted };
+      });
+    } catch (err) {
+      // Left for a repair: the entries are due at once (or when they lapse, if this write fails too).
+      await this.journal.abandon(entryIds);
+      throw err;
     }
   }
 
+  /**
+   * Counts a group's new events of one account while holding its lease. An entry that vanished
+   * meanwhile was taken for dead by a repair, which may have counted some of its events: those
+   * are left to one more rebuild rather than counted twice.
+   */
+  private async countUnderLease(account: string, entryIds: string[], docs: EmailEventDoc[], fault: (at: FaultPoint) => void): Promise<void> {
+    const lease = await this.leases.acquire(account, 4 * this.leases.ttlMs);
+    try {
+      const still = await this.journal.existing(entryIds);
+      if (still.size < entryIds.length) await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
+      await this.exclusive([account], () => this.count(account, docs.filter((d) => still.has(d.b)), lease, fault));
+    } catch (err) {
+      await this.afterLeaseLost(account, err);
+      throw err;
+    } finally {
+      await this.leases.release(lease).catch(() => undefined);
+    }
+  }
+
+  /**
+   * One pass of repair: rebuilds every account with a due journal entry whose lease is free.
+   * Returns the accounts rebuilt. Safe in any process at any time, also beside ingest.
+   */
+  async repairDue(observe?: RebuildObserver): Promise<string[]> {
+    const accounts = await this.dueAccounts();
+    const repaired: string[] = [];
+    for (const account of accounts) {
+      if (this.closed) break;
+      let done = false;
+      await this.inTurn(account, async () => {
+        done = await this.track(this.repairAccount(account, observe));
+      });
+      if (done) repaired.push(account);
+    }
+    return repaired;
+  }
+
+  /** Accounts with a due journal entry. */
+  async dueAccounts(): Promise<string[]> {
+    const now = Date.now();
+    return [...new Set((await this.journal.all()).filter((e) => isDue(e, now)).map((e) => e.a))];
+  }
+
+  /** Rebuilds one account from its raw events now (queued as due, then repaired). */
+  async rebuild(account: string): Promise<void> {
+    await this.journal.queueRebuild([account], `manual-${randomUUID()}`);
+    for (let i = 0; ; i++) {
+      let done = false;
+      await this.inTurn(account, async () => {
+        done = await this.track(this.repairAccount(account));
+      });
+      if (done) return;
+      if (i > 100) throw new LeaseLostError(`could not rebuild ${account}: its lease stayed busy`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * Under the account's lease (false if another holder has it): clears its derived data and
+   * counts its raw events again, in time order, leaving out events of batches still live in the
+   * journal (their writers count them once the lease is free: they cannot finish before). Then
+   * removes the due entries it was run for.
+   */
+  private async repairAccount(account: string, observe?: RebuildObserver): Promise<boolean> {
+    const lease = await this.leases.tryAcquire(account);
+    if (!lease) return false;
+    try {
+      const now = Date.now();
+      const due = new Set((await this.journal.ofAccount(account)).filter((e) => isDue(e, now)).map((e) => e._id));
+      if (due.size === 0) return false;
+      observe?.(account, "start");
+      await this.exclusive([account], async () => {
+        await this.leases.beginRebuild(lease);
+        lease.check();
+        await this.rollups.clearAccount(account);
+        await this.marks.clearAccount(account);
+        await this.clicks.clearAccount(account);
+        await this.links.clearAccount(account);
+        await this.list.clearEvents(account);
+        // Purchases first: their rollups do not depend on the order of anything. (A purchase is
+        // stored and counted under this lease, so none is half-way now.)
+        await this.purchases.forEach(account, async (page) => {
+          const d = new DeltaBuilder();
+          for (const p of page) d.purchase(p);
+          const { hours, campaigns } = d.build();
+          lease.check();
+          await this.rollups.apply(account, hours, campaigns);
+        });
+        // In time order, so that each message's first open/click is met first and never moves. In
+        // pages rather than one cursor: an open cursor would hold FerretDB's SQLite transaction (and
+        // with it the write lock) while the pages are counted.
+        let after: { ts: Date; _id: string } | undefined;
+        for (;;) {
+          const filter = after
+            ? { a: account, $or: [{ ts: { $gt: after.ts } }, { ts: after.ts, _id: { $gt: after._id } }] }
+            : { a: account };
+          const page = await this.events.col.find(filter).sort({ ts: 1, _id: 1 }).limit(REBUILD_PAGE).toArray();
+          if (page.length === 0) break;
+          if (this.closed) throw new DatabaseDownError("shutting down: the rebuild is left for the next start or another instance");
+          // Read after the page: a batch whose events the page holds had its entry written before them.
+          const inFlight = new Set((await this.journal.ofAccount(account)).map((e) => e._id).filter((id) => !due.has(id)));
+          await this.count(account, page.filter((d) => !inFlight.has(d.b)), lease);
+          const last = page[page.length - 1]!;
+          after = { ts: last.ts, _id: last._id };
+          if (page.length < REBUILD_PAGE) break;
+        }
+      });
+      // Cleared before the entries go: a failure in between leaves them due, for one more rebuild.
+      await this.leases.endRebuild(lease);
+      lease.check();
+      await this.journal.remove([...due]);
+      observe?.(account, "end");
+      return true;
+    } catch (err) {
+      await this.afterLeaseLost(account, err);
+      throw err;
+    } finally {
+      await this.leases.release(lease).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A holder that finds its lease lapsed may have had a write land after another holder took
+   * over: the account is queued for one more rebuild, after every write of this holder.
+   */
+  private async afterLeaseLost(account: string, err: unknown): Promise<void> {
+    if (err instanceof LeaseLostError) await this.journal.queueRebuild([account], `lease-lost-${randomUUID()}`).catch(() => undefined);
+  }
+
+  /**
+   * Runs `fn`, which updates these accounts' derived documents, as their only writer among the
+   * processes where racing updates are not atomic (AccountLocks); elsewhere simply runs it.
+   */
+  exclusive<T>(accounts: string[], fn: () => Promise<T>): Promise<T> {
+    return this.locks && accounts.length > 0 ? this.locks.with(accounts, fn) : fn();
+  }
+
+  /** Whether reads of the account can be trusted now (see AccountLeases.state). */
+  repairState(account: string): Promise<RepairState> {
+    return this.leases.state(account);
+  }
+
   /** Counts newly stored events into the marks, the rollups, the links, the campaign list and the contacts' human clicks. */
-  private async count(account: string, docs: EmailEventDoc[]): Promise<void> {
+  private async count(account: string, docs: EmailEventDoc[], lease: Lease, fault: (at: FaultPoint) => void = () => {}): Promise<void> {
     if (docs.length === 0) return;
     const candidates: FirstCandidate[] = [];
     const clicks: CampaignClick[] = [];
@@ -235,27 +400,73 @@ export class EmailIngest {
       // Attribution follows people: a scanner's click never earns a campaign a purchase.
       if (d.k === "click" && d.c !== "" && !d.m) clicks.push({ email: d.e, campaignId: d.c, ts: d.ts, eventId: d._id });
     }
+    lease.check();
     const changes = await this.marks.apply(account, candidates);
+    fault("after-marks");
     const { hours, campaigns, links } = new DeltaBuilder().events(docs).firsts(changes).build();
+    lease.check();
     await this.rollups.apply(account, hours, campaigns);
+    fault("after-rollups");
+    lease.check();
     await this.links.add(account, links);
     await this.list.seen(account, campaigns.map((c) => ({ id: c.campaignId, firstSend: c.firstSend })));
+    lease.check();
     await this.clicks.add(account, clicks);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.active.add(work);
+    void work.finally(() => this.active.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      await this.journal.renew();
+      await this.leases.renew();
+    } catch {
+      // The database is down: entries and leases lapse unless a later renewal succeeds.
+    }
+  }
+
+  /**
+   * Stops: no new batches; waits up to `graceMs` for the batch being written, then gives up this
+   * process's journal entries and leases so that any instance, or the next start, repairs them
+   * without waiting out their ttl.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w.reject(new DatabaseDownError("the ingest is shutting down"));
+    if (this.active.size > 0) await Promise.race([Promise.allSettled([...this.active]), new Promise((r) => setTimeout(r, graceMs))]);
+    clearInterval(this.renewal);
+    // With a write still under way, its entries and leases must lapse by themselves: a repair
+    // must not start while that write may still land.
+    if (this.active.size === 0) {
+      await this.journal.abandonAll();
+      await this.leases.releaseAll().catch(() => undefined);
+    }
   }
 }
 
 /**
  * Takes the batches written next: the first waiting one and those after it, up to
- * GROUP_MAX_EVENTS. A batch with a crash point (tests) goes alone.
+ * GROUP_MAX_EVENTS. A repair, or a batch with a fault point (tests), goes alone.
  */
-function takeGroup(waiting: Waiting[]): Waiting[] {
+function takeGroup(waiting: Waiting[], busy?: ReadonlySet<string>): Waiting[] {
+  // Where one account's batches must not be written at once, those of an account another writer
+  // is writing wait (all of them, so an account's batches keep their order).
+  const free = busy ? waiting.filter((b) => !busy.has(b.account)) : waiting;
+  if (free.length === 0) return [];
   let n = 1;
-  let events = waiting[0]!.input.length;
-  if (waiting[0]!.crash === undefined) {
-    while (n < waiting.length && waiting[n]!.crash === undefined && !waiting[n]!.job && events + waiting[n]!.input.length <= GROUP_MAX_EVENTS) {
-      events += waiting[n]!.input.length;
+  let events = free[0]!.input.length;
+  const alone = (w: Waiting) => w.fault !== undefined || w.task !== undefined;
+  if (!alone(free[0]!)) {
+    while (n < free.length && !alone(free[n]!) && events + free[n]!.input.length <= GROUP_MAX_EVENTS) {
+      events += free[n]!.input.length;
       n++;
     }
   }
-  return waiting.splice(0, n);
+  const group = free.slice(0, n);
+  for (const b of group) waiting.splice(waiting.indexOf(b), 1);
+  return group;
 }

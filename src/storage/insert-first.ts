@@ -1,13 +1,21 @@
-import type { AnyBulkWriteOperation, Collection, Filter, OptionalUnlessRequiredId, UpdateFilter } from "mongodb";
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
+import type { Capabilities } from "./capabilities.js";
 import { insertNew } from "./insert-new.js";
 
-/** One document's write: inserted whole the first time, updated in place after that. */
+/**
+ * One document's write: inserted whole the first time, updated in place after that. `doc` must
+ * be what `update` makes of a document holding only doc's other fields (the update's operators
+ * are `$inc`, `$push`, `$min`, which start from nothing), so that an upsert builds it too.
+ */
 export interface InsertOrUpdate<T extends { _id: string }> {
   /** The document as it is when this is its first write. */
   doc: T;
   /** The update when it exists already (`{}`: nothing to change). */
   update: UpdateFilter<T>;
 }
+
+/** MongoDB's duplicate key error. */
+const DUPLICATE_KEY = 11000;
 
 /**
  * Writes documents insert-first, remembering which `_id`s it has seen exist (per collection, up
@@ -21,13 +29,13 @@ export interface InsertOrUpdate<T extends { _id: string }> {
  */
 export class InsertFirstWriter {
   private readonly existing = new Map<string, Set<string>>();
-  /** `bulkMax`: updates per bulk write (`Capabilities.bulkMax`). */
   constructor(
     private readonly max: number,
-    private readonly bulkMax: number,
+    private readonly caps: Pick<Capabilities, "bulkMax" | "counterWrites">,
   ) {}
 
   async write<T extends { _id: string }>(col: Collection<T>, items: InsertOrUpdate<T>[]): Promise<void> {
+    if (this.caps.counterWrites === "upsert") return this.upsert(col, items);
     let existing = this.existing.get(col.collectionName);
     if (!existing) this.existing.set(col.collectionName, (existing = new Set()));
     const rest: InsertOrUpdate<T>[] = [];
@@ -43,12 +51,51 @@ export class InsertFirstWriter {
     const existed = await insertNew(col, rest.map((i) => i.doc) as OptionalUnlessRequiredId<T>[]);
     const ops = [...existed]
       .filter((i) => Object.keys(rest[i]!.update).length > 0)
-      .map((i) => ({ updateOne: { filter: { _id: rest[i]!.doc._id } as Filter<T>, update: rest[i]!.update } }));
-    for (let i = 0; i < ops.length; i += this.bulkMax) {
-      await col.bulkWrite(ops.slice(i, i + this.bulkMax) as AnyBulkWriteOperation<T>[], { ordered: false });
-    }
+      .map((i) => ({ updateOne: { filter: { _id: rest[i]!.doc._id } as Filter<T>, update: rest[i]!.update } }) as AnyBulkWriteOperation<T>);
+    await this.bulk(col, ops);
     if (existing.size + rest.length > this.max) existing.clear();
     for (const i of rest) existing.add(i.doc._id);
+  }
+
+  /**
+   * The form for databases where an update costs about what an insert does (`counterWrites:
+   * "upsert"`: MongoDB): every item as an upsert in unordered bulk writes, whose `$setOnInsert`
+   * carries the document's fields the update does not touch, so a missing document is created
+   * as `doc` and an existing one updated, in one command and no memory of what exists. Two
+   * writers upserting one new `_id` at once may lose the race with a duplicate key error (MongoDB
+   * retries that itself; FerretDB does not): those are sent again, and find the document.
+   */
+  private async upsert<T extends { _id: string }>(col: Collection<T>, items: InsertOrUpdate<T>[]): Promise<void> {
+    const ops = items.map(({ doc, update }) => {
+      const touched = new Set(Object.values(update).flatMap((fields: object) => Object.keys(fields).map((path) => path.split(".")[0]!)));
+      const onInsert = Object.fromEntries(Object.entries(doc).filter(([k]) => k !== "_id" && !touched.has(k)));
+      const full = Object.keys(onInsert).length ? { ...update, $setOnInsert: onInsert } : update;
+      return { updateOne: { filter: { _id: doc._id } as Filter<T>, update: full as UpdateFilter<T>, upsert: true } };
+    });
+    const lost = await this.bulk(col, ops, true);
+    if (lost.length) await this.bulk(col, lost);
+  }
+
+  /**
+   * Sends update operations in unordered bulk writes of at most `bulkMax`. With `collect`, an
+   * operation that failed on a duplicate key is returned rather than thrown.
+   */
+  private async bulk<T extends { _id: string }>(col: Collection<T>, ops: AnyBulkWriteOperation<T>[], collect = false): Promise<AnyBulkWriteOperation<T>[]> {
+    const lost: AnyBulkWriteOperation<T>[] = [];
+    for (let i = 0; i < ops.length; i += this.caps.bulkMax) {
+      const slice = ops.slice(i, i + this.caps.bulkMax);
+      try {
+        await col.bulkWrite(slice, { ordered: false });
+      } catch (err) {
+        if (!collect || !(err instanceof MongoBulkWriteError)) throw err;
+        const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        for (const e of errors) {
+          if (e.code !== DUPLICATE_KEY) throw err;
+          lost.push(slice[e.index]!);
+        }
+      }
+    }
+    return lost;
   }
 
   /** Forgets every remembered `_id` that starts with `prefix` (before their documents are deleted). */

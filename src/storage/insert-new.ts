@@ -14,6 +14,9 @@ export async function insertNew<T extends Document>(col: Collection<T>, docs: Op
   } catch (err) {
     if (!(err instanceof MongoBulkWriteError)) throw err;
     const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    // A bulk write cut short by the network reports no write errors at all (the cause sits in
+    // `errorResponse`): nothing is known to be stored, so it is a failure, not "all new".
+    if (errors.length === 0 || errors.some((e) => e === undefined)) throw err;
     for (const e of errors) {
       if (e.code !== DUPLICATE_KEY) throw err;
       existing.add(e.index);

@@ -113,7 +113,7 @@ export class RollupStore {
     db: Db,
     private readonly caps: Capabilities,
   ) {
-    this.writer = new InsertFirstWriter(EXISTING_MAX, caps.bulkMax);
+    this.writer = new InsertFirstWriter(EXISTING_MAX, caps);
     this.spans = new DaySpans(db, caps);
     this.quarters = new HourQuarters(db, caps);
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");

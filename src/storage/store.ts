@@ -1,4 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { MongoClient, type Db } from "mongodb";
+import { AccountLeases } from "./account-leases.js";
+import { IngestJournal } from "./ingest-journal.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { Availability } from "./availability.js";
 import { detectCapabilities, type Capabilities } from "./capabilities.js";
@@ -7,11 +10,20 @@ import { CampaignListStore } from "./campaign-list.js";
 import { CampaignStore } from "./campaigns.js";
 import { ContactClickStore } from "./contact-clicks.js";
 import { EmailEventStore } from "./email-events.js";
-import { EmailIngest } from "./email-ingest.js";
+import { EmailIngest, type FaultPoint } from "./email-ingest.js";
 import { FirstMarkStore } from "./first-marks.js";
 import { PurchaseStore } from "./purchases.js";
 import { RollupStore } from "./rollups.js";
 import { TrackEventStore } from "./track-events.js";
+
+export interface StoreOptions {
+  /** How long a journal entry or lease outlives its last renewal (a dead writer's are repaired after that). */
+  leaseTtlMs?: number;
+  /** Test hook: SIGKILL this process the nth time an ingest write reaches this step (config.dieAt). */
+  dieAt?: { point: NonNullable<FaultPoint>; nth: number };
+}
+
+export const DEFAULT_LEASE_TTL_MS = 5000;
 
 /** Every collection module over one database connection. */
 export class Store {
@@ -34,6 +46,7 @@ export class Store {
     readonly db: Db,
     /** What the database can do; the storage code differs between databases only through it. */
     readonly caps: Capabilities,
+    opts: StoreOptions,
   ) {
     this.keys = new ApiKeyStore(db);
     this.campaigns = new CampaignStore(db);
@@ -45,15 +58,31 @@ export class Store {
     this.purchases = new PurchaseStore(db);
     this.links = new CampaignLinkStore(db, caps);
     this.campaignList = new CampaignListStore(db, caps);
-    this.ingest = new EmailIngest(db, caps, this.emailEvents, this.marks, this.rollups, this.clicks, this.links, this.campaignList, this.purchases);
+    // One id per process: journal entries and leases name their writer.
+    const owner = randomUUID();
+    const ttl = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.ingest = new EmailIngest(
+      caps,
+      this.emailEvents,
+      this.marks,
+      this.rollups,
+      this.clicks,
+      this.links,
+      this.campaignList,
+      this.purchases,
+      new IngestJournal(db, owner, ttl),
+      new AccountLeases(db, owner, ttl),
+      opts.dieAt,
+      db,
+    );
   }
 
   /** Connects and creates the indexes (idempotent). */
-  static async open(uri: string, database: string): Promise<Store> {
+  static async open(uri: string, database: string, opts: StoreOptions = {}): Promise<Store> {
     const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: "misar-analytics" });
     await client.connect();
     const db = client.db(database);
-    const store = new Store(client, db, await detectCapabilities(db));
+    const store = new Store(client, db, await detectCapabilities(db), opts);
     await store.ensureIndexes();
     return store;
   }
@@ -94,6 +123,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.ingest.close(0);
     await this.client.close();
   }
 }

@@ -7,7 +7,7 @@ import { MIGRATIONS, ROLLUP_VERSION, migrate } from "../../src/storage/migration
 import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK, generate } from "./generator.js";
-import { Ledger, at, input, isoSec, mulberry32, post, refCampaign, refOverview, type Ev } from "./lib.js";
+import { Ledger, at, input, isoSec, mulberry32, post, refAttribution, refCampaign, refOverview, type Ev } from "./lib.js";
 
 let svc: TestService;
 beforeAll(async () => {
@@ -36,18 +36,6 @@ async function listAndLinks(key: string, campaigns: string[]) {
   return out;
 }
 
-/** Reference attribution: the campaign of the contact's latest human campaign click in the 168 h up to `ms`. */
-function refAttribution(stored: Ev[], account: string, email: string, ms: number): string | null {
-  let best: Ev | undefined;
-  const id = (e: Ev) => `p|${account}|${e.id}`;
-  for (const e of stored) {
-    if (e.type !== "click" || !e.campaign_id || e.machine || e.contact_email.toLowerCase() !== email) continue;
-    if (e.ms > ms || e.ms < ms - 168 * 3_600_000) continue;
-    if (!best || e.ms > best.ms || (e.ms === best.ms && id(e) > id(best))) best = e;
-  }
-  return best?.campaign_id ?? null;
-}
-
 /** Attribution for a purchase an hour after each of the clicks, from the store. */
 async function attributions(account: string, clicks: Ev[]) {
   return Promise.all(
@@ -73,7 +61,7 @@ test("a crash after the raw write undercounts until repair; a client retry is al
   expect(await post(svc, key, first)).toEqual(ledger.arrive(first));
   const healthy = [...ledger.stored];
 
-  await expect(svc.store.ingest.record(account, crashed.map(input), new Date(), "after-raw")).rejects.toThrow(/simulated crash/);
+  await expect(svc.store.ingest.record(account, crashed.map(input), new Date(), "after-raw")).rejects.toThrow(/simulated failure/);
   ledger.arrive(crashed); // the raw events are stored
   // Rollups and clicks miss the crashed batch: reads show the counts without it, not with it.
   const before = await snapshot(key, s.campaigns);
@@ -82,7 +70,7 @@ test("a crash after the raw write undercounts until repair; a client retry is al
   expect((before[0] as any).metrics.sends).toBeLessThan(refOverview(ledger.stored, at(RANGES[0]![0]), at(RANGES[0]![1])).sends);
   const clicks = crashed.filter((e) => e.type === "click" && e.campaign_id).slice(0, 12);
   expect(clicks.length).toBeGreaterThan(0);
-  const attributed = (stored: Ev[]) => clicks.map((c) => refAttribution(stored, account, c.contact_email.toLowerCase(), c.ms + 3_600_000));
+  const attributed = (stored: Ev[]) => clicks.map((c) => refAttribution(stored, c.contact_email.toLowerCase(), c.ms + 3_600_000));
   expect(await attributions(account, clicks)).toEqual(attributed(healthy));
   expect(attributed(healthy)).not.toEqual(attributed(ledger.stored));
 
@@ -90,12 +78,14 @@ test("a crash after the raw write undercounts until repair; a client retry is al
   expect(await post(svc, key, crashed)).toEqual({ accepted: 0, duplicates: crashed.length });
   expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
 
-  // A fresh journal entry is not repaired yet; an old enough one is, and only once.
-  expect(await svc.store.ingest.repair(new Date(), 3_600_000)).toEqual([]);
-  expect(await svc.store.ingest.repair(new Date(Date.now() + 3_600_000), 0)).toEqual([account]);
+  // The failed batch's entry is due at once (its writer gave it up); it is repaired once.
+  // (If giving it up failed too, it lapses after the ttl: wait for that at most.)
+  for (let i = 0; i < 70 && !(await svc.store.ingest.dueAccounts()).includes(account); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await svc.store.ingest.dueAccounts()).toEqual([account]);
+  expect(await svc.store.ingest.repairDue()).toEqual([account]);
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
   expect(await attributions(account, clicks)).toEqual(attributed(ledger.stored));
-  expect(await svc.store.ingest.repair(new Date(Date.now() + 3_600_000), 0)).toEqual([]);
+  expect(await svc.store.ingest.repairDue()).toEqual([]);
 
   // Ingest after the repair keeps counting exactly (a later batch with earlier opens included).
   const more: Ev[] = crashed.slice(0, 50).map((e, i) => ({ ...e, id: `after-${i}`, ms: e.ms - 3_600_000 }));
@@ -131,7 +121,7 @@ test("a purchase stored but not yet counted (a crash in between) is counted by t
   await svc.store.db.collection<{ _id: string; a: string; at: Date }>("ingest_batches").insertOne({ _id: `crash-${account}`, a: account, at: ts });
   const overview = async () => (await rest(svc, "GET", "/api/v1/analytics/overview?from=2026-03-10&to=2026-03-10", { key })).body.metrics;
   expect(await overview()).toMatchObject({ purchases: 0, revenue: [] });
-  expect(await svc.store.ingest.repair(new Date(), 60_000)).toContain(account);
+  expect(await svc.store.ingest.repairDue()).toContain(account);
   expect(await overview()).toMatchObject({ purchases: 1, conversions: 0, revenue: [{ currency: "USD", amount: 12.34 }], attributed_revenue: [] });
 });
 
@@ -170,7 +160,7 @@ test("derived data older than ROLLUP_VERSION is queued for rebuild once, and the
   const ledger = new Ledger();
   for (const batch of s.batches) expect(await post(svc, key, batch)).toEqual(ledger.arrive(batch));
   const clicks = ledger.stored.filter((e) => e.type === "click" && e.campaign_id).slice(0, 12);
-  const attributed = () => clicks.map((c) => refAttribution(ledger.stored, account, c.contact_email.toLowerCase(), c.ms + 3_600_000));
+  const attributed = () => clicks.map((c) => refAttribution(ledger.stored, c.contact_email.toLowerCase(), c.ms + 3_600_000));
   // A database written before the per-second and click-day collections existed.
   await svc.store.db.collection("account_hour_seconds").deleteMany({ a: account });
   await svc.store.db.collection("contact_click_days").deleteMany({ a: account });
@@ -180,10 +170,10 @@ test("derived data older than ROLLUP_VERSION is queued for rebuild once, and the
 
   expect((await migrate(svc.store)).rebuild).toContain(account);
   expect(await migrate(svc.store)).toMatchObject({ from: ROLLUP_VERSION, steps: [], rebuild: [] });
-  expect(await svc.store.ingest.repair(new Date(), 60_000)).toContain(account);
+  expect(await svc.store.ingest.repairDue()).toContain(account);
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
   expect(await attributions(account, clicks)).toEqual(attributed());
-  expect(await svc.store.ingest.repair(new Date(), 60_000)).toEqual([]);
+  expect(await svc.store.ingest.repairDue()).toEqual([]);
 });
 
 test("a database one version behind runs just the steps after its version, each recorded", async () => {
@@ -194,5 +184,5 @@ test("a database one version behind runs just the steps after its version, each 
   expect(r.steps).toEqual(MIGRATIONS.filter((m) => m.version === ROLLUP_VERSION).map((m) => `${m.version}: ${m.what}`));
   expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
   MIGRATIONS.forEach((m, i) => expect(m.version).toBe(i + 2)); // one step per version, in order
-  await svc.store.ingest.repair(new Date(), 60_000);
+  await svc.store.ingest.repairDue();
 });

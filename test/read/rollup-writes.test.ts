@@ -22,7 +22,8 @@ beforeAll(async () => {
   await client.connect();
   db = client.db(`t_${randomBytes(6).toString("hex")}`);
   caps = await detectCapabilities(db);
-  rollups = new RollupStore(db, caps);
+  // The insert-first form, whatever the database (the upsert form has its own test below).
+  rollups = new RollupStore(db, { ...caps, counterWrites: "insert-first" });
   await rollups.ensureIndexes(caps);
   client.on("commandStarted", (e: CommandStartedEvent) => {
     if (e.commandName === "insert" || e.commandName === "update") commands.push({ name: e.commandName, collection: e.command[e.commandName] });
@@ -91,6 +92,35 @@ test("apply increments known documents in place, without inserting", async () =>
   expect(camp?.timeline).toEqual([{ hour: new Date(DAY1 + 9 * HOUR), opens: 2, clicks: 0 }]);
 });
 
+test("the upsert form (caps.counterWrites, MongoDB's): one bulk of upserts per collection, the same sums as insert-first", async () => {
+  const upserts = new RollupStore(db, { ...caps, counterWrites: "upsert" });
+  for (const sends of [3, 4]) {
+    const { hours, campaigns } = batch(sends);
+    await upserts.apply("acct_u", hours, campaigns);
+    expect(writes()).toEqual({
+      "update account_day_spans": 1,
+      "update account_day_hours": 1,
+      "update account_hour_seconds": 1,
+      "update account_hour_quarters": 1,
+      "update campaign_stats": 1,
+    });
+  }
+  for (const store of [upserts, rollups]) {
+    expect(await store.sumDays("acct_u", new Date(DAY1), new Date(DAY2 + 24 * HOUR))).toEqual(await rollups.sumDays("acct_w", new Date(DAY1), new Date(DAY2 + 24 * HOUR)));
+    expect(await store.sumHoursOfDay("acct_u", new Date(DAY2 + 23 * HOUR), new Date(DAY2 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 7 });
+    expect(await store.sumSecondsOfHour("acct_u", new Date(DAY1 + 9 * HOUR), new Date(DAY1 + 10 * HOUR))).toEqual({ ...zeroCounts(), send: 7, open: 2 });
+    expect(await store.campaign("acct_u", "camp_a")).toEqual(await rollups.campaign("acct_w", "camp_a"));
+  }
+  // Racing writers of documents that do not exist yet: every increment lands once, where the
+  // database applies racing updates of one document atomically (not FerretDB: caps.atomicUpdates).
+  if (!caps.atomicUpdates) return;
+  const { hours, campaigns } = batch(1);
+  await Promise.all(Array.from({ length: 6 }, () => new RollupStore(db, { ...caps, counterWrites: "upsert" }).apply("acct_race", hours, campaigns)));
+  writes();
+  expect(await upserts.sumDays("acct_race", new Date(DAY1), new Date(DAY2 + 24 * HOUR))).toEqual({ ...zeroCounts(), send: 12, open: 6 });
+  expect((await upserts.campaign("acct_race", "camp_a"))?.counts).toEqual({ ...zeroCounts(), send: 12, open: 6 });
+});
+
 test("sumSecondsOfHour counts exactly the seconds in [from, to) of the hour, over every chunk", async () => {
   const at = (h: number, s: number) => new Date(DAY1 + h * HOUR + s * 1000);
   // Two chunks so far (batches of 3 and 4): send 2+3 at second 0, 1+1 at 3599; open 1+1 at 10.
@@ -125,7 +155,7 @@ test("a store that knows none of 150 existing documents increments them all (bul
     seconds: [{ second: 5, key: "delivered", n: 1 }],
   }));
   await rollups.apply("acct_spread", spread, []);
-  const fresh = new RollupStore(db, caps);
+  const fresh = new RollupStore(db, { ...caps, counterWrites: "insert-first" });
   await fresh.apply("acct_spread", spread, []);
   const last = DAY1 + 149 * 24 * HOUR;
   expect(await fresh.sumDays("acct_spread", new Date(DAY1), new Date(last + 24 * HOUR))).toEqual({ ...zeroCounts(), delivered: 300 });

@@ -36,7 +36,8 @@ test("SIGTERM drains an in-flight batch, then the process exits 0; logs are JSON
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: JSON.stringify({ events }),
   });
-  await new Promise((r) => setTimeout(r, 30));
+  // Long enough for the request to arrive (a loaded machine), short of the batch being written.
+  await new Promise((r) => setTimeout(r, 150));
   svc.proc.kill("SIGTERM");
   const res = await inFlight;
   expect(res.status).toBe(200);

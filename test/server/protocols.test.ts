@@ -48,7 +48,7 @@ describe("health", () => {
   });
 
   test("GET /healthz is ready while the database answers", async () => {
-    expect(await rest(svc, "GET", "/healthz")).toEqual({ status: 200, body: { success: true, status: "ok" } });
+    expect(await rest(svc, "GET", "/healthz")).toEqual({ status: 200, body: { success: true, status: "ok", repairs_due: 0 } });
   });
 });
 

@@ -25,7 +25,10 @@ export const file_misar_analytics_v1_ingest_service: GenFile = /*@__PURE__*/
  */
 export type EmailEvent = Message<"misar.analytics.v1.EmailEvent"> & {
   /**
-   * The producer's unique id, at most 128 characters: an id seen before is counted once, ever.
+   * The producer's unique id, at most 128 characters: an id seen before is counted once, ever,
+   * so a batch may be sent again safely (after a timeout, a 503 or a lost connection). An event
+   * without an id cannot be recognised when it arrives again: a retried batch counts it twice.
+   * Send ids.
    *
    * @generated from field: string id = 1;
    */
@@ -325,6 +328,8 @@ export const BounceTypeSchema: GenEnum<BounceType> = /*@__PURE__*/
 export const IngestService: GenService<{
   /**
    * Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+   * Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+   * with Retry-After, means retry); events with a producer id are then counted exactly once.
    *
    * @generated from rpc misar.analytics.v1.IngestService.RecordEmailEvents
    */

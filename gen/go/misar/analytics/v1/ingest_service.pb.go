@@ -153,7 +153,10 @@ func (BounceType) EnumDescriptor() ([]byte, []int) {
 // One thing that happened to one email.
 type EmailEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The producer's unique id, at most 128 characters: an id seen before is counted once, ever.
+	// The producer's unique id, at most 128 characters: an id seen before is counted once, ever,
+	// so a batch may be sent again safely (after a timeout, a 503 or a lost connection). An event
+	// without an id cannot be recognised when it arrives again: a retried batch counts it twice.
+	// Send ids.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// What happened. Required.
 	Type EmailEventType `protobuf:"varint,2,opt,name=type,proto3,enum=misar.analytics.v1.EmailEventType" json:"type,omitempty"`

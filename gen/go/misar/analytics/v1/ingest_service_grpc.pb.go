@@ -30,6 +30,8 @@ const (
 // Receives what the sending pipeline knows: campaigns and what happened to each email. Requires the `ingest` scope.
 type IngestServiceClient interface {
 	// Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+	// Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+	// with Retry-After, means retry); events with a producer id are then counted exactly once.
 	RecordEmailEvents(ctx context.Context, in *RecordEmailEventsRequest, opts ...grpc.CallOption) (*RecordEmailEventsResponse, error)
 	// Registers a campaign or replaces its registered values.
 	UpsertCampaign(ctx context.Context, in *UpsertCampaignRequest, opts ...grpc.CallOption) (*UpsertCampaignResponse, error)
@@ -70,6 +72,8 @@ func (c *ingestServiceClient) UpsertCampaign(ctx context.Context, in *UpsertCamp
 // Receives what the sending pipeline knows: campaigns and what happened to each email. Requires the `ingest` scope.
 type IngestServiceServer interface {
 	// Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+	// Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+	// with Retry-After, means retry); events with a producer id are then counted exactly once.
 	RecordEmailEvents(context.Context, *RecordEmailEventsRequest) (*RecordEmailEventsResponse, error)
 	// Registers a campaign or replaces its registered values.
 	UpsertCampaign(context.Context, *UpsertCampaignRequest) (*UpsertCampaignResponse, error)

@@ -33,6 +33,8 @@ class IngestServiceServicer(object):
 
     def RecordEmailEvents(self, request, context):
         """Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+        Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+        with Retry-After, means retry); events with a producer id are then counted exactly once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -146,7 +146,12 @@ export function bounceTypeToJSON(object: BounceType): string {
 
 /** One thing that happened to one email. */
 export interface EmailEvent {
-  /** The producer's unique id, at most 128 characters: an id seen before is counted once, ever. */
+  /**
+   * The producer's unique id, at most 128 characters: an id seen before is counted once, ever,
+   * so a batch may be sent again safely (after a timeout, a 503 or a lost connection). An event
+   * without an id cannot be recognised when it arrives again: a retried batch counts it twice.
+   * Send ids.
+   */
   id: string;
   /** What happened. Required. */
   type: EmailEventType;
@@ -725,7 +730,11 @@ export const UpsertCampaignResponse: MessageFns<UpsertCampaignResponse> = {
 /** Receives what the sending pipeline knows: campaigns and what happened to each email. Requires the `ingest` scope. */
 export type IngestServiceService = typeof IngestServiceService;
 export const IngestServiceService = {
-  /** Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid. */
+  /**
+   * Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+   * Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+   * with Retry-After, means retry); events with a producer id are then counted exactly once.
+   */
   recordEmailEvents: {
     path: "/misar.analytics.v1.IngestService/RecordEmailEvents",
     requestStream: false,
@@ -752,14 +761,22 @@ export const IngestServiceService = {
 } as const;
 
 export interface IngestServiceServer extends UntypedServiceImplementation {
-  /** Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid. */
+  /**
+   * Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+   * Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+   * with Retry-After, means retry); events with a producer id are then counted exactly once.
+   */
   recordEmailEvents: handleUnaryCall<RecordEmailEventsRequest, RecordEmailEventsResponse>;
   /** Registers a campaign or replaces its registered values. */
   upsertCampaign: handleUnaryCall<UpsertCampaignRequest, UpsertCampaignResponse>;
 }
 
 export interface IngestServiceClient extends Client {
-  /** Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid. */
+  /**
+   * Records up to 1,000 email events at once; the batch is rejected whole if any event is invalid.
+   * Delivery is at least once: send a batch again until it is answered OK (UNAVAILABLE, REST 503
+   * with Retry-After, means retry); events with a producer id are then counted exactly once.
+   */
   recordEmailEvents(
     request: RecordEmailEventsRequest,
     callback: (error: ServiceError | null, response: RecordEmailEventsResponse) => void,

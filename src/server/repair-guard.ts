@@ -1,0 +1,31 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { AnalyticsService } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
+import { TrackService } from "../../gen/es/misar/analytics/v1/track_service_pb.js";
+import { callerKey } from "../auth/context.js";
+import type { EmailIngest } from "../storage/email-ingest.js";
+
+/**
+ * Reads of an account whose derived data is being rebuilt (or whose rebuild was cut short) answer
+ * `unavailable` (REST 503 + Retry-After) rather than a partial number: checked before the read,
+ * and for the analytics reads again after it (a rebuild that started meanwhile makes it fail
+ * too). TrackPurchase reads click days for attribution, so it is refused during a rebuild as well.
+ */
+export function repairGuardInterceptor(ingest: EmailIngest): Interceptor {
+  return (next) => async (req) => {
+    const analytics = req.service.typeName === AnalyticsService.typeName;
+    const purchase = req.service.typeName === TrackService.typeName && req.method.name === TrackService.method.trackPurchase.name;
+    const account = req.contextValues.get(callerKey)?.account;
+    if ((!analytics && !purchase) || account === undefined) return next(req);
+    const before = await ingest.repairState(account);
+    if (before.rebuilding) throw underRepair();
+    const res = await next(req);
+    if (analytics) {
+      const after = await ingest.repairState(account);
+      if (after.rebuilding || after.rebuilds !== before.rebuilds) throw underRepair();
+    }
+    return res;
+  };
+}
+
+const underRepair = () =>
+  new ConnectError("this account's metrics are being rebuilt after an interrupted ingest; retry in a few seconds", Code.Unavailable);

@@ -1,0 +1,73 @@
+import { randomUUID } from "node:crypto";
+import { MongoServerError, type Collection, type Db } from "mongodb";
+import type { Capabilities } from "./capabilities.js";
+import { prepareCollection } from "./indexes.js";
+
+/**
+ * `account_write_locks`: which process writes an account's derived documents now, where the
+ * database does not apply racing updates of one document atomically (`caps.atomicUpdates`
+ * false, with several processes writing: FerretDB on PostgreSQL). One document per locked
+ * account; the unique `_id` makes one insert win. A lock outlives a killed holder by at most
+ * LOCK_TTL_MS; a live holder extends it while it writes.
+ */
+interface LockDoc {
+  /** `account` */
+  _id: string;
+  /** The holder: a random id per lock taken. */
+  o: string;
+  /** Held until then unless extended. */
+  until: Date;
+}
+
+const LOCK_TTL_MS = 10_000;
+const EXTEND_EVERY_MS = 3_000;
+const RETRY_MS = 15;
+
+/** MongoDB's duplicate key error. */
+const DUPLICATE_KEY = 11000;
+
+export class AccountLocks {
+  private readonly col: Collection<LockDoc>;
+  constructor(db: Db) {
+    this.col = db.collection<LockDoc>("account_write_locks");
+  }
+
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.col, caps);
+  }
+
+  /** Runs `fn` holding every account's lock (taken in sorted order, so two holders never wait on each other). */
+  async with<T>(accounts: string[], fn: () => Promise<T>): Promise<T> {
+    const held: LockDoc[] = [];
+    const timer = setInterval(() => void this.extend(held), EXTEND_EVERY_MS);
+    try {
+      for (const a of [...new Set(accounts)].sort()) held.push(await this.take(a));
+      return await fn();
+    } finally {
+      clearInterval(timer);
+      await Promise.all(held.map((l) => this.col.deleteOne({ _id: l._id, o: l.o })));
+    }
+  }
+
+  private async take(account: string): Promise<LockDoc> {
+    const lock: LockDoc = { _id: account, o: randomUUID(), until: new Date(Date.now() + LOCK_TTL_MS) };
+    for (;;) {
+      try {
+        await this.col.insertOne(lock);
+        return lock;
+      } catch (err) {
+        if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+      }
+      const other = await this.col.findOne({ _id: account });
+      // A holder that died (kill -9) leaves its lock until it expires.
+      if (other && other.until.getTime() < Date.now()) await this.col.deleteOne({ _id: account, o: other.o });
+      else await new Promise((r) => setTimeout(r, RETRY_MS));
+      lock.until = new Date(Date.now() + LOCK_TTL_MS);
+    }
+  }
+
+  private async extend(held: LockDoc[]): Promise<void> {
+    const until = new Date(Date.now() + LOCK_TTL_MS);
+    await Promise.all(held.map((l) => this.col.updateOne({ _id: l._id, o: l.o }, { $set: { until } }))).catch(() => undefined);
+  }
+}

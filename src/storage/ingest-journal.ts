@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import type { Collection, Db } from "mongodb";
+import type { Capabilities } from "./capabilities.js";
+import { prepareCollection } from "./indexes.js";
+import { insertNew } from "./insert-new.js";
+
+/**
+ * `ingest_batches`: one entry per batch whose counts are not yet known to be applied, written
+ * before its raw events. Its writer renews `until` while it works; an entry whose `until` has
+ * passed (or that has none: a queued rebuild) is due for repair: its writer died, failed, or
+ * was cut short, and the account's derived data may lack or half-contain its events.
+ */
+export interface JournalEntry {
+  _id: string;
+  /** Account */
+  a: string;
+  /** When the batch arrived (1970 for a queued rebuild). */
+  at: Date;
+  /** The writing process (absent on a queued rebuild). */
+  owner?: string;
+  /** Live until then unless renewed. */
+  until?: Date;
+}
+
+/** The journal of in-flight batches, and the renewal of this process's entries. */
+export class IngestJournal {
+  private readonly col: Collection<JournalEntry>;
+  /** Entries this process is still working on (renewed), by `_id`. */
+  private readonly live = new Set<string>();
+  constructor(
+    db: Db,
+    private readonly owner: string,
+    private readonly ttlMs: number,
+  ) {
+    this.col = db.collection<JournalEntry>("ingest_batches");
+  }
+
+  async ensureIndexes(caps: Capabilities): Promise<void> {
+    await prepareCollection(this.col, caps);
+  }
+
+  /** Opens one entry per account given (in order) and returns them; they stay live until closed or abandoned. */
+  async open(accounts: string[], now: Date): Promise<JournalEntry[]> {
+    const until = new Date(Date.now() + this.ttlMs);
+    const entries = accounts.map((a) => ({ _id: randomUUID(), a, at: now, owner: this.owner, until }));
+    for (const e of entries) this.live.add(e._id);
+    await this.col.insertMany(entries);
+    return entries;
+  }
+
+  /** The `_id`s of these entries that still exist (a repair that thought their writer dead removes them). */
+  async existing(ids: string[]): Promise<Set<string>> {
+    const found = await this.col.find({ _id: ids.length === 1 ? ids[0]! : { $in: ids } }).project<{ _id: string }>({ _id: 1 }).toArray();
+    return new Set(found.map((d) => d._id));
+  }
+
+  /** The batch is counted: its entry goes. */
+  async close(ids: string[]): Promise<void> {
+    await this.remove(ids);
+    for (const id of ids) this.live.delete(id);
+  }
+
+  /**
+   * This process gives up on these entries (the batch failed or was cut short): they are no
+   * longer renewed, and are marked due at once (best effort: if that write fails too, they lapse).
+   */
+  async abandon(ids: string[]): Promise<void> {
+    for (const id of ids) this.live.delete(id);
+    await this.col.updateMany({ _id: { $in: ids } }, { $set: { until: new Date(0) } }).catch(() => undefined);
+  }
+
+  /** Abandons every entry of this process (shutdown). */
+  async abandonAll(): Promise<void> {
+    await this.abandon([...this.live]);
+  }
+
+  /** Queues accounts for a rebuild from their raw events; `tag` keeps one entry per account and reason. */
+  async queueRebuild(accounts: string[], tag: string): Promise<void> {
+    await insertNew(this.col, accounts.map((a) => ({ _id: `rebuild|${tag}|${a}`, a, at: new Date(0) })));
+  }
+
+  /** Every open entry (the collection holds only batches in flight and repairs due: it stays small). */
+  async all(): Promise<JournalEntry[]> {
+    return this.col.find({}).toArray();
+  }
+
+  /** The open entries of one account. */
+  async ofAccount(account: string): Promise<JournalEntry[]> {
+    return this.col.find({ a: account }).toArray();
+  }
+
+  async remove(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    if (ids.length === 1) await this.col.deleteOne({ _id: ids[0]! });
+    else await this.col.deleteMany({ _id: { $in: ids } });
+  }
+
+  /** Extends this process's live entries. */
+  async renew(): Promise<void> {
+    if (this.live.size === 0) return;
+    await this.col.updateMany({ _id: { $in: [...this.live] } }, { $set: { until: new Date(Date.now() + this.ttlMs) } });
+  }
+}
+
+/** Due for repair at `now`: a queued rebuild, or an entry its writer stopped renewing. */
+export function isDue(e: JournalEntry, now: number): boolean {
+  return e.until === undefined || e.until.getTime() < now;
+}
