@@ -57,7 +57,7 @@ export class DaySpans {
     }
     const items: InsertOrUpdate<DaySpanDoc>[] = [];
     for (const [_id, c] of spans) {
-      // Money counters as 64-bit integers (storedValue); read back as numbers.
+      // Counters as 64-bit integers (storedValue); read back as numbers.
       const n = storedCounts(c) as Record<string, number>;
       const inc = storedCounts(c, (k) => `n.${k}`);
       items.push({ doc: { _id, a: account, n }, update: Object.keys(inc).length ? { $inc: inc } : {} });

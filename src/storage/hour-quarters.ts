@@ -56,10 +56,9 @@ export class HourQuarters {
     }
     const items: InsertOrUpdate<HourQuartersDoc>[] = [];
     for (const [_id, q] of byId) {
-      // Keys are a counter's name and the quarter of the hour (`open2`); money counters go as 64-bit integers.
-      const nameOf = (k: string) => k.slice(0, -1);
-      const inc = storedCounts(q, (k) => `q.${k}`, nameOf);
-      const stored = storedCounts(q, undefined, nameOf) as Record<string, number>;
+      // Keys are a counter's name and the quarter of the hour (`open2`); counters go as 64-bit integers.
+      const inc = storedCounts(q, (k) => `q.${k}`);
+      const stored = storedCounts(q, undefined) as Record<string, number>;
       if (Object.keys(inc).length) items.push({ doc: { _id, a: account, q: stored }, update: { $inc: inc } });
     }
     await writer.write(this.col, items);

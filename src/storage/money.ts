@@ -56,25 +56,22 @@ export function revenueOf(counts: Record<string, number>, kind: RevenueKind): { 
 }
 
 /**
- * A counter's value as written to the database: money counters as 64-bit integers (`Long`), so
- * that `$inc` never overflows (a 32-bit integer, which the driver writes for small numbers,
- * overflows after three purchases' nanos on FerretDB: it wraps instead of widening); others as
- * they are.
+ * A counter's value as written to the database: a 64-bit integer (`Long`), so that `$inc` never
+ * overflows. The driver writes a small number as a 32-bit integer, and FerretDB wraps a 32-bit
+ * `$inc` past 2^31 instead of widening it (seen: 2,147,483,000 + 1,000 read back as
+ * -2,147,483,296): money nanos get there after three purchases, a busy account's `send` in a
+ * 256-day span after ~8 million sends a day. The driver reads a 64-bit value back as a number.
  */
-export function storedValue(name: string, v: number): number | Long {
-  return /^a?rev_[A-Z]{3}_[un]$/.test(name) ? Long.fromNumber(v) : v;
+export function storedValue(v: number): Long {
+  return Long.fromNumber(v);
 }
 
-/**
- * `counts` with every value as written (see storedValue), under `key(field)`; `nameOf` tells the
- * counter's name from a field that carries more (`rev_USD_n07`: the hour of the day).
- */
+/** `counts` with every nonzero value as written (see storedValue), under `key(field)`. */
 export function storedCounts(
   counts: Partial<Record<string, number>>,
   key: (field: string) => string = (k) => k,
-  nameOf: (field: string) => string = (k) => k,
 ): Record<string, number | Long> {
   const out: Record<string, number | Long> = {};
-  for (const [field, v] of Object.entries(counts)) if (v) out[key(field)] = storedValue(nameOf(field), v);
+  for (const [field, v] of Object.entries(counts)) if (v) out[key(field)] = storedValue(v);
   return out;
 }

@@ -9,8 +9,8 @@ import { storedCounts } from "./money.js";
 import type { Capabilities } from "./capabilities.js";
 
 /**
- * A counter as written: money counters go as 64-bit integers (see storedValue), which the
- * driver reads back as numbers (promoteLongs), so the documents' types say number.
+ * A counter as written: a 64-bit integer (see storedValue), which the driver reads back as a
+ * number (promoteLongs), so the documents' types say number.
  */
 // `any`: a Long is written where the documents' read type says number.
 type AsStored = any;
@@ -159,9 +159,8 @@ export class RollupStore {
       const _id = dayId(account, day);
       dayTotals.set(day, totals);
       // Keys are a counter's name and the hour of the day (`open07`).
-      const nameOf = (k: string) => k.slice(0, -2);
-      const hInc = storedCounts(h, (k) => `h.${k}`, nameOf);
-      const hStored: AsStored = storedCounts(h, undefined, nameOf);
+      const hInc = storedCounts(h, (k) => `h.${k}`);
+      const hStored: AsStored = storedCounts(h, undefined);
       hourItems.push({ doc: { _id, a: account, d: new Date(day), h: hStored }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
     }
     const campaignItems: InsertOrUpdate<CampaignStatsDoc>[] = campaigns.map((d) => {

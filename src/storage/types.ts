@@ -63,10 +63,22 @@ export function zeroCounts(): Counts {
   return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts;
 }
 
-/** Adds `b` to `a`, every counter of `b` by name (money counters included). */
+/**
+ * Adds `b` to `a`, every counter of `b` by name (money counters included). A stored counter
+ * past 2^53 comes back from the driver as a `Long` object, not a number (`+` would concatenate
+ * it as a string), so any non-number value is converted through its `toNumber()`.
+ */
 export function addCounts(a: Counts, b: Partial<Counts>): Counts {
-  for (const [k, v] of Object.entries(b)) if (v) a[k] = (a[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(b)) {
+    const n = typeof v === "number" ? v : asNumber(v);
+    if (n) a[k] = (a[k] ?? 0) + n;
+  }
   return a;
+}
+
+function asNumber(v: unknown): number {
+  if (v && typeof v === "object" && "toNumber" in v && typeof v.toNumber === "function") return Number(v.toNumber());
+  return Number(v ?? 0);
 }
 
 export type CampaignStatusName = "draft" | "scheduled" | "sending" | "sent" | "cancelled";
