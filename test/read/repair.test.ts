@@ -2,6 +2,7 @@
 // clicks purchase attribution reads) exact again;
 // a rebuild of a healthy account changes nothing; rollups deleted behind a service's back are
 // recreated by its next batch; derived data of an older version is rebuilt.
+import type { Document } from "mongodb";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { MIGRATIONS, ROLLUP_VERSION, migrate } from "../../src/storage/migrations/index.js";
 import { Store } from "../../src/storage/store.js";
@@ -185,4 +186,25 @@ test("a database one version behind runs just the steps after its version, each 
   expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
   MIGRATIONS.forEach((m, i) => expect(m.version).toBe(i + 2)); // one step per version, in order
   await svc.store.ingest.repairDue();
+});
+
+test("two instances migrating at once: one runs the steps, the other waits and finds them done (in-place steps never count twice)", async () => {
+  const { account, key } = await svc.newAccount();
+  const s = generate(mulberry32(83), "twice");
+  const ledger = new Ledger();
+  for (const batch of s.batches) expect(await post(svc, key, batch)).toEqual(ledger.arrive(batch));
+  const quarters = () => svc.store.db.collection("account_hour_quarters").find({ a: account }).sort({ _id: 1 }).toArray();
+  const before = await quarters();
+  expect(before.length).toBeGreaterThan(0);
+  // Before the quarter-hour step (m004), which clears an account's quarters and adds them up again.
+  const meta = svc.store.db.collection<{ _id: string; v: number }>("schema_meta");
+  await meta.updateOne({ _id: "rollups" }, { $set: { v: 3 } }, { upsert: true });
+  const outcomes = await Promise.all([migrate(svc.store), migrate(svc.store)]);
+  expect(outcomes.map((o) => o.steps.length > 0).sort()).toEqual([false, true]);
+  // Counters as read (a zero is no count, whether stored or absent).
+  const counts = (docs: Document[]) => docs.map((d) => [d._id, Object.entries(d.q as Record<string, number>).filter(([, v]) => v !== 0).sort()]);
+  expect(counts(await quarters())).toEqual(counts(before));
+  expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
+  await svc.store.ingest.repairDue();
+  expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
 });

@@ -1,4 +1,5 @@
 import type { Collection } from "mongodb";
+import { AccountLocks } from "../account-locks.js";
 import type { Store } from "../store.js";
 import { m002 } from "./002-seconds-and-click-days.js";
 import { m003 } from "./003-day-spans.js";
@@ -31,13 +32,29 @@ export interface MigrationOutcome {
 }
 
 /**
+ * The lock (in `account_write_locks`, taken by a unique insert, so one taker wins on every
+ * database, atomic updates or not) that lets one process at a time migrate: the in-place steps
+ * clear and add up again, so two instances starting together on an old database would count
+ * everything twice. Account ids never hold a `|` (`src/cli/keys.ts`), so it names no account.
+ */
+export const MIGRATION_LOCK = "|migrations";
+
+/**
  * Brings the derived data to ROLLUP_VERSION, step by step, recording the version after each
- * (so a crash resumes at the step it interrupted). Steps that need a rebuild queue the accounts
- * through the repair journal (a crash in between leaves the entries for the next start); the
- * caller runs `repair()` next. Run at startup, before serving.
+ * (so a crash resumes at the step it interrupted), under MIGRATION_LOCK: a second instance
+ * waits, then finds the version current and does nothing. Steps that need a rebuild queue the
+ * accounts through the repair journal (a crash in between leaves the entries for the next
+ * start); the repair loop does them. Run at startup, before serving.
  */
 export async function migrate(store: Store): Promise<MigrationOutcome> {
   const meta: Collection<SchemaMetaDoc> = store.db.collection<SchemaMetaDoc>("schema_meta");
+  const doc = await meta.findOne({ _id: "rollups" });
+  if (doc && doc.v >= ROLLUP_VERSION) return { from: doc.v, steps: [], rebuild: [] };
+  return new AccountLocks(store.db).with([MIGRATION_LOCK], () => migrateHeld(store, meta));
+}
+
+async function migrateHeld(store: Store, meta: Collection<SchemaMetaDoc>): Promise<MigrationOutcome> {
+  // Read again under the lease: another instance may have migrated while this one waited.
   const doc = await meta.findOne({ _id: "rollups" });
   const out: MigrationOutcome = { from: doc?.v, steps: [], rebuild: [] };
   if (doc && doc.v >= ROLLUP_VERSION) return out;
