@@ -1,5 +1,6 @@
 import type { Collection, Db } from "mongodb";
 import { RetryableError } from "./availability.js";
+import { AccountLocks } from "./account-locks.js";
 import type { Capabilities } from "./capabilities.js";
 import { isDuplicateKey } from "./duplicate-key.js";
 import { prepareCollection } from "./indexes.js";
@@ -59,12 +60,20 @@ export class AccountLeases {
   private readonly col: Collection<LeaseDoc>;
   private readonly held = new Map<string, Lease>();
   private seq = 0;
+  /**
+   * Where the database does not apply racing updates of one document atomically (FerretDB:
+   * it reads, then writes), two takers could both find a lease free and both set themselves as
+   * its holder; there a take runs under a lock won by a unique insert (`lease|account`).
+   */
+  private readonly takeLock: AccountLocks | undefined;
   constructor(
     db: Db,
     private readonly owner: string,
     readonly ttlMs: number,
+    caps: Capabilities,
   ) {
     this.col = db.collection<LeaseDoc>("account_leases");
+    this.takeLock = caps.atomicUpdates ? undefined : new AccountLocks(db);
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
@@ -73,6 +82,10 @@ export class AccountLeases {
 
   /** Takes the account's lease if it is free or lapsed; undefined when another holder has it. */
   async tryAcquire(account: string): Promise<Lease | undefined> {
+    return this.takeLock ? this.takeLock.with([`lease|${account}`], () => this.take(account)) : this.take(account);
+  }
+
+  private async take(account: string): Promise<Lease | undefined> {
     const token = `${this.owner}#${++this.seq}`;
     const now = Date.now();
     const until = new Date(now + this.ttlMs);

@@ -71,7 +71,7 @@ export class Store {
       this.campaignList,
       this.purchases,
       new IngestJournal(db, owner, ttl),
-      new AccountLeases(db, owner, ttl),
+      new AccountLeases(db, owner, ttl, caps),
       opts.dieAt,
       db,
     );
