@@ -4,13 +4,14 @@
 // Maven Central jar build.buf:protovalidate carries: `mvn dependency:unpack` fetches that pinned
 // version (into the usual Maven repository, ~/.m2) and extracts the one file. Idempotent: a file
 // already there with the pinned SHA-256 is kept. `npm run generate`, `npm run lint`,
-// scripts/buf-breaking.sh and .ci/run call it, so a fresh clone needs only `mvn` on PATH.
+// scripts/buf-breaking.sh and .ci/run call it; Debian's `maven` is installed when `mvn` is missing.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { aptInstall } from "./apt.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -26,11 +27,13 @@ const IMPORTS = [
 const UNPACK = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:unpack";
 
 const sha256 = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
+const mvnOnPath = () => (process.env.PATH ?? "").split(":").some((d) => d && existsSync(join(d, "mvn")));
 
 for (const imp of IMPORTS) {
   const path = join(imp.dir, imp.file);
   if (existsSync(path) && sha256(path) === imp.sha256) continue;
   console.error(`[fetch-protos] ${imp.file} from ${imp.artifact} (mvn dependency:unpack)`);
+  if (!mvnOnPath()) aptInstall(["maven"], (msg) => console.error(`[fetch-protos] ${msg}`));
   rmSync(imp.dir, { recursive: true, force: true });
   // Outside any project, the plugin writes its markers under a literal `${project.basedir}`: a
   // scratch working directory keeps them out of the repository.

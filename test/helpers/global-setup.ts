@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +32,8 @@ export async function setup(project: TestProject): Promise<void> {
   let sqliteDir = "";
   let kind = "mongodb (MONGODB_URI)";
   if (!uri) {
+    // The PostgreSQL backend needs the server programs: installed when missing.
+    if (config.embeddedBackend === "postgres") execFileSync(process.execPath, ["scripts/ensure-postgres.mjs"], { stdio: "inherit" });
     dir = mkdtempSync(join(tmpdir(), "misar-test-"));
     // As root, PostgreSQL runs as an unprivileged account, which must reach its files in here.
     chmodSync(dir, 0o755);

@@ -1,19 +1,21 @@
 // Several service processes on one database: the embedded FerretDB on PostgreSQL started alone
 // (`npm run db -- --backend postgres`), or MONGODB_URI when set, unchanged. Two processes of the
 // real entry point serve at once: different batches of one account to each, the same batches to
-// both, racing purchases on one order_id, racing upserts of one campaign, and one of them killed
-// (-9) in the middle of a batch while the other goes on. Every answer but the killed process's is
-// a success, and every metric, read from either process, equals the reference model's.
+// both, racing purchases on one order_id, racing upserts of one campaign. Every answer is a
+// success, and every metric, read from either process, equals the reference model's. (Killing one
+// of them mid-batch while the other goes on is not done here yet; test/faults/two-instances does
+// crashes of two instances on one database.)
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { findPostgresBin } from "../../src/db/postgres.js";
 import { Store } from "../../src/storage/store.js";
 import { startServiceProcess, type ServiceProcess } from "../helpers/process.js";
 import { generate } from "../read/generator.js";
 import { at, chunk, isoSec, mulberry32, refCampaign, refOverview, wire, type Ev, type RefPurchase, type Registered } from "../read/lib.js";
 import { startSharedDatabase, type SharedDatabase } from "./database.js";
 
-const runnable = Boolean(process.env.MONGODB_URI?.trim()) || findPostgresBin() !== undefined;
+// Without MONGODB_URI the suite needs PostgreSQL: installed here when missing, never skipped.
+if (!process.env.MONGODB_URI?.trim()) execFileSync(process.execPath, ["scripts/ensure-postgres.mjs"], { stdio: "inherit" });
 const database = `t_scale_${randomBytes(4).toString("hex")}`;
 
 let db: SharedDatabase | undefined;
@@ -21,7 +23,6 @@ let store: Store | undefined;
 const procs: ServiceProcess[] = [];
 
 beforeAll(async () => {
-  if (!runnable) return;
   db = await startSharedDatabase();
   // Creates the collections and indexes, and issues the keys, as `npm run keys` would.
   store = await Store.open(db.uri, database);
@@ -109,7 +110,7 @@ async function expectConverged(a: Account, stored: Ev[], urls: string[], maxMs: 
 
 const ok = (r: Answer) => expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
 
-describe.skipIf(!runnable)("several service processes on one database (FerretDB on PostgreSQL, or MONGODB_URI)", () => {
+describe("several service processes on one database (FerretDB on PostgreSQL, or MONGODB_URI)", () => {
   test("different and identical batches through both at once, racing purchases and campaign upserts: exact metrics from either", async () => {
     const [p1, p2] = procs as [ServiceProcess, ServiceProcess];
     const [a, b] = await Promise.all([newAccount("split", 11), newAccount("twice", 12)]);
