@@ -29,6 +29,7 @@ test("kill -9 of the FerretDB child: 503 within a second while down, then the sa
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // `any`: a success or an error body, whichever the assertions below look into.
     return { status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as any, ms: performance.now() - started };
   };
   const campaign = { name: "Before the crash", status: "sent", sent_at: "2026-04-01T09:00:00Z", total_recipients: 10 };
