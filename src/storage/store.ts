@@ -71,7 +71,8 @@ export class Store {
       this.campaignList,
       this.purchases,
       new IngestJournal(db, owner, ttl),
-      new AccountLeases(db, owner, ttl, caps),
+      // A lease is kept for a quarter of the ttl after a batch, for the account's next batch.
+      new AccountLeases(db, owner, ttl, caps, ttl / 4),
       this.campaigns,
       opts.dieAt,
       db,
