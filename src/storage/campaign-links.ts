@@ -74,8 +74,9 @@ export const urlId = (account: string, campaignId: string, url: string) => `${ac
  * campaign (one `$inc` on the head per campaign and batch with new urls) and keeps its page for
  * good (`campaign_link_urls`, unique `_id`: of two writers racing on one new url, the insert
  * that wins decides, the other takes its page). A batch then makes one write per page it
- * touches. Slots handed out for a url that turned out known are left empty: pages may hold fewer
- * than LINK_PAGE, never more. Counting is serialized per account (the ingest lease), so the
+ * touches. Slots handed out for a url that turned out known (once per url and process start,
+ * or after the memory of pages is forgotten) are left empty: pages may hold fewer than
+ * LINK_PAGE, never more. Counting is serialized per account (the ingest lease), so the
  * head's `$inc` is never lost, even where racing updates are (FerretDB).
  */
 export class CampaignLinkStore {
@@ -120,13 +121,15 @@ export class CampaignLinkStore {
     await this.writer.write(this.pages, items);
   }
 
-  /** Finds, or hands out, the page of every url not remembered yet. */
+  /**
+   * Hands out a page to every url not remembered: slots first, then the url documents inserted;
+   * a url whose insert collides existed already (placed by another writer, or before this
+   * process started) and is read for its page. So a new url costs no read, and a known one a
+   * read once per process; its slot is left empty.
+   */
   private async placeNew(account: string, byCampaign: Map<string, LinkDelta[]>): Promise<void> {
     // Forgotten all at once, before this batch looks anything up (it may overshoot by one batch).
     if (this.pageOf.size >= KNOWN_MAX) this.pageOf.clear();
-    const unknown = [...byCampaign].flatMap(([c, deltas]) => deltas.map((d) => urlId(account, c, d.url))).filter((id) => !this.pageOf.has(id));
-    if (unknown.length === 0) return;
-    for (const [id, doc] of await readByIds(this.urls, this.caps, unknown)) this.pageOf.set(id, doc.p);
     for (const [campaignId, deltas] of byCampaign) {
       const fresh = [...new Set(deltas.map((d) => urlId(account, campaignId, d.url)))].filter((id) => !this.pageOf.has(id));
       if (fresh.length === 0) continue;
@@ -139,9 +142,8 @@ export class CampaignLinkStore {
       const docs = fresh.map((_id, i) => ({ _id, a: account, p: Math.floor((first + i) / LINK_PAGE) }));
       const existed = await insertNew(this.urls, docs);
       for (const [i, d] of docs.entries()) if (!existed.has(i)) this.pageOf.set(d._id, d.p);
-      // Another writer placed these first (or a restart forgot them): its page holds them.
-      const taken = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
-      for (const [id, doc] of taken) this.pageOf.set(id, doc.p);
+      const known = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
+      for (const [id, doc] of known) this.pageOf.set(id, doc.p);
     }
   }
 

@@ -146,7 +146,8 @@ export class CampaignListStore {
       for (const v of nextViews) add(insert, v, { k: nextAt, d: shownOf(next) });
       writes.push({ replaceOne: { filter: { _id: next._id }, replacement: { a: next.a, i: next.i, ...shownOf(next) }, upsert: true } });
     }
-    for (const v of new Set([...remove.keys(), ...insert.keys()])) await this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? []);
+    // Views are separate documents: changed at once.
+    await Promise.all([...new Set([...remove.keys(), ...insert.keys()])].map((v) => this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? [])));
     for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.entries.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
     return now;
   }

@@ -96,12 +96,8 @@ export class SortedPages<P> {
    */
   async apply(owner: string, view: string, remove: SortKey[], insert: SortedItem<P>[]): Promise<void> {
     if (remove.length === 0 && insert.length === 0) return;
-    const dir = ((await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null) ?? {
-      _id: dirId(owner, view),
-      a: owner,
-      c: [{ p: 0, k: null }],
-      next: 1,
-    };
+    const found = (await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null;
+    const dir = found ?? { _id: dirId(owner, view), a: owner, c: [{ p: 0, k: null }], next: 1 };
     const touched = new Map<number, { remove: SortKey[]; insert: SortedItem<P>[] }>();
     const at = (i: number) => touched.get(i) ?? touched.set(i, { remove: [], insert: [] }).get(i)!;
     for (const k of remove) at(this.slot(dir, k)).remove.push(k);
@@ -151,8 +147,9 @@ export class SortedPages<P> {
     const dropped = dir.c.filter((c) => !kept.has(c.p)).map((c) => chunkId(owner, view, c.p));
     // New and changed chunks first, the directory that points at them after, dropped chunks last.
     for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.col.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
+    // The directory only when its chunks changed (most changes only rewrite a chunk).
     if (out.length === 0) await this.col.deleteOne({ _id: dir._id } as Filter<SortedPageDoc>);
-    else await this.col.replaceOne({ _id: dir._id } as Filter<SortedPageDoc>, { a: owner, c: out, next }, { upsert: true });
+    else if (!found || JSON.stringify(out) !== JSON.stringify(dir.c)) await this.col.replaceOne({ _id: dir._id } as Filter<SortedPageDoc>, { a: owner, c: out, next }, { upsert: true });
     for (const _id of dropped) await this.col.deleteOne({ _id } as Filter<SortedPageDoc>);
   }
 
