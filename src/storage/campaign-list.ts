@@ -2,7 +2,7 @@ import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
 import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
-import { SortedPages, type SortKey, type SortedPageDoc } from "./sorted-pages.js";
+import { SortedPages, type SortKey, type SortedItem, type SortedPageDoc } from "./sorted-pages.js";
 import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
 
 /** One campaign as the list knows it. */
@@ -51,6 +51,13 @@ interface EntryDoc {
   r?: Registered;
 }
 
+/** What a page shows of an entry, kept beside its position in each view it is in. */
+interface Shown {
+  f?: Date;
+  r?: Registered;
+}
+const shownOf = (e: EntryDoc): Shown => ({ ...(e.f ? { f: e.f } : {}), ...(e.r ? { r: e.r } : {}) });
+
 /** Where an entry sorts: the registered send time, else the first send event. */
 const positionOf = (e: EntryDoc): ListPosition => [e.r?.s?.getTime() ?? e.f?.getTime() ?? null, e.i];
 /** The views an entry is in: all campaigns, and its status ("unknown": seen only in events). */
@@ -62,9 +69,9 @@ const KNOWN_MAX = 100_000;
 /**
  * The account's campaign list: per campaign an entry (`campaign_list_entries`), and the list's
  * order as sorted views (`campaign_list_pages`, src/storage/sorted-pages.ts), one of every
- * campaign and one per status, each a directory plus chunks of ≤ 200 positions, read by exact
- * `_id`: a page costs its view's directory, the chunks it spans and its entries, whatever the
- * account's number of campaigns. Changes are made by one writer of the account at a time (the
+ * campaign and one per status, each a directory plus chunks of ≤ 200 positions with what a
+ * page shows of each, read by exact `_id`: a page costs its view's directory and the chunks it
+ * spans, whatever the account's number of campaigns. Changes are made by one writer of the account at a time (the
  * ingest lease: batches' `seen`, UpsertCampaign's `register`, the rebuild), journaled: one cut
  * short is repaired by the account's rebuild, which rebuilds the list from `campaigns` and the
  * raw events.
@@ -72,7 +79,7 @@ const KNOWN_MAX = 100_000;
 export class CampaignListStore {
   readonly entries: Collection<EntryDoc>;
   readonly pages: Collection<SortedPageDoc>;
-  private readonly views: SortedPages;
+  private readonly views: SortedPages<Shown>;
   /** `account|campaign` → first send written (ms; Infinity for none): a later one changes nothing. */
   private readonly known = new Map<string, number>();
   constructor(
@@ -81,7 +88,7 @@ export class CampaignListStore {
   ) {
     this.entries = db.collection<EntryDoc>("campaign_list_entries");
     this.pages = db.collection<SortedPageDoc>("campaign_list_pages");
-    this.views = new SortedPages(this.pages, caps, listOrder);
+    this.views = new SortedPages<Shown>(this.pages, caps, listOrder);
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
@@ -122,8 +129,8 @@ export class CampaignListStore {
     const ids = changes.map(([id]) => `${account}|${id}`);
     const before = await readByIds(this.entries, this.caps, ids);
     const remove = new Map<string, SortKey[]>();
-    const insert = new Map<string, SortKey[]>();
-    const add = (m: Map<string, SortKey[]>, view: string, k: SortKey) => (m.get(view) ?? m.set(view, []).get(view)!).push(k);
+    const insert = new Map<string, SortedItem<Shown>[]>();
+    const add = <T>(m: Map<string, T[]>, view: string, x: T) => (m.get(view) ?? m.set(view, []).get(view)!).push(x);
     const now: EntryDoc[] = [];
     const writes: AnyBulkWriteOperation<EntryDoc>[] = [];
     for (const [i, [id, fn]] of changes.entries()) {
@@ -135,8 +142,9 @@ export class CampaignListStore {
       const moved = !oldAt || listOrder(oldAt, nextAt) !== 0;
       const [oldViews, nextViews] = [old ? viewsOf(old) : [], viewsOf(next)];
       for (const v of oldViews) if (moved || !nextViews.includes(v)) add(remove, v, oldAt!);
-      for (const v of nextViews) if (moved || !oldViews.includes(v)) add(insert, v, nextAt);
-      writes.push({ replaceOne: { filter: { _id: next._id }, replacement: { a: next.a, i: next.i, ...(next.f ? { f: next.f } : {}), ...(next.r ? { r: next.r } : {}) }, upsert: true } });
+      // In every view it is in: a new position, or the same one with what the page shows now.
+      for (const v of nextViews) add(insert, v, { k: nextAt, d: shownOf(next) });
+      writes.push({ replaceOne: { filter: { _id: next._id }, replacement: { a: next.a, i: next.i, ...shownOf(next) }, upsert: true } });
     }
     for (const v of new Set([...remove.keys(), ...insert.keys()])) await this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? []);
     for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.entries.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
@@ -145,16 +153,14 @@ export class CampaignListStore {
 
   /** A page of the list (of one status, or "unknown", or all when undefined) after a position, and whether more follow. */
   async page(account: string, status: string | undefined, after: ListPosition | undefined, size: number): Promise<{ items: ListedCampaign[]; more: boolean }> {
-    const { keys, more } = await this.views.page(account, status ?? "all", after, size);
-    const entries = await readByIds(this.entries, this.caps, keys.map((k) => `${account}|${k[1]}`));
-    const items = keys.map(([, id]) => {
-      const e = entries.get(`${account}|${id}`);
+    const page = await this.views.page(account, status ?? "all", after, size);
+    const items = page.items.map(({ k: [, id], d }) => {
       const out: ListedCampaign = { id };
-      if (e?.f) out.firstSend = e.f;
-      if (e?.r) out.registered = { id, name: e.r.n, status: e.r.st, sentAt: e.r.s ?? undefined, totalRecipients: e.r.tr ?? undefined };
+      if (d.f) out.firstSend = d.f;
+      if (d.r) out.registered = { id, name: d.r.n, status: d.r.st, sentAt: d.r.s ?? undefined, totalRecipients: d.r.tr ?? undefined };
       return out;
     });
-    return { items, more };
+    return { items, more: page.more };
   }
 
   /** Forgets the account's list (a rebuild registers its campaigns again and replays its events). Run it while no batch for the account is in flight. */

@@ -5,13 +5,24 @@ import type { Capabilities } from "./capabilities.js";
 /** A position in a sorted view: what it sorts by, then an id that makes it unique. */
 export type SortKey = [number | null, string];
 
+/** A key in a view, with what a page shows of it (`d`), so a page reads no other document. */
+export interface SortedItem<P> {
+  k: SortKey;
+  d: P;
+}
+
 /** A key as stored: FerretDB v1 stores no array inside an array. */
 interface StoredKey {
   s: number | null;
   i: string;
 }
-const stored = (k: SortKey): StoredKey => ({ s: k[0], i: k[1] });
-const loaded = (k: StoredKey): SortKey => [k.s, k.i];
+interface StoredItem extends StoredKey {
+  d?: unknown;
+}
+const storedKey = (k: SortKey): StoredKey => ({ s: k[0], i: k[1] });
+const loadedKey = (k: StoredKey): SortKey => [k.s, k.i];
+const stored = <P>(x: SortedItem<P>): StoredItem => ({ s: x.k[0], i: x.k[1], d: x.d });
+const loaded = <P>(x: StoredItem): SortedItem<P> => ({ k: [x.s, x.i], d: x.d as P });
 
 /** Keys a chunk holds at most; a split leaves halves of CHUNK_MAX / 2. */
 export const CHUNK_MAX = 200;
@@ -35,7 +46,7 @@ interface DirectoryDoc {
 interface ChunkDoc {
   _id: string;
   a: string;
-  e: StoredKey[];
+  e: StoredItem[];
 }
 
 /** The collection holds both kinds. */
@@ -44,7 +55,7 @@ export interface SortedPageDoc {
   a: string;
   c?: DirectoryDoc["c"];
   next?: number;
-  e?: StoredKey[];
+  e?: StoredItem[];
 }
 
 const dirId = (owner: string, view: string) => `${owner}|${view}`;
@@ -60,7 +71,7 @@ const chunkId = (owner: string, view: string, p: number) => `${owner}|${view}|${
  * A write cut short may leave a view missing or repeating keys; the caller's journal has the
  * owner rebuilt (clearOwner, then every key again).
  */
-export class SortedPages {
+export class SortedPages<P> {
   constructor(
     private readonly col: Collection<SortedPageDoc>,
     private readonly caps: Capabilities,
@@ -73,14 +84,17 @@ export class SortedPages {
     let hi = dir.c.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.compare(loaded(dir.c[mid]!.k!), key) <= 0) lo = mid;
+      if (this.compare(loadedKey(dir.c[mid]!.k!), key) <= 0) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
 
-  /** Removes, then inserts, keys of one view: one directory read, one read of the chunks touched, their writes. */
-  async apply(owner: string, view: string, remove: SortKey[], insert: SortKey[]): Promise<void> {
+  /**
+   * Removes keys of one view, then inserts items (an item whose key is there already replaces
+   * it): one directory read, one read of the chunks touched, their writes.
+   */
+  async apply(owner: string, view: string, remove: SortKey[], insert: SortedItem<P>[]): Promise<void> {
     if (remove.length === 0 && insert.length === 0) return;
     const dir = ((await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null) ?? {
       _id: dirId(owner, view),
@@ -88,22 +102,21 @@ export class SortedPages {
       c: [{ p: 0, k: null }],
       next: 1,
     };
-    const touched = new Map<number, { remove: SortKey[]; insert: SortKey[] }>();
+    const touched = new Map<number, { remove: SortKey[]; insert: SortedItem<P>[] }>();
     const at = (i: number) => touched.get(i) ?? touched.set(i, { remove: [], insert: [] }).get(i)!;
     for (const k of remove) at(this.slot(dir, k)).remove.push(k);
-    for (const k of insert) at(this.slot(dir, k)).insert.push(k);
+    for (const x of insert) at(this.slot(dir, x.k)).insert.push(x);
     // The chunk after each touched one too: a touched chunk left small takes it in.
     const wanted = new Set<number>();
     for (const i of touched.keys()) for (const j of [i, i + 1]) if (j < dir.c.length) wanted.add(j);
     const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, [...wanted].map((i) => chunkId(owner, view, dir.c[i]!.p)));
-    const keysOf = (i: number) => (read.get(chunkId(owner, view, dir.c[i]!.p))?.e ?? []).map(loaded);
+    const keysOf = (i: number) => (read.get(chunkId(owner, view, dir.c[i]!.p))?.e ?? []).map(loaded<P>);
 
-    const chunks: { p: number; k: StoredKey | null; e: SortKey[] | undefined }[] = dir.c.map((c) => ({ ...c, e: undefined }));
+    const chunks: { p: number; k: StoredKey | null; e: SortedItem<P>[] | undefined }[] = dir.c.map((c) => ({ ...c, e: undefined }));
     for (const [i, change] of touched) {
-      const gone = (k: SortKey) => change.remove.some((r) => this.compare(r, k) === 0);
-      const e = keysOf(i).filter((k) => !gone(k));
-      for (const k of change.insert) if (!e.some((x) => this.compare(x, k) === 0)) e.push(k);
-      chunks[i]!.e = e.sort(this.compare);
+      const gone = (x: SortedItem<P>) => change.remove.some((r) => this.compare(r, x.k) === 0) || change.insert.some((n) => this.compare(n.k, x.k) === 0);
+      const e = [...keysOf(i).filter((x) => !gone(x)), ...change.insert];
+      chunks[i]!.e = e.sort((a, b) => this.compare(a.k, b.k));
     }
     // A small touched chunk takes in the next one when both fit in one chunk (the next is left empty).
     for (let i = 0; i < chunks.length - 1; i++) {
@@ -129,7 +142,7 @@ export class SortedPages {
       const pieces = c.e.length > CHUNK_MAX ? Array.from({ length: Math.ceil(c.e.length / (CHUNK_MAX / 2)) }, (_, j) => c.e!.slice((j * CHUNK_MAX) / 2, ((j + 1) * CHUNK_MAX) / 2)) : [c.e];
       pieces.forEach((e, j) => {
         const p = j === 0 ? c.p : next++;
-        out.push({ p, k: j === 0 ? c.k : stored(e[0]!) });
+        out.push({ p, k: j === 0 ? c.k : storedKey(e[0]!.k) });
         writes.push({ replaceOne: { filter: { _id: chunkId(owner, view, p) }, replacement: { a: owner, e: e.map(stored) }, upsert: true } });
       });
     }
@@ -143,17 +156,17 @@ export class SortedPages {
     for (const _id of dropped) await this.col.deleteOne({ _id } as Filter<SortedPageDoc>);
   }
 
-  /** Up to `size` keys of a view after `after` (from its start when undefined), and whether more follow. */
-  async page(owner: string, view: string, after: SortKey | undefined, size: number): Promise<{ keys: SortKey[]; more: boolean }> {
+  /** Up to `size` items of a view after `after` (from its start when undefined), and whether more follow. */
+  async page(owner: string, view: string, after: SortKey | undefined, size: number): Promise<{ items: SortedItem<P>[]; more: boolean }> {
     const dir = (await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null;
-    const out: SortKey[] = [];
-    if (!dir) return { keys: out, more: false };
+    const out: SortedItem<P>[] = [];
+    if (!dir) return { items: out, more: false };
     // Two chunks at a time: a page (≤ 200) spans at most a few, merged ones holding ≥ CHUNK_MIN.
     for (let i = after ? this.slot(dir, after) : 0; i < dir.c.length && out.length <= size; i += 2) {
       const ids = dir.c.slice(i, i + 2).map((c) => chunkId(owner, view, c.p));
       const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, ids);
-      for (const id of ids) for (const k of (read.get(id)?.e ?? []).map(loaded)) if (!after || this.compare(k, after) > 0) out.push(k);
+      for (const id of ids) for (const x of (read.get(id)?.e ?? []).map(loaded<P>)) if (!after || this.compare(x.k, after) > 0) out.push(x);
     }
-    return { keys: out.slice(0, size), more: out.length > size };
+    return { items: out.slice(0, size), more: out.length > size };
   }
 }
