@@ -4,6 +4,7 @@ import { createValidator, type Violation as RuleViolation } from "@bufbuild/prot
 import { field as fieldRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Interceptor } from "@connectrpc/connect";
 import { enumWord } from "../rest/codec.js";
+import { outsideRange } from "../time.js";
 import { MAX_LISTED_VIOLATIONS, Violations, invalidArgument, type Violation } from "./errors.js";
 import { checkContract, type Broken } from "./contract-check.js";
 import { serverRules } from "./server-rules.js";
@@ -92,7 +93,7 @@ function wording(v: RuleViolation): string {
   if ((r = /^(?:value )?does not match regex pattern `(.*)`$/.exec(m))) return `must match ${r[1]}`;
   if ((r = /^(?:value )?must be in list \[(.*)\]$/.exec(m))) return `must be one of ${r[1]}`;
   if ((r = /^(?:value )?must be greater than or equal to (\S+) and less than (\S+)$/.exec(m)) && v.ruleId.startsWith("timestamp.")) {
-    return `must be at or after ${r[1]} and before ${r[2]}`;
+    return outsideRange(r[1]!, r[2]!);
   }
   // "value length must be at most 64 characters", "value is required", "value must be …"
   return m.replace(/^value (length )?/, "");

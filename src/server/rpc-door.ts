@@ -9,6 +9,8 @@ import type { DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
 import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimits } from "./body.js";
 import { Refused, type Gate } from "./gate.js";
+import { codeName } from "../rest/status.js";
+import type { RefusalLog } from "./refusal-log.js";
 import { encodingOf, rpcTooLarge, wireOf, writeRpcError, type Wire } from "./wire.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -20,6 +22,8 @@ export interface RpcDoorOptions extends Pick<ConnectRouterOptions, "interceptors
   body: BodyLimits;
   decode: DecodeLimits;
   log: Logger;
+  /** Where the gate's refusals are logged (counted rather than logged in a flood). */
+  refusals: RefusalLog;
   /** The context a call starts with, made when the request arrives (before the gate's awaits). */
   arrival?: () => ContextValues;
 }
@@ -104,13 +108,13 @@ function queryMessage(q: URLSearchParams): Uint8Array {
 }
 
 function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: RpcDoorOptions, rid: string, rpc: string): void {
-  let ce: ConnectError;
-  let headers: Record<string, string> = {};
   if (err instanceof Refused) {
-    ce = err.error;
-    headers = err.headers;
-  } else if (err instanceof BodyTooLarge) ce = rpcTooLarge(opts.body.maxBytes);
-  else ce = ConnectError.from(err);
+    opts.refusals.refused({ rid, call: rpc, code: codeName(err.error.code), address: clientAddress(req), error: err.error.rawMessage });
+    stopReading(req, res);
+    writeRpcError(res, wire, err.error, err.headers);
+    return;
+  }
+  let ce = err instanceof BodyTooLarge ? rpcTooLarge(opts.body.maxBytes) : ConnectError.from(err);
   if (ce.code === Code.Canceled) {
     opts.log.info("rpc", { rid, rpc, code: ce.code, error: ce.rawMessage });
     return;
@@ -119,7 +123,7 @@ function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: 
   opts.log[level]("rpc", { rid, rpc, code: ce.code, error: ce.rawMessage, refused: true });
   if (ce.code === Code.Internal || ce.code === Code.Unknown) ce = new ConnectError("internal error", ce.code);
   stopReading(req, res);
-  writeRpcError(res, wire, ce, headers);
+  writeRpcError(res, wire, ce);
 }
 
 /**

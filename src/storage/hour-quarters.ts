@@ -4,7 +4,7 @@ import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import { storedCounts } from "./money.js";
 import type { InsertFirstWriter, InsertOrUpdate } from "./insert-first.js";
-import { HOUR_MS, addCounts, floorHour, zeroCounts, type Counts } from "./types.js";
+import { HOUR_MS, addCount, floorHour, zeroCounts, type Counts } from "./types.js";
 
 export const QUARTER_MS = 15 * 60_000;
 
@@ -75,12 +75,12 @@ export class HourQuarters {
       const first = (from - hour) / QUARTER_MS;
       const end = (to - hour) / QUARTER_MS;
       if (!Number.isInteger(first) || !Number.isInteger(end) || end > 4) throw new Error("HourQuarters.sum: not whole quarters of one hour");
-      const out: Record<string, number> = {};
+      const out = zeroCounts();
       for (const [k, v] of Object.entries(docs.get(hourId(account, hour))?.q ?? {})) {
         const quarter = Number(k.slice(-1));
-        if (v && quarter >= first && quarter < end) out[k.slice(0, -1)] = (out[k.slice(0, -1)] ?? 0) + v;
+        if (v && quarter >= first && quarter < end) addCount(out, k.slice(0, -1), v);
       }
-      return addCounts(zeroCounts(), out);
+      return out;
     });
   }
 

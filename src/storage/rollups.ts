@@ -1,6 +1,6 @@
 import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
-import { HOUR_MS, addCounts, floorDay, floorHour, isCounterName, zeroCounts, type Counts } from "./types.js";
+import { HOUR_MS, addCount, addCounts, floorDay, floorHour, isCounterName, zeroCounts, type Counts } from "./types.js";
 import { readByIds } from "./by-id.js";
 import { DaySpans } from "./day-spans.js";
 import { HourQuarters, type HourSeconds } from "./hour-quarters.js";
@@ -154,7 +154,7 @@ export class RollupStore {
       for (const d of deltas) {
         addCounts(totals, d.counts);
         const i = (d.hour.getTime() - day) / HOUR_MS;
-        for (const [k, v] of Object.entries(d.counts)) if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + v;
+        for (const [k, v] of Object.entries(d.counts)) if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + Number(v);
       }
       const _id = dayId(account, day);
       dayTotals.set(day, totals);
@@ -226,7 +226,7 @@ export class RollupStore {
       // Keys are a counter's name and the hour of the day, e.g. `open07`.
       for (const [key, v] of Object.entries(doc?.h ?? {})) {
         const i = Number(key.slice(-2));
-        if (i >= first && i < last) out[key.slice(0, -2)] = (out[key.slice(0, -2)] ?? 0) + v;
+        if (i >= first && i < last) addCount(out, key.slice(0, -2), v);
       }
       return out;
     });
@@ -256,7 +256,7 @@ export class RollupStore {
         for (const entry of chunk.split(",")) {
           const [key, second, n] = entry.split(":") as [string, string, string];
           const sec = Number(second);
-          if (sec >= first && sec < end && isCounterName(key)) out[key] = (out[key] ?? 0) + Number(n);
+          if (sec >= first && sec < end && isCounterName(key)) addCount(out, key, Number(n));
         }
       }
       return out;
