@@ -13,7 +13,8 @@
  * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
  * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
  * the worst case for the service), HOSTILE_ATTACKER_NICE (the attacker process's nice value,
- * default 0), HOSTILE_LOG (a file for the service's log).
+ * default 0), HOSTILE_ROUNDS (alternating unloaded/loaded rounds, default 3), HOSTILE_LOG (a file
+ * for the service's log).
  */
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -31,6 +32,7 @@ const LEGIT = Number(process.env.HOSTILE_LEGIT ?? 300);
 const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
 const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
 const ATTACKER_NICE = Number(process.env.HOSTILE_ATTACKER_NICE ?? 0);
+const ROUNDS = Number(process.env.HOSTILE_ROUNDS ?? 3);
 
 type Protocol = "rest" | "connect-json" | "connect-binary" | "grpc" | "grpc-web";
 interface Attack {
@@ -239,9 +241,6 @@ async function main(): Promise<void> {
   }
 
   say(`\nThe idle service's own background CPU: ${background.toFixed(2)} ms per second (included above).`);
-  console.error("timing the legitimate request, unloaded");
-  const idle = await legitLatencies(base, key, LEGIT);
-  console.error("timing it under attack");
   // The attackers run in a process of their own (bench/hostile.ts in attacker mode), so the
   // timed client's event loop is not the one building megabyte bodies: its latencies are the
   // service's, not the attack generator's. Both share the machine's cores with the service.
@@ -253,14 +252,30 @@ async function main(): Promise<void> {
   // HOSTILE_ATTACKER_NICE > 0 lowers the attackers' CPU priority: a stand-in for attackers on
   // machines of their own (on this one they compete with the service for the same cores).
   if (ATTACKER_NICE) setPriority(attacker.pid!, ATTACKER_NICE);
-  await new Promise<void>((resolve) => attacker.once("message", () => resolve())); // started
-  const cpuBefore = cpuMs(pid);
-  const loaded = await legitLatencies(base, key, LEGIT);
-  const serviceCpu = cpuMs(pid) - cpuBefore;
-  attacker.send("stop");
-  const { fired, unanswered: lost } = await new Promise<{ fired: number; unanswered: string[] }>((resolve) => attacker.on("message", (m) => resolve(m as never)));
+  const told = (what: string) =>
+    new Promise<unknown>((resolve) => {
+      attacker.once("message", resolve);
+      attacker.send(what);
+    });
+  await new Promise<void>((resolve) => attacker.once("message", () => resolve())); // ready, paused
+  // Unloaded and loaded phases alternate (ROUNDS of each), so a change in the machine's other
+  // load during the run weighs on both alike.
+  const idle: number[] = [];
+  const loaded: number[] = [];
+  let serviceCpu = 0;
+  const perRound = Math.ceil(LEGIT / ROUNDS);
+  for (let r = 0; r < ROUNDS; r++) {
+    console.error(`round ${r + 1}/${ROUNDS}: the legitimate request alone, then under attack`);
+    idle.push(...(await legitLatencies(base, key, perRound)));
+    await told("go");
+    const cpuBefore = cpuMs(pid);
+    loaded.push(...(await legitLatencies(base, key, perRound)));
+    serviceCpu += cpuMs(pid) - cpuBefore;
+    await told("pause"); // answered once no attack is in flight
+  }
+  const { fired, unanswered: lost } = (await told("stop")) as { fired: number; unanswered: string[] };
   unanswered.push(...lost);
-  say(`\nLegitimate GET /api/v1/analytics/overview?period=30d, ${LEGIT} sequential requests:`);
+  say(`\nLegitimate GET /api/v1/analytics/overview?period=30d, ${idle.length} sequential requests alone and ${loaded.length} under attack, in ${ROUNDS} alternating rounds:`);
   say(`- unloaded: p50 ${pct(idle, 50).toFixed(1)} ms, p99 ${pct(idle, 99).toFixed(1)} ms`);
   say(`- while ${CONCURRENCY} attackers (their own process, nice ${ATTACKER_NICE}) loop over every attack above (${fired} attacks sent): p50 ${pct(loaded, 50).toFixed(1)} ms, p99 ${pct(loaded, 99).toFixed(1)} ms`);
   say(`- p99 loaded / unloaded: ${(pct(loaded, 99) / pct(idle, 99)).toFixed(2)}×`);
@@ -276,19 +291,45 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Attacker mode: loops over every attack with HOSTILE_CONCURRENCY in flight until told to stop. */
+/**
+ * Attacker mode: loops over every attack with HOSTILE_CONCURRENCY in flight while told "go";
+ * "pause" is answered once no attack is in flight, "stop" with what was fired.
+ */
 async function attack(base: string, attackerKey: string): Promise<void> {
-  let stop = false;
+  let state: "paused" | "go" | "stop" = "paused";
+  let pausing = false;
   let fired = 0;
-  process.on("message", () => (stop = true));
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  const settle = () => {
+    if (!pausing || inFlight > 0) return;
+    pausing = false;
+    process.send!("paused");
+  };
+  process.on("message", (m) => {
+    state = m === "pause" ? "paused" : (m as typeof state);
+    if (state === "go") process.send!("going");
+    if (state === "paused") {
+      pausing = true;
+      settle();
+    }
+    for (const wake of waiting.splice(0)) wake();
+  });
   const list = attacks();
-  process.send!("started");
+  process.send!("ready");
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
-      for (let i = w; !stop; i++) {
+      for (let i = w; state !== "stop"; i++) {
+        if (state === "paused") {
+          await new Promise<void>((wake) => waiting.push(wake));
+          continue;
+        }
         const a = list[i % list.length]!;
+        inFlight++;
         await send(base, a, a.auth ? attackerKey : undefined);
         fired++;
+        inFlight--;
+        settle();
       }
     }),
   );
