@@ -74,9 +74,8 @@ export const urlId = (account: string, campaignId: string, url: string) => `${ac
  * campaign (one `$inc` on the head per campaign and batch with new urls) and keeps its page for
  * good (`campaign_link_urls`, unique `_id`: of two writers racing on one new url, the insert
  * that wins decides, the other takes its page). A batch then makes one write per page it
- * touches. Slots handed out for a url that turned out known (once per url and process start,
- * or after the memory of pages is forgotten) are left empty: pages may hold fewer than
- * LINK_PAGE, never more. Counting is serialized per account (the ingest lease), so the
+ * touches. Slots handed out for a url that turned out known are left empty: pages may hold fewer
+ * than LINK_PAGE, never more. Counting is serialized per account (the ingest lease), so the
  * head's `$inc` is never lost, even where racing updates are (FerretDB).
  */
 export class CampaignLinkStore {
@@ -85,6 +84,14 @@ export class CampaignLinkStore {
   private readonly writer: InsertFirstWriter;
   /** `urlId` → page. */
   private readonly pageOf = new Map<string, number>();
+  /**
+   * Heads of campaigns this process has handed out slots of since it last forgot their urls:
+   * every url of theirs placed before is in `pageOf` unless another instance placed it, so an
+   * unknown one is placed at once instead of looked up first (a lookup per new url was most of a
+   * batch's round trips when its campaigns had new urls). One placed elsewhere meanwhile
+   * collides on its unique `_id` and is read then, leaving its slot empty.
+   */
+  private readonly placedHere = new Set<string>();
   constructor(
     db: Db,
     private readonly caps: Capabilities,
@@ -121,15 +128,21 @@ export class CampaignLinkStore {
     await this.writer.write(this.pages, items);
   }
 
-  /**
-   * Hands out a page to every url not remembered: slots first, then the url documents inserted;
-   * a url whose insert collides existed already (placed by another writer, or before this
-   * process started) and is read for its page. So a new url costs no read, and a known one a
-   * read once per process; its slot is left empty.
-   */
+  /** Finds, or hands out, the page of every url not remembered yet. */
   private async placeNew(account: string, byCampaign: Map<string, LinkDelta[]>): Promise<void> {
     // Forgotten all at once, before this batch looks anything up (it may overshoot by one batch).
-    if (this.pageOf.size >= KNOWN_MAX) this.pageOf.clear();
+    if (this.pageOf.size >= KNOWN_MAX) {
+      this.pageOf.clear();
+      this.placedHere.clear();
+    }
+    const unknownOf = (c: string) => byCampaign.get(c)!.map((d) => urlId(account, c, d.url)).filter((id) => !this.pageOf.has(id));
+    const asking = [...byCampaign.keys()].filter((c) => !this.placedHere.has(headId(account, c)) && unknownOf(c).length > 0);
+    // A campaign with no head yet has no url placed (a head's slots are handed out before its
+    // urls are written): one read of the head instead of one per url.
+    const heads = await readByIds(this.pages, this.caps, asking.map((c) => headId(account, c)));
+    const unknown = asking.filter((c) => (heads.get(headId(account, c))?.n ?? 0) > 0).flatMap(unknownOf);
+    for (const [id, doc] of await readByIds(this.urls, this.caps, unknown)) this.pageOf.set(id, doc.p);
+    const docs: LinkUrlDoc[] = [];
     for (const [campaignId, deltas] of byCampaign) {
       const fresh = [...new Set(deltas.map((d) => urlId(account, campaignId, d.url)))].filter((id) => !this.pageOf.has(id));
       if (fresh.length === 0) continue;
@@ -138,13 +151,16 @@ export class CampaignLinkStore {
         { $inc: { n: fresh.length }, $setOnInsert: { a: account } },
         { upsert: true, returnDocument: "after" },
       );
+      this.placedHere.add(headId(account, campaignId));
       const first = head!.n! - fresh.length;
-      const docs = fresh.map((_id, i) => ({ _id, a: account, p: Math.floor((first + i) / LINK_PAGE) }));
-      const existed = await insertNew(this.urls, docs);
-      for (const [i, d] of docs.entries()) if (!existed.has(i)) this.pageOf.set(d._id, d.p);
-      const known = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
-      for (const [id, doc] of known) this.pageOf.set(id, doc.p);
+      docs.push(...fresh.map((_id, i) => ({ _id, a: account, p: Math.floor((first + i) / LINK_PAGE) })));
     }
+    // Every campaign's new urls in one insert.
+    const existed = await insertNew(this.urls, docs);
+    for (const [i, d] of docs.entries()) if (!existed.has(i)) this.pageOf.set(d._id, d.p);
+    // Another writer placed these first (or a restart forgot them): its page holds them.
+    const taken = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
+    for (const [id, doc] of taken) this.pageOf.set(id, doc.p);
   }
 
   /** The campaign's links, every one, unordered: its head and first page at once, then its other pages. */
@@ -167,6 +183,7 @@ export class CampaignLinkStore {
   async clearAccount(account: string): Promise<void> {
     this.writer.forget(`${account}|`);
     for (const id of this.pageOf.keys()) if (id.startsWith(`${account}|`)) this.pageOf.delete(id);
+    for (const id of this.placedHere) if (id.startsWith(`${account}|`)) this.placedHere.delete(id);
     await this.urls.deleteMany({ a: account });
     await this.pages.deleteMany({ a: account });
   }
