@@ -1,7 +1,8 @@
 // Fails when package-lock.json lacks a package that a locked package names as optional (a
 // platform build such as @bufbuild/buf-darwin-arm64): `npm ci` then refuses the lock ("Missing:
-// ... from lock file") on every platform. Such entries go missing when the lock is written
-// through a registry mirror that lacks other platforms' packages.
+// ... from lock file") on every platform. Also fails when a locked package has no integrity hash
+// (npm would install whatever the registry serves that day). Both happen when the lock is written
+// through a registry mirror that lacks other platforms' packages of that version.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,8 +24,11 @@ const missing = [];
 for (const [path, pkg] of Object.entries(packages)) {
   for (const dep of Object.keys(pkg.optionalDependencies ?? {})) if (!resolves(path, dep)) missing.push(`${dep} (optional dependency of ${path || "the project"})`);
 }
+for (const [path, pkg] of Object.entries(packages)) {
+  if (path && !pkg.link && !pkg.integrity) missing.push(`${path} ${pkg.version} (locked with no integrity hash)`);
+}
 if (missing.length) {
-  console.error(`package-lock.json lacks ${missing.length} optional package(s), so npm ci would fail:\n  ${missing.join("\n  ")}`);
+  console.error(`package-lock.json has ${missing.length} problem(s): npm ci would fail, or install unverified packages:\n  ${missing.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`package-lock.json: every optional platform package is locked (${Object.keys(packages).length} entries)`);
+console.log(`package-lock.json: every optional platform package is locked, each with its integrity hash (${Object.keys(packages).length} entries)`);

@@ -1,10 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { authenticate } from "../auth/authenticate.js";
+import { callerFor, keyFromHeader, unknownKey } from "../auth/authenticate.js";
+import { KeyMemory } from "../auth/key-memory.js";
 import type { Caller } from "../auth/context.js";
 import type { ScopeMap } from "../auth/interceptor.js";
-import type { ApiKeyStore } from "../storage/api-keys.js";
+import type { ApiKeyInfo, ApiKeyStore } from "../storage/api-keys.js";
 import { isUnavailableError, type Availability } from "../storage/availability.js";
-import { quotaHeaders, rateLimited, type RateLimits } from "./rate-limit.js";
+import { quotaHeaders, rateLimited, type Quota, type RateLimits } from "./rate-limit.js";
 
 /** A request let in: its caller (for scoped services) and the quota headers to send back. */
 export interface Admission {
@@ -24,12 +25,15 @@ export class Refused extends Error {
 
 /**
  * Authentication, scope and rate limit, from the headers alone, before any body is read: a
- * request without a valid key costs a header check (and, for a well-formed key, one lookup by
- * _id), whatever it sends after. Keyed calls draw on their key's bucket; everything else (no or
- * a bad key, health, the OpenAPI document) on the client address's, so guessing keys is limited
- * too.
+ * request without a valid key costs a header check whatever it sends after. Keyed calls draw on
+ * their key's bucket; everything else (no or a bad key, health, the OpenAPI document) on the
+ * client address's, so guessing keys is limited too. A well-formed key this process has not
+ * lately seen live is paid for from the address's bucket *before* its database lookup (and
+ * refunded if it proves live), and a key already found unknown or revoked is refused without
+ * one (KeyMemory): a flood of made-up keys costs the database at most the address's budget.
  */
 export class Gate {
+  private readonly memory = new KeyMemory();
   constructor(
     private readonly keys: ApiKeyStore,
     private readonly scopes: ScopeMap,
@@ -40,26 +44,45 @@ export class Gate {
   /** `service` is the RPC service's type name; undefined for endpoints that need no key. */
   async admit(service: string | undefined, authorization: string | undefined, address: string): Promise<Admission> {
     const needed = service === undefined ? undefined : this.scopes.get(service);
-    let authError: ConnectError | undefined;
-    if (needed !== undefined) {
-      try {
-        // Keys live in the database: while it is down a key cannot be checked (`unavailable`,
-        // at once, rather than waiting out the driver's server selection).
-        if (this.availability.down !== undefined) throw new ConnectError(`the database is unavailable (${this.availability.down}); retry shortly`, Code.Unavailable);
-        const caller = await authenticate(this.keys, authorization, needed);
-        const q = await this.limits.take("key", caller.keyId);
-        if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
-        return { caller, headers: quotaHeaders(q) };
-      } catch (err) {
-        if (err instanceof Refused) throw err;
-        if (isUnavailableError(err)) throw new ConnectError("the database is unavailable; retry shortly", Code.Unavailable, undefined, undefined, err);
-        authError = ConnectError.from(err);
-        if (authError.code !== Code.Unauthenticated && authError.code !== Code.PermissionDenied) throw err;
-      }
+    if (needed === undefined) return { headers: quotaHeaders(await this.takeAddress(address)) };
+    // Keys live in the database: while it is down a key cannot be checked (`unavailable`, at
+    // once, rather than waiting out the driver's server selection).
+    if (this.availability.down !== undefined) throw new ConnectError(`the database is unavailable (${this.availability.down}); retry shortly`, Code.Unavailable);
+    let key: string;
+    try {
+      key = keyFromHeader(authorization);
+    } catch (err) {
+      throw new Refused(ConnectError.from(err), quotaHeaders(await this.takeAddress(address)));
     }
+    const known = this.memory.recall(key);
+    if (known === "refused") throw new Refused(unknownKey(), quotaHeaders(await this.takeAddress(address)));
+    // Not seen live lately: the address pays for the lookup up front.
+    const prepaid = known === undefined ? { quota: await this.takeAddress(address) } : undefined;
+    let info: ApiKeyInfo | undefined;
+    try {
+      info = await this.keys.verify(key);
+    } catch (err) {
+      if (prepaid) await this.limits.refund("address", address);
+      if (isUnavailableError(err)) throw new ConnectError("the database is unavailable; retry shortly", Code.Unavailable, undefined, undefined, err);
+      throw err;
+    }
+    this.memory.remember(key, info !== undefined);
+    let caller: Caller;
+    try {
+      caller = callerFor(info, needed);
+    } catch (err) {
+      throw new Refused(ConnectError.from(err), quotaHeaders(prepaid ? prepaid.quota : await this.takeAddress(address)));
+    }
+    if (prepaid) await this.limits.refund("address", address);
+    const q = await this.limits.take("key", caller.keyId);
+    if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
+    return { caller, headers: quotaHeaders(q) };
+  }
+
+  /** One request from the address's bucket; over the limit, refused with 429's headers. */
+  private async takeAddress(address: string): Promise<Quota | undefined> {
     const q = await this.limits.take("address", address);
     if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
-    if (authError) throw new Refused(authError, quotaHeaders(q));
-    return { headers: quotaHeaders(q) };
+    return q;
   }
 }

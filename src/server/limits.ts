@@ -1,4 +1,4 @@
-import type { Server as Http1Server, IncomingMessage } from "node:http";
+import type { Server as Http1Server, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2Server, Http2Session, ServerHttp2Stream } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from "../decode/limits.js";
@@ -30,7 +30,12 @@ export const DEFAULT_LIMITS: ServerLimits = {
   rate: { perKey: { requests: 6000, seconds: 60 }, perAddress: { requests: 1200, seconds: 60 } },
 };
 
-const waitingForHeaders = new WeakMap<Socket, NodeJS.Timeout>();
+/** Per HTTP/1.1 socket: the running headers timer, and how many of its requests are unanswered. */
+interface Http1State {
+  timer?: NodeJS.Timeout;
+  open: number;
+}
+const http1State = new WeakMap<Socket, Http1State>();
 
 /** Applies the connection limits to the listener and both HTTP servers. */
 export function applyConnectionLimits(listener: NetServer, h1: Http1Server, h2: Http2Server, limits: ServerLimits): void {
@@ -38,18 +43,37 @@ export function applyConnectionLimits(listener: NetServer, h1: Http1Server, h2: 
   h1.keepAliveTimeout = limits.idleTimeoutMs;
   // Node enforces its own headersTimeout only for servers that listen themselves (its checks
   // start on "listening"; starting them by hand also changes what closeIdleConnections closes
-  // at shutdown). This one is handed its sockets, so the first request's headers get a timer
-  // here; between requests keepAliveTimeout applies, and bodies have their minimum rate.
+  // at shutdown). This one is handed its sockets, so every request's headers get a timer here:
+  // the first from the connection, each later one from its first byte (keepAliveTimeout alone
+  // would let a client dribble a header line now and then forever, as it is reset by activity).
   h1.headersTimeout = limits.headersTimeoutMs;
+  const arm = (socket: Socket, state: Http1State) => {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    state.timer.unref();
+  };
   h1.on("connection", (socket: Socket) => {
-    const timer = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
-    timer.unref();
-    waitingForHeaders.set(socket, timer);
-    socket.once("close", () => clearTimeout(timer));
+    const state: Http1State = { open: 0 };
+    http1State.set(socket, state);
+    arm(socket, state);
+    socket.once("close", () => clearTimeout(state.timer));
   });
-  h1.on("request", (req: IncomingMessage) => {
-    clearTimeout(waitingForHeaders.get(req.socket));
-    waitingForHeaders.delete(req.socket);
+  h1.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    const state = http1State.get(socket);
+    if (!state) return;
+    clearTimeout(state.timer);
+    state.open++;
+    res.once("close", () => {
+      // Answered, and nothing else asked on this connection: the next byte starts a request
+      // whose headers must be complete within the limit. (Listening for "data" makes Node read
+      // the socket through JS rather than straight into its parser: only on reused connections.)
+      if (--state.open === 0 && !socket.destroyed) {
+        socket.once("data", () => {
+          if (state.open === 0) arm(socket, state);
+        });
+      }
+    });
   });
   h2.on("session", (s: Http2Session) => closeWhenIdle(s, limits.idleTimeoutMs));
 }

@@ -40,6 +40,11 @@ export class RateLimits {
     this.byAddress = make(config.perAddress, "addr");
   }
 
+  /** Gives one request back to a bucket (paid in advance for a key lookup the key then justified). */
+  async refund(kind: "key" | "address", id: string): Promise<void> {
+    await (kind === "key" ? this.byKey : this.byAddress)?.reward(id, 1);
+  }
+
   take(kind: "key" | "address", id: string): Promise<Quota | undefined> {
     const limiter = kind === "key" ? this.byKey : this.byAddress;
     if (!limiter) return Promise.resolve(undefined);

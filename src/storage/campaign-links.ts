@@ -1,8 +1,10 @@
-import type { Collection, Db } from "mongodb";
+import type { Collection, Db, Filter } from "mongodb";
+import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { urlKey } from "./email-key.js";
 import { prepareCollection } from "./indexes.js";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
+import { insertNew } from "./insert-new.js";
 
 /** Clicks on one url of a campaign: events, and messages that clicked it for the first time. */
 export interface LinkDelta {
@@ -17,7 +19,7 @@ export interface LinkStats {
   uniqueClicks: number;
 }
 
-interface LinkCounter {
+export interface LinkCounter {
   /** The url as the clicks carried it. */
   u: string;
   /** Click events. */
@@ -27,61 +29,143 @@ interface LinkCounter {
 }
 
 /**
- * `campaign_links`: per campaign, its clicks by exact url, keyed by a hash of the url (a url may
- * hold `.` and `$`, which a field name must not). One document read by `_id` answers the links
- * read; a batch makes one write per campaign with clicks.
+ * Urls one link page holds at most. A page is then at most LINK_PAGE × (url + 60 bytes): far
+ * below the 16 MB document limit whatever a campaign's number of urls, and a campaign of up to
+ * LINK_PAGE urls is read in one round trip (its head and first page together).
  */
-interface CampaignLinksDoc {
-  /** `account|campaign` */
+export const LINK_PAGE = 500;
+
+/**
+ * `campaign_link_pages`, two kinds of documents, every one read by its exact `_id` (FerretDB
+ * v1's SQLite backend pushes down nothing else, not even an `_id` range: it would decode the
+ * whole collection):
+ * - the head, `_id` `account|campaign`: `n`, url slots handed out so far; the campaign's pages
+ *   are 0 … ⌈n / LINK_PAGE⌉ − 1;
+ * - a page, `_id` `account|campaign|<page>`: `l`, up to LINK_PAGE urls' counters keyed by a hash
+ *   of the url (a url may hold `.` and `$`, which a field name must not).
+ */
+export interface LinkPageDoc {
   _id: string;
+  /** The account (for clearing it before a rebuild). */
   a: string;
-  l: Record<string, LinkCounter>;
+  /** Head only: url slots handed out. */
+  n?: number;
+  /** Page only: counters by url hash. */
+  l?: Record<string, LinkCounter>;
 }
 
-/** Link-document `_id`s remembered as existing (about 100 bytes each). */
+/** `campaign_link_urls`: which page holds a url, `_id` `account|campaign|<url hash>`; written once, when the url is first clicked. */
+export interface LinkUrlDoc {
+  _id: string;
+  a: string;
+  /** The page. */
+  p: number;
+}
+
+/** Url pages and page documents remembered (about 100 bytes each). */
 const KNOWN_MAX = 100_000;
 
+export const headId = (account: string, campaignId: string) => `${account}|${campaignId}`;
+export const pageId = (account: string, campaignId: string, page: number) => `${account}|${campaignId}|${page}`;
+export const urlId = (account: string, campaignId: string, url: string) => `${account}|${campaignId}|${urlKey(url)}`;
+
+/**
+ * Per campaign, clicks by exact url in bounded pages: a new url takes the next slot of its
+ * campaign (one `$inc` on the head per campaign and batch with new urls) and keeps its page for
+ * good (`campaign_link_urls`, unique `_id`: of two writers racing on one new url, the insert
+ * that wins decides, the other takes its page). A batch then makes one write per page it
+ * touches. Slots handed out for a url that turned out known are left empty: pages may hold fewer
+ * than LINK_PAGE, never more. Counting is serialized per account (the ingest lease), so the
+ * head's `$inc` is never lost, even where racing updates are (FerretDB).
+ */
 export class CampaignLinkStore {
-  private readonly col: Collection<CampaignLinksDoc>;
+  readonly pages: Collection<LinkPageDoc>;
+  readonly urls: Collection<LinkUrlDoc>;
   private readonly writer: InsertFirstWriter;
-  constructor(db: Db, caps: Capabilities) {
-    this.col = db.collection<CampaignLinksDoc>("campaign_links");
+  /** `urlId` → page. */
+  private readonly pageOf = new Map<string, number>();
+  constructor(
+    db: Db,
+    private readonly caps: Capabilities,
+  ) {
+    this.pages = db.collection<LinkPageDoc>("campaign_link_pages");
+    this.urls = db.collection<LinkUrlDoc>("campaign_link_urls");
     this.writer = new InsertFirstWriter(KNOWN_MAX, caps);
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
     // Clearing an account before a rebuild.
-    await prepareCollection(this.col, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.pages, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.urls, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
   /** Adds clicks per campaign and url. */
   async add(account: string, byCampaign: Map<string, LinkDelta[]>): Promise<void> {
-    const items: InsertOrUpdate<CampaignLinksDoc>[] = [];
+    if (byCampaign.size === 0) return;
+    await this.placeNew(account, byCampaign);
+    const byPage = new Map<string, { l: Record<string, LinkCounter>; inc: Record<string, number>; set: Record<string, string> }>();
     for (const [campaignId, deltas] of byCampaign) {
-      const l: Record<string, LinkCounter> = {};
-      const inc: Record<string, number> = {};
-      const set: Record<string, string> = {};
       for (const d of deltas) {
+        const id = pageId(account, campaignId, this.pageOf.get(urlId(account, campaignId, d.url))!);
+        let w = byPage.get(id);
+        if (!w) byPage.set(id, (w = { l: {}, inc: {}, set: {} }));
         const k = urlKey(d.url);
-        l[k] = { u: d.url, c: d.clicks, q: d.uniques };
-        inc[`l.${k}.c`] = d.clicks;
-        inc[`l.${k}.q`] = d.uniques;
-        set[`l.${k}.u`] = d.url;
+        w.l[k] = { u: d.url, c: d.clicks, q: d.uniques };
+        w.inc[`l.${k}.c`] = d.clicks;
+        w.inc[`l.${k}.q`] = d.uniques;
+        w.set[`l.${k}.u`] = d.url;
       }
-      items.push({ doc: { _id: `${account}|${campaignId}`, a: account, l }, update: { $inc: inc, $set: set } });
     }
-    await this.writer.write(this.col, items);
+    const items: InsertOrUpdate<LinkPageDoc>[] = [...byPage].map(([_id, w]) => ({ doc: { _id, a: account, l: w.l }, update: { $inc: w.inc, $set: w.set } }));
+    await this.writer.write(this.pages, items);
   }
 
-  /** The campaign's links, every one, unordered. */
+  /** Finds, or hands out, the page of every url not remembered yet. */
+  private async placeNew(account: string, byCampaign: Map<string, LinkDelta[]>): Promise<void> {
+    // Forgotten all at once, before this batch looks anything up (it may overshoot by one batch).
+    if (this.pageOf.size >= KNOWN_MAX) this.pageOf.clear();
+    const unknown = [...byCampaign].flatMap(([c, deltas]) => deltas.map((d) => urlId(account, c, d.url))).filter((id) => !this.pageOf.has(id));
+    if (unknown.length === 0) return;
+    for (const [id, doc] of await readByIds(this.urls, this.caps, unknown)) this.pageOf.set(id, doc.p);
+    for (const [campaignId, deltas] of byCampaign) {
+      const fresh = [...new Set(deltas.map((d) => urlId(account, campaignId, d.url)))].filter((id) => !this.pageOf.has(id));
+      if (fresh.length === 0) continue;
+      const head = await this.pages.findOneAndUpdate(
+        { _id: headId(account, campaignId) },
+        { $inc: { n: fresh.length }, $setOnInsert: { a: account } },
+        { upsert: true, returnDocument: "after" },
+      );
+      const first = head!.n! - fresh.length;
+      const docs = fresh.map((_id, i) => ({ _id, a: account, p: Math.floor((first + i) / LINK_PAGE) }));
+      const existed = await insertNew(this.urls, docs);
+      for (const [i, d] of docs.entries()) if (!existed.has(i)) this.pageOf.set(d._id, d.p);
+      // Another writer placed these first (or a restart forgot them): its page holds them.
+      const taken = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
+      for (const [id, doc] of taken) this.pageOf.set(id, doc.p);
+    }
+  }
+
+  /** The campaign's links, every one, unordered: its head and first page at once, then its other pages. */
   async links(account: string, campaignId: string): Promise<LinkStats[]> {
-    const doc = await this.col.findOne({ _id: `${account}|${campaignId}` });
-    return Object.values(doc?.l ?? {}).map((e) => ({ url: e.u, clicks: e.c, uniqueClicks: e.q }));
+    const [head, first] = await Promise.all([
+      this.pages.findOne({ _id: headId(account, campaignId) } as Filter<LinkPageDoc>),
+      this.pages.findOne({ _id: pageId(account, campaignId, 0) } as Filter<LinkPageDoc>),
+    ]);
+    const count = Math.ceil((head?.n ?? 0) / LINK_PAGE);
+    const ids = Array.from({ length: Math.max(0, count - 1) }, (_, i) => pageId(account, campaignId, i + 1));
+    const rest = await readByIds(this.pages, this.caps, ids);
+    const out: LinkStats[] = [];
+    for (const page of [first, ...rest.values()]) {
+      for (const e of Object.values(page?.l ?? {})) out.push({ url: e.u, clicks: e.c, uniqueClicks: e.q });
+    }
+    return out;
   }
 
   /** Forgets an account's links (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
     this.writer.forget(`${account}|`);
-    await this.col.deleteMany({ a: account });
+    for (const id of this.pageOf.keys()) if (id.startsWith(`${account}|`)) this.pageOf.delete(id);
+    await this.urls.deleteMany({ a: account });
+    await this.pages.deleteMany({ a: account });
   }
 }

@@ -1,5 +1,6 @@
 // Rate limits per API key and per client address, answered as each protocol expects.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import { startService, type TestService } from "../helpers/service.js";
 import { RPC_PROTOCOLS, callRest, callRpc } from "./wire.js";
@@ -62,15 +63,57 @@ describe("per client address, without a valid key", () => {
     await svc?.close();
   });
 
-  test("key guessing: 401s until the address's bucket is empty, then 429; a valid key still works", async () => {
+  test("key guessing: 401s until the address's bucket is empty, then 429; a key in use still works", async () => {
+    const { key } = await svc.newAccount();
+    expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
     const codes: number[] = [];
     for (let i = 0; i < 6; i++) codes.push((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key: "msk_" + "Gu3s".repeat(8) })).status);
     expect(codes).toEqual([401, 401, 401, 401, 401, 429]);
     const grpc = await callRpc(svc, "grpc", GET_OVERVIEW, new Uint8Array(0));
     expect(grpc.code).toBe("resource_exhausted");
-    const { key } = await svc.newAccount();
     expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
     const health = await fetch(`${svc.url}/healthz`);
     expect(health.status).toBe(429);
+  });
+});
+
+describe("a flood of made-up keys", () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startService({ limits: { rate: { perKey: DEFAULT_LIMITS.rate.perKey, perAddress: { requests: 5, seconds: 60 } } } });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  test("costs the database at most the address's budget of lookups; a refused key is not looked up again", async () => {
+    const { key } = await svc.newAccount();
+    expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
+    const lookups = vi.spyOn(svc.store.keys, "verify");
+    // One made-up key three times: looked up once, then refused from memory (each still paid for).
+    const same = "msk_" + "S4me".repeat(8);
+    for (let i = 0; i < 3; i++) expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key: same })).status).toBe(401);
+    expect(lookups).toHaveBeenCalledTimes(1);
+    // Fresh random keys: two more lookups use up the budget of 5, then 429 without a lookup.
+    const codes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const guess = `msk_${randomBytes(24).toString("base64url")}`;
+      codes.push((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key: guess })).status);
+    }
+    expect(codes).toEqual([401, 401, ...Array(18).fill(429)]);
+    expect(lookups).toHaveBeenCalledTimes(3);
+    // A brand-new key from this address waits for the bucket too (its lookup would be paid from
+    // it), over every protocol; it says when to come back.
+    const fresh = await svc.createKey("acct_fresh");
+    const r = await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key: fresh });
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await callRpc(svc, "grpc", GET_OVERVIEW, new Uint8Array(0), { key: fresh })).code).toBe("resource_exhausted");
+    expect(lookups).toHaveBeenCalledTimes(3);
+    // A key found live before the flood is still looked up (so a revocation applies at once) and served.
+    expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
+    expect(lookups).toHaveBeenCalledTimes(4);
+    await svc.store.keys.revoke(key, new Date());
+    expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(429);
   });
 });

@@ -72,6 +72,26 @@ test("an idle keep-alive connection is closed after the idle timeout", async () 
   expect(ms).toBeLessThan(3000);
 });
 
+test("a later request on a keep-alive connection must finish its headers in time too", async () => {
+  let secondStarted = 0;
+  const closedAt = await closedAfter((s) => {
+    s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    s.once("data", () => {
+      // The first is answered; the second's headers arrive a line every 100 ms, never ending
+      // (each line is activity, which would keep the keep-alive timer from ever firing).
+      secondStarted = performance.now();
+      s.write("GET /healthz HTTP/1.1\r\n");
+      const t = setInterval(() => s.writable && s.write("x-slow: 1\r\n"), 100);
+      s.on("close", () => clearInterval(t));
+    });
+  });
+  expect(secondStarted).toBeGreaterThan(0);
+  const ms = performance.now() - secondStarted;
+  expect(ms).toBeGreaterThan(300);
+  expect(ms).toBeLessThan(3000);
+  expect(closedAt).toBeGreaterThan(0);
+});
+
 function h2(): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const s = h2connect(svc.url);

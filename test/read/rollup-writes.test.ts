@@ -8,7 +8,7 @@ import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/stora
 import { tile } from "../../src/storage/day-spans.js";
 import { m003 } from "../../src/storage/migrations/003-day-spans.js";
 import { m004 } from "../../src/storage/migrations/004-hour-quarters.js";
-import { m006 } from "../../src/storage/migrations/006-packed-counters.js";
+import { m007 } from "../../src/storage/migrations/007-packed-counters.js";
 import type { Store } from "../../src/storage/store.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
@@ -189,7 +189,7 @@ test("version 2's day totals (account_days, summed by counter name) become day s
   expect(await rollups.sumDays("acct_old", day(0)[0], day(1)[1])).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1, click: 3 });
 });
 
-test("version 5's number counters (a day's hours, an hour's quarters, a campaign's timeline) are packed in place, without a rebuild", async () => {
+test("version 6's number counters (a day's hours, an hour's quarters, a campaign's timeline) are packed in place, without a rebuild", async () => {
   const DAY = Date.UTC(2026, 2, 14);
   const hour = (h: number) => DAY + h * HOUR;
   const epochHour = hour(9) / HOUR;
@@ -216,11 +216,11 @@ test("version 5's number counters (a day's hours, an hour's quarters, a campaign
       timeline: [{ hour: new Date(hour(9)), opens: 2, clicks: 0 }, { hour: new Date(hour(23)), opens: 1, clicks: 1 }],
     });
   };
-  expect(await m006.run(store)).toEqual([]);
+  expect(await m007.run(store)).toEqual([]);
   await check();
   expect(await db.collection("account_day_hours").findOne({ _id: "acct_v5|2026-03-14" as never })).not.toHaveProperty("h");
   // Run again (a crash after the step, before its version was recorded): nothing counted twice.
-  expect(await m006.run(store)).toEqual([]);
+  expect(await m007.run(store)).toEqual([]);
   await check();
 });
 

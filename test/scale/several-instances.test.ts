@@ -2,9 +2,10 @@
 // (`npm run db -- --backend postgres`), or MONGODB_URI when set, unchanged. Two processes of the
 // real entry point serve at once: different batches of one account to each, the same batches to
 // both, racing purchases on one order_id, racing upserts of one campaign. Every answer is a
-// success, and every metric, read from either process, equals the reference model's. (Killing one
-// of them mid-batch while the other goes on is not done here yet; test/faults/two-instances does
-// crashes of two instances on one database.)
+// success, and every metric, read from either process, equals the reference model's. Then one of
+// them is killed (-9) with batches in flight while the other goes on: only the killed process's
+// requests go unanswered, the client sends those to the survivor, and every metric is exact again
+// without a restart; a process started in the dead one's place reads the same numbers.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -163,5 +164,71 @@ describe("several service processes on one database (FerretDB on PostgreSQL, or 
 
     await expectConverged(a, a.events, [p1.url, p2.url], 10_000);
     await expectConverged(b, b.events, [p1.url, p2.url], 10_000);
+  }, 300_000);
+
+  test("kill -9 of one process mid-ingest while the other goes on: only its requests fail; re-sent to the survivor, every metric exact", async () => {
+    const [p1, p2] = procs as [ServiceProcess, ServiceProcess];
+    const c = await newAccount("kill", 13);
+    for (const [id, reg] of c.registered) ok(await call(p1.url, c.key, "PUT", `/api/v1/campaigns/${id}`, reg));
+    const batches = chunk(c.events, 40);
+    /** Batches the killed process took and never answered: its client sends them elsewhere. */
+    const orphaned: Ev[][] = [];
+    /** Anything but a 200 from the survivor, or any answer from the victim but 200 and no answer. */
+    const failures: string[] = [];
+    let victimAnswered = 0;
+    let victimInFlight = 0;
+    let inFlightAtKill = -1;
+    // Two streams to each process; batch j goes to stream j % 4.
+    const stream = async (p: ServiceProcess, k: number) => {
+      for (let j = k; j < batches.length; j += 4) {
+        const batch = batches[j]!;
+        const victim = p === p2;
+        if (victim && inFlightAtKill >= 0) {
+          orphaned.push(batch);
+          continue;
+        }
+        if (victim) victimInFlight++;
+        try {
+          const r = await ingest(p.url, c.key, batch);
+          if (r.status !== 200) failures.push(`${victim ? "victim" : "survivor"} ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+          else if (victim) victimAnswered++;
+        } catch (err) {
+          if (victim) orphaned.push(batch);
+          else failures.push(`survivor: ${String(err)}`);
+        } finally {
+          if (victim) victimInFlight--;
+        }
+      }
+    };
+    const killer = (async () => {
+      while (victimAnswered < 3) await new Promise((r) => setTimeout(r, 5));
+      // Into the next batches' work, not between them.
+      await new Promise((r) => setTimeout(r, 15));
+      inFlightAtKill = victimInFlight;
+      await p2.kill9();
+    })();
+    await Promise.all([stream(p1, 0), stream(p1, 2), stream(p2, 1), stream(p2, 3), killer]);
+    expect(failures).toEqual([]);
+    expect(inFlightAtKill, "batches in flight in the killed process").toBeGreaterThan(0);
+    expect(orphaned.length).toBeGreaterThanOrEqual(inFlightAtKill);
+
+    // The orphaned batches, re-sent to the survivor: each answered 200, every event accounted for
+    // (new, or already stored by the dead process before it died).
+    let storedByTheDead = 0;
+    for (const batch of orphaned) {
+      const r = await ingest(p1.url, c.key, batch);
+      ok(r);
+      expect(r.body.accepted + r.body.duplicates).toBe(batch.length);
+      storedByTheDead += r.body.duplicates;
+    }
+    console.log(`killed with ${inFlightAtKill} batches in flight; ${orphaned.length} re-sent to the survivor, ${storedByTheDead} of their events already stored by the dead process`);
+    // The dead process's half-done batches are finished by the survivor (its repair loop, once
+    // the dead lease expires), with no restart.
+    await expectConverged(c, c.events, [p1.url], 30_000);
+    const p3 = await startServiceProcess({ MONGODB_URI: db!.uri, MONGODB_DATABASE: database });
+    procs.push(p3);
+    await expectConverged(c, c.events, [p1.url, p3.url], 10_000);
+    const health = await call(p1.url, c.key, "GET", "/healthz");
+    expect(health.body).toMatchObject({ status: "ok", repairs_due: 0 });
   }, 300_000);
 });

@@ -326,7 +326,8 @@ const DATA_COLLECTIONS = [
   "account_day_spans",
   "account_day_hours",
   "campaign_stats",
-  "campaign_links",
+  "campaign_link_pages",
+  "campaign_link_urls",
   "message_firsts",
   "ingest_batches",
 ];

@@ -33,6 +33,9 @@ export enum Edition {
    */
   EDITION_2023 = 1000,
   EDITION_2024 = 1001,
+  EDITION_2026 = 1002,
+  /** EDITION_UNSTABLE - A placeholder edition for developing and testing unscheduled features. */
+  EDITION_UNSTABLE = 9999,
   /**
    * EDITION_1_TEST_ONLY - Placeholder editions for testing feature resolution.  These should not be
    * used or relied on outside of tests.
@@ -71,6 +74,12 @@ export function editionFromJSON(object: any): Edition {
     case 1001:
     case "EDITION_2024":
       return Edition.EDITION_2024;
+    case 1002:
+    case "EDITION_2026":
+      return Edition.EDITION_2026;
+    case 9999:
+    case "EDITION_UNSTABLE":
+      return Edition.EDITION_UNSTABLE;
     case 1:
     case "EDITION_1_TEST_ONLY":
       return Edition.EDITION_1_TEST_ONLY;
@@ -110,6 +119,10 @@ export function editionToJSON(object: Edition): string {
       return "EDITION_2023";
     case Edition.EDITION_2024:
       return "EDITION_2024";
+    case Edition.EDITION_2026:
+      return "EDITION_2026";
+    case Edition.EDITION_UNSTABLE:
+      return "EDITION_UNSTABLE";
     case Edition.EDITION_1_TEST_ONLY:
       return "EDITION_1_TEST_ONLY";
     case Edition.EDITION_2_TEST_ONLY:
@@ -1130,7 +1143,12 @@ export interface FieldOptions {
   deprecated?:
     | boolean
     | undefined;
-  /** For Google-internal migration only. Do not use. */
+  /**
+   * DEPRECATED. DO NOT USE!
+   * For Google-internal migration only. Do not use.
+   *
+   * @deprecated
+   */
   weak?:
     | boolean
     | undefined;
@@ -1409,7 +1427,14 @@ export interface FieldOptions_FeatureSupport {
    * this one, the last default assigned will be used, and proto files will
    * not be able to override it.
    */
-  editionRemoved?: Edition | undefined;
+  editionRemoved?:
+    | Edition
+    | undefined;
+  /**
+   * The removal error text if this feature is used after the edition it was
+   * removed in.
+   */
+  removalError?: string | undefined;
 }
 
 export interface OneofOptions {
@@ -1648,6 +1673,7 @@ export interface FeatureSet {
   jsonFormat?: FeatureSet_JsonFormat | undefined;
   enforceNamingStyle?: FeatureSet_EnforceNamingStyle | undefined;
   defaultSymbolVisibility?: FeatureSet_VisibilityFeature_DefaultSymbolVisibility | undefined;
+  enforceProtoLimits?: FeatureSet_ProtoLimitsFeature_EnforceProtoLimits | undefined;
 }
 
 export enum FeatureSet_FieldPresence {
@@ -1894,6 +1920,7 @@ export enum FeatureSet_EnforceNamingStyle {
   ENFORCE_NAMING_STYLE_UNKNOWN = 0,
   STYLE2024 = 1,
   STYLE_LEGACY = 2,
+  STYLE2026 = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -1908,6 +1935,9 @@ export function featureSet_EnforceNamingStyleFromJSON(object: any): FeatureSet_E
     case 2:
     case "STYLE_LEGACY":
       return FeatureSet_EnforceNamingStyle.STYLE_LEGACY;
+    case 3:
+    case "STYLE2026":
+      return FeatureSet_EnforceNamingStyle.STYLE2026;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -1923,6 +1953,8 @@ export function featureSet_EnforceNamingStyleToJSON(object: FeatureSet_EnforceNa
       return "STYLE2024";
     case FeatureSet_EnforceNamingStyle.STYLE_LEGACY:
       return "STYLE_LEGACY";
+    case FeatureSet_EnforceNamingStyle.STYLE2026:
+      return "STYLE2026";
     case FeatureSet_EnforceNamingStyle.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -1990,6 +2022,62 @@ export function featureSet_VisibilityFeature_DefaultSymbolVisibilityToJSON(
     case FeatureSet_VisibilityFeature_DefaultSymbolVisibility.STRICT:
       return "STRICT";
     case FeatureSet_VisibilityFeature_DefaultSymbolVisibility.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export interface FeatureSet_ProtoLimitsFeature {
+}
+
+export enum FeatureSet_ProtoLimitsFeature_EnforceProtoLimits {
+  PROTO_LIMITS_UNKNOWN = 0,
+  /**
+   * LEGACY_NO_EXPLICIT_LIMITS - Default pre-EDITION_2026: there are no limit enforcement at the protoc
+   * level. Practical limits still exist, but they will tend to fail while
+   * compiling protoc-generated code, and these limits tend to be language
+   * or toolchain specific.
+   */
+  LEGACY_NO_EXPLICIT_LIMITS = 1,
+  /**
+   * PROTO_LIMITS2026 - A set of limits enforced by Edition 2026 by default. For a detailed
+   * list of all the limits please consult the Edition 2026 documentation.
+   */
+  PROTO_LIMITS2026 = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function featureSet_ProtoLimitsFeature_EnforceProtoLimitsFromJSON(
+  object: any,
+): FeatureSet_ProtoLimitsFeature_EnforceProtoLimits {
+  switch (object) {
+    case 0:
+    case "PROTO_LIMITS_UNKNOWN":
+      return FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.PROTO_LIMITS_UNKNOWN;
+    case 1:
+    case "LEGACY_NO_EXPLICIT_LIMITS":
+      return FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.LEGACY_NO_EXPLICIT_LIMITS;
+    case 2:
+    case "PROTO_LIMITS2026":
+      return FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.PROTO_LIMITS2026;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.UNRECOGNIZED;
+  }
+}
+
+export function featureSet_ProtoLimitsFeature_EnforceProtoLimitsToJSON(
+  object: FeatureSet_ProtoLimitsFeature_EnforceProtoLimits,
+): string {
+  switch (object) {
+    case FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.PROTO_LIMITS_UNKNOWN:
+      return "PROTO_LIMITS_UNKNOWN";
+    case FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.LEGACY_NO_EXPLICIT_LIMITS:
+      return "LEGACY_NO_EXPLICIT_LIMITS";
+    case FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.PROTO_LIMITS2026:
+      return "PROTO_LIMITS2026";
+    case FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -2113,6 +2201,23 @@ export interface SourceCodeInfo_Location {
    *   [ 4, 3, 2, 7 ]
    * this path refers to the whole field declaration (from the beginning
    * of the label to the terminating semicolon).
+   *
+   * For options, the path refers to the interpreted option in the descriptor.
+   * E.g., for a custom option `(my_opt) = "foo"` on a message using extension
+   * number 10101, the path is:
+   *   [ 4, 3, 7, 10101 ]
+   * refers to:
+   *   file.message_type(3)     // 4, 3
+   *       .options()           // 7
+   *       .my_opt()            // 10101
+   *
+   * Sub-locations corresponding to the interpreted option's corresponding
+   * `UninterpretedOption` are also appended to the interpreted option, which
+   * deviates from the actual FileDescriptorProto path. E.g.:
+   *   [ 4, 3, 7, 10101, 2 ]
+   * refers to the option name `(my_opt)`, and:
+   *   [ 4, 3, 7, 10101, 7 ]
+   * refers to the "foo" string value of the option.
    */
   path: number[];
   /**
@@ -5161,7 +5266,7 @@ export const FieldOptions_EditionDefault: MessageFns<FieldOptions_EditionDefault
 };
 
 function createBaseFieldOptions_FeatureSupport(): FieldOptions_FeatureSupport {
-  return { editionIntroduced: 0, editionDeprecated: 0, deprecationWarning: "", editionRemoved: 0 };
+  return { editionIntroduced: 0, editionDeprecated: 0, deprecationWarning: "", editionRemoved: 0, removalError: "" };
 }
 
 export const FieldOptions_FeatureSupport: MessageFns<FieldOptions_FeatureSupport> = {
@@ -5177,6 +5282,9 @@ export const FieldOptions_FeatureSupport: MessageFns<FieldOptions_FeatureSupport
     }
     if (message.editionRemoved !== undefined && message.editionRemoved !== 0) {
       writer.uint32(32).int32(message.editionRemoved);
+    }
+    if (message.removalError !== undefined && message.removalError !== "") {
+      writer.uint32(42).string(message.removalError);
     }
     return writer;
   },
@@ -5220,6 +5328,14 @@ export const FieldOptions_FeatureSupport: MessageFns<FieldOptions_FeatureSupport
           message.editionRemoved = reader.int32() as any;
           continue;
         }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.removalError = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -5235,6 +5351,7 @@ export const FieldOptions_FeatureSupport: MessageFns<FieldOptions_FeatureSupport
       editionDeprecated: isSet(object.editionDeprecated) ? editionFromJSON(object.editionDeprecated) : 0,
       deprecationWarning: isSet(object.deprecationWarning) ? globalThis.String(object.deprecationWarning) : "",
       editionRemoved: isSet(object.editionRemoved) ? editionFromJSON(object.editionRemoved) : 0,
+      removalError: isSet(object.removalError) ? globalThis.String(object.removalError) : "",
     };
   },
 
@@ -5252,6 +5369,9 @@ export const FieldOptions_FeatureSupport: MessageFns<FieldOptions_FeatureSupport
     if (message.editionRemoved !== undefined && message.editionRemoved !== 0) {
       obj.editionRemoved = editionToJSON(message.editionRemoved);
     }
+    if (message.removalError !== undefined && message.removalError !== "") {
+      obj.removalError = message.removalError;
+    }
     return obj;
   },
 
@@ -5264,6 +5384,7 @@ export const FieldOptions_FeatureSupport: MessageFns<FieldOptions_FeatureSupport
     message.editionDeprecated = object.editionDeprecated ?? 0;
     message.deprecationWarning = object.deprecationWarning ?? "";
     message.editionRemoved = object.editionRemoved ?? 0;
+    message.removalError = object.removalError ?? "";
     return message;
   },
 };
@@ -6088,6 +6209,7 @@ function createBaseFeatureSet(): FeatureSet {
     jsonFormat: 0,
     enforceNamingStyle: 0,
     defaultSymbolVisibility: 0,
+    enforceProtoLimits: 0,
   };
 }
 
@@ -6116,6 +6238,9 @@ export const FeatureSet: MessageFns<FeatureSet> = {
     }
     if (message.defaultSymbolVisibility !== undefined && message.defaultSymbolVisibility !== 0) {
       writer.uint32(64).int32(message.defaultSymbolVisibility);
+    }
+    if (message.enforceProtoLimits !== undefined && message.enforceProtoLimits !== 0) {
+      writer.uint32(72).int32(message.enforceProtoLimits);
     }
     return writer;
   },
@@ -6191,6 +6316,14 @@ export const FeatureSet: MessageFns<FeatureSet> = {
           message.defaultSymbolVisibility = reader.int32() as any;
           continue;
         }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.enforceProtoLimits = reader.int32() as any;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -6215,6 +6348,9 @@ export const FeatureSet: MessageFns<FeatureSet> = {
         : 0,
       defaultSymbolVisibility: isSet(object.defaultSymbolVisibility)
         ? featureSet_VisibilityFeature_DefaultSymbolVisibilityFromJSON(object.defaultSymbolVisibility)
+        : 0,
+      enforceProtoLimits: isSet(object.enforceProtoLimits)
+        ? featureSet_ProtoLimitsFeature_EnforceProtoLimitsFromJSON(object.enforceProtoLimits)
         : 0,
     };
   },
@@ -6247,6 +6383,9 @@ export const FeatureSet: MessageFns<FeatureSet> = {
         message.defaultSymbolVisibility,
       );
     }
+    if (message.enforceProtoLimits !== undefined && message.enforceProtoLimits !== 0) {
+      obj.enforceProtoLimits = featureSet_ProtoLimitsFeature_EnforceProtoLimitsToJSON(message.enforceProtoLimits);
+    }
     return obj;
   },
 
@@ -6263,6 +6402,7 @@ export const FeatureSet: MessageFns<FeatureSet> = {
     message.jsonFormat = object.jsonFormat ?? 0;
     message.enforceNamingStyle = object.enforceNamingStyle ?? 0;
     message.defaultSymbolVisibility = object.defaultSymbolVisibility ?? 0;
+    message.enforceProtoLimits = object.enforceProtoLimits ?? 0;
     return message;
   },
 };
@@ -6306,6 +6446,49 @@ export const FeatureSet_VisibilityFeature: MessageFns<FeatureSet_VisibilityFeatu
   },
   fromPartial<I extends Exact<DeepPartial<FeatureSet_VisibilityFeature>, I>>(_: I): FeatureSet_VisibilityFeature {
     const message = createBaseFeatureSet_VisibilityFeature();
+    return message;
+  },
+};
+
+function createBaseFeatureSet_ProtoLimitsFeature(): FeatureSet_ProtoLimitsFeature {
+  return {};
+}
+
+export const FeatureSet_ProtoLimitsFeature: MessageFns<FeatureSet_ProtoLimitsFeature> = {
+  encode(_: FeatureSet_ProtoLimitsFeature, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureSet_ProtoLimitsFeature {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseFeatureSet_ProtoLimitsFeature();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(_: any): FeatureSet_ProtoLimitsFeature {
+    return {};
+  },
+
+  toJSON(_: FeatureSet_ProtoLimitsFeature): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeatureSet_ProtoLimitsFeature>, I>>(base?: I): FeatureSet_ProtoLimitsFeature {
+    return FeatureSet_ProtoLimitsFeature.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeatureSet_ProtoLimitsFeature>, I>>(_: I): FeatureSet_ProtoLimitsFeature {
+    const message = createBaseFeatureSet_ProtoLimitsFeature();
     return message;
   },
 };

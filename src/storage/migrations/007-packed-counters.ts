@@ -15,8 +15,8 @@ const SLICE = 500;
  * Idempotent: each document is converted by one update that matches it only while it still has
  * its old field, so a crash halfway leaves the rest for the next run.
  */
-export const m006: Migration = {
-  version: 6,
+export const m007: Migration = {
+  version: 7,
   what: "hourly, quarter-hour and campaign timeline counters packed into strings (p)",
   run: async (store: Store) => {
     await convert(store, "account_day_hours", "h", (d) => entries(d.h));

@@ -1,0 +1,112 @@
+// Clicks per url in bounded pages: a campaign with more urls than a page holds reads its exact
+// top 500 and total_links; no page holds more than LINK_PAGE urls; migration 6 splits a version-5
+// one-document-per-campaign `campaign_links` in place, again after a crash mid-way, and ingest
+// goes on from the converted pages.
+import { afterAll, beforeAll, expect, inject, test } from "vitest";
+import { LINK_PAGE } from "../../src/storage/campaign-links.js";
+import { m006 } from "../../src/storage/migrations/006-link-pages.js";
+import { ROLLUP_VERSION, migrate } from "../../src/storage/migrations/index.js";
+import { Store } from "../../src/storage/store.js";
+import { rest, startService, type TestService } from "../helpers/service.js";
+import { at, chunk, input, mulberry32, postAll, type Ev } from "./lib.js";
+
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startService({ now: new Date("2026-04-06T12:00:00Z") });
+});
+afterAll(() => svc.close());
+
+const URLS = 2 * LINK_PAGE + 234;
+let n = 0;
+
+/** Clicks on `urls` distinct urls of one campaign, 1–4 per url from 1–3 contacts, shuffled. */
+function clicks(campaign: string, urls: number, seed: number, from = 0): Ev[] {
+  const rnd = mulberry32(seed);
+  const out: Ev[] = [];
+  for (let u = from; u < from + urls; u++) {
+    const url = `https://shop.example/p/${u}?a=${u % 7}.$x`;
+    const times = 1 + Math.floor(rnd() * 4);
+    for (let k = 0; k < times; k++) {
+      out.push({ id: `c${n++}`, type: "click", campaign_id: campaign, contact_email: `m${Math.floor(rnd() * 3)}@ex.io`, ms: at("2026-04-01T10:00:00Z") + n * 1000, url });
+    }
+  }
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+function reference(events: Ev[]) {
+  const byUrl = new Map<string, { clicks: number; who: Set<string> }>();
+  for (const e of events) {
+    const l = byUrl.get(e.url!) ?? { clicks: 0, who: new Set<string>() };
+    l.clicks++;
+    l.who.add(e.contact_email);
+    byUrl.set(e.url!, l);
+  }
+  const all = [...byUrl]
+    .map(([url, l]) => ({ url, clicks: l.clicks, unique_clicks: l.who.size }))
+    .sort((x, y) => y.clicks - x.clicks || Buffer.compare(Buffer.from(x.url), Buffer.from(y.url)));
+  return { links: all.slice(0, 500), total_links: all.length };
+}
+
+async function read(key: string, campaign: string) {
+  const r = await rest(svc, "GET", `/api/v1/analytics/campaigns/${campaign}/links`, { key });
+  expect(r.status).toBe(200);
+  return { links: r.body.links, total_links: r.body.total_links };
+}
+
+const pagesOf = (account: string) => svc.store.links.pages.find({ a: account, l: { $exists: true } }).toArray();
+
+test(`a campaign of ${URLS} urls: top 500 by clicks and total_links exact, in pages of at most ${LINK_PAGE}`, async () => {
+  const { account, key } = await svc.newAccount();
+  const events = clicks("many", URLS, 1);
+  await postAll(svc, key, chunk(events, 700));
+  expect(await read(key, "many")).toStrictEqual(reference(events));
+  const pages = await pagesOf(account);
+  expect(pages.length).toBe(3);
+  for (const p of pages) expect(Object.keys(p.l!).length).toBeLessThanOrEqual(LINK_PAGE);
+  expect(pages.reduce((s, p) => s + Object.keys(p.l!).length, 0)).toBe(URLS);
+  // Known urls again, with new ones: each url keeps its page.
+  const more = clicks("many", 300, 2, URLS - 100);
+  await postAll(svc, key, chunk(more, 500));
+  expect(await read(key, "many")).toStrictEqual(reference([...events, ...more]));
+  expect((await pagesOf(account)).reduce((s, p) => s + Object.keys(p.l!).length, 0)).toBe(URLS + 200);
+});
+
+test("migration 6 splits version 5's one links document per campaign in place, idempotently; ingest continues on the pages", async () => {
+  const { account, key } = await svc.newAccount();
+  const events = clicks("old", URLS, 3);
+  await postAll(svc, key, chunk(events, 1000));
+  const want = reference(events);
+  // The same counts as version 5 stored them: one document per campaign, every url in it.
+  const l = Object.assign({}, ...(await pagesOf(account)).map((p) => p.l));
+  const old = svc.store.db.collection("campaign_links");
+  await old.insertOne({ _id: `${account}|old` as never, a: account, l });
+  await svc.store.links.pages.deleteMany({ a: account });
+  await svc.store.links.urls.deleteMany({ a: account });
+  expect(await read(key, "old")).toStrictEqual({ links: [], total_links: 0 });
+
+  // Another process (its own memory of pages) starts on the version-5 database.
+  const other = await Store.open(inject("mongoUri"), svc.store.db.databaseName);
+  try {
+    const meta = other.db.collection<{ _id: string; v: number }>("schema_meta");
+    await meta.updateOne({ _id: "rollups" }, { $set: { v: 5 } }, { upsert: true });
+    expect(await migrate(other)).toMatchObject({ from: 5, steps: [`6: ${m006.what}`], rebuild: [] });
+    expect(await read(key, "old")).toStrictEqual(want);
+    expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
+    expect(await old.countDocuments({})).toBe(0);
+    // A crash after the pages were written but before the old document went: run again, same result.
+    await old.insertOne({ _id: `${account}|old` as never, a: account, l });
+    expect(await m006.run(other)).toEqual([]);
+    expect(await read(key, "old")).toStrictEqual(want);
+    for (const p of await pagesOf(account)) expect(Object.keys(p.l!).length).toBeLessThanOrEqual(LINK_PAGE);
+    // Counting goes on where the migration left the pages.
+    const more = clicks("old", 200, 4, URLS - 50);
+    await other.ingest.record(account, more.map(input), new Date("2026-04-06T12:00:00Z"));
+    expect(await read(key, "old")).toStrictEqual(reference([...events, ...more]));
+  } finally {
+    await other.close();
+  }
+});
