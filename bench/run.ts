@@ -519,6 +519,12 @@ function table(rows: string[][]): string {
 function printSize(r: SizeResult): void {
   console.log(`\n## N = ${int(r.n)} email events (90 days, ${CAMPAIGNS} campaigns; generated in ${secs(r.genMs)})\n`);
   console.log("Ingest (REST POST /api/v1/ingest/email-events, batches of 1,000, vs bare insertMany of the same documents):\n");
+  if (r.ingest.length === 0) console.log("(none in this run: the database kept by an earlier run with BENCH_KEEP was reused)");
+  else printIngest(r);
+  printReads(r);
+}
+
+function printIngest(r: SizeResult): void {
   const ir: string[][] = [["run", "events", "service ev/s", "service time", "raw insertMany docs/s", "raw time", "service/raw", "errors"]];
   for (const i of r.ingest) {
     const s = (i.events / i.serviceMs) * 1000;
@@ -542,6 +548,9 @@ function printSize(r: SizeResult): void {
     console.log(`\n${i.concurrency} concurrent: ${i.failures.length} batches failed (server log has the cause; BENCH_LOG=error shows it):`);
     for (const [f, k] of kinds) console.log(`  ${k}x ${f}`);
   }
+}
+
+function printReads(r: SizeResult): void {
   console.log(`\nRead latency (ms; ${READS} sequential requests each after ${WARMUP} warm-up; REST over keep-alive fetch):\n`);
   const rr: string[][] = [["request", "p50", "p95", "p99", "mean"]];
   for (const [name, l] of Object.entries(r.reads)) rr.push([name, fmt(l.p50), fmt(l.p95), fmt(l.p99), fmt(l.mean)]);

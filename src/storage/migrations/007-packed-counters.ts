@@ -3,9 +3,6 @@ import { pack } from "../packed-counts.js";
 import type { Store } from "../store.js";
 import type { Migration } from "./migration.js";
 
-/** Updates sent at once. */
-const SLICE = 500;
-
 /**
  * The counters of a day's hours (`account_day_hours.h`), an hour's quarters
  * (`account_hour_quarters.q`) and a campaign's hourly timeline (`campaign_stats.to`/`tc`) packed
@@ -47,5 +44,6 @@ async function convert(store: Store, name: string, old: string, counters: (doc: 
       },
     });
   }
-  for (let i = 0; i < ops.length; i += SLICE) await col.bulkWrite(ops.slice(i, i + SLICE), { ordered: false });
+  // In slices of the database's safe bulk size (FerretDB's SQLite backend stalls on far larger ones).
+  for (let i = 0; i < ops.length; i += store.caps.bulkMax) await col.bulkWrite(ops.slice(i, i + store.caps.bulkMax), { ordered: false });
 }
