@@ -1,8 +1,9 @@
 /**
  * Hostile traffic against the real service (src/main.ts as a child process, so its CPU is its
  * own): for each of the worst inputs we know, unauthenticated and authenticated, the service's
- * CPU per refused request (from /proc/<pid>/stat) and the answer; then a legitimate request's
- * latency alone and while every attack is fired at it in a loop.
+ * CPU per refused request (all its threads, from /proc/<pid>/task/<tid>/schedstat, in ns, after
+ * a few warm-up requests) and the answer; then a legitimate request's latency alone and while
+ * every attack is fired at it in a loop by a second process (this file in attacker mode).
  *
  *   npm run bench:hostile                    # embedded FerretDB in a temp directory
  *   MONGODB_URI=mongodb://… npm run bench:hostile
@@ -11,12 +12,14 @@
  * legitimate requests per phase, default 300), HOSTILE_CONCURRENCY (attackers in flight during
  * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
  * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
- * the worst case for the service).
+ * the worst case for the service), HOSTILE_ATTACKER_NICE (the attacker process's nice value,
+ * default 0), HOSTILE_ROUNDS (alternating unloaded/loaded rounds, default 3), HOSTILE_LOG (a file
+ * for the service's log).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect as h2connect } from "node:http2";
-import { cpus, tmpdir } from "node:os";
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { constants as http2constants, connect as h2connect } from "node:http2";
+import { cpus, setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedDatabase } from "../src/db/embedded.js";
 import { createLogger } from "../src/log.js";
@@ -28,7 +31,8 @@ const N = Number(process.env.HOSTILE_N ?? 40);
 const LEGIT = Number(process.env.HOSTILE_LEGIT ?? 300);
 const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
 const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
-const TICKS = 100; // /proc clock ticks per second (USER_HZ)
+const ATTACKER_NICE = Number(process.env.HOSTILE_ATTACKER_NICE ?? 0);
+const ROUNDS = Number(process.env.HOSTILE_ROUNDS ?? 3);
 
 type Protocol = "rest" | "connect-json" | "connect-binary" | "grpc" | "grpc-web";
 interface Attack {
@@ -95,23 +99,62 @@ async function send(base: string, a: { protocol: Protocol; path: string; body: U
 }
 
 let session: ReturnType<typeof h2connect> | undefined;
+let grpcCalls = 0;
+/** gRPC calls that got no answer within 15 s, described. */
+const unanswered: string[] = [];
 function grpc(base: string, path: string, body: Uint8Array, headers: Record<string, string>): Promise<string> {
-  session ??= h2connect(base);
+  if (!session || session.closed || session.destroyed) {
+    session = h2connect(base);
+    session.on("goaway", (code, last) => console.error(`h2 GOAWAY from the service: code ${code}, last stream ${last}`));
+    session.on("error", (err) => console.error(`h2 session error: ${err}`));
+    session.on("close", () => console.error("h2 session closed"));
+  }
+  const rid = `bench-grpc-${++grpcCalls}`;
   return new Promise((resolve) => {
-    const req = session!.request({ ":method": "POST", ":path": path, te: "trailers", ...headers });
+    const req = session!.request({ ":method": "POST", ":path": path, te: "trailers", "x-request-id": rid, ...headers });
     let status = "none";
-    req.on("response", (h) => (status = String(h["grpc-status"] ?? status)));
-    req.on("trailers", (t) => (status = String(t["grpc-status"] ?? status)));
+    let got = "nothing";
+    req.on("response", (h) => {
+      status = String(h["grpc-status"] ?? status);
+      got = "headers";
+    });
+    req.on("trailers", (t) => {
+      status = String(t["grpc-status"] ?? status);
+      got = "trailers";
+    });
     req.on("data", () => undefined);
     req.on("error", () => undefined);
-    req.on("close", () => resolve(`grpc-status ${status}`));
+    // As fetch's, a call gets 15 s: an answer that never comes is counted and reported, not
+    // waited for forever. On the shared h2c session such a stream once left every attacker
+    // waiting (the service had logged its refusal; the client had received nothing, not even
+    // headers, and cancelling did not close the stream), so the session is replaced too.
+    const deadline = setTimeout(() => {
+      unanswered.push(`${rid} ${path}: got ${got}, stream ${JSON.stringify(req.state)}, ${req.writableFinished ? "all" : "not all"} of ${body.length} bytes sent`);
+      console.error(`no answer in 15 s: ${unanswered.at(-1)}`);
+      req.close(http2constants.NGHTTP2_CANCEL);
+      session?.destroy();
+      session = undefined;
+      resolve("no answer in 15 s");
+    }, 15_000);
+    req.on("close", () => {
+      clearTimeout(deadline);
+      resolve(`grpc-status ${status}`);
+    });
     req.end(Buffer.from(body));
   });
 }
 
+/** The process's CPU time so far, all threads, in ms (from the scheduler's ns counters). */
 function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS; // utime + stime
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e6;
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -149,13 +192,19 @@ async function main(): Promise<void> {
     },
     stdio: ["ignore", "ignore", "pipe"],
   });
+  if (process.env.HOSTILE_LOG) child.stderr!.pipe(createWriteStream(process.env.HOSTILE_LOG));
   const port = await new Promise<number>((resolve, reject) => {
     let buf = "";
-    child.stderr!.on("data", (d: Buffer) => {
+    const scan = (d: Buffer) => {
       buf += d.toString();
       const m = /"msg":"listening"[^\n]*"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
+      if (!m) return;
+      // Found: from here on the log is only drained (or kept with HOSTILE_LOG), not scanned.
+      child.stderr!.off("data", scan);
+      if (!process.env.HOSTILE_LOG) child.stderr!.resume();
+      resolve(Number(m[1]));
+    };
+    child.stderr!.on("data", scan);
     child.once("exit", (c) => reject(new Error(`service exited ${c}: ${buf}`)));
   });
   const base = `http://127.0.0.1:${port}`;
@@ -172,9 +221,15 @@ async function main(): Promise<void> {
   say("| attack | key | answer | service CPU per request (ms) | wall p50 / max (ms) |");
   say("|---|---|---|---:|---:|");
   const list = attacks();
+  // What the idle service spends anyway (driver heartbeats, supervisor pings, timers), per second.
+  const idleBefore = cpuMs(pid);
+  await new Promise((r) => setTimeout(r, 2000));
+  const background = (cpuMs(pid) - idleBefore) / 2;
   for (const a of list) {
     const answers = new Set<string>();
     const walls: number[] = [];
+    // A few first, so the figure is the warm cost, not the JIT compiling the path.
+    for (let i = 0; i < 5; i++) await send(base, a, a.auth ? attackerKey : undefined);
     const before = cpuMs(pid);
     for (let i = 0; i < N; i++) {
       const t = performance.now();
@@ -182,27 +237,50 @@ async function main(): Promise<void> {
       walls.push(performance.now() - t);
     }
     const cpu = (cpuMs(pid) - before) / N;
-    say(`| ${a.name} (${a.protocol}) | ${a.auth ? "valid" : "none"} | ${[...answers].join(", ")} | ${cpu.toFixed(2)} | ${pct(walls, 50).toFixed(1)} / ${Math.max(...walls).toFixed(1)} |`);
+    say(`| ${a.name} (${a.protocol}) | ${a.auth ? "valid" : "none"} | ${[...answers].join(", ")} | ${cpu.toFixed(3)} | ${pct(walls, 50).toFixed(1)} / ${Math.max(...walls).toFixed(1)} |`);
   }
 
-  console.error("timing the legitimate request, unloaded");
-  const idle = await legitLatencies(base, key, LEGIT);
-  console.error("timing it under attack");
-  let stop = false;
-  let fired = 0;
-  const attackers = Array.from({ length: CONCURRENCY }, async (_, w) => {
-    for (let i = w; !stop; i++) {
-      const a = list[i % list.length]!;
-      await send(base, a, a.auth ? attackerKey : undefined);
-      fired++;
-    }
+  say(`\nThe idle service's own background CPU: ${background.toFixed(2)} ms per second (included above).`);
+  // The attackers run in a process of their own (bench/hostile.ts in attacker mode), so the
+  // timed client's event loop is not the one building megabyte bodies: its latencies are the
+  // service's, not the attack generator's. Both share the machine's cores with the service.
+  const attacker = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "hostile.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, HOSTILE_ATTACK_BASE: base, HOSTILE_ATTACK_KEY: attackerKey },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const loaded = await legitLatencies(base, key, LEGIT).finally(() => (stop = true));
-  await Promise.all(attackers);
-  say(`\nLegitimate GET /api/v1/analytics/overview?period=30d, ${LEGIT} sequential requests:`);
+  // HOSTILE_ATTACKER_NICE > 0 lowers the attackers' CPU priority: a stand-in for attackers on
+  // machines of their own (on this one they compete with the service for the same cores).
+  if (ATTACKER_NICE) setPriority(attacker.pid!, ATTACKER_NICE);
+  const told = (what: string) =>
+    new Promise<unknown>((resolve) => {
+      attacker.once("message", resolve);
+      attacker.send(what);
+    });
+  await new Promise<void>((resolve) => attacker.once("message", () => resolve())); // ready, paused
+  // Unloaded and loaded phases alternate (ROUNDS of each), so a change in the machine's other
+  // load during the run weighs on both alike.
+  const idle: number[] = [];
+  const loaded: number[] = [];
+  let serviceCpu = 0;
+  const perRound = Math.ceil(LEGIT / ROUNDS);
+  for (let r = 0; r < ROUNDS; r++) {
+    console.error(`round ${r + 1}/${ROUNDS}: the legitimate request alone, then under attack`);
+    idle.push(...(await legitLatencies(base, key, perRound)));
+    await told("go");
+    const cpuBefore = cpuMs(pid);
+    loaded.push(...(await legitLatencies(base, key, perRound)));
+    serviceCpu += cpuMs(pid) - cpuBefore;
+    await told("pause"); // answered once no attack is in flight
+  }
+  const { fired, unanswered: lost } = (await told("stop")) as { fired: number; unanswered: string[] };
+  unanswered.push(...lost);
+  say(`\nLegitimate GET /api/v1/analytics/overview?period=30d, ${idle.length} sequential requests alone and ${loaded.length} under attack, in ${ROUNDS} alternating rounds:`);
   say(`- unloaded: p50 ${pct(idle, 50).toFixed(1)} ms, p99 ${pct(idle, 99).toFixed(1)} ms`);
-  say(`- while ${CONCURRENCY} attackers loop over every attack above (${fired} attacks sent): p50 ${pct(loaded, 50).toFixed(1)} ms, p99 ${pct(loaded, 99).toFixed(1)} ms`);
+  say(`- while ${CONCURRENCY} attackers (their own process, nice ${ATTACKER_NICE}) loop over every attack above (${fired} attacks sent): p50 ${pct(loaded, 50).toFixed(1)} ms, p99 ${pct(loaded, 99).toFixed(1)} ms`);
   say(`- p99 loaded / unloaded: ${(pct(loaded, 99) / pct(idle, 99)).toFixed(2)}×`);
+  say(`- the service's CPU while under attack: ${serviceCpu.toFixed(0)} ms for ${fired} attacks and ${LEGIT} legitimate requests (${(serviceCpu / (fired + LEGIT)).toFixed(2)} ms per request)`);
+  say(`- gRPC calls (one h2c session) with no answer within 15 s: ${unanswered.length}${unanswered.map((u) => `\n  - ${u}`).join("")}`);
 
   session?.close();
   child.kill("SIGTERM");
@@ -213,7 +291,54 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((err: unknown) => {
+/**
+ * Attacker mode: loops over every attack with HOSTILE_CONCURRENCY in flight while told "go";
+ * "pause" is answered once no attack is in flight, "stop" with what was fired.
+ */
+async function attack(base: string, attackerKey: string): Promise<void> {
+  let state: "paused" | "go" | "stop" = "paused";
+  let pausing = false;
+  let fired = 0;
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  const settle = () => {
+    if (!pausing || inFlight > 0) return;
+    pausing = false;
+    process.send!("paused");
+  };
+  process.on("message", (m) => {
+    state = m === "pause" ? "paused" : (m as typeof state);
+    if (state === "go") process.send!("going");
+    if (state === "paused") {
+      pausing = true;
+      settle();
+    }
+    for (const wake of waiting.splice(0)) wake();
+  });
+  const list = attacks();
+  process.send!("ready");
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, w) => {
+      for (let i = w; state !== "stop"; i++) {
+        if (state === "paused") {
+          await new Promise<void>((wake) => waiting.push(wake));
+          continue;
+        }
+        const a = list[i % list.length]!;
+        inFlight++;
+        await send(base, a, a.auth ? attackerKey : undefined);
+        fired++;
+        inFlight--;
+        settle();
+      }
+    }),
+  );
+  session?.close();
+  process.send!({ fired, unanswered }, undefined, {}, () => process.exit(0));
+}
+
+const attackBase = process.env.HOSTILE_ATTACK_BASE;
+(attackBase ? attack(attackBase, process.env.HOSTILE_ATTACK_KEY!) : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

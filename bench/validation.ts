@@ -1,7 +1,8 @@
 // What the validation interceptor (src/rpc/validation.ts: the contract's buf.validate rules and
 // the server's own) costs per request in CPU time, in process, without network or database: cold (the first
 // request of a type compiles its rules) and warm (p50/p99 of BENCH_VALIDATION_ROUNDS calls), for
-// email-event batches of 1, 100 and 1,000 events, valid and all invalid, and a purchase. The
+// email-event batches of 1, 100 and 1,000 events, valid, all invalid and only the last invalid,
+// 10,000 events (the decoder's item limit; the contract allows 1,000), and a purchase. The
 // server compiles every type's rules when it starts; BENCH_VALIDATION_COLD=1 shows what that saves.
 //   npx tsx bench/validation.ts
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
@@ -31,16 +32,20 @@ async function time(req: UnaryRequest): Promise<number> {
   return (d.user + d.system) / 1000;
 }
 
-const events = (n: number, valid: boolean) =>
+/** `n` events; `valid` says which are right (the others break 3 rules each). */
+const events = (n: number, valid: boolean | ((i: number) => boolean)) =>
   create(RecordEmailEventsRequestSchema, {
-    events: Array.from({ length: n }, (_, i) => ({
-      id: `e-${i}`,
-      type: valid ? 3 : 5, // an open, or a bounce without its bounce_type
-      contactEmail: valid ? `user${i}@example.com` : `user${i}`,
-      timestamp: timestampFromMs(now.getTime() - 86_400_000 + i * 1000),
-      campaignId: valid ? "camp_abc" : "bad id",
-      userAgent: "Mozilla/5.0",
-    })),
+    events: Array.from({ length: n }, (_, i) => {
+      const ok = typeof valid === "function" ? valid(i) : valid;
+      return {
+        id: `e-${i}`,
+        type: ok ? 3 : 5, // an open, or a bounce without its bounce_type
+        contactEmail: ok ? `user${i}@example.com` : `user${i}`,
+        timestamp: timestampFromMs(now.getTime() - 86_400_000 + i * 1000),
+        campaignId: ok ? "camp_abc" : "bad id",
+        userAgent: "Mozilla/5.0",
+      };
+    }),
   });
 
 const cases: [string, UnaryRequest][] = [
@@ -48,6 +53,8 @@ const cases: [string, UnaryRequest][] = [
   ["RecordEmailEvents, 100 events", request(IngestService.method.recordEmailEvents as never, events(100, true))],
   ["RecordEmailEvents, 1,000 events", request(IngestService.method.recordEmailEvents as never, events(1000, true))],
   ["RecordEmailEvents, 1,000 events, each 3 violations", request(IngestService.method.recordEmailEvents as never, events(1000, false))],
+  ["RecordEmailEvents, 1,000 events, only the last one wrong", request(IngestService.method.recordEmailEvents as never, events(1000, (i) => i < 999))],
+  ["RecordEmailEvents, 10,000 valid events (over the 1,000 allowed)", request(IngestService.method.recordEmailEvents as never, events(10_000, true))],
   [
     "TrackPurchase, 10 items",
     request(TrackService.method.trackPurchase as never, create(TrackService.method.trackPurchase.input, {

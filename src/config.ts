@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_LIMITS, type ServerLimits } from "./server/limits.js";
+import type { DiePoint } from "./storage/email-ingest.js";
 
 /** Everything the service reads from its environment, validated once at startup. */
 export interface Config {
@@ -33,7 +34,7 @@ export interface Config {
    * time an ingest write reaches that step, so fault tests can crash a real process at an exact
    * point. Unset in any real deployment.
    */
-  dieAt: { point: "after-journal" | "after-raw" | "after-marks" | "after-rollups"; nth: number } | undefined;
+  dieAt: { point: DiePoint; nth: number } | undefined;
   /** Connection, timeout, body and rate limits. */
   limits: ServerLimits;
 }
@@ -108,8 +109,8 @@ function loadLimits(env: NodeJS.ProcessEnv): ServerLimits {
 
 function dieAt(raw: string | undefined): Config["dieAt"] {
   if (!raw) return undefined;
-  const m = /^(after-journal|after-raw|after-marks|after-rollups):([1-9]\d*)$/.exec(raw);
-  if (!m) throw new ConfigError(`MISAR_TEST_DIE_AT must be <after-journal|after-raw|after-marks|after-rollups>:<n>, not "${raw}"`);
+  const m = /^(after-journal|after-raw|after-marks|after-rollups|after-campaign):([1-9]\d*)$/.exec(raw);
+  if (!m) throw new ConfigError(`MISAR_TEST_DIE_AT must be <after-journal|after-raw|after-marks|after-rollups|after-campaign>:<n>, not "${raw}"`);
   return { point: m[1] as NonNullable<Config["dieAt"]>["point"], nth: Number(m[2]) };
 }
 

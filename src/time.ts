@@ -32,5 +32,11 @@ export function parseRfc3339(s: string): number | undefined {
   return day + ((h * 60 + mi) * 60 + se) * 1000 + frac - offset;
 }
 
+/** What every protocol says of a timestamp that is no RFC 3339 (REST and Connect JSON decoders). */
+export const NOT_RFC3339 = "must be an RFC 3339 timestamp such as 2026-04-01T09:00:00Z";
+
+/** What every protocol says of a timestamp outside a field's range (the contract's rule, reworded). */
+export const outsideRange = (from: string, before: string) => `must be at or after ${from} and before ${before}`;
+
 /** Whether epoch ms fit a google.protobuf.Timestamp (decoders refuse the others). */
 export const fitsTimestamp = (ms: number) => ms >= TIMESTAMP_MIN_MS && ms <= TIMESTAMP_MAX_MS;

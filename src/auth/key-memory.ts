@@ -7,9 +7,9 @@ const REMEMBERED = 10_000;
  * What this process has lately learnt about key texts, by hash (never the text): keys found live
  * and keys found unknown or revoked. A key that was unknown or revoked stays so (keys are 192
  * random bits and a revoked key is never restored), so a refused key is refused again without a
- * database read; a key found live is still looked up on every request (a revocation applies at
- * once), but it is let through to the lookup without first spending the client address's
- * unauthenticated budget (src/server/gate.ts).
+ * database read; a key found live is still verified on every request (ApiKeyStore reads it again
+ * at least once a second, so a revocation applies), but it is let through to that check without
+ * first spending the client address's unauthenticated budget (src/server/gate.ts).
  */
 export class KeyMemory {
   private readonly live = new Set<string>();

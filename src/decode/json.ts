@@ -1,7 +1,9 @@
 import { isUtf8 } from "node:buffer";
-import { ScalarType, type DescField, type DescMessage, type JsonValue } from "@bufbuild/protobuf";
+import { ScalarType, getOption, type DescField, type DescMessage, type JsonValue } from "@bufbuild/protobuf";
+import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { field as fieldRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Violations } from "../rpc/errors.js";
-import { fitsTimestamp, parseRfc3339 } from "../time.js";
+import { NOT_RFC3339, fitsTimestamp, outsideRange, parseRfc3339 } from "../time.js";
 import { JSON_VALUE_TYPES, Refusal, type DecodeLimits } from "./limits.js";
 
 /*
@@ -171,7 +173,7 @@ function walkField(f: DescField, value: JsonValue, p: string, depth: number, w: 
     case "enum":
       return walkEnum(f, value, p, w);
     case "message":
-      return walkMessageValue(f.message, value, p, depth, w);
+      return walkMessageValue(f.message, value, p, depth, w, f);
     case "list": {
       if (!Array.isArray(value)) {
         if (w.strict) w.v.add(p, "must be an array");
@@ -204,7 +206,7 @@ function walkField(f: DescField, value: JsonValue, p: string, depth: number, w: 
   }
 }
 
-function walkMessageValue(desc: DescMessage, value: JsonValue, p: string, depth: number, w: Walk): void {
+function walkMessageValue(desc: DescMessage, value: JsonValue, p: string, depth: number, w: Walk, field?: DescField): void {
   if (JSON_VALUE_TYPES.has(desc.typeName)) {
     if (w.strict && desc.typeName === "google.protobuf.Struct" && !isObject(value)) w.v.add(p, "must be a JSON object");
     else if (w.strict && desc.typeName === "google.protobuf.ListValue" && !Array.isArray(value)) w.v.add(p, "must be an array");
@@ -214,9 +216,11 @@ function walkMessageValue(desc: DescMessage, value: JsonValue, p: string, depth:
   if (desc.typeName === "google.protobuf.Timestamp") {
     if (!w.strict) return;
     const ms = typeof value === "string" ? parseRfc3339(value) : undefined;
-    if (ms === undefined || !fitsTimestamp(ms)) {
-      w.v.add(p, "must be an RFC 3339 timestamp such as 2026-04-01T09:00:00Z, from year 0001 to 9999");
-    }
+    // The decoder cannot hold a time outside google.protobuf.Timestamp's years 0001-9999 (year
+    // 0000, or 9999-12-31T23:59:59-23:59), which REST hands to the contract's range rule: the
+    // same words here, from the field's rule.
+    if (ms === undefined) w.v.add(p, NOT_RFC3339);
+    else if (!fitsTimestamp(ms)) w.v.add(p, (field && rangeWords(field)) ?? "must be from year 0001 to 9999");
     return;
   }
   walkMessage(desc, value, p, depth + 1, w);
@@ -275,4 +279,14 @@ function walkScalar(t: ScalarType, value: JsonValue, p: string, w: Walk): void {
       if ((typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && /^-?\d{1,20}$/.test(value))) return;
       w.v.add(p, "must be an integer");
   }
+}
+
+/** The contract's range rule of a timestamp field (`gte`/`lt`), in the validator's words. */
+function rangeWords(f: DescField): string | undefined {
+  const rules = getOption(f, fieldRules);
+  if (rules.type.case !== "timestamp") return undefined;
+  const { greaterThan: lo, lessThan: hi } = rules.type.value;
+  if (lo.case !== "gte" || hi.case !== "lt") return undefined;
+  const iso = (t: Timestamp) => new Date(timestampMs(t)).toISOString().replace(".000Z", "Z");
+  return outsideRange(iso(lo.value), iso(hi.value));
 }

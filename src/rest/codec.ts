@@ -1,7 +1,7 @@
 import { ScalarType, create, type DescEnum, type DescField, type DescMessage, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Violations } from "../rpc/errors.js";
-import { parseRfc3339 } from "../time.js";
+import { NOT_RFC3339, parseRfc3339 } from "../time.js";
 
 /*
  * The REST JSON mapping, which differs from canonical proto JSON as the public API requires:
@@ -189,12 +189,12 @@ function decodeMessageValue(desc: DescMessage, value: JsonValue, v: Violations, 
   switch (desc.typeName) {
     case "google.protobuf.Timestamp": {
       if (typeof value !== "string") {
-        v.add(p, "must be an RFC 3339 timestamp such as 2026-04-01T09:00:00Z");
+        v.add(p, NOT_RFC3339);
         return undefined;
       }
       const ms = parseRfc3339(value);
       if (ms === undefined) {
-        v.add(p, "must be an RFC 3339 timestamp such as 2026-04-01T09:00:00Z");
+        v.add(p, NOT_RFC3339);
         return undefined;
       }
       return timestampFromMs(ms);

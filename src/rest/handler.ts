@@ -8,6 +8,7 @@ import { Refusal, type DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
 import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimits } from "../server/body.js";
 import { Refused, type Gate } from "../server/gate.js";
+import type { RefusalLog } from "../server/refusal-log.js";
 import type { UnaryCaller } from "../server/in-process.js";
 import { stopReading } from "../server/rpc-door.js";
 import { tooLargeMessage } from "../server/wire.js";
@@ -27,6 +28,8 @@ export interface RestOptions {
   body: BodyLimits;
   decode: DecodeLimits;
   log: Logger;
+  /** Where the gate's refusals are logged (counted rather than logged in a flood). */
+  refusals: RefusalLog;
   /** The context a call starts with, made when the request arrives (before the gate's awaits). */
   arrival?: () => ContextValues;
 }
@@ -77,6 +80,7 @@ export function createRestHandler(opts: RestOptions) {
       send(res, 200, { success: true, ...encodeMessage(route.method.output, out as unknown as Record<string, unknown>) });
     } catch (err) {
       if (err instanceof Refused) {
+        opts.refusals.refused({ rid: requestId, call: `${req.method} ${url.pathname}`, code: codeName(err.error.code), address: clientAddress(req), error: err.error.rawMessage });
         for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
         stopReading(req, res);
         sendError(res, err.error, opts.log, requestId);

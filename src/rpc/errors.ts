@@ -17,17 +17,20 @@ export const MAX_LISTED_VIOLATIONS = 100;
 
 /**
  * An INVALID_ARGUMENT error that names every bad field (up to MAX_LISTED_VIOLATIONS of them).
+ * `total` is how many there were when the caller passes only the first ones; `notCheckedFrom`
+ * the first item not checked when checking stopped early (a batch wrong in more places than are
+ * listed, or longer than allowed).
  * The violations travel as a standard google.rpc.BadRequest detail, so gRPC and Connect clients
  * in any language can read them. Every protocol's validation errors are built here.
  */
-export function invalidArgument(violations: readonly Violation[]): ConnectError {
+export function invalidArgument(violations: readonly Violation[], total = violations.length, notCheckedFrom?: string): ConnectError {
   const listed = violations.length > MAX_LISTED_VIOLATIONS ? violations.slice(0, MAX_LISTED_VIOLATIONS) : violations;
-  const more = violations.length - listed.length;
   let message =
-    listed.length === 1
+    total === 1
       ? `${listed[0]!.field}: ${listed[0]!.description}`
-      : `${violations.length} invalid fields: ` + listed.map((v) => `${v.field}: ${v.description}`).join("; ");
-  if (more > 0) message += `; and ${more} more (only the first ${MAX_LISTED_VIOLATIONS} are listed)`;
+      : `${notCheckedFrom ? "at least " : ""}${total} invalid fields: ` + listed.map((v) => `${v.field}: ${v.description}`).join("; ");
+  if (total > listed.length) message += `; and ${total - listed.length} more (only the first ${MAX_LISTED_VIOLATIONS} are listed)`;
+  if (notCheckedFrom) message += `; ${notCheckedFrom} onwards not checked`;
   return new ConnectError(message, Code.InvalidArgument, undefined, [
     {
       desc: BadRequestSchema,

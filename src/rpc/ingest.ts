@@ -48,9 +48,8 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
         sentAt,
         totalRecipients: total === undefined ? undefined : Number(total),
       };
-      await store.campaigns.upsert(account, registered, t);
-      // The account's campaign list is one document that batches update too.
-      await store.ingest.exclusive([account], () => store.campaignList.register(account, registered));
+      // `campaigns` and the account's list, journaled: a crash between them is repaired.
+      await store.ingest.registerCampaign(account, registered, t);
       const stats = sentAt ? undefined : await store.rollups.campaign(account, req.id);
       return { campaign: campaignView(req.id, registered, stats?.firstSend) };
     },

@@ -4,7 +4,9 @@ import { createValidator, type Violation as RuleViolation } from "@bufbuild/prot
 import { field as fieldRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Interceptor } from "@connectrpc/connect";
 import { enumWord } from "../rest/codec.js";
-import { Violations, invalidArgument, type Violation } from "./errors.js";
+import { outsideRange } from "../time.js";
+import { MAX_LISTED_VIOLATIONS, Violations, invalidArgument, type Violation } from "./errors.js";
+import { checkContract, type Broken } from "./contract-check.js";
 import { serverRules } from "./server-rules.js";
 
 /**
@@ -23,39 +25,52 @@ export function validationInterceptor(now: () => Date, inputs: readonly DescMess
   for (const schema of inputs) validator.validate(schema, create(schema));
   return (next) => async (req) => {
     if (!req.stream) {
-      const r = validator.validate(req.method.input, req.message);
-      // A rule the validator cannot evaluate is the contract's bug, not the client's.
-      if (r.kind === "error") throw r.error;
-      const found: Violation[] = r.kind === "invalid" ? r.violations.map(describe) : [];
+      const contract = checkContract(validator, req.method.input, req.message, MAX_LISTED_VIOLATIONS);
+      const found: Found[] = contract.broken.map(located);
+      if (contract.tooMany) found.push(locate(contract.tooMany.field, () => contract.tooMany!.description));
       const server = new Violations();
       serverRules.get(req.method.input.typeName)?.(req.message, now(), server);
-      found.push(...server.list);
+      for (const v of server.list) found.push(locate(v.field, () => v.description));
       // One reason per field (the first: the contract's before the server's), in the order of
       // the request's items (`events[2]` before `events[10]`); a stable sort keeps field order.
-      const v = new Violations();
+      // Only the listed ones are worded: a batch can break thousands of rules.
+      found.sort(byItemIndex);
       const named = new Set<string>();
-      for (const x of found.sort(byItemIndex)) {
-        if (!named.has(x.field)) v.list.push(x);
+      const listed: Violation[] = [];
+      for (const x of found) {
+        if (named.has(x.field)) continue;
         named.add(x.field);
+        if (listed.length < MAX_LISTED_VIOLATIONS) listed.push({ field: x.field, description: x.describe() });
       }
-      v.throwIfAny();
+      if (named.size > 0) throw invalidArgument(listed, named.size, contract.uncheckedFrom);
     }
     return next(req);
   };
 }
 
+/** A violation found, by field, with its list indices worked out once (for sorting). */
+interface Found {
+  field: string;
+  indices: number[];
+  describe: () => string;
+}
+
+const locate = (field: string, describe: () => string): Found => ({
+  field,
+  indices: [...field.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])),
+  describe,
+});
+
 /** Orders field paths by their list indices (`events[2].url` < `events[10].id`); else equal. */
-function byItemIndex(a: Violation, b: Violation): number {
-  const ia = indices(a.field);
-  const ib = indices(b.field);
+function byItemIndex(a: Found, b: Found): number {
+  const ia = a.indices;
+  const ib = b.indices;
   for (let i = 0; i < Math.min(ia.length, ib.length); i++) if (ia[i] !== ib[i]) return ia[i]! - ib[i]!;
   return 0;
 }
 
-const indices = (path: string) => [...path.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
-
-/** A protovalidate violation as our field path and message (which never echoes the value). */
-function describe(v: RuleViolation): Violation {
+/** A protovalidate violation, named by our field path, worded (never echoing the value) on demand. */
+function located({ violation: v, prefix }: Broken): Found {
   let field = pathToString(v.field);
   // A message-level rule (a CEL rule across fields; the only kind with no rule path) is about
   // the field its id starts with.
@@ -63,7 +78,8 @@ function describe(v: RuleViolation): Violation {
     const about = v.ruleId.split(".")[0]!;
     field = field === "" ? about : `${field}.${about}`;
   }
-  return { field: field || "body", description: wording(v) };
+  if (prefix) field = field === "" ? prefix : `${prefix}.${field}`;
+  return locate(field || "body", () => wording(v));
 }
 
 /** protovalidate's standard messages, reworded to start with the verb ("must be …") as ours do. */
@@ -77,7 +93,7 @@ function wording(v: RuleViolation): string {
   if ((r = /^(?:value )?does not match regex pattern `(.*)`$/.exec(m))) return `must match ${r[1]}`;
   if ((r = /^(?:value )?must be in list \[(.*)\]$/.exec(m))) return `must be one of ${r[1]}`;
   if ((r = /^(?:value )?must be greater than or equal to (\S+) and less than (\S+)$/.exec(m)) && v.ruleId.startsWith("timestamp.")) {
-    return `must be at or after ${r[1]} and before ${r[2]}`;
+    return outsideRange(r[1]!, r[2]!);
   }
   // "value length must be at most 64 characters", "value is required", "value must be …"
   return m.replace(/^value (length )?/, "");

@@ -41,6 +41,11 @@ export class Gate {
     private readonly availability: Availability,
   ) {}
 
+  /** A health check (`/healthz`), on its address's bucket for health checks. */
+  async admitHealthCheck(address: string): Promise<Admission> {
+    return { headers: quotaHeaders(await this.takeAddress(address, "health")) };
+  }
+
   /** `service` is the RPC service's type name; undefined for endpoints that need no key. */
   async admit(service: string | undefined, authorization: string | undefined, address: string): Promise<Admission> {
     const needed = service === undefined ? undefined : this.scopes.get(service);
@@ -80,8 +85,8 @@ export class Gate {
   }
 
   /** One request from the address's bucket; over the limit, refused with 429's headers. */
-  private async takeAddress(address: string): Promise<Quota | undefined> {
-    const q = await this.limits.take("address", address);
+  private async takeAddress(address: string, bucket: "address" | "health" = "address"): Promise<Quota | undefined> {
+    const q = await this.limits.take(bucket, address);
     if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
     return q;
   }

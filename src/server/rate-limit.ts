@@ -33,20 +33,29 @@ export interface Quota {
 export class RateLimits {
   private readonly byKey?: RateLimiterMemory;
   private readonly byAddress?: RateLimiterMemory;
+  private readonly healthByAddress?: RateLimiterMemory;
   constructor(private readonly config: RateLimitConfig) {
     const make = (b: Bucket, prefix: string) =>
       b.requests > 0 ? new RateLimiterMemory({ keyPrefix: prefix, points: b.requests, duration: b.seconds }) : undefined;
     this.byKey = make(config.perKey, "key");
     this.byAddress = make(config.perAddress, "addr");
+    // Health checks draw on a bucket of their own (the same size per address): a load balancer
+    // probing from an address that also carries hostile traffic (a shared proxy, NAT) must not
+    // see 429 because someone there guessed keys, and pull a healthy instance out of service.
+    this.healthByAddress = make(config.perAddress, "health");
   }
 
   /** Gives one request back to a bucket (paid in advance for a key lookup the key then justified). */
-  async refund(kind: "key" | "address", id: string): Promise<void> {
-    await (kind === "key" ? this.byKey : this.byAddress)?.reward(id, 1);
+  async refund(kind: Kind, id: string): Promise<void> {
+    await this.limiter(kind)?.reward(id, 1);
   }
 
-  take(kind: "key" | "address", id: string): Promise<Quota | undefined> {
-    const limiter = kind === "key" ? this.byKey : this.byAddress;
+  private limiter(kind: Kind): RateLimiterMemory | undefined {
+    return kind === "key" ? this.byKey : kind === "address" ? this.byAddress : this.healthByAddress;
+  }
+
+  take(kind: Kind, id: string): Promise<Quota | undefined> {
+    const limiter = this.limiter(kind);
     if (!limiter) return Promise.resolve(undefined);
     const limit = kind === "key" ? this.config.perKey.requests : this.config.perAddress.requests;
     const quota = (r: RateLimiterRes, allowed: boolean): Quota => ({
@@ -64,6 +73,9 @@ export class RateLimits {
     );
   }
 }
+
+/** The bucket a request draws on: its key's, its address's, or its address's for health checks. */
+export type Kind = "key" | "address" | "health";
 
 /** The quota headers every response carries (IETF draft names; Retry-After when refused). */
 export function quotaHeaders(q: Quota | undefined): Record<string, string> {

@@ -1,14 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DescMessage } from "@bufbuild/protobuf";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { createContextValues, type ContextValues, type ConnectRouter, type ConnectRouterOptions, Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { callerKey } from "../auth/context.js";
-import { checkRequestMessage } from "../decode/request.js";
+import { checkRequestMessage, type Framing } from "../decode/request.js";
 import type { DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
 import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimits } from "./body.js";
 import { Refused, type Gate } from "./gate.js";
+import { codeName } from "../rest/status.js";
+import type { RefusalLog } from "./refusal-log.js";
 import { encodingOf, rpcTooLarge, wireOf, writeRpcError, type Wire } from "./wire.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -20,6 +23,8 @@ export interface RpcDoorOptions extends Pick<ConnectRouterOptions, "interceptors
   body: BodyLimits;
   decode: DecodeLimits;
   log: Logger;
+  /** Where the gate's refusals are logged (counted rather than logged in a flood). */
+  refusals: RefusalLog;
   /** The context a call starts with, made when the request arrives (before the gate's awaits). */
   arrival?: () => ContextValues;
 }
@@ -64,16 +69,18 @@ export function createRpcDoor(opts: RpcDoorOptions) {
       for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
       if (admitted.caller) contextValues.set(callerKey, admitted.caller);
       const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
-      // Streams of requests (reflection) go to the router as they come; the router bounds each.
       const single = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";
-      if (wire && single) {
+      const framing = wire && {
+        enveloped: wire.protocol !== "connect",
+        json: wire.json,
+        encoding: encodingOf(wire, req.headers, url.searchParams),
+        maxBytes: opts.body.maxBytes,
+      };
+      // Streams of requests (reflection) go to the router as they come, each message checked
+      // once it is whole; the router bounds each one's size.
+      if (framing && !single && framing.enveloped) uReq.body = checkedEnvelopes(uReq.body as AsyncIterable<Uint8Array>, handler.method.input, framing, opts.decode);
+      if (framing && single) {
         let parsed: unknown;
-        const framing = {
-          enveloped: wire.protocol !== "connect",
-          json: wire.json,
-          encoding: encodingOf(wire, req.headers, url.searchParams),
-          maxBytes: opts.body.maxBytes,
-        };
         if (req.method === "GET") {
           checkRequestMessage(handler.method.input, queryMessage(url.searchParams), framing, opts.decode);
         } else {
@@ -97,6 +104,36 @@ export function createRpcDoor(opts: RpcDoorOptions) {
   };
 }
 
+/**
+ * A stream of enveloped request messages, each checked (decode/request.ts) as it completes, so a
+ * malformed one ends the call with INVALID_ARGUMENT naming the field rather than a decoder's
+ * INTERNAL; a message over the size limit ends it with RESOURCE_EXHAUSTED before it is read.
+ */
+async function* checkedEnvelopes(chunks: AsyncIterable<Uint8Array>, input: DescMessage, framing: Framing, limits: DecodeLimits): AsyncIterable<Uint8Array> {
+  const check = (frame: Uint8Array) => {
+    try {
+      checkRequestMessage(input, frame, framing, limits);
+    } catch (err) {
+      throw err instanceof BodyTooLarge ? rpcTooLarge(framing.maxBytes) : err;
+    }
+  };
+  let buf = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    buf = buf.length > 0 ? Buffer.concat([buf, chunk]) : Buffer.from(chunk);
+    while (buf.length >= 5) {
+      const length = buf.readUInt32BE(1);
+      if (length > framing.maxBytes) throw rpcTooLarge(framing.maxBytes);
+      if (buf.length < 5 + length) break;
+      const frame = buf.subarray(0, 5 + length);
+      check(frame);
+      yield frame;
+      buf = buf.subarray(5 + length);
+    }
+  }
+  // What is left is a truncated frame: refused the way a single message's would be.
+  if (buf.length > 0) check(buf);
+}
+
 /** The message of a Connect GET: `message`, base64url when `base64=1`. */
 function queryMessage(q: URLSearchParams): Uint8Array {
   const m = q.get("message") ?? "";
@@ -104,13 +141,13 @@ function queryMessage(q: URLSearchParams): Uint8Array {
 }
 
 function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: RpcDoorOptions, rid: string, rpc: string): void {
-  let ce: ConnectError;
-  let headers: Record<string, string> = {};
   if (err instanceof Refused) {
-    ce = err.error;
-    headers = err.headers;
-  } else if (err instanceof BodyTooLarge) ce = rpcTooLarge(opts.body.maxBytes);
-  else ce = ConnectError.from(err);
+    opts.refusals.refused({ rid, call: rpc, code: codeName(err.error.code), address: clientAddress(req), error: err.error.rawMessage });
+    stopReading(req, res);
+    writeRpcError(res, wire, err.error, err.headers);
+    return;
+  }
+  let ce = err instanceof BodyTooLarge ? rpcTooLarge(opts.body.maxBytes) : ConnectError.from(err);
   if (ce.code === Code.Canceled) {
     opts.log.info("rpc", { rid, rpc, code: ce.code, error: ce.rawMessage });
     return;
@@ -119,7 +156,7 @@ function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: 
   opts.log[level]("rpc", { rid, rpc, code: ce.code, error: ce.rawMessage, refused: true });
   if (ce.code === Code.Internal || ce.code === Code.Unknown) ce = new ConnectError("internal error", ce.code);
   stopReading(req, res);
-  writeRpcError(res, wire, ce, headers);
+  writeRpcError(res, wire, ce);
 }
 
 /**

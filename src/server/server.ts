@@ -22,6 +22,7 @@ import { loggingInterceptor } from "./logging.js";
 import { createUnaryCaller } from "./in-process.js";
 import { dashboardHandler } from "./dashboard.js";
 import { RateLimits } from "./rate-limit.js";
+import { RefusalLog } from "./refusal-log.js";
 import { publicServices, routes, scopes, services } from "./routes.js";
 import { createRpcDoor } from "./rpc-door.js";
 
@@ -76,7 +77,9 @@ export class AnalyticsServer {
     setMaxListeners(0, life.cut);
     const specs = services(deps);
     const arrival = () => createContextValues().set(arrivedBeforeDrain, !life.draining);
+    const refusals = new RefusalLog(log);
     const rpc = createRpcDoor({
+      refusals,
       arrival,
       routes: routes(specs),
       interceptors,
@@ -87,6 +90,7 @@ export class AnalyticsServer {
       log,
     });
     const rest = createRestHandler({
+      refusals,
       routes: restRoutes(publicServices.map((s) => s.service)),
       call: createUnaryCaller(specs, interceptors, "rest"),
       arrival,
@@ -119,9 +123,10 @@ export class AnalyticsServer {
     const dispatch = async (req: Req, res: Res, rid: string) => {
       const path = (req.url ?? "/").split("?")[0];
       if ((path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) || (path === "/openapi.json" && req.method === "GET")) {
-        // Keyless endpoints draw on the client address's bucket.
+        // Keyless endpoints draw on the client address's bucket (health checks on their own).
         try {
-          const { headers } = await gate.admit(undefined, undefined, clientAddress(req));
+          const address = clientAddress(req);
+          const { headers } = await (path === "/healthz" ? gate.admitHealthCheck(address) : gate.admit(undefined, undefined, address));
           for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
         } catch (err) {
           if (!(err instanceof Refused)) throw err;

@@ -31,6 +31,8 @@ export class Lease {
   /** Until when it is known to be ours (the last successful renewal). */
   validUntil: number;
   lost = false;
+  /** Another taker has asked for it (see AccountLeases.renew): released, not kept, when done. */
+  wanted = false;
   constructor(
     readonly account: string,
     readonly token: string,
@@ -53,12 +55,37 @@ export interface RepairState {
 }
 
 /**
+ * `account_leases` also holds `wanted|<account>`: a taker that found the account's lease held
+ * asks for it, so that a holder keeping it between batches (`keepMs`) gives it up. A separate
+ * document, inserted, never updated: where updates read, then write (FerretDB), an update of the
+ * lease document itself could undo its holder's renewal.
+ */
+interface WantedDoc {
+  _id: string;
+}
+
+/**
  * Leases on accounts, in the database with an expiry, renewed by their holder (see
  * `renew`). At most one holder per account at a time; a holder that dies loses it after `ttlMs`.
+ *
+ * With `keepMs`, a lease given back is kept (still held and renewed, in this process only) for
+ * up to that long without use, and the next acquisition of the account here takes it without a
+ * database round trip: a busy account's batches skip the two or four writes of a take and a
+ * release. Exclusion is unchanged (the lease is held throughout); what changes is who waits: a
+ * taker elsewhere finds the lease held until it is released, which happens when it is left
+ * unused for `keepMs`, at shutdown, or, once the taker has asked (`wanted|<account>`, checked at
+ * each renewal, every ttl/4), when its current use ends.
  */
 export class AccountLeases {
   private readonly col: Collection<LeaseDoc>;
+  private readonly wants: Collection<WantedDoc>;
   private readonly held = new Map<string, Lease>();
+  /** Leases held here and not in use, by account, each with the timer that releases it. */
+  private readonly kept = new Map<string, { lease: Lease; timer: NodeJS.Timeout }>();
+  /** Accounts this process asked for (a `wanted` document of ours may exist). */
+  private readonly asked = new Set<string>();
+  /** Accounts whose lease this process gave up because another taker asked: not taken here again until then (ms). */
+  private readonly yielded = new Map<string, number>();
   private seq = 0;
   /**
    * Where the database does not apply racing updates of one document atomically (FerretDB:
@@ -71,8 +98,11 @@ export class AccountLeases {
     private readonly owner: string,
     readonly ttlMs: number,
     caps: Capabilities,
+    /** How long a released lease is kept for this process's next use (0: released at once). */
+    private readonly keepMs = 0,
   ) {
     this.col = db.collection<LeaseDoc>("account_leases");
+    this.wants = db.collection<WantedDoc>("account_leases");
     this.takeLock = caps.atomicUpdates ? undefined : new AccountLocks(db);
   }
 
@@ -82,7 +112,28 @@ export class AccountLeases {
 
   /** Takes the account's lease if it is free or lapsed; undefined when another holder has it. */
   async tryAcquire(account: string): Promise<Lease | undefined> {
-    return this.takeLock ? this.takeLock.with([`lease|${account}`], () => this.take(account)) : this.take(account);
+    const kept = this.kept.get(account);
+    if (kept) {
+      this.kept.delete(account);
+      clearTimeout(kept.timer);
+      if (!kept.lease.lost && !kept.lease.wanted && Date.now() < kept.lease.validUntil - this.ttlMs / 4) return kept.lease;
+      await this.free(kept.lease).catch(() => undefined);
+    }
+    // Given up for a taker that asked: that taker (polling at most every POLL_MAX_MS) goes first.
+    const yielding = (this.yielded.get(account) ?? 0) > Date.now();
+    if (!yielding) this.yielded.delete(account);
+    const lease = yielding ? undefined : this.takeLock ? await this.takeLock.with([`lease|${account}`], () => this.take(account)) : await this.take(account);
+    if (lease && this.asked.delete(account)) await this.wants.deleteOne({ _id: wantedId(account) }).catch(() => undefined);
+    if (!lease && this.keepMs > 0) await this.ask(account);
+    return lease;
+  }
+
+  /** Asks the holder of the account's lease to give it up when done (where holders keep leases). */
+  private async ask(account: string): Promise<void> {
+    this.asked.add(account);
+    await this.wants.insertOne({ _id: wantedId(account) }).catch((err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
   }
 
   private async take(account: string): Promise<Lease | undefined> {
@@ -109,7 +160,7 @@ export class AccountLeases {
   /** Waits for the account's lease (polling), up to `maxWaitMs`; throws LeaseLostError on timeout. */
   async acquire(account: string, maxWaitMs: number): Promise<Lease> {
     const deadline = Date.now() + maxWaitMs;
-    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    for (let delay = 10; ; delay = Math.min(delay * 2, POLL_MAX_MS)) {
       const lease = await this.tryAcquire(account);
       if (lease) return lease;
       if (Date.now() > deadline) throw new LeaseLostError(`the lease on ${account} stayed busy for ${maxWaitMs} ms`);
@@ -117,9 +168,29 @@ export class AccountLeases {
     }
   }
 
-  /** Gives the lease up (best effort: unreleased, it lapses after ttlMs). */
+  /**
+   * Gives the lease back: kept for this process's next use (`keepMs`) unless it was lost, asked
+   * for, or another lease of the account is kept already; else released (best effort:
+   * unreleased, it lapses after ttlMs).
+   */
   async release(lease: Lease): Promise<void> {
+    if (this.keepMs > 0 && !lease.lost && !lease.wanted && this.held.has(lease.token) && !this.kept.has(lease.account)) {
+      const timer = setTimeout(() => {
+        if (this.kept.get(lease.account)?.lease !== lease) return;
+        this.kept.delete(lease.account);
+        void this.free(lease).catch(() => undefined);
+      }, this.keepMs);
+      timer.unref();
+      this.kept.set(lease.account, { lease, timer });
+      return;
+    }
+    await this.free(lease);
+  }
+
+  /** Releases the lease in the database. */
+  private async free(lease: Lease): Promise<void> {
     this.held.delete(lease.token);
+    if (lease.wanted) this.yielded.set(lease.account, Date.now() + YIELD_MS);
     await this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { holder: null, until: new Date(0) } });
   }
 
@@ -141,7 +212,12 @@ export class AccountLeases {
     return { rebuilding: doc?.rebuilding ?? false, rebuilds: doc?.rebuilds ?? 0 };
   }
 
-  /** Extends every lease held here; one whose renewal finds it taken is marked lost. */
+  /**
+   * Extends every lease held here; one whose renewal finds it taken is marked lost. Where leases
+   * are kept between uses, one that another taker asked for is released now if unused, else
+   * marked to be released when its use ends (the `wanted` document goes with it: a taker that
+   * still waits asks again).
+   */
   async renew(): Promise<void> {
     for (const lease of [...this.held.values()]) {
       const until = new Date(Date.now() + this.ttlMs);
@@ -152,10 +228,32 @@ export class AccountLeases {
         this.held.delete(lease.token);
       }
     }
+    if (this.keepMs === 0) return;
+    for (const lease of [...this.held.values()]) {
+      if (lease.wanted || !(await this.wants.findOne({ _id: wantedId(lease.account) }))) continue;
+      lease.wanted = true;
+      await this.wants.deleteOne({ _id: wantedId(lease.account) });
+      const kept = this.kept.get(lease.account);
+      if (kept?.lease !== lease) continue;
+      this.kept.delete(lease.account);
+      clearTimeout(kept.timer);
+      await this.free(lease);
+    }
   }
 
   /** Lets every lease held here lapse now (a clean shutdown: others need not wait out the ttl). */
   async releaseAll(): Promise<void> {
-    for (const lease of [...this.held.values()]) await this.release(lease);
+    for (const { timer } of this.kept.values()) clearTimeout(timer);
+    this.kept.clear();
+    for (const lease of [...this.held.values()]) await this.free(lease);
   }
+}
+
+/** Longest pause between two tries of `acquire`. */
+const POLL_MAX_MS = 200;
+/** How long a lease given up for a taker that asked is left to it (longer than its pause between tries). */
+const YIELD_MS = POLL_MAX_MS + 50;
+
+function wantedId(account: string): string {
+  return `wanted|${account}`;
 }

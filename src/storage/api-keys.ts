@@ -31,8 +31,20 @@ export interface ApiKeyInfo {
   hint: string;
 }
 
+/**
+ * How long a key found live is trusted without reading it again. Every keyed request used to
+ * read its key (a round trip and ~1 ms of the service's CPU: bench/hostile.ts); a revocation
+ * made in this process applies at once, one made elsewhere (the CLI, another instance) within
+ * this time.
+ */
+export const KEY_CACHE_MS = 1000;
+/** Live keys remembered at once; the oldest are forgotten first. */
+const KEY_CACHE_SIZE = 10_000;
+
 export class ApiKeyStore {
   private readonly col: Collection<ApiKeyDoc>;
+  /** Live keys by hash, with when each must be read again. */
+  private readonly live = new Map<string, { info: ApiKeyInfo; until: number }>();
   constructor(db: Db) {
     this.col = db.collection<ApiKeyDoc>("api_keys");
   }
@@ -59,9 +71,16 @@ export class ApiKeyStore {
 
   /** Finds the live key with this text; undefined when unknown or revoked. */
   async verify(key: string): Promise<ApiKeyInfo | undefined> {
-    const doc = await this.col.findOne({ _id: hashKey(key) });
+    const id = hashKey(key);
+    const hit = this.live.get(id);
+    if (hit && hit.until > Date.now()) return hit.info;
+    const doc = await this.col.findOne({ _id: id });
+    this.live.delete(id);
     if (!doc || doc.revokedAt) return undefined;
-    return toInfo(doc);
+    const info = toInfo(doc);
+    this.live.set(id, { info, until: Date.now() + KEY_CACHE_MS });
+    if (this.live.size > KEY_CACHE_SIZE) this.live.delete(this.live.keys().next().value!);
+    return info;
   }
 
   async list(account?: string): Promise<ApiKeyInfo[]> {
@@ -73,6 +92,8 @@ export class ApiKeyStore {
   async revoke(idOrKey: string, now: Date): Promise<boolean> {
     const filter = KEY_PATTERN.test(idOrKey) ? { _id: hashKey(idOrKey) } : { id: idOrKey };
     const r = await this.col.updateOne({ ...filter, revokedAt: null }, { $set: { revokedAt: now } });
+    // Revoked here: not trusted from memory a moment longer.
+    for (const [h, { info }] of this.live) if (h === filter._id || info.id === filter.id) this.live.delete(h);
     return r.matchedCount === 1;
   }
 

@@ -84,6 +84,14 @@ export class CampaignLinkStore {
   private readonly writer: InsertFirstWriter;
   /** `urlId` → page. */
   private readonly pageOf = new Map<string, number>();
+  /**
+   * Heads of campaigns this process has handed out slots of since it last forgot their urls:
+   * every url of theirs placed before is in `pageOf` unless another instance placed it, so an
+   * unknown one is placed at once instead of looked up first (a lookup per new url was most of a
+   * batch's round trips when its campaigns had new urls). One placed elsewhere meanwhile
+   * collides on its unique `_id` and is read then, leaving its slot empty.
+   */
+  private readonly placedHere = new Set<string>();
   constructor(
     db: Db,
     private readonly caps: Capabilities,
@@ -123,10 +131,18 @@ export class CampaignLinkStore {
   /** Finds, or hands out, the page of every url not remembered yet. */
   private async placeNew(account: string, byCampaign: Map<string, LinkDelta[]>): Promise<void> {
     // Forgotten all at once, before this batch looks anything up (it may overshoot by one batch).
-    if (this.pageOf.size >= KNOWN_MAX) this.pageOf.clear();
-    const unknown = [...byCampaign].flatMap(([c, deltas]) => deltas.map((d) => urlId(account, c, d.url))).filter((id) => !this.pageOf.has(id));
-    if (unknown.length === 0) return;
+    if (this.pageOf.size >= KNOWN_MAX) {
+      this.pageOf.clear();
+      this.placedHere.clear();
+    }
+    const unknownOf = (c: string) => byCampaign.get(c)!.map((d) => urlId(account, c, d.url)).filter((id) => !this.pageOf.has(id));
+    const asking = [...byCampaign.keys()].filter((c) => !this.placedHere.has(headId(account, c)) && unknownOf(c).length > 0);
+    // A campaign with no head yet has no url placed (a head's slots are handed out before its
+    // urls are written): one read of the head instead of one per url.
+    const heads = await readByIds(this.pages, this.caps, asking.map((c) => headId(account, c)));
+    const unknown = asking.filter((c) => (heads.get(headId(account, c))?.n ?? 0) > 0).flatMap(unknownOf);
     for (const [id, doc] of await readByIds(this.urls, this.caps, unknown)) this.pageOf.set(id, doc.p);
+    const docs: LinkUrlDoc[] = [];
     for (const [campaignId, deltas] of byCampaign) {
       const fresh = [...new Set(deltas.map((d) => urlId(account, campaignId, d.url)))].filter((id) => !this.pageOf.has(id));
       if (fresh.length === 0) continue;
@@ -135,14 +151,16 @@ export class CampaignLinkStore {
         { $inc: { n: fresh.length }, $setOnInsert: { a: account } },
         { upsert: true, returnDocument: "after" },
       );
+      this.placedHere.add(headId(account, campaignId));
       const first = head!.n! - fresh.length;
-      const docs = fresh.map((_id, i) => ({ _id, a: account, p: Math.floor((first + i) / LINK_PAGE) }));
-      const existed = await insertNew(this.urls, docs);
-      for (const [i, d] of docs.entries()) if (!existed.has(i)) this.pageOf.set(d._id, d.p);
-      // Another writer placed these first (or a restart forgot them): its page holds them.
-      const taken = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
-      for (const [id, doc] of taken) this.pageOf.set(id, doc.p);
+      docs.push(...fresh.map((_id, i) => ({ _id, a: account, p: Math.floor((first + i) / LINK_PAGE) })));
     }
+    // Every campaign's new urls in one insert.
+    const existed = await insertNew(this.urls, docs);
+    for (const [i, d] of docs.entries()) if (!existed.has(i)) this.pageOf.set(d._id, d.p);
+    // Another writer placed these first (or a restart forgot them): its page holds them.
+    const taken = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
+    for (const [id, doc] of taken) this.pageOf.set(id, doc.p);
   }
 
   /** The campaign's links, every one, unordered: its head and first page at once, then its other pages. */
@@ -165,6 +183,7 @@ export class CampaignLinkStore {
   async clearAccount(account: string): Promise<void> {
     this.writer.forget(`${account}|`);
     for (const id of this.pageOf.keys()) if (id.startsWith(`${account}|`)) this.pageOf.delete(id);
+    for (const id of this.placedHere) if (id.startsWith(`${account}|`)) this.placedHere.delete(id);
     await this.urls.deleteMany({ a: account });
     await this.pages.deleteMany({ a: account });
   }

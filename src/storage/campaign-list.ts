@@ -1,7 +1,8 @@
-import type { Collection, Db } from "mongodb";
+import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
+import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
-import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
+import { SortedPages, type SortKey, type SortedItem, type SortedPageDoc } from "./sorted-pages.js";
 import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
 
 /** One campaign as the list knows it. */
@@ -12,108 +13,161 @@ export interface ListedCampaign {
   firstSend?: Date;
 }
 
-interface Entry {
-  /** Present once events or a registration named the campaign. */
-  k: 1;
-  /** First send event. */
-  f?: Date;
-  /** The registered values. */
-  r?: { n: string; st: CampaignStatusName; s: Date | null; tr: number | null };
+/** A campaign's place in the list: its send time (ms; null when unsent) and id. */
+export type ListPosition = SortKey;
+
+/**
+ * List order: campaigns without a send time first (drafts and scheduled ones are the newest
+ * work), then newest send time first, ties (and the unsent among themselves) by id.
+ */
+export function listOrder(a: ListPosition, b: ListPosition): number {
+  if (a[0] !== b[0]) {
+    if (a[0] === null) return -1;
+    if (b[0] === null) return 1;
+    return b[0] - a[0];
+  }
+  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
+/** The registered values as the entry keeps them. */
+interface Registered {
+  n: string;
+  st: CampaignStatusName;
+  s: Date | null;
+  tr: number | null;
 }
 
 /**
- * `campaign_lists`: one document per account listing its campaigns (registered or seen through
- * events) with what the list orders and filters by, keyed `c<campaign id>` (ids are
- * `[A-Za-z0-9_-]`, safe in a field name). One read by `_id` gives the whole order of a page,
- * whatever else the database holds (FerretDB's SQLite backend pushes down an exact `_id` only);
- * its size grows with the account's campaigns, not its events.
+ * `campaign_list_entries`: one document per campaign the account has (registered, or seen in
+ * events), `_id` `account|campaign`, with what the list shows, orders and filters by.
  */
-interface CampaignListDoc {
-  /** The account. */
+interface EntryDoc {
   _id: string;
-  e: Record<string, Entry>;
+  a: string;
+  /** The campaign id. */
+  i: string;
+  /** First send event. */
+  f?: Date;
+  r?: Registered;
 }
+
+/** What a page shows of an entry, kept beside its position in each view it is in. */
+interface Shown {
+  f?: Date;
+  r?: Registered;
+}
+const shownOf = (e: EntryDoc): Shown => ({ ...(e.f ? { f: e.f } : {}), ...(e.r ? { r: e.r } : {}) });
+
+/** Where an entry sorts: the registered send time, else the first send event. */
+const positionOf = (e: EntryDoc): ListPosition => [e.r?.s?.getTime() ?? e.f?.getTime() ?? null, e.i];
+/** The views an entry is in: all campaigns, and its status ("unknown": seen only in events). */
+const viewsOf = (e: EntryDoc): string[] => ["all", e.r?.st ?? "unknown"];
 
 /** Campaigns whose listing this process knows, with the earliest first send it has written. */
 const KNOWN_MAX = 100_000;
 
+/**
+ * The account's campaign list: per campaign an entry (`campaign_list_entries`), and the list's
+ * order as sorted views (`campaign_list_pages`, src/storage/sorted-pages.ts), one of every
+ * campaign and one per status, each a directory plus chunks of ≤ 200 positions with what a
+ * page shows of each, read by exact `_id`: a page costs its view's directory and the chunks it
+ * spans, whatever the account's number of campaigns. Changes are made by one writer of the account at a time (the
+ * ingest lease: batches' `seen`, UpsertCampaign's `register`, the rebuild), journaled: one cut
+ * short is repaired by the account's rebuild, which rebuilds the list from `campaigns` and the
+ * raw events.
+ */
 export class CampaignListStore {
-  private readonly col: Collection<CampaignListDoc>;
-  private readonly writer: InsertFirstWriter;
+  readonly entries: Collection<EntryDoc>;
+  readonly pages: Collection<SortedPageDoc>;
+  private readonly views: SortedPages<Shown>;
   /** `account|campaign` → first send written (ms; Infinity for none): a later one changes nothing. */
   private readonly known = new Map<string, number>();
-  constructor(db: Db, caps: Capabilities) {
-    this.col = db.collection<CampaignListDoc>("campaign_lists");
-    this.writer = new InsertFirstWriter(KNOWN_MAX, caps);
+  constructor(
+    db: Db,
+    private readonly caps: Capabilities,
+  ) {
+    this.entries = db.collection<EntryDoc>("campaign_list_entries");
+    this.pages = db.collection<SortedPageDoc>("campaign_list_pages");
+    this.views = new SortedPages<Shown>(this.pages, caps, listOrder);
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
-    await prepareCollection(this.col, caps);
+    // Clearing an account before a rebuild.
+    await prepareCollection(this.entries, caps, [{ name: "account", key: { a: 1 } }]);
+    await prepareCollection(this.pages, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
-  /** Notes campaigns seen in events, with their earliest send in the batch (if any): one write, only when something is new. */
+  /** Notes campaigns seen in events, with their earliest send in the batch (if any): writes only when something is new. */
   async seen(account: string, campaigns: { id: string; firstSend?: Date }[]): Promise<void> {
-    const set: Record<string, 1> = {};
-    const min: Record<string, Date> = {};
-    const e: Record<string, Entry> = {};
-    for (const c of campaigns) {
-      const key = `${account}|${c.id}`;
-      const known = this.known.get(key);
-      const ms = c.firstSend?.getTime() ?? Infinity;
-      if (known !== undefined && ms >= known) continue;
-      set[`e.c${c.id}.k`] = 1;
-      e[`c${c.id}`] = { k: 1 };
-      if (c.firstSend) {
-        min[`e.c${c.id}.f`] = c.firstSend;
-        e[`c${c.id}`]!.f = c.firstSend;
-      }
-    }
-    if (Object.keys(set).length === 0) return;
-    await this.write({ doc: { _id: account, e }, update: { $set: set, ...(Object.keys(min).length ? { $min: min } : {}) } });
-    for (const c of campaigns) {
-      const key = `${account}|${c.id}`;
-      this.remember(key, Math.min(this.known.get(key) ?? Infinity, c.firstSend?.getTime() ?? Infinity));
-    }
-  }
-
-  /** Records a campaign's registered values (UpsertCampaign). */
-  async register(account: string, c: RegisteredCampaign): Promise<void> {
-    const r: Entry["r"] = { n: c.name, st: c.status, s: c.sentAt ?? null, tr: c.totalRecipients ?? null };
-    await this.write({ doc: { _id: account, e: { [`c${c.id}`]: { k: 1, r } } }, update: { $set: { [`e.c${c.id}.k`]: 1, [`e.c${c.id}.r`]: r } } });
-  }
-
-  /** Every campaign of the account, unordered. */
-  async all(account: string): Promise<ListedCampaign[]> {
-    const doc = await this.col.findOne({ _id: account });
-    return Object.entries(doc?.e ?? {}).map(([key, e]) => {
-      const out: ListedCampaign = { id: key.slice(1) };
-      if (e.f) out.firstSend = e.f;
-      if (e.r) {
-        out.registered = { id: out.id, name: e.r.n, status: e.r.st, sentAt: e.r.s ?? undefined, totalRecipients: e.r.tr ?? undefined };
-      }
-      return out;
+    const todo = campaigns.filter((c) => {
+      const known = this.known.get(`${account}|${c.id}`);
+      return known === undefined || (c.firstSend?.getTime() ?? Infinity) < known;
     });
+    if (todo.length === 0) return;
+    const written = await this.change(
+      account,
+      todo.map((c) => [c.id, (e) => (c.firstSend && !(e.f && e.f <= c.firstSend) ? { ...e, f: c.firstSend } : e)]),
+    );
+    if (this.known.size >= KNOWN_MAX) this.known.clear();
+    for (const e of written) this.known.set(e._id, e.f?.getTime() ?? Infinity);
+  }
+
+  /** Records campaigns' registered values (UpsertCampaign; every registration again in a rebuild). */
+  async register(account: string, campaigns: RegisteredCampaign[]): Promise<void> {
+    await this.change(
+      account,
+      campaigns.map((c) => [c.id, (e) => ({ ...e, r: { n: c.name, st: c.status, s: c.sentAt ?? null, tr: c.totalRecipients ?? null } })]),
+    );
   }
 
   /**
-   * Forgets what events told (before a rebuild replays them); registrations stay. Run it while no
-   * batch for the account is in flight, like the rebuild.
+   * Applies changes to entries: reads them, moves each changed one in the views it leaves,
+   * enters and moves within, then writes the entries (last: an entry changed but cut short
+   * before it was written is changed again by its repair). Returns every entry as it is now.
    */
-  async clearEvents(account: string): Promise<void> {
+  private async change(account: string, changes: [string, (e: EntryDoc) => EntryDoc][]): Promise<EntryDoc[]> {
+    const ids = changes.map(([id]) => `${account}|${id}`);
+    const before = await readByIds(this.entries, this.caps, ids);
+    const remove = new Map<string, SortKey[]>();
+    const insert = new Map<string, SortedItem<Shown>[]>();
+    const add = <T>(m: Map<string, T[]>, view: string, x: T) => (m.get(view) ?? m.set(view, []).get(view)!).push(x);
+    const now: EntryDoc[] = [];
+    const writes: AnyBulkWriteOperation<EntryDoc>[] = [];
+    for (const [i, [id, fn]] of changes.entries()) {
+      const old = before.get(ids[i]!);
+      const next = fn(old ?? { _id: ids[i]!, a: account, i: id });
+      now.push(next);
+      if (old && JSON.stringify(old) === JSON.stringify(next)) continue;
+      const [oldAt, nextAt] = [old && positionOf(old), positionOf(next)];
+      const moved = !oldAt || listOrder(oldAt, nextAt) !== 0;
+      const [oldViews, nextViews] = [old ? viewsOf(old) : [], viewsOf(next)];
+      for (const v of oldViews) if (moved || !nextViews.includes(v)) add(remove, v, oldAt!);
+      // In every view it is in: a new position, or the same one with what the page shows now.
+      for (const v of nextViews) add(insert, v, { k: nextAt, d: shownOf(next) });
+      writes.push({ replaceOne: { filter: { _id: next._id }, replacement: { a: next.a, i: next.i, ...shownOf(next) }, upsert: true } });
+    }
+    // Views are separate documents: changed at once.
+    await Promise.all([...new Set([...remove.keys(), ...insert.keys()])].map((v) => this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? [])));
+    for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.entries.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
+    return now;
+  }
+
+  /** A page of the list (of one status, or "unknown", or all when undefined) after a position, and whether more follow. */
+  async page(account: string, status: string | undefined, after: ListPosition | undefined, size: number): Promise<{ items: ListedCampaign[]; more: boolean }> {
+    const page = await this.views.page(account, status ?? "all", after, size);
+    const items = page.items.map(({ k: [, id], d }) => {
+      const out: ListedCampaign = { id };
+      if (d.f) out.firstSend = d.f;
+      if (d.r) out.registered = { id, name: d.r.n, status: d.r.st, sentAt: d.r.s ?? undefined, totalRecipients: d.r.tr ?? undefined };
+      return out;
+    });
+    return { items, more: page.more };
+  }
+
+  /** Forgets the account's list (a rebuild registers its campaigns again and replays its events). Run it while no batch for the account is in flight. */
+  async clearAccount(account: string): Promise<void> {
     for (const key of this.known.keys()) if (key.startsWith(`${account}|`)) this.known.delete(key);
-    const doc = await this.col.findOne({ _id: account });
-    if (!doc) return;
-    const e: Record<string, Entry> = {};
-    for (const [key, entry] of Object.entries(doc.e)) if (entry.r) e[key] = { k: 1, r: entry.r };
-    await this.col.replaceOne({ _id: account }, { e });
-  }
-
-  private async write(item: InsertOrUpdate<CampaignListDoc>): Promise<void> {
-    await this.writer.write(this.col, [item]);
-  }
-
-  private remember(key: string, ms: number): void {
-    if (this.known.size >= KNOWN_MAX) this.known.clear();
-    this.known.set(key, ms);
+    await this.entries.deleteMany({ a: account });
+    await this.pages.deleteMany({ a: account });
   }
 }

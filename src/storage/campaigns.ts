@@ -44,17 +44,23 @@ export class CampaignStore {
     ));
   }
 
+  /** Every campaign the account registered (a scan on FerretDB: for its rebuild only). */
+  async ofAccount(account: string): Promise<RegisteredCampaign[]> {
+    return (await this.col.find({ a: account }).toArray()).map(view);
+  }
+
   async get(account: string, id: string): Promise<RegisteredCampaign | undefined> {
     const d = await this.col.findOne({ _id: key(account, id) });
-    if (!d) return undefined;
-    return {
-      id: d.id,
-      name: d.name,
-      status: d.status,
-      sentAt: d.sentAt ?? undefined,
-      totalRecipients: d.totalRecipients ?? undefined,
-    };
+    return d ? view(d) : undefined;
   }
 }
+
+const view = (d: CampaignDoc): RegisteredCampaign => ({
+  id: d.id,
+  name: d.name,
+  status: d.status,
+  sentAt: d.sentAt ?? undefined,
+  totalRecipients: d.totalRecipients ?? undefined,
+});
 
 const key = (account: string, id: string) => `${account}|${id}`;

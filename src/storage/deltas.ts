@@ -135,5 +135,6 @@ export class DeltaBuilder {
 }
 
 function inc(counts: Partial<Counts>, key: string, by: number): void {
-  counts[key] = (counts[key] ?? 0) + by;
+  // A batch's own increments are numbers (sums of one batch stay far below 2^53).
+  counts[key] = Number(counts[key] ?? 0) + by;
 }

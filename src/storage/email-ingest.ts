@@ -6,6 +6,7 @@ import type { RollupStore } from "./rollups.js";
 import type { CampaignClick, ContactClickStore } from "./contact-clicks.js";
 import type { CampaignLinkStore } from "./campaign-links.js";
 import type { CampaignListStore } from "./campaign-list.js";
+import type { CampaignStore } from "./campaigns.js";
 import type { Capabilities } from "./capabilities.js";
 import { AccountLocks } from "./account-locks.js";
 import { DeltaBuilder } from "./deltas.js";
@@ -13,7 +14,7 @@ import { LeaseLostError, type AccountLeases, type Lease, type RepairState } from
 import { DatabaseDownError } from "./availability.js";
 import { isDue, type IngestJournal } from "./ingest-journal.js";
 import type { PurchaseInput, PurchaseOutcome, PurchaseStore } from "./purchases.js";
-import type { EmailEventInput } from "./types.js";
+import type { EmailEventInput, RegisteredCampaign } from "./types.js";
 
 export interface RecordResult {
   accepted: number;
@@ -26,6 +27,9 @@ export interface RecordResult {
  * counted; `after-marks`, `after-rollups`: counting stopped half-way.
  */
 export type FaultPoint = "after-journal" | "after-raw" | "after-marks" | "after-rollups" | undefined;
+
+/** Where the test hook MISAR_TEST_DIE_AT may kill the process: a batch's steps, and `after-campaign` (UpsertCampaign: `campaigns` written, the list not yet). */
+export type DiePoint = NonNullable<FaultPoint> | "after-campaign";
 
 /** Told when a rebuild of an account starts and when it has finished (logs, tests). */
 export type RebuildObserver = (account: string, phase: "start" | "end") => void;
@@ -85,7 +89,8 @@ export class EmailIngest {
     private readonly purchases: PurchaseStore,
     readonly journal: IngestJournal,
     readonly leases: AccountLeases,
-    private readonly dieAt?: { point: NonNullable<FaultPoint>; nth: number },
+    private readonly campaigns: CampaignStore,
+    private readonly dieAt?: { point: DiePoint; nth: number },
     db?: Db,
   ) {
     this.lanes = caps.concurrentWriters ? caps.concurrentBatches : 1;
@@ -170,6 +175,48 @@ export class EmailIngest {
     }
   }
 
+  /**
+   * UpsertCampaign's writes, `campaigns` and then the account's list, journaled and under the
+   * account's lease like a batch (the list's writers take turns), in the ingest's turn on a
+   * single-writer database. Cut short between the two (a crash, a database error), the entry is
+   * due and the account's repair rebuilds the list from `campaigns`: the two converge without
+   * the client's retry (which, idempotent, would do the same).
+   */
+  async registerCampaign(account: string, c: RegisteredCampaign, now: Date): Promise<void> {
+    if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
+    await this.inTurn(account, async () => {
+      const [entry] = await this.journal.open([account], now);
+      try {
+        await this.track(this.writeRegistration(account, c, now));
+        await this.journal.close([entry!._id]);
+      } catch (err) {
+        await this.journal.abandon([entry!._id]);
+        throw err;
+      }
+    });
+  }
+
+  private async writeRegistration(account: string, c: RegisteredCampaign, now: Date): Promise<void> {
+    const lease = await this.leases.acquire(account, 4 * this.leases.ttlMs);
+    try {
+      await this.campaigns.upsert(account, c, now);
+      this.dieIfDue("after-campaign");
+      lease.check();
+      await this.exclusive([account], () => this.list.register(account, [c]));
+    } catch (err) {
+      await this.afterLeaseLost(account, err);
+      throw err;
+    } finally {
+      await this.leases.release(lease).catch(() => undefined);
+    }
+  }
+
+  /** The test hook: SIGKILL the nth time this point is reached (MISAR_TEST_DIE_AT). */
+  private dieIfDue(at: DiePoint): void {
+    const die = this.dieAt;
+    if (die !== undefined && die.point === at && ++this.reachedDiePoint === die.nth) process.kill(process.pid, "SIGKILL");
+  }
+
   /** Runs `task` in this process's turn of writing (on a single-writer database), else at once. */
   private inTurn(account: string, task: () => Promise<void>): Promise<void> {
     if (this.caps.concurrentWriters) return task();
@@ -206,8 +253,7 @@ export class EmailIngest {
   private async recordGroup(group: Omit<Waiting, "resolve" | "reject">[]): Promise<RecordResult[]> {
     const fault = (at: FaultPoint) => {
       if (group.some((b) => b.fault === at)) throw new Error(`simulated failure ${at}`);
-      const die = this.dieAt;
-      if (die !== undefined && die.point === at && ++this.reachedDiePoint === die.nth) process.kill(process.pid, "SIGKILL");
+      this.dieIfDue(at!);
     };
     const journal = await this.journal.open(group.map((b) => b.account), group[0]!.now);
     const entryIds = journal.map((j) => j._id);
@@ -323,7 +369,9 @@ export class EmailIngest {
         await this.marks.clearAccount(account);
         await this.clicks.clearAccount(account);
         await this.links.clearAccount(account);
-        await this.list.clearEvents(account);
+        // The list from its sources: registrations now, the events' campaigns as they are counted.
+        await this.list.clearAccount(account);
+        await this.list.register(account, await this.campaigns.ofAccount(account));
         // Purchases first: their rollups do not depend on the order of anything. (A purchase is
         // stored and counted under this lease, so none is half-way now.)
         await this.purchases.forEach(account, async (page) => {

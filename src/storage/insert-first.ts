@@ -21,7 +21,9 @@ const DUPLICATE_KEY = 11000;
  * Writes documents insert-first, remembering which `_id`s it has seen exist (per collection, up
  * to `max` each, about 100 bytes apiece). A document known to exist gets its update; any other
  * is first inserted as it would be after this write (one unordered insertMany), and only those
- * that existed after all are then updated (unordered bulk writes). Concurrent writers racing to
+ * that existed after all are then updated (unordered bulk writes). Known documents are updated
+ * in bulk too, which needs the writer alone with them (see updateKnown); a single document, the
+ * form of writes made outside an account's lease, is updated by itself. Concurrent writers racing to
  * create a document cannot fail: the loser's insert collides and it updates instead. A known
  * document found missing (another instance's rebuild deleted it) is inserted again. Upserts
  * cannot build documents whose counters are arrays, and on FerretDB's SQLite backend an insert
@@ -39,11 +41,12 @@ export class InsertFirstWriter {
     let existing = this.existing.get(col.collectionName);
     if (!existing) this.existing.set(col.collectionName, (existing = new Set()));
     const rest: InsertOrUpdate<T>[] = [];
+    const known: InsertOrUpdate<T>[] = [];
     for (const item of items) {
-      const known = existing.has(item.doc._id);
-      if (known && Object.keys(item.update).length === 0) continue;
-      // One at a time: every update takes FerretDB's single SQLite writer anyway.
-      if (known && (await col.updateOne({ _id: item.doc._id } as Filter<T>, item.update)).matchedCount === 1) continue;
+      if (!existing.has(item.doc._id)) rest.push(item);
+      else if (Object.keys(item.update).length > 0) known.push(item);
+    }
+    for (const item of await this.updateKnown(col, known)) {
       existing.delete(item.doc._id);
       rest.push(item);
     }
@@ -55,6 +58,32 @@ export class InsertFirstWriter {
     await this.bulk(col, ops);
     if (existing.size + rest.length > this.max) existing.clear();
     for (const i of rest) existing.add(i.doc._id);
+  }
+
+  /**
+   * Updates documents remembered as existing and returns those that were not there after all
+   * (another instance's rebuild deleted them). In unordered bulk writes of at most `bulkMax`
+   * rather than one command each: on FerretDB every command is a round trip and a turn of its
+   * single SQLite writer (five updates took 14.5 ms one by one, 7.9 ms as one bulk). A bulk's
+   * result counts the matches but does not say which, so when one is short each of its
+   * documents is looked up by `_id`: the caller is the only writer that creates or deletes them
+   * meanwhile (derived documents are written under the account's lease), so a document found is
+   * one the update matched, and one missing is still to be inserted whole.
+   */
+  private async updateKnown<T extends { _id: string }>(col: Collection<T>, items: InsertOrUpdate<T>[]): Promise<InsertOrUpdate<T>[]> {
+    if (items.length === 1) {
+      const [item] = items as [InsertOrUpdate<T>];
+      return (await col.updateOne({ _id: item.doc._id } as Filter<T>, item.update)).matchedCount === 1 ? [] : [item];
+    }
+    const missing: InsertOrUpdate<T>[] = [];
+    for (let i = 0; i < items.length; i += this.caps.bulkMax) {
+      const slice = items.slice(i, i + this.caps.bulkMax);
+      const ops = slice.map((it) => ({ updateOne: { filter: { _id: it.doc._id } as Filter<T>, update: it.update } }) as AnyBulkWriteOperation<T>);
+      const r = await col.bulkWrite(ops, { ordered: false });
+      if (r.matchedCount === slice.length) continue;
+      for (const it of slice) if (!(await col.findOne({ _id: it.doc._id } as Filter<T>, { projection: { _id: 1 } }))) missing.push(it);
+    }
+    return missing;
   }
 
   /**

@@ -4,9 +4,9 @@ import { Long } from "mongodb";
  * Money in the rollups: exact, per currency, never converted. An amount is split into whole
  * units and nanos (10^-9) of its shortest decimal form (what the client wrote: 0.1 is one tenth,
  * not the binary double nearest to it), each summed as an integer counter, so sums never drift
- * (0.10 + 0.20 is 0.30) and stay exact far beyond any real total: units up to 2^53 per bucket,
- * nanos below 10^9 per purchase. Counter names carry the currency: `rev_USD_u` / `rev_USD_n`
- * (every purchase), `arev_USD_u` / `arev_USD_n` (attributed ones), and `rev_USD_c` / `arev_USD_c`
+ * (0.10 + 0.20 is 0.30) and stay exact far beyond any real total: 64-bit counters per document,
+ * nanos below 10^9 per purchase, added up as BigInt by every read (addCount in types.ts).
+ * Counter names carry the currency: `rev_USD_u` / `rev_USD_n` (every purchase), `arev_USD_u` / `arev_USD_n` (attributed ones), and `rev_USD_c` / `arev_USD_c`
  * count the purchases, so a currency whose purchases were all free still shows (as 0).
  */
 
@@ -38,14 +38,14 @@ export function revenueDelta(kind: RevenueKind, currency: string, amount: number
 }
 
 /** Revenue per currency from counters, rounded half-up to cents, ordered by currency. */
-export function revenueOf(counts: Record<string, number>, kind: RevenueKind): { currency: string; amount: number }[] {
+export function revenueOf(counts: Record<string, number | bigint>, kind: RevenueKind): { currency: string; amount: number }[] {
   const byCurrency = new Map<string, bigint>();
   const re = new RegExp(`^${kind}_([A-Z]{3})_([unc])$`);
   const purchases = new Map<string, number>();
   for (const [name, v] of Object.entries(counts)) {
     const m = re.exec(name);
     if (!m || !v) continue;
-    if (m[2] === "c") purchases.set(m[1]!, (purchases.get(m[1]!) ?? 0) + v);
+    if (m[2] === "c") purchases.set(m[1]!, (purchases.get(m[1]!) ?? 0) + Number(v));
     else byCurrency.set(m[1]!, (byCurrency.get(m[1]!) ?? 0n) + (m[2] === "u" ? BigInt(v) * NANOS : BigInt(v)));
   }
   return [...byCurrency.keys(), ...purchases.keys()]
@@ -62,13 +62,13 @@ export function revenueOf(counts: Record<string, number>, kind: RevenueKind): { 
  * -2,147,483,296): money nanos get there after three purchases, a busy account's `send` in a
  * 256-day span after ~8 million sends a day. The driver reads a 64-bit value back as a number.
  */
-export function storedValue(v: number): Long {
-  return Long.fromNumber(v);
+export function storedValue(v: number | bigint): Long {
+  return typeof v === "bigint" ? Long.fromBigInt(v) : Long.fromNumber(v);
 }
 
 /** `counts` with every nonzero value as written (see storedValue), under `key(field)`. */
 export function storedCounts(
-  counts: Partial<Record<string, number>>,
+  counts: Partial<Record<string, number | bigint>>,
   key: (field: string) => string = (k) => k,
 ): Record<string, number | Long> {
   const out: Record<string, number | Long> = {};

@@ -30,28 +30,44 @@ export interface PackedDoc {
 /** A writer's appends to one document between two folds of it. */
 export const COMPACT_EVERY = 16;
 
-/** `counts`' nonzero entries as one chunk (`""` when there are none). */
-export function pack(counts: Iterable<[string, number]>): string {
+/** An integer counter: a number while it is a safe integer, else a BigInt (money sums can pass 2^53). */
+export type Count = number | bigint;
+
+/** `counts`' nonzero entries as one chunk (`""` when there are none), exact at any size. */
+export function pack(counts: Iterable<[string, Count]>): string {
   const out: string[] = [];
   for (const [k, v] of counts) {
-    if (!Number.isSafeInteger(v)) throw new Error(`packed counter ${k} must be a safe integer, got ${v}`);
-    if (v !== 0) out.push(`${k}:${v}`);
+    if (typeof v === "number" && !Number.isSafeInteger(v)) throw new Error(`packed counter ${k} must be a safe integer, got ${v}`);
+    if (v !== 0 && v !== 0n) out.push(`${k}:${v}`);
   }
   return out.join(",");
 }
 
-/** The counters of a document's chunks, summed by key (zeros left out). */
-export function unpack(chunks: readonly string[] | undefined): Map<string, number> {
-  const out = new Map<string, number>();
+/** `a + b`, exact: a number while the sum is a safe integer, else a BigInt. */
+export function plus(a: Count, b: Count): Count {
+  if (typeof a === "number" && typeof b === "number") {
+    const sum = a + b;
+    if (Number.isSafeInteger(sum)) return sum;
+  }
+  return BigInt(a) + BigInt(b);
+}
+
+/** The counters of a document's chunks, summed by key (zeros left out), exact at any size. */
+export function unpack(chunks: readonly string[] | undefined): Map<string, Count> {
+  const out = new Map<string, Count>();
   for (const chunk of chunks ?? []) {
     if (chunk === "") continue;
     for (const entry of chunk.split(",")) {
       const at = entry.lastIndexOf(":");
       const k = entry.slice(0, at);
-      out.set(k, (out.get(k) ?? 0) + Number(entry.slice(at + 1)));
+      const text = entry.slice(at + 1);
+      // 15 digits and a sign are always a safe integer; longer ones are read exactly.
+      const n = text.length > 15 ? BigInt(text) : Number(text);
+      const was = out.get(k);
+      out.set(k, was === undefined ? n : plus(was, n));
     }
   }
-  for (const [k, v] of out) if (v === 0) out.delete(k);
+  for (const [k, v] of out) if (v === 0 || v === 0n) out.delete(k);
   return out;
 }
 
@@ -59,13 +75,13 @@ export function unpack(chunks: readonly string[] | undefined): Map<string, numbe
  * Packed counters keyed `<counter><index>` (the index `digits` wide, below `n`) split into `n`
  * counters by index: `open07` is `open` of index 7.
  */
-export function bySuffix(counters: Map<string, number>, digits: number, n: number): Record<string, number>[] {
-  const out: Record<string, number>[] = Array.from({ length: n }, () => ({}));
+export function bySuffix(counters: Map<string, Count>, digits: number, n: number): Record<string, Count>[] {
+  const out: Record<string, Count>[] = Array.from({ length: n }, () => ({}));
   for (const [key, v] of counters) {
     const i = Number(key.slice(-digits));
     const name = key.slice(0, -digits);
     const at = out[i]!;
-    at[name] = (at[name] ?? 0) + v;
+    at[name] = plus(at[name] ?? 0, v);
   }
   return out;
 }

@@ -1,13 +1,13 @@
 import type { Collection, Db } from "mongodb";
 import { InsertFirstWriter, type InsertOrUpdate } from "./insert-first.js";
-import { HOUR_MS, addCounts, floorDay, floorHour, isCounterName, zeroCounts, type Counts } from "./types.js";
+import { HOUR_MS, addCount, addCounts, floorDay, floorHour, isCounterName, zeroCounts, type Counts } from "./types.js";
 import { readByIds } from "./by-id.js";
 import { DaySpans } from "./day-spans.js";
 import { HourQuarters, type HourSeconds } from "./hour-quarters.js";
 import { prepareCollection } from "./indexes.js";
 import { storedCounts } from "./money.js";
 import type { Capabilities } from "./capabilities.js";
-import { PackedCompactor, bySuffix, pack, packedWrite, unpack, type PackedDoc } from "./packed-counts.js";
+import { PackedCompactor, bySuffix, pack, packedWrite, plus, unpack, type Count, type PackedDoc } from "./packed-counts.js";
 
 /**
  * A counter as written: a 64-bit integer (see storedValue), which the driver reads back as a
@@ -149,11 +149,11 @@ export class RollupStore {
     }
     for (const [day, deltas] of byDay) {
       const totals = zeroCounts();
-      const h = new Map<string, number>();
+      const h = new Map<string, Count>();
       for (const d of deltas) {
         addCounts(totals, d.counts);
         const i = (d.hour.getTime() - day) / HOUR_MS;
-        for (const [k, v] of Object.entries(d.counts)) if (v) h.set(hourKey(k, i), (h.get(hourKey(k, i)) ?? 0) + v);
+        for (const [k, v] of Object.entries(d.counts)) if (v) h.set(hourKey(k, i), plus(h.get(hourKey(k, i)) ?? 0, v));
       }
       dayTotals.set(day, totals);
       const chunk = pack(h);
@@ -254,7 +254,7 @@ export class RollupStore {
         for (const entry of chunk.split(",")) {
           const [key, second, n] = entry.split(":") as [string, string, string];
           const sec = Number(second);
-          if (sec >= first && sec < end && isCounterName(key)) out[key] = (out[key] ?? 0) + Number(n);
+          if (sec >= first && sec < end && isCounterName(key)) addCount(out, key, Number(n));
         }
       }
       return out;
@@ -274,8 +274,8 @@ export class RollupStore {
     for (const [k, v] of unpack(doc.p)) {
       const h = Number(k.slice(1));
       const e = byHour.get(h) ?? { hour: new Date(h * HOUR_MS), opens: 0, clicks: 0 };
-      if (k[0] === "o") e.opens += v;
-      else e.clicks += v;
+      if (k[0] === "o") e.opens += Number(v);
+      else e.clicks += Number(v);
       byHour.set(h, e);
     }
     const timeline = [...byHour.values()].sort((x, y) => x.hour.getTime() - y.hour.getTime());

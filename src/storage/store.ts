@@ -10,7 +10,7 @@ import { CampaignListStore } from "./campaign-list.js";
 import { CampaignStore } from "./campaigns.js";
 import { ContactClickStore } from "./contact-clicks.js";
 import { EmailEventStore } from "./email-events.js";
-import { EmailIngest, type FaultPoint } from "./email-ingest.js";
+import { EmailIngest, type DiePoint } from "./email-ingest.js";
 import { FirstMarkStore } from "./first-marks.js";
 import { PurchaseStore } from "./purchases.js";
 import { RollupStore } from "./rollups.js";
@@ -20,7 +20,7 @@ export interface StoreOptions {
   /** How long a journal entry or lease outlives its last renewal (a dead writer's are repaired after that). */
   leaseTtlMs?: number;
   /** Test hook: SIGKILL this process the nth time an ingest write reaches this step (config.dieAt). */
-  dieAt?: { point: NonNullable<FaultPoint>; nth: number };
+  dieAt?: { point: DiePoint; nth: number };
 }
 
 export const DEFAULT_LEASE_TTL_MS = 5000;
@@ -71,7 +71,9 @@ export class Store {
       this.campaignList,
       this.purchases,
       new IngestJournal(db, owner, ttl),
-      new AccountLeases(db, owner, ttl, caps),
+      // A lease is kept for a quarter of the ttl after a batch, for the account's next batch.
+      new AccountLeases(db, owner, ttl, caps, ttl / 4),
+      this.campaigns,
       opts.dieAt,
       db,
     );

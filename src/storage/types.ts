@@ -48,7 +48,7 @@ export type CountKey = (typeof COUNT_KEYS)[number];
  * Counter values by name: the fixed ones of COUNT_KEYS, and money counters whose names carry a
  * currency (see money.ts), which only exist where purchases in that currency were counted.
  */
-export type Counts = Record<CountKey, number> & { [name: string]: number };
+export type Counts = Record<CountKey, number> & { [name: string]: number | bigint };
 
 export function isCountKey(k: string): k is CountKey {
   return (COUNT_KEYS as readonly string[]).includes(k);
@@ -63,22 +63,41 @@ export function zeroCounts(): Counts {
   return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts;
 }
 
+/** Money sums (units, nanos; see money.ts): added as BigInt, exact at any size. */
+const MONEY_SUM = /^a?rev_[A-Z]{3}_[un]$/;
+
 /**
  * Adds `b` to `a`, every counter of `b` by name (money counters included). A stored counter
  * past 2^53 comes back from the driver as a `Long` object, not a number (`+` would concatenate
- * it as a string), so any non-number value is converted through its `toNumber()`.
+ * it as a string), so any non-number value is converted through its `toNumber()`; money sums
+ * are kept as BigInt (a `Long` through its `toBigInt()`), so a revenue total is exact whatever
+ * the number of purchases and documents it adds up, up to 64-bit counters per document.
  */
 export function addCounts(a: Counts, b: Partial<Counts>): Counts {
-  for (const [k, v] of Object.entries(b)) {
-    const n = typeof v === "number" ? v : asNumber(v);
-    if (n) a[k] = (a[k] ?? 0) + n;
-  }
+  for (const [k, v] of Object.entries(b)) addCount(a, k, v);
   return a;
+}
+
+/** Adds one counter's stored value (a number, a `Long` or a BigInt) to `a[k]`, as addCounts does. */
+export function addCount(a: Counts, k: string, v: unknown): void {
+  if (MONEY_SUM.test(k)) {
+    const n = asBigInt(v);
+    if (n) a[k] = BigInt(a[k] ?? 0) + n;
+    return;
+  }
+  const n = typeof v === "number" ? v : asNumber(v);
+  if (n) a[k] = Number(a[k] ?? 0) + n;
 }
 
 function asNumber(v: unknown): number {
   if (v && typeof v === "object" && "toNumber" in v && typeof v.toNumber === "function") return Number(v.toNumber());
   return Number(v ?? 0);
+}
+
+function asBigInt(v: unknown): bigint {
+  if (typeof v === "bigint") return v;
+  if (v && typeof v === "object" && "toBigInt" in v && typeof v.toBigInt === "function") return BigInt(v.toBigInt() as bigint);
+  return BigInt(Number(v ?? 0));
 }
 
 export type CampaignStatusName = "draft" | "scheduled" | "sending" | "sent" | "cancelled";

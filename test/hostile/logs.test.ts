@@ -57,3 +57,18 @@ test("a client that gives up mid-body is logged below error", async () => {
   expect(lines.some((l) => l.includes("abandoned") || l.includes("closed the request"))).toBe(true);
   expect(lines.filter((l) => JSON.parse(l).level === "error")).toEqual([]);
 });
+
+test("a flood of refusals is counted, not logged line by line", async () => {
+  lines.length = 0;
+  const n = 40;
+  for (let i = 0; i < n; i++) {
+    const r = i % 2 ? await callRest(svc, "GET", "/api/v1/analytics/overview") : await callRpc(svc, "grpc", GET_OVERVIEW, new Uint8Array(0));
+    expect(r.code).toBe("unauthenticated");
+  }
+  // The counts of the last second are logged once it is over.
+  await new Promise((r) => setTimeout(r, 2500));
+  const refused = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "refused");
+  expect(refused.length).toBeLessThan(10);
+  expect(refused.reduce((sum, l) => sum + 1 + (l.similar_not_logged ?? 0), 0)).toBe(n);
+  expect(refused[0]).toMatchObject({ code: "unauthenticated", address: "127.0.0.1", error: expect.stringContaining("missing API key") });
+});

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { gzipSync } from "node:zlib";
 import type { TestService } from "../helpers/service.js";
 import { storedFor } from "../write/support.js";
-import { BINARY_PROTOCOLS, RPC_PROTOCOLS, callRest, callRpc, frame, type Answer, startWithAccount } from "./wire.js";
+import { BINARY_PROTOCOLS, RPC_PROTOCOLS, callRest, callRpc, frame, grpc, type Answer, startWithAccount } from "./wire.js";
 import { GET_OVERVIEW, MALFORMED_BINARY, RECORD_EVENTS, TRACK_EVENT, TRACK_PURCHASE, deepJsonObject, deepPropertiesBinary, purchaseBinary } from "./inputs.js";
 
 let svc: TestService, account: string, key: string;
@@ -35,6 +35,18 @@ describe("malformed protobuf → INVALID_ARGUMENT on every binary protocol and R
   test("nothing was written", async () => {
     expect(await storedFor(svc, account)).toEqual({});
   });
+});
+
+test("reflection's request stream: each malformed message → INVALID_ARGUMENT, a good one still answered", async () => {
+  const REFLECTION = "grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+  for (const m of MALFORMED_BINARY) {
+    const a = await grpc(svc, REFLECTION, frame(m.body));
+    expect(a.code, `${m.name}: ${a.message}`).toBe("invalid_argument");
+    expect(a.message, m.name).not.toMatch(/premature EOF|illegal tag|call stack|parse binary|cant skip|end group/i);
+  }
+  // list_services (field 7, a string): the stream still works.
+  const ok = await grpc(svc, REFLECTION, frame(new Uint8Array([0x3a, 0x00])));
+  expect(ok.code).toBe("ok");
 });
 
 describe("bad framing → INVALID_ARGUMENT (gRPC, gRPC-Web)", () => {

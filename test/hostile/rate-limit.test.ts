@@ -72,8 +72,11 @@ describe("per client address, without a valid key", () => {
     const grpc = await callRpc(svc, "grpc", GET_OVERVIEW, new Uint8Array(0));
     expect(grpc.code).toBe("resource_exhausted");
     expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
-    const health = await fetch(`${svc.url}/healthz`);
-    expect(health.status).toBe(429);
+    // Health checks have a bucket of their own (5 here too): key guessing from the address a
+    // load balancer probes from does not make the instance look down; a flood of them is limited.
+    const health: number[] = [];
+    for (let i = 0; i < 6; i++) health.push((await fetch(`${svc.url}/healthz`)).status);
+    expect(health).toEqual([200, 200, 200, 200, 200, 429]);
   });
 });
 

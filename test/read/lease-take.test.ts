@@ -33,3 +33,44 @@ test("8 takers racing for a free lease, 25 rounds: exactly one wins each round",
     await takers[winners[0]!]!.release(leases[winners[0]!]!);
   }
 });
+
+test("a lease kept between uses (keepMs): taken again here without a take, held against others until unused for keepMs or asked for", async () => {
+  const a = new AccountLeases(db, "owner-a", 60_000, caps, 300);
+  const b = new AccountLeases(db, "owner-b", 60_000, caps, 300);
+  const leases = db.collection<{ _id: string; holder: string | null }>("account_leases");
+  const holder = async (account: string) => (await leases.findOne({ _id: account }))?.holder;
+
+  // Given back, it stays a's in the database; a's next use is the same lease, b finds it held.
+  const first = (await a.tryAcquire("acct_keep"))!;
+  await a.release(first);
+  expect(await holder("acct_keep")).toBe(first.token);
+  expect(await b.tryAcquire("acct_keep")).toBeUndefined();
+  const again = (await a.tryAcquire("acct_keep"))!;
+  expect(again).toBe(first);
+  await a.release(again);
+  // Unused for keepMs: released, and b takes it.
+  await new Promise((r) => setTimeout(r, 450));
+  expect(await holder("acct_keep")).toBeNull();
+  const forB = (await b.tryAcquire("acct_keep"))!;
+  expect(forB).toBeDefined();
+  expect(await a.tryAcquire("acct_keep")).toBeUndefined(); // a asks for it now
+  await b.release(forB);
+  expect(await holder("acct_keep")).toBe(forB.token); // kept: b's renewal has not seen the ask yet
+  await b.renew();
+  expect(await holder("acct_keep")).toBeNull(); // asked for and unused: released at once
+
+  // Asked for while in use: released, not kept, when given back.
+  const inUse = (await a.tryAcquire("acct_keep"))!;
+  expect(inUse).toBeDefined();
+  expect(await b.tryAcquire("acct_keep")).toBeUndefined();
+  await a.renew();
+  await a.release(inUse);
+  expect(await holder("acct_keep")).toBeNull();
+  // (b polls: it gave the lease up for a a moment ago, and lets a go first for a while.)
+  const taken = await b.acquire("acct_keep", 5000);
+  expect(taken.token).toMatch(/^owner-b#/);
+  expect(await leases.findOne({ _id: "wanted|acct_keep" })).toBeNull(); // the taker's ask is gone
+  await b.releaseAll();
+  await a.releaseAll();
+  expect(await holder("acct_keep")).toBeNull();
+});

@@ -3,7 +3,7 @@
 // one-document-per-campaign `campaign_links` in place, again after a crash mid-way, and ingest
 // goes on from the converted pages.
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { LINK_PAGE } from "../../src/storage/campaign-links.js";
+import { CampaignLinkStore, LINK_PAGE } from "../../src/storage/campaign-links.js";
 import { m006 } from "../../src/storage/migrations/006-link-pages.js";
 import { ROLLUP_VERSION, migrate } from "../../src/storage/migrations/index.js";
 import { Store } from "../../src/storage/store.js";
@@ -93,7 +93,10 @@ test("migration 6 splits version 5's one links document per campaign in place, i
   try {
     const meta = other.db.collection<{ _id: string; v: number }>("schema_meta");
     await meta.updateOne({ _id: "rollups" }, { $set: { v: 5 } }, { upsert: true });
-    expect(await migrate(other)).toMatchObject({ from: 5, steps: [`6: ${m006.what}`], rebuild: [] });
+    // Step 6 first, then any later steps (7 reshapes the campaign list), none a rebuild.
+    const ran = await migrate(other);
+    expect(ran).toMatchObject({ from: 5, rebuild: [] });
+    expect(ran.steps[0]).toBe(`6: ${m006.what}`);
     expect(await read(key, "old")).toStrictEqual(want);
     expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
     expect(await old.countDocuments({})).toBe(0);
@@ -109,4 +112,20 @@ test("migration 6 splits version 5's one links document per campaign in place, i
   } finally {
     await other.close();
   }
+});
+
+test("two writers placing one campaign's new urls (two instances): each url listed once, its clicks summed", async () => {
+  const [a, b] = [new CampaignLinkStore(svc.store.db, svc.store.caps), new CampaignLinkStore(svc.store.db, svc.store.caps)];
+  const u = (i: number) => `https://two.example/${i}`;
+  const add = (w: CampaignLinkStore, ...l: [number, number, number][]) =>
+    w.add("acct_links_two", new Map([["c1", l.map(([i, clicks, uniques]) => ({ url: u(i), clicks, uniques }))]]));
+  await add(a, [1, 1, 1]); // a creates the campaign's head: its later new urls skip the lookup
+  await add(b, [2, 2, 1], [1, 1, 0]); // b looks up 1 (a placed it) and places 2
+  await add(a, [2, 3, 1], [3, 1, 1]); // a does not know 2: its insert collides and it takes b's page
+  const links = (await b.links("acct_links_two", "c1")).sort((x, y) => x.url.localeCompare(y.url));
+  expect(links).toEqual([
+    { url: u(1), clicks: 2, uniqueClicks: 1 },
+    { url: u(2), clicks: 5, uniqueClicks: 2 },
+    { url: u(3), clicks: 1, uniqueClicks: 1 },
+  ]);
 });

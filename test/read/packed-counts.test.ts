@@ -17,8 +17,11 @@ afterAll(() => svc.close());
 test("pack and unpack: sums by key, negatives and zeros, keys with digits and underscores", () => {
   expect(pack([["open07", 3], ["send07", 0], ["rev_USD_n07", -999_999_999]])).toBe("open07:3,rev_USD_n07:-999999999");
   expect(pack([])).toBe("");
-  const sums = unpack(["open07:3,uopen07:1", "", "open07:2,uopen07:-1,click23:9007199254740000"]);
-  expect([...sums]).toEqual([["open07", 5], ["click23", 9007199254740000]]);
+  const sums = unpack(["open07:3,uopen07:1", "", "open07:2,uopen07:-1,click23:900719925474"]);
+  expect([...sums]).toEqual([["open07", 5], ["click23", 900719925474]]);
+  // Past 2^53 (money nanos of millions of purchases) the sums stay exact, as BigInt.
+  const big = unpack(["rev_USD_n07:9007199254740991", "rev_USD_n07:999999999", pack([["rev_USD_n07", 12345678901234567890n]])]);
+  expect(big.get("rev_USD_n07")).toBe(9007199254740991n + 999999999n + 12345678901234567890n);
   expect(() => pack([["x", 0.5]])).toThrow(/safe integer/);
 });
 

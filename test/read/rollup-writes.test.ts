@@ -8,7 +8,7 @@ import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/stora
 import { tile } from "../../src/storage/day-spans.js";
 import { m003 } from "../../src/storage/migrations/003-day-spans.js";
 import { m004 } from "../../src/storage/migrations/004-hour-quarters.js";
-import { m007 } from "../../src/storage/migrations/007-packed-counters.js";
+import { m008 } from "../../src/storage/migrations/008-packed-counters.js";
 import type { Store } from "../../src/storage/store.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
@@ -16,7 +16,7 @@ let client: MongoClient;
 let db: Db;
 let rollups: RollupStore;
 let caps: Capabilities;
-const commands: { name: string; collection: unknown }[] = [];
+const commands: { name: string; collection: unknown; statements: number }[] = [];
 
 beforeAll(async () => {
   client = new MongoClient(inject("mongoUri"), { monitorCommands: true });
@@ -27,7 +27,8 @@ beforeAll(async () => {
   rollups = new RollupStore(db, { ...caps, counterWrites: "insert-first" });
   await rollups.ensureIndexes(caps);
   client.on("commandStarted", (e: CommandStartedEvent) => {
-    if (e.commandName === "insert" || e.commandName === "update") commands.push({ name: e.commandName, collection: e.command[e.commandName] });
+    const statements = (e.command.documents ?? e.command.updates ?? []) as unknown[];
+    if (e.commandName === "insert" || e.commandName === "update") commands.push({ name: e.commandName, collection: e.command[e.commandName], statements: statements.length });
   });
 });
 afterAll(async () => {
@@ -39,9 +40,10 @@ const DAY1 = Date.UTC(2026, 2, 10);
 const DAY2 = Date.UTC(2026, 2, 11);
 const HOUR = 3_600_000;
 
-function writes(): Record<string, number> {
+/** Commands sent since the last call, by command and collection (with `statements`: the documents they wrote). */
+function writes(statements = false): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const c of commands.splice(0)) out[`${c.name} ${String(c.collection)}`] = (out[`${c.name} ${String(c.collection)}`] ?? 0) + 1;
+  for (const c of commands.splice(0)) out[`${c.name} ${String(c.collection)}`] = (out[`${c.name} ${String(c.collection)}`] ?? 0) + (statements ? c.statements : 1);
   return out;
 }
 
@@ -76,10 +78,19 @@ test("apply inserts new day, day-hour, hour-second and campaign documents with o
   });
 });
 
-test("apply increments known documents in place, without inserting", async () => {
+test("apply increments known documents in place, without inserting, one bulk update per collection", async () => {
   const { hours, campaigns } = batch(4);
   await rollups.apply("acct_w", hours, campaigns);
+  const sent = [...commands];
   expect(writes()).toEqual({
+    "update account_day_spans": 1,
+    "update account_day_hours": 1,
+    "update account_hour_seconds": 1,
+    "update account_hour_quarters": 1,
+    "update campaign_stats": 1,
+  });
+  commands.push(...sent);
+  expect(writes(true)).toEqual({
     "update account_day_spans": 6, // the 2 days and their 4 enclosing spans (4, 16, 64, 256 days)
     "update account_day_hours": 2,
     "update account_hour_seconds": 2,
@@ -161,6 +172,26 @@ test("a store that knows none of 150 existing documents increments them all (bul
   const last = DAY1 + 149 * 24 * HOUR;
   expect(await fresh.sumDays("acct_spread", new Date(DAY1), new Date(last + 24 * HOUR))).toEqual({ ...zeroCounts(), delivered: 300 });
   expect(await fresh.sumSecondsOfHour("acct_spread", new Date(last), new Date(last + HOUR))).toEqual({ ...zeroCounts(), delivered: 2 });
+
+  // `rollups` still knows all 150 days; a rebuild elsewhere deleted every third day's documents
+  // meanwhile. Its bulk updates (3 slices) come up short, and exactly those are inserted again.
+  const gone = Array.from({ length: 50 }, (_, i) => new Date(DAY1 + 3 * i * 24 * HOUR).toISOString().slice(0, 10));
+  for (const c of ["account_day_hours", "account_hour_seconds", "account_hour_quarters"]) {
+    const prefix = c === "account_day_hours" ? "" : "T00";
+    await db.collection<{ _id: string }>(c).deleteMany({ _id: { $in: gone.map((d) => `acct_spread|${d}${prefix}`) } });
+  }
+  commands.length = 0;
+  await rollups.apply("acct_spread", spread, []);
+  expect(writes(true)["update account_day_hours"]).toBe(150);
+  for (let i = 0; i < 150; i += 1) {
+    const day = DAY1 + i * 24 * HOUR;
+    const want = { ...zeroCounts(), delivered: i % 3 === 0 ? 1 : 3 };
+    expect(await fresh.sumHoursOfDay("acct_spread", new Date(day), new Date(day + 24 * HOUR)), `day ${i}`).toEqual(want);
+  }
+  const hour = (i: number) => [DAY1 + i * 24 * HOUR, DAY1 + i * 24 * HOUR + HOUR] as const;
+  expect(await fresh.sumSecondRanges("acct_spread", [hour(0), hour(1), hour(149)])).toEqual([1, 3, 3].map((delivered) => ({ ...zeroCounts(), delivered })));
+  expect(await fresh.sumQuarterRanges("acct_spread", [hour(0), hour(1), hour(147)])).toEqual([1, 3, 1].map((delivered) => ({ ...zeroCounts(), delivered })));
+  expect(await fresh.sumDays("acct_spread", new Date(DAY1), new Date(last + 24 * HOUR))).toEqual({ ...zeroCounts(), delivered: 450 });
 }, 60_000);
 
 test("version 2's day totals (account_days, summed by counter name) become day spans in place, without a rebuild", async () => {
@@ -189,7 +220,7 @@ test("version 2's day totals (account_days, summed by counter name) become day s
   expect(await rollups.sumDays("acct_old", day(0)[0], day(1)[1])).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1, click: 3 });
 });
 
-test("version 6's number counters (a day's hours, an hour's quarters, a campaign's timeline) are packed in place, without a rebuild", async () => {
+test("version 7's number counters (a day's hours, an hour's quarters, a campaign's timeline) are packed in place, without a rebuild", async () => {
   const DAY = Date.UTC(2026, 2, 14);
   const hour = (h: number) => DAY + h * HOUR;
   const epochHour = hour(9) / HOUR;
@@ -216,11 +247,11 @@ test("version 6's number counters (a day's hours, an hour's quarters, a campaign
       timeline: [{ hour: new Date(hour(9)), opens: 2, clicks: 0 }, { hour: new Date(hour(23)), opens: 1, clicks: 1 }],
     });
   };
-  expect(await m007.run(store)).toEqual([]);
+  expect(await m008.run(store)).toEqual([]);
   await check();
   expect(await db.collection("account_day_hours").findOne({ _id: "acct_v5|2026-03-14" as never })).not.toHaveProperty("h");
   // Run again (a crash after the step, before its version was recorded): nothing counted twice.
-  expect(await m007.run(store)).toEqual([]);
+  expect(await m008.run(store)).toEqual([]);
   await check();
 });
 

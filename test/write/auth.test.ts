@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { Scope } from "../../src/storage/api-keys.js";
+import { KEY_CACHE_MS, type Scope } from "../../src/storage/api-keys.js";
+import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { Caller, PROTOCOLS, campaignMetrics, emailEvent, expectError, show, storedFor, type Auth, type AnyRpc, type WriteRpc } from "./support.js";
 
@@ -102,6 +103,28 @@ describe("401 / UNAUTHENTICATED on every protocol and RPC", () => {
       expect((await caller.call(protocol, "getOverview", {}, { key })).ok).toBe(true);
       expect((await caller.call(protocol, "getCampaignMetrics", { id: "camp_auth" }, { key })).ok).toBe(true);
     }
+  });
+});
+
+describe("revoking a key in use", () => {
+  const overview = (key: string) => rest(svc, "GET", "/api/v1/analytics/overview", { key });
+  test("in this process: refused at once", async () => {
+    const a = await svc.newAccount();
+    expect((await overview(a.key)).status).toBe(200);
+    await svc.store.keys.revoke(a.key, new Date());
+    expect((await overview(a.key)).status).toBe(401);
+  });
+  test(`elsewhere (the CLI, another instance): refused within ${KEY_CACHE_MS} ms`, async () => {
+    const a = await svc.newAccount();
+    expect((await overview(a.key)).status).toBe(200);
+    const cli = await Store.open(inject("mongoUri"), svc.store.db.databaseName);
+    try {
+      await cli.keys.revoke(a.key, new Date());
+    } finally {
+      await cli.close();
+    }
+    await new Promise((r) => setTimeout(r, KEY_CACHE_MS + 100));
+    expect((await overview(a.key)).status).toBe(401);
   });
 });
 

@@ -3,7 +3,12 @@
 // rules for an overview's from/to). Outside it: 400 / INVALID_ARGUMENT naming the field, with the
 // same message on every protocol, and nothing stored.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { JsonObject } from "@bufbuild/protobuf";
+import { create, toBinary, type JsonObject } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { TrackEventRequestSchema } from "../../gen/es/misar/analytics/v1/track_service_pb.js";
+import { parseRfc3339 } from "../../src/time.js";
+import { TRACK_EVENT } from "../hostile/inputs.js";
+import { BINARY_PROTOCOLS, callRest, callRpc } from "../hostile/wire.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { Caller, PROTOCOLS, emailEvent, expectError, storedFor, type Outcome, type WriteRpc } from "./support.js";
 
@@ -44,6 +49,21 @@ describe("timestamps outside 2000..2100 are refused identically on every protoco
     const ok = await caller.call("rest", rpc, body("2000-01-01T00:00:00Z"), { key });
     expect(ok.ok, JSON.stringify(ok)).toBe(true);
     expect(Object.keys(await storedFor(svc, account)).length).toBeGreaterThan(0);
+  });
+
+  // Beyond what google.protobuf.Timestamp holds: Connect JSON refuses these while decoding, REST
+  // and the binary protocols (whose clients cannot even build them from text, hence raw bodies
+  // here) by the contract's rule; the words are the same.
+  test.each(["0000-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59"])("year 0000 / 10000 (%s): the same words on every protocol", async (ts) => {
+    const { key } = await svc.newAccount();
+    const json = { event_name: "e", contact_email: "a@example.com", timestamp: ts };
+    const binary = toBinary(TrackEventRequestSchema, create(TrackEventRequestSchema, { eventName: "e", contactEmail: "a@example.com", timestamp: timestampFromMs(parseRfc3339(ts)!) }));
+    const answers = [
+      await callRest(svc, "POST", "/api/v1/track/event", JSON.stringify(json), { key }),
+      await callRpc(svc, "connect-json", TRACK_EVENT, JSON.stringify({ eventName: "e", contactEmail: "a@example.com", timestamp: ts }), { key }),
+      ...(await Promise.all(BINARY_PROTOCOLS.map((p) => callRpc(svc, p, TRACK_EVENT, binary, { key })))),
+    ];
+    for (const a of answers) expect([a.code, a.fields, a.message]).toEqual(["invalid_argument", ["timestamp"], `timestamp: ${RANGE}`]);
   });
 
   test("the server's own limits say which they are: sent_at over 366 days ahead, an event over 1 day ahead", async () => {

@@ -328,6 +328,8 @@ const DATA_COLLECTIONS = [
   "campaign_stats",
   "campaign_link_pages",
   "campaign_link_urls",
+  "campaign_list_entries",
+  "campaign_list_pages",
   "message_firsts",
   "ingest_batches",
 ];

@@ -1,10 +1,7 @@
-import { MongoServerError, type AnyBulkWriteOperation } from "mongodb";
+import type { AnyBulkWriteOperation } from "mongodb";
 import { LINK_PAGE, headId, pageId, type LinkCounter, type LinkPageDoc, type LinkUrlDoc } from "../campaign-links.js";
 import type { Store } from "../store.js";
-import type { Migration } from "./migration.js";
-
-/** MongoDB's and FerretDB's code for a collection that does not exist. */
-const NAMESPACE_NOT_FOUND = 26;
+import { dropIfExists, type Migration } from "./migration.js";
 
 /** `campaign_links` as version 5 wrote it: one document per campaign holding every url. */
 interface OldLinksDoc {
@@ -48,10 +45,7 @@ export const m006: Migration = {
       for (let i = 0; i < pageOps.length; i += store.caps.bulkMax) await pages.bulkWrite(pageOps.slice(i, i + store.caps.bulkMax), { ordered: false });
       await old.deleteOne({ _id: doc._id });
     }
-    // Empty now; a database that never had it answers NamespaceNotFound.
-    await old.drop().catch((err: unknown) => {
-      if (!(err instanceof MongoServerError && err.code === NAMESPACE_NOT_FOUND)) throw err;
-    });
+    await dropIfExists(old);
     return [];
   },
 };

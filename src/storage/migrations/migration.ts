@@ -1,3 +1,4 @@
+import { MongoServerError, type Collection, type Document } from "mongodb";
 import type { Store } from "../store.js";
 
 /**
@@ -16,4 +17,14 @@ export interface Migration {
    * (`"all"`: every account), or none when the step could update everything in place.
    */
   run(store: Store): Promise<string[] | "all">;
+}
+
+/** MongoDB's and FerretDB's code for a collection that does not exist. */
+const NAMESPACE_NOT_FOUND = 26;
+
+/** Drops a collection a step has emptied; one the database never had is fine. */
+export async function dropIfExists<T extends Document>(col: Collection<T>): Promise<void> {
+  await col.drop().catch((err: unknown) => {
+    if (!(err instanceof MongoServerError && err.code === NAMESPACE_NOT_FOUND)) throw err;
+  });
 }

@@ -1,5 +1,5 @@
-import type { AnyBulkWriteOperation, Document } from "mongodb";
-import { pack } from "../packed-counts.js";
+import { Long, type AnyBulkWriteOperation, type Document } from "mongodb";
+import { pack, type Count } from "../packed-counts.js";
 import type { Store } from "../store.js";
 import type { Migration } from "./migration.js";
 
@@ -12,23 +12,23 @@ import type { Migration } from "./migration.js";
  * Idempotent: each document is converted by one update that matches it only while it still has
  * its old field, so a crash halfway leaves the rest for the next run.
  */
-export const m007: Migration = {
-  version: 7,
+export const m008: Migration = {
+  version: 8,
   what: "hourly, quarter-hour and campaign timeline counters packed into strings (p)",
   run: async (store: Store) => {
     await convert(store, "account_day_hours", "h", (d) => entries(d.h));
     await convert(store, "account_hour_quarters", "q", (d) => entries(d.q));
     await convert(store, "campaign_stats", "to", (d) => [
-      ...entries(d.to).map(([k, v]) => [`o${k.slice(1)}`, v] as [string, number]),
-      ...entries(d.tc).map(([k, v]) => [`c${k.slice(1)}`, v] as [string, number]),
+      ...entries(d.to).map(([k, v]) => [`o${k.slice(1)}`, v] as [string, Count]),
+      ...entries(d.tc).map(([k, v]) => [`c${k.slice(1)}`, v] as [string, Count]),
     ]);
     return [];
   },
 };
 
-/** A stored counter object's entries as numbers (a value past 2^53 comes back as a Long). */
-function entries(o: unknown): [string, number][] {
-  return Object.entries((o ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Number(v)]);
+/** A stored counter object's entries, exact (a value past 2^53 comes back as a Long). */
+function entries(o: unknown): [string, Count][] {
+  return Object.entries((o ?? {}) as Record<string, unknown>).map(([k, v]) => [k, v instanceof Long ? v.toBigInt() : Number(v)]);
 }
 
 async function convert(store: Store, name: string, old: string, counters: (doc: Document) => [string, number][]): Promise<void> {

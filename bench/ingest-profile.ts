@@ -1,0 +1,127 @@
+/**
+ * `npm run bench:ingest-profile`: where one ingest batch's time goes. Loads the benchmark's
+ * dataset through the REST ingest (batches of 1,000, as `npm run bench`) and, for the last
+ * PROFILE_BATCHES batches, lists every database command the service sent (by collection and
+ * command: round trips, documents written, milliseconds), beside a bare insertMany of the same
+ * documents. The commands of one batch run one after another on FerretDB's SQLite backend, so
+ * their times add up to the batch's database time; the rest is the request's own work.
+ *
+ * Env: PROFILE_EVENTS (default 20000: the dataset's size), PROFILE_FROM (default 0: the first
+ * batch loaded; e.g. PROFILE_EVENTS=1000000 PROFILE_FROM=500 PROFILE_LOAD=20 loads 20 batches from
+ * the middle of the 10^6 dataset, each spanning about two hours as at that size), PROFILE_LOAD
+ * (default: all the rest), PROFILE_BATCHES (default 5: the last ones loaded are profiled),
+ * BENCH_SEED (42), MONGODB_URI (a MongoDB instead of the embedded FerretDB).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent, type CommandFailedEvent } from "mongodb";
+import { startEmbeddedDatabase } from "../src/db/embedded.js";
+import { createLogger, silentLogger } from "../src/log.js";
+import { AnalyticsServer } from "../src/server/server.js";
+import { Store } from "../src/storage/store.js";
+import type { EmailEventDoc } from "../src/storage/email-events.js";
+import { NOW, generate, toInput, type WireEvent } from "./dataset.js";
+
+const ROOT = process.cwd();
+const EVENTS = Number(process.env.PROFILE_EVENTS ?? 20_000);
+const FROM = Number(process.env.PROFILE_FROM ?? 0);
+const LOAD = Number(process.env.PROFILE_LOAD ?? Infinity);
+const PROFILED = Number(process.env.PROFILE_BATCHES ?? 5);
+const SEED = Number(process.env.BENCH_SEED ?? 42);
+const ACCOUNT = "acct_profile";
+const BATCH = 1000;
+
+interface Step {
+  calls: number;
+  docs: number;
+  ms: number;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "misar-profile-"));
+  const embedded = process.env.MONGODB_URI ? undefined : await startEmbeddedDatabase(ROOT, join(dir, "ferretdb"), createLogger("warn"));
+  const uri = process.env.MONGODB_URI ?? embedded!.uri;
+  const name = `profile_${Date.now().toString(36)}`;
+  const store = await Store.open(uri + (uri.includes("?") ? "&" : "?") + "monitorCommands=true", name);
+  await store.db.createCollection("bench_raw_events");
+  await embedded?.indexIdLookups(name);
+  const server = await AnalyticsServer.create({ store, log: silentLogger, host: "127.0.0.1", port: 0, root: ROOT, now: () => new Date(NOW) });
+  const raw = new MongoClient(uri);
+  await raw.connect();
+  const rawCol = raw.db(name).collection<EmailEventDoc>("bench_raw_events");
+  const { key } = await store.keys.create(ACCOUNT, ["ingest"], new Date());
+  const url = `http://127.0.0.1:${server.port}/api/v1/ingest/email-events`;
+
+  // Every command the service sends, while `recording`.
+  let recording = false;
+  const started = new Map<number, { name: string; docs: number; at: number }>();
+  const steps = new Map<string, Step>();
+  const client = store.db.client;
+  client.on("commandStarted", (e: CommandStartedEvent) => {
+    if (!recording) return;
+    const cmd = e.command as Record<string, unknown>;
+    const col = typeof cmd[e.commandName] === "string" ? (cmd[e.commandName] as string) : "";
+    const docs = Array.isArray(cmd.documents) ? cmd.documents.length : Array.isArray(cmd.updates) ? cmd.updates.length : Array.isArray(cmd.deletes) ? cmd.deletes.length : 0;
+    started.set(e.requestId, { name: `${e.commandName} ${col}`, docs, at: performance.now() });
+  });
+  const done = (e: CommandSucceededEvent | CommandFailedEvent) => {
+    const s = started.get(e.requestId);
+    if (!s) return;
+    started.delete(e.requestId);
+    const step = steps.get(s.name) ?? { calls: 0, docs: 0, ms: 0 };
+    step.calls++;
+    step.docs += s.docs;
+    step.ms += performance.now() - s.at;
+    steps.set(s.name, step);
+  };
+  client.on("commandSucceeded", done);
+  client.on("commandFailed", done);
+
+  const events = generate(EVENTS, SEED);
+  const all = Array.from({ length: Math.ceil(events.length / BATCH) }, (_, i) => events.slice(i * BATCH, (i + 1) * BATCH));
+  const batches = all.slice(FROM, FROM + LOAD);
+  let serviceMs = 0;
+  let rawMs = 0;
+  for (const [i, b] of batches.entries()) {
+    const profiled = i >= batches.length - PROFILED;
+    let t = performance.now();
+    await rawCol.insertMany(store.emailEvents.toDocs(ACCOUNT, `raw${i}`, b.map(toInput)), { ordered: false });
+    if (profiled) rawMs += performance.now() - t;
+    recording = profiled;
+    t = performance.now();
+    await post(url, key, b);
+    if (profiled) serviceMs += performance.now() - t;
+    recording = false;
+  }
+
+  const per = (x: number) => (x / PROFILED).toFixed(1);
+  console.log(`# ingest profile: batches ${FROM}..${FROM + batches.length - 1} of ${EVENTS.toLocaleString("en-US")} events loaded, the last ${PROFILED} batches of ${BATCH} profiled (per batch below)`);
+  console.log(`database: ${store.caps.server}\n`);
+  console.log(`service ${per(serviceMs)} ms per batch, raw insertMany ${per(rawMs)} ms: service/raw ${((rawMs / serviceMs) * 100).toFixed(1)}%\n`);
+  console.log("command                                  calls   docs      ms");
+  let dbMs = 0;
+  let calls = 0;
+  for (const [cmd, s] of [...steps].sort((x, y) => y[1].ms - x[1].ms)) {
+    dbMs += s.ms;
+    calls += s.calls;
+    console.log(`${cmd.padEnd(40)} ${per(s.calls).padStart(5)} ${per(s.docs).padStart(6)} ${per(s.ms).padStart(7)}`);
+  }
+  console.log(`${"all database commands".padEnd(40)} ${per(calls).padStart(5)} ${"".padStart(6)} ${per(dbMs).padStart(7)}`);
+  console.log(`${"outside the database (HTTP, decode, validate, build)".padEnd(47)} ${per(serviceMs - dbMs).padStart(7)}`);
+
+  await server.close(1000);
+  await raw.close();
+  await store.close();
+  await embedded?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function post(url: string, key: string, events: WireEvent[]): Promise<void> {
+  const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ events }) });
+  const body = (await res.json()) as { accepted?: number };
+  if (res.status !== 200 || body.accepted !== events.length) throw new Error(`ingest ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+}
+
+await main();

@@ -1,0 +1,169 @@
+import type { AnyBulkWriteOperation, Collection, Filter } from "mongodb";
+import { readByIds } from "./by-id.js";
+import type { Capabilities } from "./capabilities.js";
+
+/** A position in a sorted view: what it sorts by, then an id that makes it unique. */
+export type SortKey = [number | null, string];
+
+/** A key in a view, with what a page shows of it (`d`), so a page reads no other document. */
+export interface SortedItem<P> {
+  k: SortKey;
+  d: P;
+}
+
+/** A key as stored: FerretDB v1 stores no array inside an array. */
+interface StoredKey {
+  s: number | null;
+  i: string;
+}
+interface StoredItem extends StoredKey {
+  d?: unknown;
+}
+const storedKey = (k: SortKey): StoredKey => ({ s: k[0], i: k[1] });
+const loadedKey = (k: StoredKey): SortKey => [k.s, k.i];
+const stored = <P>(x: SortedItem<P>): StoredItem => ({ s: x.k[0], i: x.k[1], d: x.d });
+const loaded = <P>(x: StoredItem): SortedItem<P> => ({ k: [x.s, x.i], d: x.d as P });
+
+/** Keys a chunk holds at most; a split leaves halves of CHUNK_MAX / 2. */
+export const CHUNK_MAX = 200;
+/** A chunk left smaller than this by removals is merged with the next when both fit in one. */
+const CHUNK_MIN = CHUNK_MAX / 4;
+
+/**
+ * A view's directory, `_id` `owner|view`: its chunks in order, each with a lower bound of its
+ * keys (`k`, null for the first: below everything). A key belongs to the last chunk whose bound
+ * is not above it.
+ */
+interface DirectoryDoc {
+  _id: string;
+  a: string;
+  c: { p: number; k: StoredKey | null }[];
+  /** The number the next new chunk takes. */
+  next: number;
+}
+
+/** A chunk, `_id` `owner|view|<number>`: up to CHUNK_MAX keys, sorted. */
+interface ChunkDoc {
+  _id: string;
+  a: string;
+  e: StoredItem[];
+}
+
+/** The collection holds both kinds. */
+export interface SortedPageDoc {
+  _id: string;
+  a: string;
+  c?: DirectoryDoc["c"];
+  next?: number;
+  e?: StoredItem[];
+}
+
+const dirId = (owner: string, view: string) => `${owner}|${view}`;
+const chunkId = (owner: string, view: string, p: number) => `${owner}|${view}|${p}`;
+
+/**
+ * Sorted views kept as a directory plus chunks of at most CHUNK_MAX keys (a B-tree of two
+ * levels), every document read and written by its exact `_id` (FerretDB v1 serves nothing else
+ * from an index). A page after a position costs the directory (about one bound per 100–200
+ * keys) and the few chunks the page spans, never the whole view; no document grows past
+ * CHUNK_MAX keys but the directory, 16 MB of which indexes some 10^8 keys. Writers of one
+ * owner must take turns (the caller's lease): a change reads and rewrites whole documents.
+ * A write cut short may leave a view missing or repeating keys; the caller's journal has the
+ * owner rebuilt (clearOwner, then every key again).
+ */
+export class SortedPages<P> {
+  constructor(
+    private readonly col: Collection<SortedPageDoc>,
+    private readonly caps: Capabilities,
+    private readonly compare: (a: SortKey, b: SortKey) => number,
+  ) {}
+
+  /** The index of the chunk a key belongs to. */
+  private slot(dir: DirectoryDoc, key: SortKey): number {
+    let lo = 0;
+    let hi = dir.c.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.compare(loadedKey(dir.c[mid]!.k!), key) <= 0) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Removes keys of one view, then inserts items (an item whose key is there already replaces
+   * it): one directory read, one read of the chunks touched, their writes.
+   */
+  async apply(owner: string, view: string, remove: SortKey[], insert: SortedItem<P>[]): Promise<void> {
+    if (remove.length === 0 && insert.length === 0) return;
+    const found = (await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null;
+    const dir = found ?? { _id: dirId(owner, view), a: owner, c: [{ p: 0, k: null }], next: 1 };
+    const touched = new Map<number, { remove: SortKey[]; insert: SortedItem<P>[] }>();
+    const at = (i: number) => touched.get(i) ?? touched.set(i, { remove: [], insert: [] }).get(i)!;
+    for (const k of remove) at(this.slot(dir, k)).remove.push(k);
+    for (const x of insert) at(this.slot(dir, x.k)).insert.push(x);
+    // The chunk after each touched one too: a touched chunk left small takes it in.
+    const wanted = new Set<number>();
+    for (const i of touched.keys()) for (const j of [i, i + 1]) if (j < dir.c.length) wanted.add(j);
+    const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, [...wanted].map((i) => chunkId(owner, view, dir.c[i]!.p)));
+    const keysOf = (i: number) => (read.get(chunkId(owner, view, dir.c[i]!.p))?.e ?? []).map(loaded<P>);
+
+    const chunks: { p: number; k: StoredKey | null; e: SortedItem<P>[] | undefined }[] = dir.c.map((c) => ({ ...c, e: undefined }));
+    for (const [i, change] of touched) {
+      const gone = (x: SortedItem<P>) => change.remove.some((r) => this.compare(r, x.k) === 0) || change.insert.some((n) => this.compare(n.k, x.k) === 0);
+      const e = [...keysOf(i).filter((x) => !gone(x)), ...change.insert];
+      chunks[i]!.e = e.sort((a, b) => this.compare(a.k, b.k));
+    }
+    // A small touched chunk takes in the next one when both fit in one chunk (the next is left empty).
+    for (let i = 0; i < chunks.length - 1; i++) {
+      const c = chunks[i]!;
+      if (c.e === undefined || c.e.length >= CHUNK_MIN || !wanted.has(i + 1)) continue;
+      const next = chunks[i + 1]!.e ?? keysOf(i + 1);
+      if (c.e.length + next.length > CHUNK_MAX) continue;
+      c.e = [...c.e, ...next];
+      chunks[i + 1]!.e = [];
+      i++;
+    }
+
+    const out: DirectoryDoc["c"] = [];
+    const writes: AnyBulkWriteOperation<SortedPageDoc>[] = [];
+    let next = dir.next;
+    for (const c of chunks) {
+      if (c.e === undefined) {
+        out.push({ p: c.p, k: c.k });
+        continue;
+      }
+      if (c.e.length === 0) continue;
+      // Halves of CHUNK_MAX / 2 when over CHUNK_MAX; the first keeps the chunk's number and bound.
+      const pieces = c.e.length > CHUNK_MAX ? Array.from({ length: Math.ceil(c.e.length / (CHUNK_MAX / 2)) }, (_, j) => c.e!.slice((j * CHUNK_MAX) / 2, ((j + 1) * CHUNK_MAX) / 2)) : [c.e];
+      pieces.forEach((e, j) => {
+        const p = j === 0 ? c.p : next++;
+        out.push({ p, k: j === 0 ? c.k : storedKey(e[0]!.k) });
+        writes.push({ replaceOne: { filter: { _id: chunkId(owner, view, p) }, replacement: { a: owner, e: e.map(stored) }, upsert: true } });
+      });
+    }
+    if (out.length > 0) out[0]!.k = null;
+    const kept = new Set(out.map((c) => c.p));
+    const dropped = dir.c.filter((c) => !kept.has(c.p)).map((c) => chunkId(owner, view, c.p));
+    // New and changed chunks first, the directory that points at them after, dropped chunks last.
+    for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.col.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
+    // The directory only when its chunks changed (most changes only rewrite a chunk).
+    if (out.length === 0) await this.col.deleteOne({ _id: dir._id } as Filter<SortedPageDoc>);
+    else if (!found || JSON.stringify(out) !== JSON.stringify(dir.c)) await this.col.replaceOne({ _id: dir._id } as Filter<SortedPageDoc>, { a: owner, c: out, next }, { upsert: true });
+    for (const _id of dropped) await this.col.deleteOne({ _id } as Filter<SortedPageDoc>);
+  }
+
+  /** Up to `size` items of a view after `after` (from its start when undefined), and whether more follow. */
+  async page(owner: string, view: string, after: SortKey | undefined, size: number): Promise<{ items: SortedItem<P>[]; more: boolean }> {
+    const dir = (await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null;
+    const out: SortedItem<P>[] = [];
+    if (!dir) return { items: out, more: false };
+    // Two chunks at a time: a page (≤ 200) spans at most a few, merged ones holding ≥ CHUNK_MIN.
+    for (let i = after ? this.slot(dir, after) : 0; i < dir.c.length && out.length <= size; i += 2) {
+      const ids = dir.c.slice(i, i + 2).map((c) => chunkId(owner, view, c.p));
+      const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, ids);
+      for (const id of ids) for (const x of (read.get(id)?.e ?? []).map(loaded<P>)) if (!after || this.compare(x.k, after) > 0) out.push(x);
+    }
+    return { items: out.slice(0, size), more: out.length > size };
+  }
+}
