@@ -230,7 +230,7 @@ test("version 7's number counters (a day's hours, an hour's quarters, a campaign
     _id: "acct_v5|c5" as never, a: "acct_v5", c: "c5", n: { send: 4, open: 3, click: 1 }, fs: new Date(hour(9)),
     to: { [`h${epochHour}`]: 2, [`h${epochHour + 14}`]: 1 }, tc: { [`h${epochHour + 14}`]: 1 },
   });
-  const store = { db, rollups } as unknown as Store;
+  const store = { db, rollups, caps } as unknown as Store;
   const check = async () => {
     expect(await rollups.sumHourRanges("acct_v5", [[hour(0), hour(24)], [hour(9), hour(10)], [hour(10), hour(24)]])).toEqual([
       { ...zeroCounts(), send: 4, open: 3, uopen: 1 },

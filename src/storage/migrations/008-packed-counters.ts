@@ -31,7 +31,7 @@ function entries(o: unknown): [string, Count][] {
   return Object.entries((o ?? {}) as Record<string, unknown>).map(([k, v]) => [k, v instanceof Long ? v.toBigInt() : Number(v)]);
 }
 
-async function convert(store: Store, name: string, old: string, counters: (doc: Document) => [string, number][]): Promise<void> {
+async function convert(store: Store, name: string, old: string, counters: (doc: Document) => [string, Count][]): Promise<void> {
   const col = store.db.collection<Document>(name);
   // The updates are made once the cursor is done, not while it is open on the same collection.
   const ops: AnyBulkWriteOperation<Document>[] = [];
