@@ -6,6 +6,7 @@ import type { Document } from "mongodb";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { MIGRATIONS, ROLLUP_VERSION, migrate } from "../../src/storage/migrations/index.js";
 import { Store } from "../../src/storage/store.js";
+import { unpack } from "../../src/storage/packed-counts.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK, generate } from "./generator.js";
 import { Ledger, at, input, isoSec, mulberry32, post, refAttribution, refCampaign, refOverview, type Ev } from "./lib.js";
@@ -213,7 +214,7 @@ test("two instances migrating at once: one runs the steps, the other waits and f
   const outcomes = await Promise.all([migrate(svc.store), migrate(svc.store)]);
   expect(outcomes.map((o) => o.steps.length > 0).sort()).toEqual([false, true]);
   // Counters as read (a zero is no count, whether stored or absent).
-  const counts = (docs: Document[]) => docs.map((d) => [d._id, Object.entries(d.q as Record<string, number>).filter(([, v]) => v !== 0).sort()]);
+  const counts = (docs: Document[]) => docs.map((d) => [d._id, [...unpack(d.p as string[])].sort()]);
   expect(counts(await quarters())).toEqual(counts(before));
   expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
   await svc.store.ingest.repairDue();
