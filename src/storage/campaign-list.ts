@@ -2,6 +2,7 @@ import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
 import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
+import { insertNew } from "./insert-new.js";
 import { SortedPages, type SortKey, type SortedItem, type SortedPageDoc } from "./sorted-pages.js";
 import type { CampaignStatusName, RegisteredCampaign } from "./types.js";
 
@@ -57,6 +58,8 @@ interface Shown {
   r?: Registered;
 }
 const shownOf = (e: EntryDoc): Shown => ({ ...(e.f ? { f: e.f } : {}), ...(e.r ? { r: e.r } : {}) });
+/** The entry as stored (fields in one order, so an unchanged one compares equal). */
+const stored = (e: EntryDoc): EntryDoc => ({ _id: e._id, a: e.a, i: e.i, ...shownOf(e) });
 
 /** Where an entry sorts: the registered send time, else the first send event. */
 const positionOf = (e: EntryDoc): ListPosition => [e.r?.s?.getTime() ?? e.f?.getTime() ?? null, e.i];
@@ -121,30 +124,34 @@ export class CampaignListStore {
   }
 
   /**
-   * Applies changes to entries: reads them, moves each changed one in the views it leaves,
-   * enters and moves within, then writes the entries (last: an entry changed but cut short
-   * before it was written is changed again by its repair). Returns every entry as it is now.
+   * Applies changes to entries: a campaign new to the list is inserted as the change makes it
+   * (no read; most changes a batch makes are new campaigns), one that exists collides and is
+   * read; each changed one is moved in the views it leaves, enters and moves within, and an
+   * existing one written after its views. (Cut short anywhere, the journal has the account's
+   * list rebuilt.) Returns every entry as it is now.
    */
   private async change(account: string, changes: [string, (e: EntryDoc) => EntryDoc][]): Promise<EntryDoc[]> {
     const ids = changes.map(([id]) => `${account}|${id}`);
-    const before = await readByIds(this.entries, this.caps, ids);
+    const fresh = changes.map(([id, fn], i) => fn({ _id: ids[i]!, a: account, i: id }));
+    const existed = await insertNew(this.entries, fresh.map(stored));
+    const before = await readByIds(this.entries, this.caps, [...existed].map((i) => ids[i]!));
     const remove = new Map<string, SortKey[]>();
     const insert = new Map<string, SortedItem<Shown>[]>();
     const add = <T>(m: Map<string, T[]>, view: string, x: T) => (m.get(view) ?? m.set(view, []).get(view)!).push(x);
     const now: EntryDoc[] = [];
     const writes: AnyBulkWriteOperation<EntryDoc>[] = [];
     for (const [i, [id, fn]] of changes.entries()) {
-      const old = before.get(ids[i]!);
-      const next = fn(old ?? { _id: ids[i]!, a: account, i: id });
+      const old = existed.has(i) ? before.get(ids[i]!) : undefined;
+      const next = existed.has(i) ? fn(old ?? { _id: ids[i]!, a: account, i: id }) : fresh[i]!;
       now.push(next);
-      if (old && JSON.stringify(old) === JSON.stringify(next)) continue;
+      if (old && JSON.stringify(stored(old)) === JSON.stringify(stored(next))) continue;
       const [oldAt, nextAt] = [old && positionOf(old), positionOf(next)];
       const moved = !oldAt || listOrder(oldAt, nextAt) !== 0;
       const [oldViews, nextViews] = [old ? viewsOf(old) : [], viewsOf(next)];
       for (const v of oldViews) if (moved || !nextViews.includes(v)) add(remove, v, oldAt!);
       // In every view it is in: a new position, or the same one with what the page shows now.
       for (const v of nextViews) add(insert, v, { k: nextAt, d: shownOf(next) });
-      writes.push({ replaceOne: { filter: { _id: next._id }, replacement: { a: next.a, i: next.i, ...shownOf(next) }, upsert: true } });
+      if (existed.has(i)) writes.push({ replaceOne: { filter: { _id: next._id }, replacement: { a: next.a, i: next.i, ...shownOf(next) }, upsert: true } });
     }
     // Views are separate documents: changed at once.
     await Promise.all([...new Set([...remove.keys(), ...insert.keys()])].map((v) => this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? [])));
@@ -164,9 +171,15 @@ export class CampaignListStore {
     return { items, more: page.more };
   }
 
+  /** Forgets what this process remembers of an account's list (of every account when undefined), e.g. after a rebuild elsewhere. */
+  forget(account: string | undefined): void {
+    const prefix = account === undefined ? "" : `${account}|`;
+    for (const key of this.known.keys()) if (key.startsWith(prefix)) this.known.delete(key);
+  }
+
   /** Forgets the account's list (a rebuild registers its campaigns again and replays its events). Run it while no batch for the account is in flight. */
   async clearAccount(account: string): Promise<void> {
-    for (const key of this.known.keys()) if (key.startsWith(`${account}|`)) this.known.delete(key);
+    this.forget(account);
     await this.entries.deleteMany({ a: account });
     await this.pages.deleteMany({ a: account });
   }
