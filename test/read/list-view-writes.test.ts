@@ -2,8 +2,9 @@
 // account's lease) while its write to another view is still in flight: that write could land
 // on top of the view a repair rebuilds meanwhile.
 import { randomBytes } from "node:crypto";
-import type { AnyBulkWriteOperation } from "mongodb";
+import type { AnyBulkWriteOperation, BulkWriteOptions } from "mongodb";
 import { afterAll, expect, inject, test } from "vitest";
+import type { SortedPageDoc } from "../../src/storage/sorted-pages.js";
 import { Store } from "../../src/storage/store.js";
 
 let store: Store;
@@ -15,7 +16,7 @@ test("a failed view write: the change fails only after every other view write ha
   const bulkWrite = col.bulkWrite.bind(col);
   let lastWriteEnded = 0;
   // The `all` view's chunk write is slow, the `draft` view's fails.
-  (col as unknown as { bulkWrite: unknown }).bulkWrite = async (ops: AnyBulkWriteOperation<never>[], opts: never) => {
+  (col as unknown as { bulkWrite: unknown }).bulkWrite = async (ops: AnyBulkWriteOperation<SortedPageDoc>[], opts?: BulkWriteOptions) => {
     const ids = JSON.stringify(ops);
     if (ids.includes("acct|draft")) throw new Error("draft view write failed");
     if (ids.includes("acct|all")) await new Promise((r) => setTimeout(r, 300));
