@@ -14,19 +14,25 @@
  *                       each with 90 days of events over 5 campaigns, and measures the reads again)
  *   BENCH_OTHER_EVENTS  events of each other account (default 500)
  *   MONGODB_URI         use this MongoDB instead of the embedded FerretDB
+ *   BENCH_KEEP          a directory: each size's database is kept there (`<dir>/n<N>`) and
+ *                       reused by the next run with the same BENCH_KEEP, size and seed, which
+ *                       skips the ingest and times the reads only (after migrating the kept data
+ *                       to this build's rollup version, as `npm start` does)
  *
- * Every size runs in its own fresh database (on the embedded FerretDB: its own fresh data dir).
+ * Every size runs in its own fresh database (on the embedded FerretDB: its own fresh data dir),
+ * unless BENCH_KEEP names one to reuse.
  * See bench/README.md.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, freemem, platform, release, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { MongoClient, type Collection } from "mongodb";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../src/db/embedded.js";
 import { createLogger, silentLogger } from "../src/log.js";
 import { AnalyticsServer } from "../src/server/server.js";
 import { Store } from "../src/storage/store.js";
+import { migrate } from "../src/storage/migrations/index.js";
 import type { EmailEventDoc } from "../src/storage/email-events.js";
 import { CAMPAIGNS, DAY, END, NOW, START, generate, prng, toInput, type WireEvent } from "./dataset.js";
 
@@ -39,6 +45,7 @@ const CONCURRENT_MAX = Number(process.env.BENCH_CONCURRENT_MAX ?? 100_000);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
 const ACCOUNTS = (process.env.BENCH_ACCOUNTS ?? "1").split(",").map((s) => Number(s.trim())).sort((a, b) => a - b);
 const OTHER_EVENTS = Number(process.env.BENCH_OTHER_EVENTS ?? 500);
+const KEEP = process.env.BENCH_KEEP ? resolve(process.env.BENCH_KEEP) : undefined;
 const OTHER_CAMPAIGNS = 5;
 const BATCH = 1000;
 const ACCOUNT = "acct_bench";
@@ -102,30 +109,44 @@ interface Db {
   stop(): Promise<void>;
 }
 
-async function openDatabase(tag: string): Promise<Db & { name: string }> {
-  const name = `bench_${tag}_${Date.now().toString(36)}`;
+/** `keep`: the database is BENCH_KEEP's for this tag, kept afterwards (and maybe already loaded). */
+async function openDatabase(tag: string, keep = false): Promise<Db & { name: string; kept: boolean }> {
+  const kept = keep && KEEP !== undefined;
+  const name = kept ? `bench_${tag}_s${SEED}` : `bench_${tag}_${Date.now().toString(36)}`;
   if (process.env.MONGODB_URI) {
-    return { uri: process.env.MONGODB_URI, kind: "mongodb (MONGODB_URI)", name, indexIdLookups: async () => 0, stop: async () => {} };
+    return { uri: process.env.MONGODB_URI, kind: "mongodb (MONGODB_URI)", name, kept, indexIdLookups: async () => 0, stop: async () => {} };
   }
-  const dir = mkdtempSync(join(tmpdir(), "misar-bench-"));
+  const dir = kept ? join(KEEP!, tag) : mkdtempSync(join(tmpdir(), "misar-bench-"));
+  mkdirSync(dir, { recursive: true });
   const db: EmbeddedDatabase = await startEmbeddedDatabase(ROOT, join(dir, "ferretdb"), createLogger("warn"));
   return {
     uri: db.uri,
     kind: `embedded ${db.kind}`,
     name,
+    kept,
     indexIdLookups: (database) => db.indexIdLookups(database),
     stop: async () => {
       await db.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (!kept) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
+/** In a kept database (BENCH_KEEP): marks that the size's dataset, lists and links are loaded. */
+const LOADED = { collection: "bench_meta", _id: "loaded" } as const;
+
 async function withService<T>(
-  db: Db & { name: string },
+  db: Db & { name: string; kept?: boolean },
   fn: (ctx: { url: string; key: string; store: Store; raw: MongoClient }) => Promise<T>,
 ): Promise<T> {
   const store = await Store.open(db.uri, db.name);
+  // As `npm start` does: a kept database loaded by an older build is brought to this one's rollups.
+  const migrated = await migrate(store);
+  if (migrated.steps.length) console.error(`migrated the kept database from rollup version ${migrated.from}: ${migrated.steps.join("; ")}`);
+  if (migrated.rebuild.length) {
+    console.error(`rebuilding ${migrated.rebuild.length} account(s) from their raw events…`);
+    for (const account of migrated.rebuild) await store.ingest.rebuild(account);
+  }
   // The raw baseline's collection gets the same _id index as the service's own.
   await store.db.createCollection(RAW_COLLECTION);
   await db.indexIdLookups(db.name);
@@ -137,7 +158,7 @@ async function withService<T>(
     return await fn({ url: `http://127.0.0.1:${server.port}`, key, store, raw });
   } finally {
     await server.close(1000);
-    await raw.db(db.name).dropDatabase().catch(() => undefined);
+    if (!db.kept) await raw.db(db.name).dropDatabase().catch(() => undefined);
     await raw.close();
     await store.close();
   }
@@ -316,14 +337,20 @@ async function benchSize(n: number): Promise<SizeResult> {
   const counts: { collection: string; docs: number }[] = [];
   const byAccounts: SizeResult["byAccounts"] = [];
 
-  const db = await openDatabase(`n${n}`);
+  const db = await openDatabase(`n${n}`, true);
   try {
     await withService(db, async ({ url, key, store, raw }) => {
-      console.error("sequential ingest: raw insertMany and RecordEmailEvents (REST), batch by batch in turns…");
-      const { rawMs, serviceMs } = await interleavedIngest(store, raw, db.name, url, key, data.batches!);
+      const meta = raw.db(db.name).collection<{ _id: string; accounts: number }>(LOADED.collection);
+      const loaded = db.kept ? await meta.findOne({ _id: LOADED._id }) : null;
+      if (loaded) {
+        console.error(`reusing the kept database ${db.name} (BENCH_KEEP): no ingest`);
+      } else {
+        console.error("sequential ingest: raw insertMany and RecordEmailEvents (REST), batch by batch in turns…");
+        const { rawMs, serviceMs } = await interleavedIngest(store, raw, db.name, url, key, data.batches!);
+        console.error(`  service ${int((n / serviceMs) * 1000)} events/s, raw ${int((n / rawMs) * 1000)} docs/s`);
+        ingest.push({ events: n, concurrency: 1, serviceMs, rawMs });
+      }
       data.batches = undefined;
-      console.error(`  service ${int((n / serviceMs) * 1000)} events/s, raw ${int((n / rawMs) * 1000)} docs/s`);
-      ingest.push({ events: n, concurrency: 1, serviceMs, rawMs });
 
       // Sanity: the 90d overview must count every send of the dataset.
       const ov = (await getJson(url, key, "/api/v1/analytics/overview?period=90d")) as { metrics: { sends: number } };
@@ -336,14 +363,16 @@ async function benchSize(n: number): Promise<SizeResult> {
 
       // The dataset is unreachable now; collect it before timing, not during (see README).
       (globalThis as { gc?: () => void }).gc?.();
-      let accounts = 1;
+      // A kept database may hold more accounts than asked for: the reads say how many there are.
+      let accounts = loaded?.accounts ?? 1;
       for (const want of ACCOUNTS.length ? ACCOUNTS : [1]) {
         let loadMs = 0;
         if (want > accounts) {
           loadMs = await loadOtherAccounts(url, store, accounts - 1, want - 1);
           accounts = want;
         }
-        if (byAccounts.length === 0) await prepareListAndLinks(url, key, campaignIds.length);
+        if (byAccounts.length === 0 && !loaded) await prepareListAndLinks(url, key, campaignIds.length);
+        if (db.kept) await meta.updateOne({ _id: LOADED._id }, { $max: { accounts } }, { upsert: true });
         console.error(`read latency with ${int(accounts)} account(s) in the database…`);
         const r = await readLatencies(url, key, campaignIds);
         byAccounts.push({ accounts, loadMs, reads: r });
@@ -352,10 +381,12 @@ async function benchSize(n: number): Promise<SizeResult> {
       const rnd = prng(SEED + 2);
       // A write, but the attribution it makes is a read of the contact's clicks of 7 days.
       let order = 0;
+      // New order ids in every run: a kept database still has the last run's.
+      const runId = Date.now().toString(36);
       if (purchases.length > 0) reads["TrackPurchase (attribution)"] = lat(
         await timeEach(READS, async () => {
           const p = purchases[Math.floor(rnd() * purchases.length)]!;
-          const body = { ...p, amount: 10, currency: "USD", order_id: `bench-${order++}` };
+          const body = { ...p, amount: 10, currency: "USD", order_id: `bench-${runId}-${order++}` };
           const res = await fetch(`${url}/api/v1/track/purchase`, {
             method: "POST",
             headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
@@ -488,6 +519,12 @@ function table(rows: string[][]): string {
 function printSize(r: SizeResult): void {
   console.log(`\n## N = ${int(r.n)} email events (90 days, ${CAMPAIGNS} campaigns; generated in ${secs(r.genMs)})\n`);
   console.log("Ingest (REST POST /api/v1/ingest/email-events, batches of 1,000, vs bare insertMany of the same documents):\n");
+  if (r.ingest.length === 0) console.log("(none in this run: the database kept by an earlier run with BENCH_KEEP was reused)");
+  else printIngest(r);
+  printReads(r);
+}
+
+function printIngest(r: SizeResult): void {
   const ir: string[][] = [["run", "events", "service ev/s", "service time", "raw insertMany docs/s", "raw time", "service/raw", "errors"]];
   for (const i of r.ingest) {
     const s = (i.events / i.serviceMs) * 1000;
@@ -511,6 +548,9 @@ function printSize(r: SizeResult): void {
     console.log(`\n${i.concurrency} concurrent: ${i.failures.length} batches failed (server log has the cause; BENCH_LOG=error shows it):`);
     for (const [f, k] of kinds) console.log(`  ${k}x ${f}`);
   }
+}
+
+function printReads(r: SizeResult): void {
   console.log(`\nRead latency (ms; ${READS} sequential requests each after ${WARMUP} warm-up; REST over keep-alive fetch):\n`);
   const rr: string[][] = [["request", "p50", "p95", "p99", "mean"]];
   for (const [name, l] of Object.entries(r.reads)) rr.push([name, fmt(l.p50), fmt(l.p95), fmt(l.p99), fmt(l.mean)]);

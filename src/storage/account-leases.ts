@@ -38,6 +38,8 @@ export class Lease {
     readonly token: string,
     validUntil: number,
     private readonly margin: number,
+    /** The account's `rebuilds` counter as this holder knows it (read when the lease was taken). */
+    public rebuilds: number,
   ) {
     this.validUntil = validUntil;
   }
@@ -88,6 +90,15 @@ export class AccountLeases {
   private readonly yielded = new Map<string, number>();
   private seq = 0;
   /**
+   * Per account, its `rebuilds` counter as this process last saw it (when it took the lease, or
+   * began a rebuild itself). Every account whose lease this process holds or ever took is here
+   * (up to REBUILDS_SEEN_MAX; past that all is forgotten, memories included): an account missing
+   * has no memories in this process.
+   */
+  private readonly rebuildsSeen = new Map<string, number>();
+  /** Told to forget what this process remembers of an account (undefined: of every account). */
+  private forgetMemories: (account: string | undefined) => void = () => {};
+  /**
    * Where the database does not apply racing updates of one document atomically (FerretDB:
    * it reads, then writes), two takers could both find a lease free and both set themselves as
    * its holder; there a take runs under a lock won by a unique insert (`lease|account`).
@@ -108,6 +119,30 @@ export class AccountLeases {
 
   async ensureIndexes(caps: Capabilities): Promise<void> {
     await prepareCollection(this.col, caps);
+  }
+
+  /**
+   * Sets what forgets this process's memories of an account's derived data (url pages, list
+   * entries, first marks): called, before the lease is handed out, when a lease taken from the
+   * database shows that the account was rebuilt since this process last held it (by another
+   * instance, or a repair elsewhere), so that no memory of the old derived data is trusted. A
+   * kept lease needs no check: held all along, nobody else could rebuild the account meanwhile.
+   */
+  onRebuiltElsewhere(forget: (account: string | undefined) => void): void {
+    this.forgetMemories = forget;
+  }
+
+  /** Notes the account's `rebuilds` counter as this process saw it, forgetting its memories if it moved. */
+  private sawRebuilds(account: string, rebuilds: number): void {
+    const last = this.rebuildsSeen.get(account);
+    if (last !== undefined && last !== rebuilds) this.forgetMemories(account);
+    if (last === undefined && this.rebuildsSeen.size >= REBUILDS_SEEN_MAX) {
+      this.rebuildsSeen.clear();
+      this.forgetMemories(undefined);
+      // Leases held here keep their accounts known (their memories are made under them).
+      for (const lease of this.held.values()) this.rebuildsSeen.set(lease.account, lease.rebuilds);
+    }
+    this.rebuildsSeen.set(account, rebuilds);
   }
 
   /** Takes the account's lease if it is free or lapsed; undefined when another holder has it. */
@@ -140,11 +175,13 @@ export class AccountLeases {
     const token = `${this.owner}#${++this.seq}`;
     const now = Date.now();
     const until = new Date(now + this.ttlMs);
-    const taken = await this.col.updateOne(
+    // Returns the document as taken: its `rebuilds` says whether this process's memories of the account still hold.
+    const taken = await this.col.findOneAndUpdate(
       { _id: account, $or: [{ holder: null }, { until: { $lt: new Date(now) } }] },
       { $set: { holder: token, until } },
+      { returnDocument: "after" },
     );
-    if (taken.matchedCount === 0) {
+    if (!taken) {
       try {
         await this.col.insertOne({ _id: account, holder: token, until, rebuilding: false, rebuilds: 0 });
       } catch (err) {
@@ -152,8 +189,9 @@ export class AccountLeases {
         throw err;
       }
     }
-    const lease = new Lease(account, token, until.getTime(), this.ttlMs / 4);
+    const lease = new Lease(account, token, until.getTime(), this.ttlMs / 4, taken?.rebuilds ?? 0);
     this.held.set(token, lease);
+    this.sawRebuilds(account, lease.rebuilds);
     return lease;
   }
 
@@ -197,7 +235,15 @@ export class AccountLeases {
   /** Marks the start of a rebuild: from here until `endRebuild`, reads of the account are not exact. */
   async beginRebuild(lease: Lease): Promise<void> {
     lease.check();
-    await this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { rebuilding: true }, $inc: { rebuilds: 1 } });
+    const doc = await this.col.findOneAndUpdate(
+      { _id: lease.account, holder: lease.token },
+      { $set: { rebuilding: true }, $inc: { rebuilds: 1 } },
+      { returnDocument: "after" },
+    );
+    if (!doc) throw new LeaseLostError(`lease on ${lease.account} taken over before the rebuild began`);
+    // This process's own rebuild (its memories of the account are cleared with the data).
+    lease.rebuilds = doc.rebuilds;
+    this.rebuildsSeen.set(lease.account, doc.rebuilds);
   }
 
   async endRebuild(lease: Lease): Promise<void> {
@@ -249,6 +295,8 @@ export class AccountLeases {
   }
 }
 
+/** Accounts whose `rebuilds` counter is remembered (about 100 bytes each). */
+const REBUILDS_SEEN_MAX = 100_000;
 /** Longest pause between two tries of `acquire`. */
 const POLL_MAX_MS = 200;
 /** How long a lease given up for a taker that asked is left to it (longer than its pause between tries). */

@@ -171,9 +171,15 @@ export class CampaignListStore {
     return { items, more: page.more };
   }
 
+  /** Forgets what this process remembers of an account's list (of every account when undefined), e.g. after a rebuild elsewhere. */
+  forget(account: string | undefined): void {
+    const prefix = account === undefined ? "" : `${account}|`;
+    for (const key of this.known.keys()) if (key.startsWith(prefix)) this.known.delete(key);
+  }
+
   /** Forgets the account's list (a rebuild registers its campaigns again and replays its events). Run it while no batch for the account is in flight. */
   async clearAccount(account: string): Promise<void> {
-    for (const key of this.known.keys()) if (key.startsWith(`${account}|`)) this.known.delete(key);
+    this.forget(account);
     await this.entries.deleteMany({ a: account });
     await this.pages.deleteMany({ a: account });
   }

@@ -7,6 +7,7 @@ import { HourQuarters, type HourSeconds } from "./hour-quarters.js";
 import { prepareCollection } from "./indexes.js";
 import { storedCounts } from "./money.js";
 import type { Capabilities } from "./capabilities.js";
+import { PackedCompactor, bySuffix, pack, packedWrite, plus, unpack, type Count, type PackedDoc } from "./packed-counts.js";
 
 /**
  * A counter as written: a 64-bit integer (see storedValue), which the driver reads back as a
@@ -16,35 +17,31 @@ import type { Capabilities } from "./capabilities.js";
 type AsStored = any;
 
 /**
- * `account_day_hours`: a UTC day's nonzero hourly counts, read by `_id` for the whole hours
- * at a range's edges. Apart from the day totals (`account_day_spans`) so that whole days read
- * small documents; one flat object per day rather than a
- * document per hour keeps the updates a batch makes few, and FerretDB decodes and rewrites the
- * whole document on each.
+ * `account_day_hours`: a UTC day's hourly counts, read by `_id` for the whole hours at a range's
+ * edges and for hourly and daily time series. Apart from the day totals (`account_day_spans`) so
+ * that whole days read small documents; one document per day rather than one per hour keeps the
+ * updates a batch makes and the documents a series reads few. Counters packed by
+ * `hourKey(kind, hour of the day)`, e.g. `open07:3` for 3 opens in 07:00–07:59Z (see
+ * packed-counts.ts: a busy day's 24 hours × 17 counters as numbers would cost FerretDB ~3 ms
+ * to decode on every read).
  */
-interface AccountDayHoursDoc {
+interface AccountDayHoursDoc extends PackedDoc {
   /** `account|YYYY-MM-DD` */
   _id: string;
-  a: string;
   d: Date;
-  /** Nonzero counts by `hourKey(kind, hour of the day)`, e.g. `open07` for opens in 07:00–07:59Z. */
-  h: Record<string, number>;
 }
 
 /**
  * `campaign_stats`: one document per campaign with its all-time counts, its first send and its
- * opens and clicks per hour (`to`, `tc`), so campaign metrics are one `_id` lookup.
+ * opens and clicks per hour, so campaign metrics are one `_id` lookup. The hourly timeline is
+ * packed (`p`, see packed-counts.ts): `o<epoch hour>:n` opens and `c<epoch hour>:n` clicks, as
+ * a campaign whose engagement spreads over hundreds of hours would otherwise hold as many
+ * number fields, each decoded by FerretDB on every read.
  */
-interface CampaignStatsDoc {
-  _id: string;
-  a: string;
+interface CampaignStatsDoc extends PackedDoc {
   c: string;
   n: Partial<Counts>;
   fs?: Date;
-  /** Opens per hour, by `h<epoch hour>` (flat numbers: nested objects are slow on FerretDB). */
-  to?: Record<string, number>;
-  /** Clicks per hour, likewise. */
-  tc?: Record<string, number>;
 }
 
 /**
@@ -77,7 +74,7 @@ export interface HourDelta {
 export interface SecondCount {
   second: number;
   key: string;
-  n: number;
+  n: Count;
 }
 
 /** Increments to apply to one campaign. */
@@ -107,6 +104,8 @@ export class RollupStore {
   private readonly dayHours: Collection<AccountDayHoursDoc>;
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
+  /** Folds the packed documents' chunks as the appends pile up. */
+  private readonly compactor = new PackedCompactor();
   /** Remembers existing documents per collection (a day's totals and its hours share an `_id`). */
   private readonly writer: InsertFirstWriter;
   constructor(
@@ -150,42 +149,42 @@ export class RollupStore {
     }
     for (const [day, deltas] of byDay) {
       const totals = zeroCounts();
-      const h: Record<string, number> = {};
+      const h = new Map<string, Count>();
       for (const d of deltas) {
         addCounts(totals, d.counts);
         const i = (d.hour.getTime() - day) / HOUR_MS;
-        for (const [k, v] of Object.entries(d.counts)) if (v) h[hourKey(k, i)] = (h[hourKey(k, i)] ?? 0) + Number(v);
+        for (const [k, v] of Object.entries(d.counts)) if (v) h.set(hourKey(k, i), plus(h.get(hourKey(k, i)) ?? 0, v));
       }
-      const _id = dayId(account, day);
       dayTotals.set(day, totals);
-      // Keys are a counter's name and the hour of the day (`open07`).
-      const hInc = storedCounts(h, (k) => `h.${k}`);
-      const hStored: AsStored = storedCounts(h, undefined);
-      hourItems.push({ doc: { _id, a: account, d: new Date(day), h: hStored }, update: Object.keys(hInc).length ? { $inc: hInc } : {} });
+      const chunk = pack(h);
+      if (chunk !== "") hourItems.push(packedWrite<AccountDayHoursDoc>(dayId(account, day), account, chunk, { d: new Date(day) }));
     }
     const campaignItems: InsertOrUpdate<CampaignStatsDoc>[] = campaigns.map((d) => {
       const inc = incOf(d.counts);
-      const to: Record<string, number> = {};
-      const tc: Record<string, number> = {};
+      const timeline = new Map<string, number>();
       for (const [h, v] of d.timeline) {
-        if (v.o) inc[`to.h${h}`] = to[`h${h}`] = v.o;
-        if (v.c) inc[`tc.h${h}`] = tc[`h${h}`] = v.c;
+        if (v.o) timeline.set(`o${h}`, v.o);
+        if (v.c) timeline.set(`c${h}`, v.c);
       }
-      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: storedCounts(d.counts) as AsStored, to, tc };
+      const chunk = pack(timeline);
+      const doc: CampaignStatsDoc = { _id: `${account}|${d.campaignId}`, a: account, c: d.campaignId, n: storedCounts(d.counts) as AsStored, p: chunk === "" ? [] : [chunk], g: 0 };
       if (d.firstSend) doc.fs = d.firstSend;
       return {
         doc,
         update: {
           ...(Object.keys(inc).length ? { $inc: inc } : {}),
           ...(d.firstSend ? { $min: { fs: d.firstSend } } : {}),
+          ...(chunk !== "" ? { $push: { p: chunk } } : {}),
         },
       };
     });
     await this.spans.add(this.writer, account, dayTotals);
     await this.writer.write(this.dayHours, hourItems);
+    await this.compactor.appended(this.dayHours, hourItems.map((i) => i.doc._id));
     await this.writer.write(this.hourSeconds, secondItems);
-    await this.quarters.add(this.writer, account, hours);
+    await this.quarters.add(this.writer, this.compactor, account, hours);
     await this.writer.write(this.campaigns, campaignItems);
+    await this.compactor.appended(this.campaigns, campaignItems.filter((i) => i.doc.p.length > 0).map((i) => i.doc._id));
   }
 
   /** Sums the account's counts over whole UTC days `[from, to)`: O(log days) reads, not O(events). */
@@ -216,18 +215,17 @@ export class RollupStore {
    */
   async sumHourRanges(account: string, ranges: readonly Span[]): Promise<Counts[]> {
     const docs = await readByIds(this.dayHours, this.caps, ranges.map((r) => dayId(account, floorDay(r[0]))));
+    // Each day's chunks summed once into its 24 hours, however many ranges read the day.
+    const days = new Map<string, Partial<Counts>[]>();
+    for (const [id, doc] of docs) days.set(id, bySuffix(unpack(doc.p), 2, 24));
     return ranges.map(([from, to]) => {
       const day = floorDay(from);
       const first = (from - day) / HOUR_MS;
       const last = (to - day) / HOUR_MS;
       if (last > 24) throw new Error("sumHoursOfDay: the range crosses a day");
-      const doc = docs.get(dayId(account, day));
+      const hoursOfDay = days.get(dayId(account, day));
       const out = zeroCounts();
-      // Keys are a counter's name and the hour of the day, e.g. `open07`.
-      for (const [key, v] of Object.entries(doc?.h ?? {})) {
-        const i = Number(key.slice(-2));
-        if (i >= first && i < last) addCount(out, key.slice(0, -2), v);
-      }
+      if (hoursOfDay) for (let i = first; i < last; i++) addCounts(out, hoursOfDay[i]!);
       return out;
     });
   }
@@ -256,7 +254,8 @@ export class RollupStore {
         for (const entry of chunk.split(",")) {
           const [key, second, n] = entry.split(":") as [string, string, string];
           const sec = Number(second);
-          if (sec >= first && sec < end && isCounterName(key)) addCount(out, key, Number(n));
+          // Money sums can pass 2^53 (see plus): long texts are read exactly.
+          if (sec >= first && sec < end && isCounterName(key)) addCount(out, key, n.length > 15 ? BigInt(n) : Number(n));
         }
       }
       return out;
@@ -271,11 +270,16 @@ export class RollupStore {
     if (!doc) return undefined;
     const counts = zeroCounts();
     addCounts(counts, doc.n ?? {});
-    const hours = new Set([...Object.keys(doc.to ?? {}), ...Object.keys(doc.tc ?? {})]);
-    const timeline = [...hours]
-      .map((k) => ({ hour: new Date(Number(k.slice(1)) * HOUR_MS), opens: doc.to?.[k] ?? 0, clicks: doc.tc?.[k] ?? 0 }))
-      .filter((e) => e.opens !== 0 || e.clicks !== 0)
-      .sort((x, y) => x.hour.getTime() - y.hour.getTime());
+    // `o<epoch hour>` opens and `c<epoch hour>` clicks (zeros are left out by unpack).
+    const byHour = new Map<number, { hour: Date; opens: number; clicks: number }>();
+    for (const [k, v] of unpack(doc.p)) {
+      const h = Number(k.slice(1));
+      const e = byHour.get(h) ?? { hour: new Date(h * HOUR_MS), opens: 0, clicks: 0 };
+      if (k[0] === "o") e.opens += Number(v);
+      else e.clicks += Number(v);
+      byHour.set(h, e);
+    }
+    const timeline = [...byHour.values()].sort((x, y) => x.hour.getTime() - y.hour.getTime());
     return { counts, firstSend: doc.fs, timeline };
   }
 
@@ -290,7 +294,7 @@ export class RollupStore {
 
   /** Adds hours' per-second increments to their quarters (a migration from the per-second documents). */
   async addQuarters(account: string, hours: HourSeconds[]): Promise<void> {
-    await this.quarters.add(this.writer, account, hours);
+    await this.quarters.add(this.writer, this.compactor, account, hours);
   }
 
   async clearQuarters(account: string): Promise<void> {

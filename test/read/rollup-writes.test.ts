@@ -8,6 +8,7 @@ import { RollupStore, type CampaignDelta, type HourDelta } from "../../src/stora
 import { tile } from "../../src/storage/day-spans.js";
 import { m003 } from "../../src/storage/migrations/003-day-spans.js";
 import { m004 } from "../../src/storage/migrations/004-hour-quarters.js";
+import { m008 } from "../../src/storage/migrations/008-packed-counters.js";
 import type { Store } from "../../src/storage/store.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
@@ -217,6 +218,41 @@ test("version 2's day totals (account_days, summed by counter name) become day s
   // Run again (a crash after the drop): nothing left to do, nothing lost.
   expect(await m003.run(store)).toEqual([]);
   expect(await rollups.sumDays("acct_old", day(0)[0], day(1)[1])).toEqual({ ...zeroCounts(), send: 7, open: 5, uopen: 1, click: 3 });
+});
+
+test("version 7's number counters (a day's hours, an hour's quarters, a campaign's timeline) are packed in place, without a rebuild", async () => {
+  const DAY = Date.UTC(2026, 2, 14);
+  const hour = (h: number) => DAY + h * HOUR;
+  const epochHour = hour(9) / HOUR;
+  await db.collection("account_day_hours").insertOne({ _id: "acct_v5|2026-03-14" as never, a: "acct_v5", d: new Date(DAY), h: { send09: 4, open09: 2, uopen09: 1, open23: 1 } });
+  await db.collection("account_hour_quarters").insertOne({ _id: "acct_v5|2026-03-14T09" as never, a: "acct_v5", q: { send0: 3, send3: 1, open2: 2, uopen2: 1 } });
+  await db.collection("campaign_stats").insertOne({
+    _id: "acct_v5|c5" as never, a: "acct_v5", c: "c5", n: { send: 4, open: 3, click: 1 }, fs: new Date(hour(9)),
+    to: { [`h${epochHour}`]: 2, [`h${epochHour + 14}`]: 1 }, tc: { [`h${epochHour + 14}`]: 1 },
+  });
+  const store = { db, rollups, caps } as unknown as Store;
+  const check = async () => {
+    expect(await rollups.sumHourRanges("acct_v5", [[hour(0), hour(24)], [hour(9), hour(10)], [hour(10), hour(24)]])).toEqual([
+      { ...zeroCounts(), send: 4, open: 3, uopen: 1 },
+      { ...zeroCounts(), send: 4, open: 2, uopen: 1 },
+      { ...zeroCounts(), open: 1 },
+    ]);
+    expect(await rollups.sumQuarterRanges("acct_v5", [[hour(9), hour(9) + 45 * 60_000], [hour(9) + 45 * 60_000, hour(10)]])).toEqual([
+      { ...zeroCounts(), send: 3, open: 2, uopen: 1 },
+      { ...zeroCounts(), send: 1 },
+    ]);
+    expect(await rollups.campaign("acct_v5", "c5")).toEqual({
+      counts: { ...zeroCounts(), send: 4, open: 3, click: 1 },
+      firstSend: new Date(hour(9)),
+      timeline: [{ hour: new Date(hour(9)), opens: 2, clicks: 0 }, { hour: new Date(hour(23)), opens: 1, clicks: 1 }],
+    });
+  };
+  expect(await m008.run(store)).toEqual([]);
+  await check();
+  expect(await db.collection("account_day_hours").findOne({ _id: "acct_v5|2026-03-14" as never })).not.toHaveProperty("h");
+  // Run again (a crash after the step, before its version was recorded): nothing counted twice.
+  expect(await m008.run(store)).toEqual([]);
+  await check();
 });
 
 test("reading the documents by one $in (MongoDB's route, caps.idSetLookups) gives the same sums as one lookup each", async () => {
