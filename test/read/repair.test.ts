@@ -24,10 +24,22 @@ const RANGES: [string, string][] = [
   ["2026-03-30T00:00:00Z", "2026-03-30T00:00:00Z"],
 ];
 
+/**
+ * A read's body. A 503 (a rebuild running, or the database busy on a loaded machine: both
+ * documented answers) is asked again, up to 30 s; any other answer is returned as it is.
+ */
+async function read(key: string, path: string): Promise<unknown> {
+  for (let i = 0; ; i++) {
+    const r = await rest(svc, "GET", path, { key });
+    if (r.status !== 503 || i === 300) return r.body;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
 async function snapshot(key: string, campaigns: string[]) {
   const out: unknown[] = [];
-  for (const [f, t] of RANGES) out.push((await rest(svc, "GET", `/api/v1/analytics/overview?from=${f}&to=${t}`, { key })).body);
-  for (const id of campaigns) out.push((await rest(svc, "GET", `/api/v1/analytics/campaigns/${id}`, { key })).body);
+  for (const [f, t] of RANGES) out.push(await read(key, `/api/v1/analytics/overview?from=${f}&to=${t}`));
+  for (const id of campaigns) out.push(await read(key, `/api/v1/analytics/campaigns/${id}`));
   return out;
 }
 
