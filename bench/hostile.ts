@@ -8,7 +8,7 @@
  *   npm run bench:hostile                    # embedded FerretDB in a temp directory
  *   MONGODB_URI=mongodb://… npm run bench:hostile
  *
- * env: HOSTILE_N (requests per attack for the CPU figure, default 40), HOSTILE_LEGIT (timed
+ * env: HOSTILE_N (requests per attack for the CPU figure, after 20 unmeasured, default 100), HOSTILE_LEGIT (timed
  * legitimate requests per phase, default 300), HOSTILE_CONCURRENCY (attackers in flight during
  * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
  * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
@@ -27,7 +27,7 @@ import { Store } from "../src/storage/store.js";
 import { RECORD_EVENTS, TRACK_EVENT, TRACK_PURCHASE, deepPropertiesBinary, purchaseWithRawOrderId } from "../test/hostile/inputs.js";
 
 const ROOT = join(import.meta.dirname, "..");
-const N = Number(process.env.HOSTILE_N ?? 40);
+const N = Number(process.env.HOSTILE_N ?? 100);
 const LEGIT = Number(process.env.HOSTILE_LEGIT ?? 300);
 const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
 const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     const answers = new Set<string>();
     const walls: number[] = [];
     // A few first, so the figure is the warm cost, not the JIT compiling the path.
-    for (let i = 0; i < 5; i++) await send(base, a, a.auth ? attackerKey : undefined);
+    for (let i = 0; i < 20; i++) await send(base, a, a.auth ? attackerKey : undefined);
     const before = cpuMs(pid);
     for (let i = 0; i < N; i++) {
       const t = performance.now();

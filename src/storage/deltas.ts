@@ -2,6 +2,7 @@ import type { LinkDelta } from "./campaign-links.js";
 import type { EmailEventDoc } from "./email-events.js";
 import type { FirstChange } from "./first-marks.js";
 import { revenueDelta } from "./money.js";
+import { plus } from "./packed-counts.js";
 import type { CampaignDelta, HourDelta, SecondCount } from "./rollups.js";
 import { HOUR_MS, floorHour, type Counts } from "./types.js";
 
@@ -115,7 +116,7 @@ export class DeltaBuilder {
     let bySecond = h.seconds.get(key);
     if (!bySecond) h.seconds.set(key, (bySecond = new Map()));
     const s = bySecond.get(second);
-    if (s) s.n += by;
+    if (s) s.n = plus(s.n, by);
     else bySecond.set(second, { key, second, n: by });
   }
 
@@ -135,6 +136,6 @@ export class DeltaBuilder {
 }
 
 function inc(counts: Partial<Counts>, key: string, by: number): void {
-  // A batch's own increments are numbers (sums of one batch stay far below 2^53).
-  counts[key] = Number(counts[key] ?? 0) + by;
+  // Exact past 2^53: a rebuild sums a page of up to 5,000 purchases of up to 10^15 units each.
+  counts[key] = plus(counts[key] ?? 0, by);
 }

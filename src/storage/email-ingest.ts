@@ -292,7 +292,8 @@ export class EmailIngest {
   }
 
   /**
-   * Counts a group's new events of one account while holding its lease. An entry that vanished
+   * Counts a group's new events of one account while holding its lease, and closes the account's
+   * entries before giving the lease back. An entry that vanished
    * meanwhile was taken for dead by a repair, which may have counted some of its events: those
    * are left to one more rebuild rather than counted twice.
    */
@@ -302,6 +303,10 @@ export class EmailIngest {
       const still = await this.journal.existing(entryIds);
       if (still.size < entryIds.length) await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
       await this.exclusive([account], () => this.count(account, docs.filter((d) => still.has(d.b)), lease, fault));
+      // Closed before the lease goes: a repair that took the lease in between would clear the
+      // counts just made and leave these events out as still in flight, losing them for good.
+      lease.check();
+      await this.journal.close(entryIds);
     } catch (err) {
       await this.afterLeaseLost(account, err);
       throw err;

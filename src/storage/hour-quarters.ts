@@ -3,7 +3,7 @@ import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import type { InsertFirstWriter, InsertOrUpdate } from "./insert-first.js";
-import { bySuffix, pack, packedWrite, unpack, type PackedCompactor, type PackedDoc } from "./packed-counts.js";
+import { bySuffix, pack, packedWrite, plus, unpack, type Count, type PackedCompactor, type PackedDoc } from "./packed-counts.js";
 import { HOUR_MS, addCounts, floorHour, zeroCounts, type Counts } from "./types.js";
 
 export const QUARTER_MS = 15 * 60_000;
@@ -11,7 +11,7 @@ export const QUARTER_MS = 15 * 60_000;
 /** One UTC hour's increments by second of the hour (as the ingest computes them). */
 export interface HourSeconds {
   hour: Date;
-  seconds: { second: number; key: string; n: number }[];
+  seconds: { second: number; key: string; n: Count }[];
 }
 
 /**
@@ -41,13 +41,13 @@ export class HourQuarters {
 
   /** Adds each hour's per-second increments to its quarters. */
   async add(writer: InsertFirstWriter, compactor: PackedCompactor, account: string, hours: HourSeconds[]): Promise<void> {
-    const byId = new Map<string, Map<string, number>>();
+    const byId = new Map<string, Map<string, Count>>();
     for (const h of hours) {
       const _id = hourId(account, h.hour.getTime());
-      const q = byId.get(_id) ?? new Map<string, number>();
+      const q = byId.get(_id) ?? new Map<string, Count>();
       for (const s of h.seconds) {
         const k = `${s.key}${Math.floor(s.second / 900)}`;
-        q.set(k, (q.get(k) ?? 0) + s.n);
+        q.set(k, plus(q.get(k) ?? 0, s.n));
       }
       byId.set(_id, q);
     }

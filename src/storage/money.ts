@@ -52,7 +52,16 @@ export function revenueOf(counts: Record<string, number | bigint>, kind: Revenue
     .filter((c, i, all) => all.indexOf(c) === i && (purchases.get(c) ?? 0) > 0)
     .map((c) => [c, byCurrency.get(c) ?? 0n] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([currency, n]) => ({ currency, amount: Number((n + 5_000_000n) / 10_000_000n) / 100 }));
+    .map(([currency, n]) => ({ currency, amount: centsAsNumber((n + 5_000_000n) / 10_000_000n) }));
+}
+
+/**
+ * Cents as the double nearest to their decimal value: parsed from the decimal text, since
+ * `Number(cents) / 100` rounds twice past 2^53 cents (1,099,999,999,999,999,000 cents read as
+ * 10,999,999,999,999,988 instead of …990).
+ */
+export function centsAsNumber(cents: bigint): number {
+  return Number(`${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`);
 }
 
 /**

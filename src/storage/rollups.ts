@@ -74,7 +74,7 @@ export interface HourDelta {
 export interface SecondCount {
   second: number;
   key: string;
-  n: number;
+  n: Count;
 }
 
 /** Increments to apply to one campaign. */
@@ -254,7 +254,8 @@ export class RollupStore {
         for (const entry of chunk.split(",")) {
           const [key, second, n] = entry.split(":") as [string, string, string];
           const sec = Number(second);
-          if (sec >= first && sec < end && isCounterName(key)) addCount(out, key, Number(n));
+          // Money sums can pass 2^53 (see plus): long texts are read exactly.
+          if (sec >= first && sec < end && isCounterName(key)) addCount(out, key, n.length > 15 ? BigInt(n) : Number(n));
         }
       }
       return out;

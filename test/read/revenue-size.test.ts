@@ -4,6 +4,7 @@
 // rounds the other way; the largest amounts a purchase may carry add up exactly too.
 import { Long } from "mongodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { revenueOf } from "../../src/storage/money.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 
 let svc: TestService;
@@ -22,7 +23,8 @@ function reference(amounts: string[]): number {
     const [u, f = ""] = a.split(".");
     nanos += BigInt(u!) * 1_000_000_000n + BigInt((f + "000000000").slice(0, 9));
   }
-  return Number((nanos + 5_000_000n) / 10_000_000n) / 100;
+  const cents = (nanos + 5_000_000n) / 10_000_000n;
+  return Number(`${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`);
 }
 
 test("twenty purchases of 999,999,999,999,999 and three of 0.005 on separate days: revenue exact in the overview and in every day's bucket", async () => {
@@ -67,4 +69,34 @@ test("a nanos counter past 2^53 in the stored rollups reads to the exact cent (9
   expect(overview.body.metrics.revenue).toEqual(want);
   const series = await rest(svc, "GET", "/api/v1/analytics/timeseries?from=2026-02-01T00:00:00Z&to=2026-02-08T00:00:00Z&interval=day", { key });
   expect(series.body.buckets.flatMap((b: any) => b.metrics.revenue)).toEqual(want);
+});
+
+test("eleven purchases of 999,999,999,999,999 in one hour, one campaign: the same revenue before and after a rebuild (which sums them in one page)", async () => {
+  const { account, key } = await svc.newAccount();
+  const amounts: string[] = [];
+  for (let i = 0; i < 11; i++) {
+    amounts.push("999999999999999");
+    const p = { eventId: `evt_${i}`, email: `b${i}@ex.io`, amount: 999999999999999, currency: "USD", items: [], timestamp: new Date(`2026-02-01T10:${String(10 + i)}:07Z`), attributedCampaignId: "camp" };
+    await svc.store.ingest.recordPurchase(account, { ...p, orderId: `o${i}` }, new Date());
+  }
+  const want = [{ currency: "USD", amount: reference(amounts) }];
+  // 10,999,999,999,999,989 exactly; as a double, the nearest one to it.
+  expect(want[0]!.amount).toBe(Number("10999999999999989"));
+  // Whole days, then cut at seconds inside the hour (its quarters and seconds), and the campaign:
+  // as the API answers (a double) and as stored (the exact units, which a double could hide).
+  const hour = Date.parse("2026-02-01T10:00:00Z");
+  const read = async () => ({
+    day: (await rest(svc, "GET", "/api/v1/analytics/overview?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z", { key })).body.metrics.revenue,
+    cut: (await rest(svc, "GET", "/api/v1/analytics/overview?from=2026-02-01T10:05:00Z&to=2026-02-01T10:59:59Z", { key })).body.metrics.attributed_revenue,
+    campaign: revenueOf((await svc.store.rollups.campaign(account, "camp"))!.counts, "rev"),
+    units: [
+      (await svc.store.rollups.sumDays(account, new Date(hour), new Date(hour + 86_400_000))).rev_USD_u,
+      (await svc.store.rollups.sumSecondRanges(account, [[hour + 300_000, hour + 3_599_000]]))[0]!.arev_USD_u,
+      (await svc.store.rollups.campaign(account, "camp"))!.counts.rev_USD_u,
+    ].map(String),
+  });
+  const before = await read();
+  expect(before).toEqual({ day: want, cut: want, campaign: want, units: ["10999999999999989", "10999999999999989", "10999999999999989"] });
+  await svc.store.ingest.rebuild(account);
+  expect(await read()).toEqual(before);
 });
