@@ -68,10 +68,10 @@ export async function migrate(store: Store): Promise<MigrationOutcome> {
   const doc = await meta.findOne({ _id: "rollups" });
   if (doc && doc.v > ROLLUP_VERSION) throw new NewerDataError(doc.v);
   if (doc && doc.v === ROLLUP_VERSION) return { from: doc.v, steps: [], rebuild: [] };
-  return new AccountLocks(store.db).with([MIGRATION_LOCK], () => migrateHeld(store, meta));
+  return new AccountLocks(store.db).with([MIGRATION_LOCK], (stillHeld) => migrateHeld(store, meta, stillHeld));
 }
 
-async function migrateHeld(store: Store, meta: Collection<SchemaMetaDoc>): Promise<MigrationOutcome> {
+async function migrateHeld(store: Store, meta: Collection<SchemaMetaDoc>, stillHeld: () => Promise<void>): Promise<MigrationOutcome> {
   // Read again under the lease: another instance may have migrated while this one waited.
   const doc = await meta.findOne({ _id: "rollups" });
   const out: MigrationOutcome = { from: doc?.v, steps: [], rebuild: [] };
@@ -89,9 +89,12 @@ async function migrateHeld(store: Store, meta: Collection<SchemaMetaDoc>): Promi
   const queued = new Set<string>();
   for (const m of MIGRATIONS) {
     if (m.version <= doc.v) continue;
-    const r = await m.run(store);
+    await stillHeld();
+    const r = await m.run(store, stillHeld);
     const accounts = r === "all" ? await everyAccount() : r;
     await store.ingest.queueRebuild(accounts, `v${m.version}`);
+    // Recorded only while still the migrator: a lost lock leaves the step to run again.
+    await stillHeld();
     for (const a of accounts) queued.add(a);
     await setVersion(m.version);
     out.steps.push(`${m.version}: ${m.what}`);
