@@ -88,6 +88,8 @@ export class AccountLeases {
   private readonly asked = new Set<string>();
   /** Accounts whose lease this process gave up because another taker asked: not taken here again until then (ms). */
   private readonly yielded = new Map<string, number>();
+  /** Releases under way (a kept lease's timer), by account: a take here waits for its own release to land. */
+  private readonly freeing = new Map<string, Promise<void>>();
   private seq = 0;
   /**
    * Per account, its `rebuilds` counter as this process last saw it (when it took the lease, or
@@ -154,12 +156,15 @@ export class AccountLeases {
       if (!kept.lease.lost && !kept.lease.wanted && Date.now() < kept.lease.validUntil - this.ttlMs / 4) return kept.lease;
       await this.free(kept.lease).catch(() => undefined);
     }
+    await this.freeing.get(account);
     // Given up for a taker that asked: that taker (polling at most every POLL_MAX_MS) goes first.
     const yielding = (this.yielded.get(account) ?? 0) > Date.now();
     if (!yielding) this.yielded.delete(account);
     const lease = yielding ? undefined : this.takeLock ? await this.takeLock.with([`lease|${account}`], () => this.take(account)) : await this.take(account);
     if (lease && this.asked.delete(account)) await this.wants.deleteOne({ _id: wantedId(account) }).catch(() => undefined);
-    if (!lease && this.keepMs > 0) await this.ask(account);
+    // Held by this process itself (in use by another of its batches or repairs): nobody to ask.
+    const heldHere = [...this.held.values()].some((l) => l.account === account);
+    if (!lease && this.keepMs > 0 && !heldHere) await this.ask(account);
     return lease;
   }
 
@@ -229,7 +234,12 @@ export class AccountLeases {
   private async free(lease: Lease): Promise<void> {
     this.held.delete(lease.token);
     if (lease.wanted) this.yielded.set(lease.account, Date.now() + YIELD_MS);
-    await this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { holder: null, until: new Date(0) } });
+    const done = this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { holder: null, until: new Date(0) } }).then(() => undefined);
+    const tracked = done.catch(() => undefined).finally(() => {
+      if (this.freeing.get(lease.account) === tracked) this.freeing.delete(lease.account);
+    });
+    this.freeing.set(lease.account, tracked);
+    await done;
   }
 
   /** Marks the start of a rebuild: from here until `endRebuild`, reads of the account are not exact. */
@@ -276,7 +286,8 @@ export class AccountLeases {
     }
     if (this.keepMs === 0) return;
     for (const lease of [...this.held.values()]) {
-      if (lease.wanted || !(await this.wants.findOne({ _id: wantedId(lease.account) }))) continue;
+      // (One this process asked for itself, before it took it, is not another's ask.)
+      if (lease.wanted || this.asked.has(lease.account) || !(await this.wants.findOne({ _id: wantedId(lease.account) }))) continue;
       lease.wanted = true;
       await this.wants.deleteOne({ _id: wantedId(lease.account) });
       const kept = this.kept.get(lease.account);
