@@ -27,6 +27,20 @@ interface SchemaMetaDoc {
   v: number;
 }
 
+/**
+ * The database's derived data is at a version newer than this build's: a newer build migrated
+ * it (steps 6 and 7 moved data to new collections), and this one would write the shapes the
+ * newer one no longer reads (and recreate collections it dropped). It must not start.
+ */
+export class NewerDataError extends Error {
+  constructor(readonly stored: number) {
+    super(
+      `the database's derived data is at version ${stored}, newer than this build's version ${ROLLUP_VERSION}: ` +
+        `a newer build of misar-analytics has migrated it; run that build (or a later one), not this older one`,
+    );
+  }
+}
+
 export interface MigrationOutcome {
   from: number | undefined;
   steps: string[];
@@ -52,7 +66,8 @@ export const MIGRATION_LOCK = "|migrations";
 export async function migrate(store: Store): Promise<MigrationOutcome> {
   const meta: Collection<SchemaMetaDoc> = store.db.collection<SchemaMetaDoc>("schema_meta");
   const doc = await meta.findOne({ _id: "rollups" });
-  if (doc && doc.v >= ROLLUP_VERSION) return { from: doc.v, steps: [], rebuild: [] };
+  if (doc && doc.v > ROLLUP_VERSION) throw new NewerDataError(doc.v);
+  if (doc && doc.v === ROLLUP_VERSION) return { from: doc.v, steps: [], rebuild: [] };
   return new AccountLocks(store.db).with([MIGRATION_LOCK], () => migrateHeld(store, meta));
 }
 
@@ -60,7 +75,8 @@ async function migrateHeld(store: Store, meta: Collection<SchemaMetaDoc>): Promi
   // Read again under the lease: another instance may have migrated while this one waited.
   const doc = await meta.findOne({ _id: "rollups" });
   const out: MigrationOutcome = { from: doc?.v, steps: [], rebuild: [] };
-  if (doc && doc.v >= ROLLUP_VERSION) return out;
+  if (doc && doc.v > ROLLUP_VERSION) throw new NewerDataError(doc.v);
+  if (doc && doc.v === ROLLUP_VERSION) return out;
   const setVersion = (v: number) => meta.updateOne({ _id: "rollups" }, { $set: { v } }, { upsert: true });
   const everyAccount = () => store.emailEvents.accounts();
   if (!doc) {
