@@ -162,10 +162,18 @@ function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: 
 /**
  * After an early answer the rest of the body is not wanted: HTTP/1.1 closes the connection
  * rather than read it (Node would otherwise read and discard it to reuse the connection), and
- * HTTP/2 resets the stream once the answer is sent.
+ * HTTP/2 resets the stream (NO_ERROR) once the answer is sent. Not at the response's "finish"
+ * itself: its frames are then only queued, and a reset queued right behind them could go out
+ * first, leaving the client with no answer and (Node's client, still uploading) a stream that
+ * never closes (bench/hostile.ts saw it); Node writes queued frames before the next setImmediate.
  */
 export function stopReading(req: Req, res: Res): void {
   if (req.readableEnded || req.complete) return;
-  if ("stream" in req) res.once("finish", () => req.stream.close());
-  else if (!res.headersSent) res.setHeader("connection", "close");
+  if ("stream" in req) {
+    res.once("finish", () =>
+      setImmediate(() => {
+        if (!req.stream.closed) req.stream.close();
+      }),
+    );
+  } else if (!res.headersSent) res.setHeader("connection", "close");
 }

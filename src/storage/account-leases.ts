@@ -38,6 +38,8 @@ export class Lease {
     readonly token: string,
     validUntil: number,
     private readonly margin: number,
+    /** The account's `rebuilds` counter as this holder knows it (read when the lease was taken). */
+    public rebuilds: number,
   ) {
     this.validUntil = validUntil;
   }
@@ -86,7 +88,18 @@ export class AccountLeases {
   private readonly asked = new Set<string>();
   /** Accounts whose lease this process gave up because another taker asked: not taken here again until then (ms). */
   private readonly yielded = new Map<string, number>();
+  /** Releases under way (a kept lease's timer), by account: a take here waits for its own release to land. */
+  private readonly freeing = new Map<string, Promise<void>>();
   private seq = 0;
+  /**
+   * Per account, its `rebuilds` counter as this process last saw it (when it took the lease, or
+   * began a rebuild itself). Every account whose lease this process holds or ever took is here
+   * (up to REBUILDS_SEEN_MAX; past that all is forgotten, memories included): an account missing
+   * has no memories in this process.
+   */
+  private readonly rebuildsSeen = new Map<string, number>();
+  /** Told to forget what this process remembers of an account (undefined: of every account). */
+  private forgetMemories: (account: string | undefined) => void = () => {};
   /**
    * Where the database does not apply racing updates of one document atomically (FerretDB:
    * it reads, then writes), two takers could both find a lease free and both set themselves as
@@ -110,6 +123,30 @@ export class AccountLeases {
     await prepareCollection(this.col, caps);
   }
 
+  /**
+   * Sets what forgets this process's memories of an account's derived data (url pages, list
+   * entries, first marks): called, before the lease is handed out, when a lease taken from the
+   * database shows that the account was rebuilt since this process last held it (by another
+   * instance, or a repair elsewhere), so that no memory of the old derived data is trusted. A
+   * kept lease needs no check: held all along, nobody else could rebuild the account meanwhile.
+   */
+  onRebuiltElsewhere(forget: (account: string | undefined) => void): void {
+    this.forgetMemories = forget;
+  }
+
+  /** Notes the account's `rebuilds` counter as this process saw it, forgetting its memories if it moved. */
+  private sawRebuilds(account: string, rebuilds: number): void {
+    const last = this.rebuildsSeen.get(account);
+    if (last !== undefined && last !== rebuilds) this.forgetMemories(account);
+    if (last === undefined && this.rebuildsSeen.size >= REBUILDS_SEEN_MAX) {
+      this.rebuildsSeen.clear();
+      this.forgetMemories(undefined);
+      // Leases held here keep their accounts known (their memories are made under them).
+      for (const lease of this.held.values()) this.rebuildsSeen.set(lease.account, lease.rebuilds);
+    }
+    this.rebuildsSeen.set(account, rebuilds);
+  }
+
   /** Takes the account's lease if it is free or lapsed; undefined when another holder has it. */
   async tryAcquire(account: string): Promise<Lease | undefined> {
     const kept = this.kept.get(account);
@@ -119,12 +156,15 @@ export class AccountLeases {
       if (!kept.lease.lost && !kept.lease.wanted && Date.now() < kept.lease.validUntil - this.ttlMs / 4) return kept.lease;
       await this.free(kept.lease).catch(() => undefined);
     }
+    await this.freeing.get(account);
     // Given up for a taker that asked: that taker (polling at most every POLL_MAX_MS) goes first.
     const yielding = (this.yielded.get(account) ?? 0) > Date.now();
     if (!yielding) this.yielded.delete(account);
     const lease = yielding ? undefined : this.takeLock ? await this.takeLock.with([`lease|${account}`], () => this.take(account)) : await this.take(account);
     if (lease && this.asked.delete(account)) await this.wants.deleteOne({ _id: wantedId(account) }).catch(() => undefined);
-    if (!lease && this.keepMs > 0) await this.ask(account);
+    // Held by this process itself (in use by another of its batches or repairs): nobody to ask.
+    const heldHere = [...this.held.values()].some((l) => l.account === account);
+    if (!lease && this.keepMs > 0 && !heldHere) await this.ask(account);
     return lease;
   }
 
@@ -140,11 +180,13 @@ export class AccountLeases {
     const token = `${this.owner}#${++this.seq}`;
     const now = Date.now();
     const until = new Date(now + this.ttlMs);
-    const taken = await this.col.updateOne(
+    // Returns the document as taken: its `rebuilds` says whether this process's memories of the account still hold.
+    const taken = await this.col.findOneAndUpdate(
       { _id: account, $or: [{ holder: null }, { until: { $lt: new Date(now) } }] },
       { $set: { holder: token, until } },
+      { returnDocument: "after" },
     );
-    if (taken.matchedCount === 0) {
+    if (!taken) {
       try {
         await this.col.insertOne({ _id: account, holder: token, until, rebuilding: false, rebuilds: 0 });
       } catch (err) {
@@ -152,8 +194,9 @@ export class AccountLeases {
         throw err;
       }
     }
-    const lease = new Lease(account, token, until.getTime(), this.ttlMs / 4);
+    const lease = new Lease(account, token, until.getTime(), this.ttlMs / 4, taken?.rebuilds ?? 0);
     this.held.set(token, lease);
+    this.sawRebuilds(account, lease.rebuilds);
     return lease;
   }
 
@@ -191,13 +234,26 @@ export class AccountLeases {
   private async free(lease: Lease): Promise<void> {
     this.held.delete(lease.token);
     if (lease.wanted) this.yielded.set(lease.account, Date.now() + YIELD_MS);
-    await this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { holder: null, until: new Date(0) } });
+    const done = this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { holder: null, until: new Date(0) } }).then(() => undefined);
+    const tracked = done.catch(() => undefined).finally(() => {
+      if (this.freeing.get(lease.account) === tracked) this.freeing.delete(lease.account);
+    });
+    this.freeing.set(lease.account, tracked);
+    await done;
   }
 
   /** Marks the start of a rebuild: from here until `endRebuild`, reads of the account are not exact. */
   async beginRebuild(lease: Lease): Promise<void> {
     lease.check();
-    await this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { rebuilding: true }, $inc: { rebuilds: 1 } });
+    const doc = await this.col.findOneAndUpdate(
+      { _id: lease.account, holder: lease.token },
+      { $set: { rebuilding: true }, $inc: { rebuilds: 1 } },
+      { returnDocument: "after" },
+    );
+    if (!doc) throw new LeaseLostError(`lease on ${lease.account} taken over before the rebuild began`);
+    // This process's own rebuild (its memories of the account are cleared with the data).
+    lease.rebuilds = doc.rebuilds;
+    this.rebuildsSeen.set(lease.account, doc.rebuilds);
   }
 
   async endRebuild(lease: Lease): Promise<void> {
@@ -230,7 +286,8 @@ export class AccountLeases {
     }
     if (this.keepMs === 0) return;
     for (const lease of [...this.held.values()]) {
-      if (lease.wanted || !(await this.wants.findOne({ _id: wantedId(lease.account) }))) continue;
+      // (One this process asked for itself, before it took it, is not another's ask.)
+      if (lease.wanted || this.asked.has(lease.account) || !(await this.wants.findOne({ _id: wantedId(lease.account) }))) continue;
       lease.wanted = true;
       await this.wants.deleteOne({ _id: wantedId(lease.account) });
       const kept = this.kept.get(lease.account);
@@ -249,6 +306,8 @@ export class AccountLeases {
   }
 }
 
+/** Accounts whose `rebuilds` counter is remembered (about 100 bytes each). */
+const REBUILDS_SEEN_MAX = 100_000;
 /** Longest pause between two tries of `acquire`. */
 const POLL_MAX_MS = 200;
 /** How long a lease given up for a taker that asked is left to it (longer than its pause between tries). */

@@ -179,11 +179,20 @@ export class CampaignLinkStore {
     return out;
   }
 
+  /**
+   * Forgets what this process remembers of an account's links (of every account when
+   * undefined): after a rebuild, here or elsewhere, a url's page may have changed.
+   */
+  forget(account: string | undefined): void {
+    const prefix = account === undefined ? "" : `${account}|`;
+    this.writer.forget(prefix);
+    for (const id of this.pageOf.keys()) if (id.startsWith(prefix)) this.pageOf.delete(id);
+    for (const id of this.placedHere) if (id.startsWith(prefix)) this.placedHere.delete(id);
+  }
+
   /** Forgets an account's links (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
-    this.writer.forget(`${account}|`);
-    for (const id of this.pageOf.keys()) if (id.startsWith(`${account}|`)) this.pageOf.delete(id);
-    for (const id of this.placedHere) if (id.startsWith(`${account}|`)) this.placedHere.delete(id);
+    this.forget(account);
     await this.urls.deleteMany({ a: account });
     await this.pages.deleteMany({ a: account });
   }

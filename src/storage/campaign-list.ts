@@ -153,10 +153,25 @@ export class CampaignListStore {
       for (const v of nextViews) add(insert, v, { k: nextAt, d: shownOf(next) });
       if (existed.has(i)) writes.push({ replaceOne: { filter: { _id: next._id }, replacement: { a: next.a, i: next.i, ...shownOf(next) }, upsert: true } });
     }
-    // Views are separate documents: changed at once.
-    await Promise.all([...new Set([...remove.keys(), ...insert.keys()])].map((v) => this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? [])));
+    await this.applyViews(account, [...new Set([...remove.keys(), ...insert.keys()])], remove, insert);
     for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.entries.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
     return now;
+  }
+
+  /**
+   * Changes the views: where writers are concurrent at once (they are separate documents), and
+   * every write has ended before this returns or throws: a failed view must not leave another's
+   * write in flight past the lease's release, where it could land on top of a rebuilt view.
+   * On a single-writer database (FerretDB/SQLite) one after the other.
+   */
+  private async applyViews(account: string, views: string[], remove: Map<string, SortKey[]>, insert: Map<string, SortedItem<Shown>[]>): Promise<void> {
+    const apply = (v: string) => this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? []);
+    if (!this.caps.concurrentWriters) {
+      for (const v of views) await apply(v);
+      return;
+    }
+    const failed = (await Promise.allSettled(views.map(apply))).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   /** A page of the list (of one status, or "unknown", or all when undefined) after a position, and whether more follow. */
@@ -171,9 +186,15 @@ export class CampaignListStore {
     return { items, more: page.more };
   }
 
+  /** Forgets what this process remembers of an account's list (of every account when undefined), e.g. after a rebuild elsewhere. */
+  forget(account: string | undefined): void {
+    const prefix = account === undefined ? "" : `${account}|`;
+    for (const key of this.known.keys()) if (key.startsWith(prefix)) this.known.delete(key);
+  }
+
   /** Forgets the account's list (a rebuild registers its campaigns again and replays its events). Run it while no batch for the account is in flight. */
   async clearAccount(account: string): Promise<void> {
-    for (const key of this.known.keys()) if (key.startsWith(`${account}|`)) this.known.delete(key);
+    this.forget(account);
     await this.entries.deleteMany({ a: account });
     await this.pages.deleteMany({ a: account });
   }

@@ -1,4 +1,5 @@
 import type { Collection, Db } from "mongodb";
+import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { upsertRacing } from "./duplicate-key.js";
 import { prepareCollection } from "./indexes.js";
@@ -47,6 +48,11 @@ export class CampaignStore {
   /** Every campaign the account registered (a scan on FerretDB: for its rebuild only). */
   async ofAccount(account: string): Promise<RegisteredCampaign[]> {
     return (await this.col.find({ a: account }).toArray()).map(view);
+  }
+
+  /** These campaigns of the account, those registered (exact `_id` reads, whatever the collection's size). */
+  async some(account: string, ids: string[], caps: Capabilities): Promise<RegisteredCampaign[]> {
+    return [...(await readByIds(this.col, caps, ids.map((id) => key(account, id)))).values()].map(view);
   }
 
   async get(account: string, id: string): Promise<RegisteredCampaign | undefined> {

@@ -102,6 +102,14 @@ export class EmailIngest {
     // Live journal entries and held leases are renewed well within their ttl.
     this.renewal = setInterval(() => void this.renew(), Math.max(50, Math.floor(leases.ttlMs / 4)));
     this.renewal.unref();
+    // Rebuilt elsewhere since this process last held the lease: a url's page may have moved, list
+    // entries and firsts been rewritten. (The rollups' and clicks' writers find out by themselves:
+    // a remembered document found missing is inserted again.)
+    leases.onRebuiltElsewhere((account) => {
+      this.links.forget(account);
+      this.list.forget(account);
+      this.marks.forget(account);
+    });
   }
 
   async ensureIndexes(caps: Capabilities): Promise<void> {

@@ -113,9 +113,15 @@ export class FirstMarkStore {
     this.known.set(id, ts.getTime());
   }
 
+  /** Forgets the firsts this process remembers of an account (of every account when undefined). */
+  forget(account: string | undefined): void {
+    const prefix = account === undefined ? "" : `${account}|`;
+    for (const id of this.known.keys()) if (id.startsWith(prefix)) this.known.delete(id);
+  }
+
   /** Forgets every first of an account (before a rebuild). */
   async clearAccount(account: string): Promise<void> {
-    for (const id of this.known.keys()) if (id.startsWith(`${account}|`)) this.known.delete(id);
+    this.forget(account);
     await this.col.deleteMany({ a: account });
   }
 }

@@ -129,6 +129,7 @@ export class InsertFirstWriter {
 
   /** Forgets every remembered `_id` that starts with `prefix` (before their documents are deleted). */
   forget(prefix: string): void {
+    if (prefix === "") return this.existing.clear();
     for (const ids of this.existing.values()) for (const id of ids) if (id.startsWith(prefix)) ids.delete(id);
   }
 }

@@ -74,3 +74,14 @@ test("a lease kept between uses (keepMs): taken again here without a take, held 
   await a.releaseAll();
   expect(await holder("acct_keep")).toBeNull();
 });
+
+test("a kept lease's release when its time is up never makes this process's next take fail", async () => {
+  const a = new AccountLeases(db, "owner-timer", 60_000, caps, 30);
+  for (let i = 0; i < 10; i++) {
+    await a.release((await a.tryAcquire("acct_timer"))!);
+    // Fires right after the kept lease's own timer, whose release is then still on its way.
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await a.tryAcquire("acct_timer"), `round ${i}`).toBeDefined();
+    await a.releaseAll();
+  }
+});
