@@ -27,7 +27,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { cpus, freemem, platform, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { MongoClient, type Collection } from "mongodb";
+import { MongoClient, MongoServerError, type Collection } from "mongodb";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "../src/db/embedded.js";
 import { createLogger, silentLogger } from "../src/log.js";
 import { AnalyticsServer } from "../src/server/server.js";
@@ -98,6 +98,7 @@ const secs = (ms: number) => (ms / 1000).toFixed(1) + " s";
 // ---------------------------------------------------------------------------------------------
 // One database per size
 
+const NAMESPACE_EXISTS = 48;
 /** The raw baseline's inserts go here, in the same database as the service's collections. */
 const RAW_COLLECTION = "bench_raw_events";
 
@@ -148,7 +149,10 @@ async function withService<T>(
     for (const account of migrated.rebuild) await store.ingest.rebuild(account);
   }
   // The raw baseline's collection gets the same _id index as the service's own.
-  await store.db.createCollection(RAW_COLLECTION);
+  await store.db.createCollection(RAW_COLLECTION).catch((err: unknown) => {
+    // A kept database (BENCH_KEEP) may still have it from a run that was stopped.
+    if (!(err instanceof MongoServerError && err.code === NAMESPACE_EXISTS)) throw err;
+  });
   await db.indexIdLookups(db.name);
   const server = await AnalyticsServer.create({ store, log: SERVER_LOG, host: "127.0.0.1", port: 0, root: ROOT, now: () => new Date(NOW) });
   const raw = new MongoClient(db.uri);

@@ -4,7 +4,7 @@ import { DatabaseSupervisor } from "./db/supervisor.js";
 import { clearRuntime, writeRuntime } from "./db/runtime.js";
 import { createLogger } from "./log.js";
 import { AnalyticsServer } from "./server/server.js";
-import { migrate } from "./storage/migrations/index.js";
+import { migrate, NewerDataError } from "./storage/migrations/index.js";
 import { RepairLoop } from "./storage/repair-loop.js";
 import { Store } from "./storage/store.js";
 import { SCOPES } from "./storage/api-keys.js";
@@ -33,7 +33,15 @@ async function main(): Promise<void> {
     await embedded.current.indexIdLookups(config.database);
     writeRuntime(config.dataDir, uri);
   }
-  const migrated = await migrate(store);
+  const migrated = await migrate(store).catch(async (err: unknown) => {
+    // Refused (a newer build's data) or failed: the embedded database is ours to stop.
+    await store?.close().catch(() => undefined);
+    if (embedded) {
+      clearRuntime(config.dataDir);
+      await embedded.stop().catch(() => undefined);
+    }
+    throw err;
+  });
   if (migrated.steps.length || migrated.rebuild.length) {
     log.warn("derived data predates this version: migrating", { from: migrated.from ?? "unknown", steps: migrated.steps, rebuild: migrated.rebuild.length });
   }
@@ -75,7 +83,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DatabaseUnavailableError) {
+  if (err instanceof ConfigError || err instanceof DatabaseUnavailableError || err instanceof NewerDataError) {
     process.stderr.write(`misar-analytics: ${err.message}\n`);
   } else {
     process.stderr.write(`misar-analytics: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

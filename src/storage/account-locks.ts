@@ -26,6 +26,9 @@ const RETRY_MS = 15;
 /** MongoDB's duplicate key error. */
 const DUPLICATE_KEY = 11000;
 
+/** A holder's lock is no longer certainly its own (it lapsed unextended, or another took it): the holder must stop writing. */
+export class LockLostError extends Error {}
+
 export class AccountLocks {
   private readonly col: Collection<LockDoc>;
   constructor(db: Db) {
@@ -36,13 +39,25 @@ export class AccountLocks {
     await prepareCollection(this.col, caps);
   }
 
-  /** Runs `fn` holding every account's lock (taken in sorted order, so two holders never wait on each other). */
-  async with<T>(accounts: string[], fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding every account's lock (taken in sorted order, so two holders never wait on
+   * each other). Extensions fail quietly (a database blip, a stalled event loop): a long holder
+   * calls `stillHeld` before each part of its writes, which reads the locks and throws
+   * LockLostError unless every one is still its own and not about to lapse.
+   */
+  async with<T>(accounts: string[], fn: (stillHeld: () => Promise<void>) => Promise<T>): Promise<T> {
     const held: LockDoc[] = [];
     const timer = setInterval(() => void this.extend(held), EXTEND_EVERY_MS);
+    const stillHeld = async () => {
+      for (const l of held) {
+        const doc = await this.col.findOne({ _id: l._id });
+        // Another taker deletes a lock once it has lapsed: lapsing soon is as good as lost.
+        if (doc?.o !== l.o || doc.until.getTime() < Date.now() + LOCK_TTL_MS / 4) throw new LockLostError(`the lock ${l._id} is no longer held`);
+      }
+    };
     try {
       for (const a of [...new Set(accounts)].sort()) held.push(await this.take(a));
-      return await fn();
+      return await fn(stillHeld);
     } finally {
       clearInterval(timer);
       await Promise.all(held.map((l) => this.col.deleteOne({ _id: l._id, o: l.o })));

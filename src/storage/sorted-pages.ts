@@ -102,9 +102,10 @@ export class SortedPages<P> {
     const at = (i: number) => touched.get(i) ?? touched.set(i, { remove: [], insert: [] }).get(i)!;
     for (const k of remove) at(this.slot(dir, k)).remove.push(k);
     for (const x of insert) at(this.slot(dir, x.k)).insert.push(x);
-    // The chunk after each touched one too: a touched chunk left small takes it in.
+    // The chunk after a touched one too where keys leave it: a touched chunk left small takes it in
+    // (inserts alone never make one smaller, so a batch of new campaigns reads one chunk a view).
     const wanted = new Set<number>();
-    for (const i of touched.keys()) for (const j of [i, i + 1]) if (j < dir.c.length) wanted.add(j);
+    for (const [i, change] of touched) for (const j of change.remove.length > 0 ? [i, i + 1] : [i]) if (j < dir.c.length) wanted.add(j);
     const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, [...wanted].map((i) => chunkId(owner, view, dir.c[i]!.p)));
     const keysOf = (i: number) => (read.get(chunkId(owner, view, dir.c[i]!.p))?.e ?? []).map(loaded<P>);
 

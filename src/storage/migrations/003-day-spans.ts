@@ -19,7 +19,7 @@ interface OldDayDoc {
 export const m003: Migration = {
   version: 3,
   what: "day totals as aligned spans of days read by _id (account_day_spans)",
-  run: async (store: Store) => {
+  run: async (store: Store, stillHeld) => {
     const old = store.db.collection<OldDayDoc>("account_days");
     const byAccount = new Map<string, Map<number, Record<string, number>>>();
     for await (const doc of old.find({})) {
@@ -29,7 +29,10 @@ export const m003: Migration = {
       for (const { k, v } of doc.t ?? []) totals[k] = (totals[k] ?? 0) + v;
       days.set(doc.d.getTime(), totals);
     }
-    for (const [account, days] of byAccount) await store.rollups.replaceDays(account, days);
+    for (const [account, days] of byAccount) {
+      await stillHeld?.();
+      await store.rollups.replaceDays(account, days);
+    }
     await old.drop().catch(() => undefined); // absent already: nothing to drop
     return [];
   },

@@ -18,7 +18,7 @@ interface SecondsDoc {
 export const m004: Migration = {
   version: 4,
   what: "quarter-hour counts from the per-second hour rollups (account_hour_quarters)",
-  run: async (store: Store) => {
+  run: async (store: Store, stillHeld) => {
     const byAccount = new Map<string, HourSeconds[]>();
     for await (const doc of store.db.collection<SecondsDoc>("account_hour_seconds").find({})) {
       const seconds = (doc.p ?? []).flatMap((chunk) =>
@@ -32,6 +32,7 @@ export const m004: Migration = {
       byAccount.set(doc.a, list);
     }
     for (const [account, hours] of byAccount) {
+      await stillHeld?.();
       await store.rollups.clearQuarters(account);
       await store.rollups.addQuarters(account, hours);
     }

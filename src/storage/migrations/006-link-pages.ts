@@ -22,12 +22,13 @@ interface OldLinksDoc {
 export const m006: Migration = {
   version: 6,
   what: "clicks per url in bounded pages (campaign_links → campaign_link_pages, campaign_link_urls)",
-  run: async (store: Store) => {
+  run: async (store: Store, stillHeld) => {
     const old = store.db.collection<OldLinksDoc>("campaign_links");
     const { pages, urls } = store.links;
     for (;;) {
       const doc = await old.findOne({});
       if (!doc) break;
+      await stillHeld?.();
       const account = doc.a;
       const campaignId = doc._id.slice(account.length + 1);
       const entries = Object.entries(doc.l ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -25,12 +25,13 @@ interface OldListDoc {
 export const m007: Migration = {
   version: 7,
   what: "the campaign list in bounded pages (campaign_lists → campaign_list_entries, campaign_list_pages)",
-  run: async (store: Store) => {
+  run: async (store: Store, stillHeld) => {
     const old = store.db.collection<OldListDoc>("campaign_lists");
     const list = store.campaignList;
     for (;;) {
       const doc = await old.findOne({});
       if (!doc) break;
+      await stillHeld?.();
       const account = doc._id;
       if (doc.converting) await list.clearAccount(account);
       else await old.updateOne({ _id: account }, { $set: { converting: true } });

@@ -15,10 +15,10 @@ import type { Migration } from "./migration.js";
 export const m008: Migration = {
   version: 8,
   what: "hourly, quarter-hour and campaign timeline counters packed into strings (p)",
-  run: async (store: Store) => {
-    await convert(store, "account_day_hours", "h", (d) => entries(d.h));
-    await convert(store, "account_hour_quarters", "q", (d) => entries(d.q));
-    await convert(store, "campaign_stats", "to", (d) => [
+  run: async (store: Store, stillHeld) => {
+    await convert(store, stillHeld, "account_day_hours", "h", (d) => entries(d.h));
+    await convert(store, stillHeld, "account_hour_quarters", "q", (d) => entries(d.q));
+    await convert(store, stillHeld, "campaign_stats", "to", (d) => [
       ...entries(d.to).map(([k, v]) => [`o${k.slice(1)}`, v] as [string, Count]),
       ...entries(d.tc).map(([k, v]) => [`c${k.slice(1)}`, v] as [string, Count]),
     ]);
@@ -31,7 +31,7 @@ function entries(o: unknown): [string, Count][] {
   return Object.entries((o ?? {}) as Record<string, unknown>).map(([k, v]) => [k, v instanceof Long ? v.toBigInt() : Number(v)]);
 }
 
-async function convert(store: Store, name: string, old: string, counters: (doc: Document) => [string, Count][]): Promise<void> {
+async function convert(store: Store, stillHeld: (() => Promise<void>) | undefined, name: string, old: string, counters: (doc: Document) => [string, Count][]): Promise<void> {
   const col = store.db.collection<Document>(name);
   // The updates are made once the cursor is done, not while it is open on the same collection.
   const ops: AnyBulkWriteOperation<Document>[] = [];
@@ -45,5 +45,8 @@ async function convert(store: Store, name: string, old: string, counters: (doc: 
     });
   }
   // In slices of the database's safe bulk size (FerretDB's SQLite backend stalls on far larger ones).
-  for (let i = 0; i < ops.length; i += store.caps.bulkMax) await col.bulkWrite(ops.slice(i, i + store.caps.bulkMax), { ordered: false });
+  for (let i = 0; i < ops.length; i += store.caps.bulkMax) {
+    await stillHeld?.();
+    await col.bulkWrite(ops.slice(i, i + store.caps.bulkMax), { ordered: false });
+  }
 }

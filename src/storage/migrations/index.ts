@@ -27,6 +27,20 @@ interface SchemaMetaDoc {
   v: number;
 }
 
+/**
+ * The database's derived data is at a version newer than this build's: a newer build migrated
+ * it (steps 6 and 7 moved data to new collections), and this one would write the shapes the
+ * newer one no longer reads (and recreate collections it dropped). It must not start.
+ */
+export class NewerDataError extends Error {
+  constructor(readonly stored: number) {
+    super(
+      `the database's derived data is at version ${stored}, newer than this build's version ${ROLLUP_VERSION}: ` +
+        `a newer build of misar-analytics has migrated it; run that build (or a later one), not this older one`,
+    );
+  }
+}
+
 export interface MigrationOutcome {
   from: number | undefined;
   steps: string[];
@@ -52,15 +66,17 @@ export const MIGRATION_LOCK = "|migrations";
 export async function migrate(store: Store): Promise<MigrationOutcome> {
   const meta: Collection<SchemaMetaDoc> = store.db.collection<SchemaMetaDoc>("schema_meta");
   const doc = await meta.findOne({ _id: "rollups" });
-  if (doc && doc.v >= ROLLUP_VERSION) return { from: doc.v, steps: [], rebuild: [] };
-  return new AccountLocks(store.db).with([MIGRATION_LOCK], () => migrateHeld(store, meta));
+  if (doc && doc.v > ROLLUP_VERSION) throw new NewerDataError(doc.v);
+  if (doc && doc.v === ROLLUP_VERSION) return { from: doc.v, steps: [], rebuild: [] };
+  return new AccountLocks(store.db).with([MIGRATION_LOCK], (stillHeld) => migrateHeld(store, meta, stillHeld));
 }
 
-async function migrateHeld(store: Store, meta: Collection<SchemaMetaDoc>): Promise<MigrationOutcome> {
+async function migrateHeld(store: Store, meta: Collection<SchemaMetaDoc>, stillHeld: () => Promise<void>): Promise<MigrationOutcome> {
   // Read again under the lease: another instance may have migrated while this one waited.
   const doc = await meta.findOne({ _id: "rollups" });
   const out: MigrationOutcome = { from: doc?.v, steps: [], rebuild: [] };
-  if (doc && doc.v >= ROLLUP_VERSION) return out;
+  if (doc && doc.v > ROLLUP_VERSION) throw new NewerDataError(doc.v);
+  if (doc && doc.v === ROLLUP_VERSION) return out;
   const setVersion = (v: number) => meta.updateOne({ _id: "rollups" }, { $set: { v } }, { upsert: true });
   const everyAccount = () => store.emailEvents.accounts();
   if (!doc) {
@@ -73,9 +89,12 @@ async function migrateHeld(store: Store, meta: Collection<SchemaMetaDoc>): Promi
   const queued = new Set<string>();
   for (const m of MIGRATIONS) {
     if (m.version <= doc.v) continue;
-    const r = await m.run(store);
+    await stillHeld();
+    const r = await m.run(store, stillHeld);
     const accounts = r === "all" ? await everyAccount() : r;
     await store.ingest.queueRebuild(accounts, `v${m.version}`);
+    // Recorded only while still the migrator: a lost lock leaves the step to run again.
+    await stillHeld();
     for (const a of accounts) queued.add(a);
     await setVersion(m.version);
     out.steps.push(`${m.version}: ${m.what}`);

@@ -15,8 +15,13 @@ export interface Migration {
    * Brings the database from `version - 1` to `version`. Idempotent: a crash runs it again
    * whole. Returns the accounts whose derived data must be rebuilt from their raw events
    * (`"all"`: every account), or none when the step could update everything in place.
+   *
+   * `stillHeld` throws once the migration lock is no longer this process's (another instance
+   * may be migrating too): a step calls it before each account's writes, so a migrator that
+   * stalled past the lock's life stops instead of writing beside the new holder. (Omitted when
+   * a step is run alone, in tests.)
    */
-  run(store: Store): Promise<string[] | "all">;
+  run(store: Store, stillHeld?: () => Promise<void>): Promise<string[] | "all">;
 }
 
 /** MongoDB's and FerretDB's code for a collection that does not exist. */
