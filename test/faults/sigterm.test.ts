@@ -48,7 +48,12 @@ test("SIGTERM with a 300 ms grace and 12 batches of 1,000 in flight: 200 or 503 
   proc = await startServiceProcess(env);
   for (const [i, b] of batches.entries()) {
     if (statuses[i] === 200) continue;
-    const r = await postEvents(proc.url, key, b);
+    // 503 says "retry": the new process may still be rebuilding what the cut-short writes left.
+    let r = await postEvents(proc.url, key, b);
+    for (let tries = 0; r.status === 503 && tries < 60; tries++) {
+      await new Promise((done) => setTimeout(done, 500));
+      r = await postEvents(proc.url, key, b);
+    }
     expect(r.status).toBe(200);
   }
   const ms = await converge(proc.url, key, events, ["camp_t1", "camp_t2"], 20_000);

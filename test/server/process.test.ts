@@ -1,6 +1,7 @@
 // The real entry point as a process: it starts on MONGODB_URI, logs JSON without secrets, and on
 // SIGTERM lets in-flight requests finish before it exits.
 import { randomBytes } from "node:crypto";
+import { request } from "node:http";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { inject } from "vitest";
 import { Store } from "../../src/storage/store.js";
@@ -31,17 +32,29 @@ test("SIGTERM drains an in-flight batch, then the process exits 0; logs are JSON
     timestamp: "2026-04-01T09:00:00Z",
     campaign_id: "camp_drain",
   }));
-  const inFlight = fetch(`${svc.url}/api/v1/ingest/email-events`, {
+  // The request is in flight when SIGTERM comes: its headers and half its body sent a second
+  // before (time for the server to take the connection, even on a loaded machine), the rest after.
+  const body = Buffer.from(JSON.stringify({ events }));
+  const req = request(`${svc.url}/api/v1/ingest/email-events`, {
     method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ events }),
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": body.length },
   });
-  // Long enough for the request to arrive (a loaded machine), short of the batch being written.
-  await new Promise((r) => setTimeout(r, 150));
+  const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (d: Buffer) => (text += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+  });
+  req.write(body.subarray(0, body.length >> 1));
+  await new Promise((r) => setTimeout(r, 1000));
   svc.proc.kill("SIGTERM");
-  const res = await inFlight;
+  await svc.waitFor((r) => r.msg === "shutting down");
+  req.end(body.subarray(body.length >> 1));
+  const res = await answered;
   expect(res.status).toBe(200);
-  expect(await res.json()).toEqual({ success: true, accepted: 1000, duplicates: 0 });
+  expect(JSON.parse(res.body)).toEqual({ success: true, accepted: 1000, duplicates: 0 });
   expect(await svc.exited).toBe(0);
 
   const stderr = svc.stderr();
