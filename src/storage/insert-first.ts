@@ -22,8 +22,8 @@ const DUPLICATE_KEY = 11000;
  * to `max` each, about 100 bytes apiece). A document known to exist gets its update; any other
  * is first inserted as it would be after this write (one unordered insertMany), and only those
  * that existed after all are then updated (unordered bulk writes). Known documents are updated
- * in bulk too, which needs the writer alone with them (see updateKnown); a single document, the
- * form of writes made outside an account's lease, is updated by itself. Concurrent writers racing to
+ * in bulk too, which needs the writer alone with them (see updateKnown); a single document is
+ * updated by itself, the cheaper form for one. Concurrent writers racing to
  * create a document cannot fail: the loser's insert collides and it updates instead. A known
  * document found missing (another instance's rebuild deleted it) is inserted again. Upserts
  * cannot build documents whose counters are arrays, and on FerretDB's SQLite backend an insert

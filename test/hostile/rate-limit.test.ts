@@ -116,7 +116,10 @@ describe("a flood of made-up keys", () => {
     // A key found live before the flood is still looked up (so a revocation applies at once) and served.
     expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
     expect(lookups).toHaveBeenCalledTimes(4);
+    // Revoked here, it is refused at once: found revoked, it is charged like any key that is not
+    // live, to this address's spent bucket, so the refusal is a 429 here rather than a 401.
     await svc.store.keys.revoke(key, new Date());
     expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(429);
+    expect(lookups).toHaveBeenCalledTimes(5);
   });
 });
