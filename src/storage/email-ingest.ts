@@ -146,41 +146,22 @@ export class EmailIngest {
    */
   async recordPurchase(account: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
     if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
-    let outcome: PurchaseOutcome | undefined;
-    await this.inTurn(account, async () => {
-      const [entry] = await this.journal.open([account], now);
-      try {
-        outcome = await this.track(this.countPurchase(account, entry!._id, p, now));
-        await this.journal.close([entry!._id]);
-      } catch (err) {
-        await this.journal.abandon([entry!._id]);
-        throw err;
-      }
-    });
-    return outcome!;
+    return this.journaledAlone(account, now, (entryId) => this.underLease(account, (lease) => this.countPurchase(account, entryId, lease, p, now)));
   }
 
-  private async countPurchase(account: string, entryId: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
-    const lease = await this.leases.acquire(account, 4 * this.leases.ttlMs);
-    try {
-      const outcome = await this.purchases.insert(account, p, now);
-      if (outcome.duplicate) return outcome;
-      if ((await this.journal.existing([entryId])).size === 0) {
-        await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
-        return outcome;
-      }
-      const { hours, campaigns } = new DeltaBuilder()
-        .purchase({ ts: p.timestamp, currency: p.currency, amount: p.amount, campaign: p.attributedCampaignId })
-        .build();
-      lease.check();
-      await this.exclusive([account], () => this.rollups.apply(account, hours, campaigns));
+  private async countPurchase(account: string, entryId: string, lease: Lease, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+    const outcome = await this.purchases.insert(account, p, now);
+    if (outcome.duplicate) return outcome;
+    if ((await this.journal.existing([entryId])).size === 0) {
+      await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
       return outcome;
-    } catch (err) {
-      await this.afterLeaseLost(account, err);
-      throw err;
-    } finally {
-      await this.leases.release(lease).catch(() => undefined);
     }
+    const { hours, campaigns } = new DeltaBuilder()
+      .purchase({ ts: p.timestamp, currency: p.currency, amount: p.amount, campaign: p.attributedCampaignId })
+      .build();
+    lease.check();
+    await this.exclusive([account], () => this.rollups.apply(account, hours, campaigns));
+    return outcome;
   }
 
   /**
@@ -192,25 +173,42 @@ export class EmailIngest {
    */
   async registerCampaign(account: string, c: RegisteredCampaign, now: Date): Promise<void> {
     if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
-    await this.inTurn(account, async () => {
+    await this.journaledAlone(account, now, () =>
+      this.underLease(account, async (lease) => {
+        await this.campaigns.upsert(account, c, now);
+        this.dieIfDue("after-campaign");
+        lease.check();
+        await this.exclusive([account], () => this.list.register(account, [c]));
+      }),
+    );
+  }
+
+  /**
+   * Runs `write` in the account's turn under a journal entry of its own: closed when it succeeds,
+   * given up (due at once for the account's repair) when it does not.
+   */
+  private journaledAlone<T>(account: string, now: Date, write: (entryId: string) => Promise<T>): Promise<T> {
+    let result: { value: T } | undefined;
+    return this.inTurn(account, async () => {
       const [entry] = await this.journal.open([account], now);
       try {
-        await this.track(this.writeRegistration(account, c, now));
+        result = { value: await this.track(write(entry!._id)) };
         await this.journal.close([entry!._id]);
       } catch (err) {
         await this.journal.abandon([entry!._id]);
         throw err;
       }
-    });
+    }).then(() => result!.value);
   }
 
-  private async writeRegistration(account: string, c: RegisteredCampaign, now: Date): Promise<void> {
+  /**
+   * Runs `fn` holding the account's lease (waited for up to 4 × its TTL) and gives it back after.
+   * A lease found lost queues one more rebuild of the account (see afterLeaseLost).
+   */
+  private async underLease<T>(account: string, fn: (lease: Lease) => Promise<T>): Promise<T> {
     const lease = await this.leases.acquire(account, 4 * this.leases.ttlMs);
     try {
-      await this.campaigns.upsert(account, c, now);
-      this.dieIfDue("after-campaign");
-      lease.check();
-      await this.exclusive([account], () => this.list.register(account, [c]));
+      return await fn(lease);
     } catch (err) {
       await this.afterLeaseLost(account, err);
       throw err;
@@ -305,9 +303,8 @@ export class EmailIngest {
    * meanwhile was taken for dead by a repair, which may have counted some of its events: those
    * are left to one more rebuild rather than counted twice.
    */
-  private async countUnderLease(account: string, entryIds: string[], docs: EmailEventDoc[], fault: (at: FaultPoint) => void): Promise<void> {
-    const lease = await this.leases.acquire(account, 4 * this.leases.ttlMs);
-    try {
+  private countUnderLease(account: string, entryIds: string[], docs: EmailEventDoc[], fault: (at: FaultPoint) => void): Promise<void> {
+    return this.underLease(account, async (lease) => {
       const still = await this.journal.existing(entryIds);
       if (still.size < entryIds.length) await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
       await this.exclusive([account], () => this.count(account, docs.filter((d) => still.has(d.b)), lease, fault));
@@ -315,12 +312,7 @@ export class EmailIngest {
       // counts just made and leave these events out as still in flight, losing them for good.
       lease.check();
       await this.journal.close(entryIds);
-    } catch (err) {
-      await this.afterLeaseLost(account, err);
-      throw err;
-    } finally {
-      await this.leases.release(lease).catch(() => undefined);
-    }
+    });
   }
 
   /**
