@@ -1,22 +1,15 @@
 // A purchase or a registration that gives up waiting for its account's lease (another writer
 // held it throughout) has written nothing: it answers a retryable error and leaves nothing due,
 // so it costs no rebuild of the account. The retry, once the lease is free, counts it once.
-import { randomBytes } from "node:crypto";
-import { afterAll, expect, inject, test } from "vitest";
+import { expect, test } from "vitest";
 import { LeaseBusyError } from "../../src/storage/account-leases.js";
 import { isUnavailableError } from "../../src/storage/availability.js";
-import { Store } from "../../src/storage/store.js";
+import { twoStoresPerFile } from "./two-stores.js";
 
-const stores: Store[] = [];
-afterAll(async () => {
-  for (const s of stores) await s.close().catch(() => undefined);
-});
+const twoStores = twoStoresPerFile(300);
 
 test("a write that never got the lease leaves nothing due; its retry counts once", async () => {
-  const name = `t_${randomBytes(6).toString("hex")}`;
-  const a = await Store.open(inject("mongoUri"), name, { leaseTtlMs: 300 });
-  const b = await Store.open(inject("mongoUri"), name, { leaseTtlMs: 300 });
-  stores.push(a, b);
+  const [a, b] = await twoStores();
   const now = new Date("2026-04-01T00:00:00Z");
   const purchase = { eventId: "p1", email: "x@ex.io", amount: 12.5, currency: "USD", orderId: "o1", items: [], timestamp: new Date("2026-03-01T10:00:00Z"), attributedCampaignId: "c1" };
   const held = (await b.ingest.leases.tryAcquire("acct_p"))!;
