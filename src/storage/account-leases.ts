@@ -25,6 +25,8 @@ interface LeaseDoc {
 
 /** The holder no longer has the lease (it lapsed unrenewed): it must stop writing. */
 export class LeaseLostError extends RetryableError {}
+/** The lease stayed held by another writer for as long as the caller would wait: nothing was written under it. */
+export class LeaseBusyError extends RetryableError {}
 
 /** A lease held by this process. */
 export class Lease {
@@ -200,13 +202,13 @@ export class AccountLeases {
     return lease;
   }
 
-  /** Waits for the account's lease (polling), up to `maxWaitMs`; throws LeaseLostError on timeout. */
+  /** Waits for the account's lease (polling), up to `maxWaitMs`; throws LeaseBusyError on timeout. */
   async acquire(account: string, maxWaitMs: number): Promise<Lease> {
     const deadline = Date.now() + maxWaitMs;
     for (let delay = 10; ; delay = Math.min(delay * 2, POLL_MAX_MS)) {
       const lease = await this.tryAcquire(account);
       if (lease) return lease;
-      if (Date.now() > deadline) throw new LeaseLostError(`the lease on ${account} stayed busy for ${maxWaitMs} ms`);
+      if (Date.now() > deadline) throw new LeaseBusyError(`the lease on ${account} stayed busy for ${maxWaitMs} ms`);
       await new Promise((r) => setTimeout(r, delay));
     }
   }

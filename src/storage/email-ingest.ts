@@ -10,7 +10,7 @@ import type { CampaignStore } from "./campaigns.js";
 import type { Capabilities } from "./capabilities.js";
 import { AccountLocks } from "./account-locks.js";
 import { DeltaBuilder } from "./deltas.js";
-import { LeaseLostError, type AccountLeases, type Lease, type RepairState } from "./account-leases.js";
+import { LeaseBusyError, LeaseLostError, type AccountLeases, type Lease, type RepairState } from "./account-leases.js";
 import { DatabaseDownError } from "./availability.js";
 import { isDue, type IngestJournal } from "./ingest-journal.js";
 import type { PurchaseInput, PurchaseOutcome, PurchaseStore } from "./purchases.js";
@@ -146,7 +146,7 @@ export class EmailIngest {
    */
   async recordPurchase(account: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
     if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
-    return this.journaledAlone(account, now, (entryId) => this.underLease(account, (lease) => this.countPurchase(account, entryId, lease, p, now)));
+    return this.journaledAlone(account, now, (entryId, lease) => this.countPurchase(account, entryId, lease, p, now));
   }
 
   private async countPurchase(account: string, entryId: string, lease: Lease, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
@@ -173,29 +173,30 @@ export class EmailIngest {
    */
   async registerCampaign(account: string, c: RegisteredCampaign, now: Date): Promise<void> {
     if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
-    await this.journaledAlone(account, now, () =>
-      this.underLease(account, async (lease) => {
-        await this.campaigns.upsert(account, c, now);
-        this.dieIfDue("after-campaign");
-        lease.check();
-        await this.exclusive([account], () => this.list.register(account, [c]));
-      }),
-    );
+    await this.journaledAlone(account, now, async (_entryId, lease) => {
+      await this.campaigns.upsert(account, c, now);
+      this.dieIfDue("after-campaign");
+      lease.check();
+      await this.exclusive([account], () => this.list.register(account, [c]));
+    });
   }
 
   /**
-   * Runs `write` in the account's turn under a journal entry of its own: closed when it succeeds,
-   * given up (due at once for the account's repair) when it does not.
+   * Runs `write` in the account's turn, under a journal entry of its own and holding the account's
+   * lease (underLease). The entry is closed when `write` succeeds, and also when the lease stayed
+   * busy (`write` never ran: no rebuild is owed); given up (due at once for the account's repair)
+   * when `write` failed.
    */
-  private journaledAlone<T>(account: string, now: Date, write: (entryId: string) => Promise<T>): Promise<T> {
+  private journaledAlone<T>(account: string, now: Date, write: (entryId: string, lease: Lease) => Promise<T>): Promise<T> {
     let result: { value: T } | undefined;
     return this.inTurn(account, async () => {
       const [entry] = await this.journal.open([account], now);
       try {
-        result = { value: await this.track(write(entry!._id)) };
+        result = { value: await this.track(this.underLease(account, (lease) => write(entry!._id, lease))) };
         await this.journal.close([entry!._id]);
       } catch (err) {
-        await this.journal.abandon([entry!._id]);
+        if (err instanceof LeaseBusyError) await this.journal.close([entry!._id]);
+        else await this.journal.abandon([entry!._id]);
         throw err;
       }
     }).then(() => result!.value);

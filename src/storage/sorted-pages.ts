@@ -28,6 +28,8 @@ const loaded = <P>(x: StoredItem): SortedItem<P> => ({ k: [x.s, x.i], d: x.d as 
 export const CHUNK_MAX = 200;
 /** A chunk left smaller than this by removals is merged with the next when both fit in one. */
 const CHUNK_MIN = CHUNK_MAX / 4;
+/** Directory reads a page makes at most while the view's layout keeps changing under it. */
+const READ_ATTEMPTS = 8;
 
 /**
  * A view's directory, `_id` `owner|view`: its chunks in order, each with a lower bound of its
@@ -40,6 +42,8 @@ interface DirectoryDoc {
   c: { p: number; k: StoredKey | null }[];
   /** The number the next new chunk takes. */
   next: number;
+  /** How many times the chunks' layout changed (absent: never); see ChunkDoc.v. */
+  v?: number;
 }
 
 /** A chunk, `_id` `owner|view|<number>`: up to CHUNK_MAX keys, sorted. */
@@ -47,6 +51,11 @@ interface ChunkDoc {
   _id: string;
   a: string;
   e: StoredItem[];
+  /**
+   * The directory's layout version this chunk was written under (absent: 0). A reader that
+   * finds it above the directory it read has met a split or merge half-way and reads again.
+   */
+  v?: number;
 }
 
 /** The collection holds both kinds. */
@@ -56,6 +65,7 @@ export interface SortedPageDoc {
   c?: DirectoryDoc["c"];
   next?: number;
   e?: StoredItem[];
+  v?: number;
 }
 
 const dirId = (owner: string, view: string) => `${owner}|${view}`;
@@ -70,6 +80,13 @@ const chunkId = (owner: string, view: string, p: number) => `${owner}|${view}|${
  * owner must take turns (the caller's lease): a change reads and rewrites whole documents.
  * A write cut short may leave a view missing or repeating keys; the caller's journal has the
  * owner rebuilt (clearOwner, then every key again).
+ *
+ * Readers take no lock. A change writes its chunks, then the directory, then deletes the chunks
+ * it dropped, so a reader holding an older directory could meet a chunk already split (half its
+ * keys moved to a chunk that directory does not list) or already deleted, and skip keys. The
+ * directory therefore counts its layout changes (`v`) and every chunk carries the count it was
+ * written under: a chunk above the directory read, or a listed chunk gone, sends the reader
+ * back to the directory.
  */
 export class SortedPages<P> {
   constructor(
@@ -97,7 +114,9 @@ export class SortedPages<P> {
   async apply(owner: string, view: string, remove: SortKey[], insert: SortedItem<P>[]): Promise<void> {
     if (remove.length === 0 && insert.length === 0) return;
     const found = (await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null;
-    const dir = found ?? { _id: dirId(owner, view), a: owner, c: [{ p: 0, k: null }], next: 1 };
+    // A view emptied keeps its directory (with its count and next number): a reader of an older
+    // directory must never meet a recreated view's chunks under numbers it knows.
+    const dir: DirectoryDoc = found && found.c.length > 0 ? found : { _id: dirId(owner, view), a: owner, c: [{ p: found?.next ?? 0, k: null }], next: (found?.next ?? 0) + 1, v: found?.v };
     const touched = new Map<number, { remove: SortKey[]; insert: SortedItem<P>[] }>();
     const at = (i: number) => touched.get(i) ?? touched.set(i, { remove: [], insert: [] }).get(i)!;
     for (const k of remove) at(this.slot(dir, k)).remove.push(k);
@@ -127,7 +146,7 @@ export class SortedPages<P> {
     }
 
     const out: DirectoryDoc["c"] = [];
-    const writes: AnyBulkWriteOperation<SortedPageDoc>[] = [];
+    const pieces: { p: number; e: SortedItem<P>[] }[] = [];
     let next = dir.next;
     for (const c of chunks) {
       if (c.e === undefined) {
@@ -136,35 +155,46 @@ export class SortedPages<P> {
       }
       if (c.e.length === 0) continue;
       // Halves of CHUNK_MAX / 2 when over CHUNK_MAX; the first keeps the chunk's number and bound.
-      const pieces = c.e.length > CHUNK_MAX ? Array.from({ length: Math.ceil(c.e.length / (CHUNK_MAX / 2)) }, (_, j) => c.e!.slice((j * CHUNK_MAX) / 2, ((j + 1) * CHUNK_MAX) / 2)) : [c.e];
-      pieces.forEach((e, j) => {
+      const halves = c.e.length > CHUNK_MAX ? Array.from({ length: Math.ceil(c.e.length / (CHUNK_MAX / 2)) }, (_, j) => c.e!.slice((j * CHUNK_MAX) / 2, ((j + 1) * CHUNK_MAX) / 2)) : [c.e];
+      halves.forEach((e, j) => {
         const p = j === 0 ? c.p : next++;
         out.push({ p, k: j === 0 ? c.k : storedKey(e[0]!.k) });
-        writes.push({ replaceOne: { filter: { _id: chunkId(owner, view, p) }, replacement: { a: owner, e: e.map(stored) }, upsert: true } });
+        pieces.push({ p, e });
       });
     }
     if (out.length > 0) out[0]!.k = null;
+    // The directory is written only when its layout changed (most changes only rewrite a chunk).
+    const relaid = !found || JSON.stringify(out) !== JSON.stringify(found.c);
+    const v = (dir.v ?? 0) + (relaid ? 1 : 0);
+    const writes: AnyBulkWriteOperation<SortedPageDoc>[] = pieces.map(({ p, e }) => ({
+      replaceOne: { filter: { _id: chunkId(owner, view, p) }, replacement: { a: owner, e: e.map(stored), v }, upsert: true },
+    }));
     const kept = new Set(out.map((c) => c.p));
     const dropped = dir.c.filter((c) => !kept.has(c.p)).map((c) => chunkId(owner, view, c.p));
     // New and changed chunks first, the directory that points at them after, dropped chunks last.
     for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.col.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
-    // The directory only when its chunks changed (most changes only rewrite a chunk).
-    if (out.length === 0) await this.col.deleteOne({ _id: dir._id } as Filter<SortedPageDoc>);
-    else if (!found || JSON.stringify(out) !== JSON.stringify(dir.c)) await this.col.replaceOne({ _id: dir._id } as Filter<SortedPageDoc>, { a: owner, c: out, next }, { upsert: true });
+    if (relaid) await this.col.replaceOne({ _id: dir._id } as Filter<SortedPageDoc>, { a: owner, c: out, next, v }, { upsert: true });
     for (const _id of dropped) await this.col.deleteOne({ _id } as Filter<SortedPageDoc>);
   }
 
   /** Up to `size` items of a view after `after` (from its start when undefined), and whether more follow. */
   async page(owner: string, view: string, after: SortKey | undefined, size: number): Promise<{ items: SortedItem<P>[]; more: boolean }> {
-    const dir = (await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null;
-    const out: SortedItem<P>[] = [];
-    if (!dir) return { items: out, more: false };
-    // Two chunks at a time: a page (≤ 200) spans at most a few, merged ones holding ≥ CHUNK_MIN.
-    for (let i = after ? this.slot(dir, after) : 0; i < dir.c.length && out.length <= size; i += 2) {
-      const ids = dir.c.slice(i, i + 2).map((c) => chunkId(owner, view, c.p));
-      const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, ids);
-      for (const id of ids) for (const x of (read.get(id)?.e ?? []).map(loaded<P>)) if (!after || this.compare(x.k, after) > 0) out.push(x);
+    for (let attempt = 1; ; attempt++) {
+      const dir = (await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null;
+      const out: SortedItem<P>[] = [];
+      if (!dir) return { items: out, more: false };
+      let consistent = true;
+      // Two chunks at a time: a page (≤ 200) spans at most a few, merged ones holding ≥ CHUNK_MIN.
+      for (let i = dir.c.length > 0 && after ? this.slot(dir, after) : 0; i < dir.c.length && out.length <= size && consistent; i += 2) {
+        const ids = dir.c.slice(i, i + 2).map((c) => chunkId(owner, view, c.p));
+        const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, ids);
+        consistent = ids.every((id) => (read.get(id)?.v ?? 0) <= (dir.v ?? 0) && read.has(id));
+        for (const id of ids) for (const x of (read.get(id)?.e ?? []).map(loaded<P>)) if (!after || this.compare(x.k, after) > 0) out.push(x);
+      }
+      // Met a change half-way: read again from the directory. Layout changes come once per ~100
+      // new keys of one owner, so a reader is not sent back more than once or twice; after
+      // READ_ATTEMPTS it answers what it read rather than wait on a writer that never pauses.
+      if (consistent || attempt >= READ_ATTEMPTS) return { items: out.slice(0, size), more: out.length > size };
     }
-    return { items: out.slice(0, size), more: out.length > size };
   }
 }

@@ -1,24 +1,17 @@
 // A batch's journal entries are closed while its writer still holds the account's lease. Were
 // they closed after (as once), a repair taking the lease in between would clear the batch's
 // counts and leave its events out as still in flight: lost for good, with nothing due.
-import { randomBytes } from "node:crypto";
-import { afterAll, expect, inject, test } from "vitest";
-import { Store } from "../../src/storage/store.js";
+import { expect, test } from "vitest";
 import type { EmailEventInput } from "../../src/storage/types.js";
+import { twoStoresPerFile } from "./two-stores.js";
 
-const stores: Store[] = [];
-afterAll(async () => {
-  for (const s of stores) await s.close().catch(() => undefined);
-});
+const twoStores = twoStoresPerFile(2000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sends = (n: number, tag: string): EmailEventInput[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${tag}${i}`, kind: "send", email: `${tag}${i}@ex.io`, timestamp: new Date("2026-03-01T10:00:00Z"), campaignId: "c1" }) as EmailEventInput);
 
 test("a repair by another store between one account's count and the rest of its group: every event counted once", async () => {
-  const name = `t_${randomBytes(6).toString("hex")}`;
-  const a = await Store.open(inject("mongoUri"), name, { leaseTtlMs: 2000 });
-  const b = await Store.open(inject("mongoUri"), name, { leaseTtlMs: 2000 });
-  stores.push(a, b);
+  const [a, b] = await twoStores();
   const now = new Date("2026-04-01T00:00:00Z");
   await a.ingest.record("acct_x", sends(3, "old"), now);
   expect((await a.rollups.campaign("acct_x", "c1"))?.counts.send).toBe(3);

@@ -1,22 +1,15 @@
 // A process's memory of which page holds a url must not outlive a rebuild of the account by
 // another instance: the rebuild hands slots out again in time order, so a url's page can move,
 // and counting into the remembered page would list the url twice with its clicks split.
-import { randomBytes } from "node:crypto";
-import { afterAll, expect, inject, test } from "vitest";
-import { Store } from "../../src/storage/store.js";
+import { expect, test } from "vitest";
 import type { EmailEventInput } from "../../src/storage/types.js";
+import { twoStoresPerFile } from "./two-stores.js";
 
-const stores: Store[] = [];
-afterAll(async () => {
-  for (const s of stores) await s.close().catch(() => undefined);
-});
+const twoStores = twoStoresPerFile(2000);
 const click = (id: string, url: string, ts: string): EmailEventInput => ({ id, kind: "click", email: `${id}@ex.io`, timestamp: new Date(ts), campaignId: "c1", url }) as EmailEventInput;
 
 test("a url whose page moved in another store's rebuild is counted on its new page: listed once, clicks whole", async () => {
-  const name = `t_${randomBytes(6).toString("hex")}`;
-  const a = await Store.open(inject("mongoUri"), name, { leaseTtlMs: 2000 });
-  const b = await Store.open(inject("mongoUri"), name, { leaseTtlMs: 2000 });
-  stores.push(a, b);
+  const [a, b] = await twoStores();
   const now = new Date("2026-04-01T00:00:00Z");
   // Arrival order: 500 late-clicked urls fill page 0, then 10 early-clicked ones go to page 1.
   await a.ingest.record("acct", Array.from({ length: 500 }, (_, i) => click(`u${i}`, `https://ex.io/u${i}`, "2026-03-02T10:00:00Z")), now);
