@@ -142,7 +142,9 @@ export async function fold<T extends PackedDoc>(col: Collection<T>, _id: string)
 export async function foldRead<T extends PackedDoc>(col: Collection<T>, read: PackedDoc): Promise<boolean> {
   const chunk = pack(unpack(read.p));
   // The filter and update name `p` and `g`, which the generic T hides from the driver's types.
-  const filter = { _id: read._id, g: read.g, p: { $size: read.p.length } } as unknown as Filter<T>;
+  // A document written before it was folded by anyone may have no `g` yet (an hour's seconds
+  // before folds existed): it counts as never folded, and the fold gives it `g: 1`.
+  const filter = { _id: read._id, g: read.g ?? { $exists: false }, p: { $size: read.p.length } } as unknown as Filter<T>;
   const r = await col.updateOne(filter, { $set: { p: [chunk] }, $inc: { g: 1 } } as unknown as UpdateFilter<T>);
   return r.modifiedCount === 1;
 }

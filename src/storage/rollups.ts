@@ -50,17 +50,17 @@ interface CampaignStatsDoc extends PackedDoc {
  * hour appends one chunk, `key:second:n` entries joined by commas (e.g. `open:75:2,uopen:75:1`,
  * second 0–3599 of the hour, n negative when a first open/click moved away): strings because
  * FerretDB decodes a string far faster than as many fields or array elements, and an append
- * because it needs no read. So the document of an hour holds at most one entry per event of that
- * hour, and one read by `_id` answers any part of it.
+ * because it needs no read. The chunks are packed counters keyed `key:second` (packed-counts.ts),
+ * so the writer folds them like the other packed documents: an hour written by many small
+ * batches holds at most about COMPACT_EVERY chunks per writing instance, not one per write
+ * (FerretDB decodes each array element), and at most one entry per counter and second of the
+ * hour however many events it counts. One read by `_id` answers any part of the hour.
  */
-interface AccountHourSecondsDoc {
+interface AccountHourSecondsDoc extends PackedDoc {
   /** `account|YYYY-MM-DDTHH` */
   _id: string;
-  a: string;
   /** Start of the hour */
   h: Date;
-  /** Chunks, one per write. */
-  p: string[];
 }
 
 /** Increments to apply for one account hour. */
@@ -144,8 +144,7 @@ export class RollupStore {
     for (const d of hours) {
       const chunk = d.seconds.filter((e) => e.n !== 0).map((e) => `${e.key}:${e.second}:${e.n}`).join(",");
       if (chunk === "") continue;
-      const doc = { _id: hourId(account, d.hour.getTime()), a: account, h: d.hour, p: [chunk] };
-      secondItems.push({ doc, update: { $push: { p: chunk } } });
+      secondItems.push(packedWrite<AccountHourSecondsDoc>(hourId(account, d.hour.getTime()), account, chunk, { h: d.hour }));
     }
     for (const [day, deltas] of byDay) {
       const totals = zeroCounts();
@@ -182,6 +181,7 @@ export class RollupStore {
     await this.writer.write(this.dayHours, hourItems);
     await this.compactor.appended(this.dayHours, hourItems.map((i) => i.doc._id));
     await this.writer.write(this.hourSeconds, secondItems);
+    await this.compactor.appended(this.hourSeconds, secondItems.map((i) => i.doc._id));
     await this.quarters.add(this.writer, this.compactor, account, hours);
     await this.writer.write(this.campaigns, campaignItems);
     await this.compactor.appended(this.campaigns, campaignItems.filter((i) => i.doc.p.length > 0).map((i) => i.doc._id));
@@ -260,6 +260,20 @@ export class RollupStore {
       }
       return out;
     });
+  }
+
+  /**
+   * A campaign's all-time counts and first send without its timeline (a list entry, the links
+   * read), or undefined when no event named it. The timeline's chunks are left in the database
+   * and never parsed: a busy campaign's hundreds of hours would make every list page's 50
+   * entries cost more than a quiet one's.
+   */
+  async campaignTotals(account: string, campaignId: string): Promise<Omit<CampaignStats, "timeline"> | undefined> {
+    const doc = await this.campaigns.findOne({ _id: `${account}|${campaignId}` }, { projection: { p: 0 } });
+    if (!doc) return undefined;
+    const counts = zeroCounts();
+    addCounts(counts, doc.n ?? {});
+    return { counts, firstSend: doc.fs };
   }
 
   /** A campaign's all-time counts and timeline, or undefined when no event named it. */

@@ -43,6 +43,20 @@ test("a fold replaces the chunks it read and nothing appended after the read", a
   expect([...unpack((await col.findOne({ _id: "d" }))!.p)]).toEqual([["open1", 31]]);
 });
 
+test("an hour's seconds written before folds existed (no `g`) fold like the others, exactly", async () => {
+  const col = svc.store.db.collection<PackedDoc>("test_packed_fold_legacy");
+  await col.deleteMany({});
+  // As `account_hour_seconds` was written until then: one `key:second:n` chunk per write, no `g`.
+  await col.insertOne({ _id: "h", a: "x", p: ["open:75:2,uopen:75:1", "open:75:1,send:3599:4", "uopen:75:-1,open:0:1"] } as unknown as PackedDoc);
+  expect(await fold(col, "h")).toBe(true);
+  const folded = (await col.findOne({ _id: "h" }))!;
+  expect(folded.g).toBe(1);
+  expect(folded.p).toHaveLength(1);
+  expect([...unpack(folded.p)].sort()).toEqual([["open:0", 1], ["open:75", 3], ["send:3599", 4]]);
+  // A stale read of the unfolded document no longer applies.
+  expect(await foldRead(col, { _id: "h", a: "x", p: ["a:1:1", "a:1:1", "a:1:1"] } as unknown as PackedDoc)).toBe(false);
+});
+
 test(`many small batches into one day and one campaign: documents folded every ${COMPACT_EVERY} appends, reads exact`, async () => {
   const { account, key } = await svc.newAccount();
   const ledger = new Ledger();
@@ -61,7 +75,8 @@ test(`many small batches into one day and one campaign: documents folded every $
   const hours = await svc.store.db.collection<PackedDoc>("account_day_hours").find({ a: account }).toArray();
   const quarters = await svc.store.db.collection<PackedDoc>("account_hour_quarters").find({ a: account }).toArray();
   const stats = await svc.store.db.collection<PackedDoc>("campaign_stats").find({ a: account }).toArray();
-  for (const docs of [hours, quarters, stats]) {
+  const seconds = await svc.store.db.collection<PackedDoc>("account_hour_seconds").find({ a: account }).toArray();
+  for (const docs of [hours, quarters, stats, seconds]) {
     expect(Math.max(...docs.map((d) => d.g))).toBeGreaterThanOrEqual(1);
     for (const d of docs) expect(d.p.length).toBeLessThanOrEqual(COMPACT_EVERY);
   }
