@@ -72,17 +72,33 @@ export function unpack(chunks: readonly string[] | undefined): Map<string, Count
 }
 
 /**
- * Packed counters keyed `<counter><index>` (the index `digits` wide, below `n`) split into `n`
- * counters by index: `open07` is `open` of index 7.
+ * Packed counters keyed `<counter><index>` (the index `digits` wide, below `n`), summed by key
+ * and split into `n` counters by index (`open07` is `open` of index 7; zeros left out): the
+ * sums of `unpack`, in one pass over the text, with no map of every key and no key cut twice.
+ * A 90-day series parses ~16,000 such entries at a busy account's traffic.
  */
-export function bySuffix(counters: Map<string, Count>, digits: number, n: number): Record<string, Count>[] {
+export function unpackBySuffix(chunks: readonly string[] | undefined, digits: number, n: number): Record<string, Count>[] {
   const out: Record<string, Count>[] = Array.from({ length: n }, () => ({}));
-  for (const [key, v] of counters) {
-    const i = Number(key.slice(-digits));
-    const name = key.slice(0, -digits);
-    const at = out[i]!;
-    at[name] = plus(at[name] ?? 0, v);
+  for (const chunk of chunks ?? []) {
+    const len = chunk.length;
+    let start = 0;
+    while (start < len) {
+      let end = chunk.indexOf(",", start);
+      if (end < 0) end = len;
+      const at = chunk.lastIndexOf(":", end - 1);
+      let i = 0;
+      for (let j = at - digits; j < at; j++) i = i * 10 + chunk.charCodeAt(j) - 48;
+      const name = chunk.slice(start, at - digits);
+      const text = chunk.slice(at + 1, end);
+      // 15 digits and a sign are always a safe integer; longer ones are read exactly.
+      const v = text.length > 15 ? BigInt(text) : Number(text);
+      const slot = out[i]!;
+      const was = slot[name];
+      slot[name] = was === undefined ? v : plus(was, v);
+      start = end + 1;
+    }
   }
+  for (const slot of out) for (const k in slot) if (slot[k] === 0 || slot[k] === 0n) delete slot[k];
   return out;
 }
 
@@ -111,14 +127,17 @@ export class PackedCompactor {
 
   constructor(private readonly every = COMPACT_EVERY) {}
 
-  /** Notes one append to each of `ids` and folds those due. */
-  async appended<T extends PackedDoc>(col: Collection<T>, ids: readonly string[]): Promise<void> {
+  /**
+   * Notes one append to each of `ids` and folds those due: every `every` appends (a
+   * collection whose documents many reads fetch at once may fold more often than the default).
+   */
+  async appended<T extends PackedDoc>(col: Collection<T>, ids: readonly string[], every = this.every): Promise<void> {
     const due: string[] = [];
     if (this.appends.size > PackedCompactor.MAX_TRACKED) this.appends.clear();
     for (const id of ids) {
       const key = `${col.collectionName}\u0000${id}`;
       const n = (this.appends.get(key) ?? 0) + 1;
-      if (n >= this.every) {
+      if (n >= every) {
         this.appends.delete(key);
         due.push(id);
       } else this.appends.set(key, n);

@@ -2,7 +2,7 @@
 // replaces only the chunks it read, and reads stay exact after the writer has folded the
 // documents many times over.
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { fold, foldRead, pack, unpack, type PackedDoc } from "../../src/storage/packed-counts.js";
+import { fold, foldRead, pack, unpack, unpackBySuffix, type Count, type PackedDoc } from "../../src/storage/packed-counts.js";
 import { COMPACT_EVERY } from "../../src/storage/packed-counts.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK } from "./generator.js";
@@ -23,6 +23,38 @@ test("pack and unpack: sums by key, negatives and zeros, keys with digits and un
   const big = unpack(["rev_USD_n07:9007199254740991", "rev_USD_n07:999999999", pack([["rev_USD_n07", 12345678901234567890n]])]);
   expect(big.get("rev_USD_n07")).toBe(9007199254740991n + 999999999n + 12345678901234567890n);
   expect(() => pack([["x", 0.5]])).toThrow(/safe integer/);
+});
+
+test("unpackBySuffix: the sums of unpack split by index, for days of hours and hours of quarters", () => {
+  // Reference: unpack's sums by whole key, then each key cut into counter and index.
+  const reference = (chunks: string[], digits: number, n: number) => {
+    const out: Record<string, Count>[] = Array.from({ length: n }, () => ({}));
+    for (const [k, v] of unpack(chunks)) {
+      const slot = out[Number(k.slice(-digits))]!;
+      const name = k.slice(0, -digits);
+      slot[name] = typeof v === "bigint" || typeof slot[name] === "bigint" ? BigInt(slot[name] ?? 0) + BigInt(v) : ((slot[name] as number | undefined) ?? 0) + v;
+    }
+    return out;
+  };
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const names = ["open", "uopen", "hclick", "rev_USD_n", "conversion"];
+  for (const [digits, n] of [[2, 24], [1, 4]] as const) {
+    for (let round = 0; round < 50; round++) {
+      const chunks = Array.from({ length: 1 + Math.floor(rnd() * 5) }, () =>
+        pack(
+          Array.from({ length: Math.floor(rnd() * 40) }, (): [string, Count] => {
+            const i = String(Math.floor(rnd() * n)).padStart(digits, "0");
+            // Negatives (a first open moved away), zeros after summing, and sums past 2^53.
+            const v = rnd() < 0.05 ? 9_007_199_254_740_000n + BigInt(Math.floor(rnd() * 1e6)) : Math.floor(rnd() * 200) - 20;
+            return [`${names[Math.floor(rnd() * names.length)]}${i}`, v];
+          }),
+        ),
+      );
+      expect(unpackBySuffix(chunks, digits, n)).toEqual(reference(chunks, digits, n));
+    }
+  }
+  expect(unpackBySuffix(["open07:3,uopen07:1", "", "open07:-3"], 2, 24)[7]).toEqual({ uopen: 1 });
 });
 
 test("a fold replaces the chunks it read and nothing appended after the read", async () => {
