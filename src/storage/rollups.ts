@@ -114,7 +114,7 @@ export class RollupStore {
   private readonly hourSeconds: Collection<AccountHourSecondsDoc>;
   private readonly campaigns: Collection<CampaignStatsDoc>;
   /** Folds the packed documents' chunks as the appends pile up. */
-  private readonly compactor = new PackedCompactor();
+  private readonly compactor: PackedCompactor;
   /** Remembers existing documents per collection (a day's totals and its hours share an `_id`). */
   private readonly writer: InsertFirstWriter;
   constructor(
@@ -122,6 +122,7 @@ export class RollupStore {
     private readonly caps: Capabilities,
   ) {
     this.writer = new InsertFirstWriter(EXISTING_MAX, caps);
+    this.compactor = new PackedCompactor(caps.concurrentWriters);
     this.spans = new DaySpans(db, caps);
     this.quarters = new HourQuarters(db, caps);
     this.dayHours = db.collection<AccountDayHoursDoc>("account_day_hours");

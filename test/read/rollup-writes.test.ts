@@ -289,6 +289,30 @@ test("version 8's packed documents are folded in place (an hour's seconds withou
   expect((await db.collection("account_hour_seconds").findOne({ a: "acct_v8" }))?.g).toBe(1);
 });
 
+test("a fold names the document by `_id` alone where this process is the one writer, and checks its chunks where writers are concurrent", async () => {
+  // FerretDB's SQLite backend decodes the whole collection for any other filter (packed-counts.ts, fold).
+  const updates: { q: Record<string, unknown>; u: Record<string, unknown> }[] = [];
+  const listen = (e: CommandStartedEvent) => {
+    if (e.commandName === "update" && e.command.update === "account_day_hours") updates.push(...(e.command.updates as { q: Record<string, unknown>; u: Record<string, unknown> }[]));
+  };
+  client.on("commandStarted", listen);
+  try {
+    for (const concurrentWriters of [false, true]) {
+      const store = new RollupStore(db, { ...caps, concurrentWriters, counterWrites: "insert-first" });
+      const account = `acct_fold_${concurrentWriters}`;
+      // A day's hours are folded every 4 appends: the first write inserts, 3 append, the 4th folds.
+      for (let i = 0; i < 4; i++) await store.apply(account, [{ hour: new Date(DAY1 + 9 * HOUR), counts: { send: 1 }, seconds: [{ second: i, key: "send", n: 1 }] }], []);
+      const folds = updates.splice(0).filter((x) => "$set" in x.u);
+      expect(folds).toHaveLength(1);
+      expect(Object.keys(folds[0]!.q).sort()).toEqual(concurrentWriters ? ["_id", "g", "p"] : ["_id"]);
+      expect((await db.collection("account_day_hours").findOne({ a: account }))?.p).toEqual(["send09:4"]);
+    }
+  } finally {
+    client.off("commandStarted", listen);
+    commands.splice(0);
+  }
+});
+
 test("reading the documents by one $in (MongoDB's route, caps.idSetLookups) gives the same sums as one lookup each", async () => {
   const viaSet = new RollupStore(db, { ...caps, idSetLookups: true });
   const viaOne = new RollupStore(db, { ...caps, idSetLookups: false });

@@ -26,7 +26,8 @@ export const m009: Migration = {
       for await (const doc of col.find({} as Filter<PackedDoc>, { projection: { p: 1 } })) if ((doc.p?.length ?? 0) > 1) due.push(doc._id);
       for (const [i, id] of due.entries()) {
         if (i % store.caps.bulkMax === 0) await stillHeld?.();
-        await fold(col, id);
+        // Before serving, so on a single-writer database nothing else appends meanwhile.
+        await fold(col, id, store.caps.concurrentWriters);
       }
     }
     return [];
