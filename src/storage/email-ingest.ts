@@ -467,7 +467,7 @@ export class EmailIngest {
     await this.rollups.apply(account, hours, campaigns);
     fault("after-rollups");
     lease.check();
-    await this.links.add(account, links);
+    await this.links.add(account, links, lease.token);
     await this.list.seen(account, campaigns.map((c) => ({ id: c.campaignId, firstSend: c.firstSend })));
     lease.check();
     await this.clicks.add(account, clicks);
