@@ -177,7 +177,7 @@ export class EmailIngest {
       await this.campaigns.upsert(account, c, now);
       this.dieIfDue("after-campaign");
       lease.check();
-      await this.exclusive([account], () => this.list.register(account, [c]));
+      await this.exclusive([account], () => this.list.register(account, [c], lease.token));
     });
   }
 
@@ -382,7 +382,7 @@ export class EmailIngest {
         await this.links.clearAccount(account);
         // The list from its sources: registrations now, the events' campaigns as they are counted.
         await this.list.clearAccount(account);
-        await this.list.register(account, await this.campaigns.ofAccount(account));
+        await this.list.register(account, await this.campaigns.ofAccount(account), lease.token);
         // Purchases first: their rollups do not depend on the order of anything. (A purchase is
         // stored and counted under this lease, so none is half-way now.)
         await this.purchases.forEach(account, async (page) => {
@@ -468,7 +468,7 @@ export class EmailIngest {
     fault("after-rollups");
     lease.check();
     await this.links.add(account, links, lease.token);
-    await this.list.seen(account, campaigns.map((c) => ({ id: c.campaignId, firstSend: c.firstSend })));
+    await this.list.seen(account, campaigns.map((c) => ({ id: c.campaignId, firstSend: c.firstSend })), lease.token);
     lease.check();
     await this.clicks.add(account, clicks);
   }
