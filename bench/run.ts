@@ -20,7 +20,9 @@
  *                       to this build's rollup version, as `npm start` does)
  *
  * Every size runs in its own fresh database (on the embedded FerretDB: its own fresh data dir),
- * unless BENCH_KEEP names one to reuse.
+ * unless BENCH_KEEP names one to reuse. Each size is loaded in turn and left running; then the
+ * reads of all sizes are timed in turns, request by request (timeInTurns), so that a shared
+ * machine's load falls on every size alike.
  * See bench/README.md.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -67,17 +69,6 @@ function lat(samples: number[]): Lat {
   const s = [...samples].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
   return { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length, n: s.length };
-}
-
-async function timeEach(n: number, fn: (i: number) => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < WARMUP; i++) await fn(-1 - i);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn(i);
-    out.push(performance.now() - t);
-  }
-  return out;
 }
 
 /** Runs `jobs` with at most `c` in flight, in order of start. */
@@ -136,10 +127,17 @@ async function openDatabase(tag: string, keep = false): Promise<Db & { name: str
 /** In a kept database (BENCH_KEEP): marks that the size's dataset, lists and links are loaded. */
 const LOADED = { collection: "bench_meta", _id: "loaded" } as const;
 
-async function withService<T>(
-  db: Db & { name: string; kept?: boolean },
-  fn: (ctx: { url: string; key: string; store: Store; raw: MongoClient }) => Promise<T>,
-): Promise<T> {
+interface Service {
+  url: string;
+  key: string;
+  store: Store;
+  raw: MongoClient;
+  /** Stops the server and closes the clients (drops the database unless it is kept). */
+  close(): Promise<void>;
+}
+
+/** The service on `db`, as `npm start` would run it, until `close`. */
+async function startService(db: Db & { name: string; kept?: boolean }): Promise<Service> {
   const store = await Store.open(db.uri, db.name);
   // As `npm start` does: a kept database loaded by an older build is brought to this one's rollups.
   const migrated = await migrate(store);
@@ -157,15 +155,19 @@ async function withService<T>(
   const server = await AnalyticsServer.create({ store, log: SERVER_LOG, host: "127.0.0.1", port: 0, root: ROOT, now: () => new Date(NOW) });
   const raw = new MongoClient(db.uri);
   await raw.connect();
-  try {
-    const { key } = await store.keys.create(ACCOUNT, ["analytics", "track", "ingest"], new Date());
-    return await fn({ url: `http://127.0.0.1:${server.port}`, key, store, raw });
-  } finally {
-    await server.close(1000);
-    if (!db.kept) await raw.db(db.name).dropDatabase().catch(() => undefined);
-    await raw.close();
-    await store.close();
-  }
+  const { key } = await store.keys.create(ACCOUNT, ["analytics", "track", "ingest"], new Date());
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    key,
+    store,
+    raw,
+    close: async () => {
+      await server.close(1000);
+      if (!db.kept) await raw.db(db.name).dropDatabase().catch(() => undefined);
+      await raw.close();
+      await store.close();
+    },
+  };
 }
 
 async function postBatch(url: string, key: string, events: WireEvent[]): Promise<number> {
@@ -317,9 +319,29 @@ async function serviceIngest(url: string, key: string, batches: WireEvent[][], c
   return performance.now() - t;
 }
 
-async function benchSize(n: number): Promise<SizeResult> {
+/** One size's database and service, up from its ingest until every size's reads are timed. */
+interface SizeRun {
+  n: number;
+  db: Db & { name: string; kept: boolean };
+  service: Service;
+  result: SizeResult;
+  campaignIds: string[];
+  sampleIds: string[];
+  purchases: { contact_email: string; timestamp: string }[];
+  concurrentPart: WireEvent[][];
+  /** Accounts in the database now (a kept database may hold more than asked for). */
+  accounts: number;
+  /** Whether the kept database already had the dataset, lists and links (BENCH_KEEP). */
+  loaded: boolean;
+}
+
+/**
+ * Size `n`'s database, loaded (sequential ingest in turns with the raw baseline) or reused
+ * (BENCH_KEEP), checked, counted, and left running for the reads.
+ */
+async function loadSize(n: number): Promise<SizeRun> {
   console.error(`\n=== N = ${int(n)} events ===`);
-  let t = performance.now();
+  const t = performance.now();
   const events = generate(n, SEED);
   const genMs = performance.now() - t;
   console.error(`generated ${int(events.length)} events in ${secs(genMs)}`);
@@ -336,152 +358,214 @@ async function benchSize(n: number): Promise<SizeResult> {
     .map((c) => ({ contact_email: c.contact_email, timestamp: new Date(Date.parse(c.timestamp) + 3_600_000).toISOString() }));
   const concurrentPart = data.batches!.slice(0, Math.ceil(Math.min(n, CONCURRENT_MAX) / BATCH));
   events.length = 0;
-  const ingest: IngestRun[] = [];
-  const reads: Record<string, Lat> = {};
-  const counts: { collection: string; docs: number }[] = [];
-  const byAccounts: SizeResult["byAccounts"] = [];
+  const result: SizeResult = { n, genMs, ingest: [], reads: {}, byAccounts: [], counts: [] };
 
   const db = await openDatabase(`n${n}`, true);
+  let service: Service | undefined;
   try {
-    await withService(db, async ({ url, key, store, raw }) => {
-      const meta = raw.db(db.name).collection<{ _id: string; accounts: number }>(LOADED.collection);
-      const loaded = db.kept ? await meta.findOne({ _id: LOADED._id }) : null;
-      if (loaded) {
-        console.error(`reusing the kept database ${db.name} (BENCH_KEEP): no ingest`);
-      } else {
-        console.error("sequential ingest: raw insertMany and RecordEmailEvents (REST), batch by batch in turns…");
-        const { rawMs, serviceMs } = await interleavedIngest(store, raw, db.name, url, key, data.batches!);
-        console.error(`  service ${int((n / serviceMs) * 1000)} events/s, raw ${int((n / rawMs) * 1000)} docs/s`);
-        ingest.push({ events: n, concurrency: 1, serviceMs, rawMs });
-      }
-      data.batches = undefined;
+    service = await startService(db);
+    const { url, key, store, raw } = service;
+    const meta = raw.db(db.name).collection<{ _id: string; accounts: number }>(LOADED.collection);
+    const loaded = db.kept ? await meta.findOne({ _id: LOADED._id }) : null;
+    if (loaded) {
+      console.error(`reusing the kept database ${db.name} (BENCH_KEEP): no ingest`);
+    } else {
+      console.error("sequential ingest: raw insertMany and RecordEmailEvents (REST), batch by batch in turns…");
+      const { rawMs, serviceMs } = await interleavedIngest(store, raw, db.name, url, key, data.batches!);
+      console.error(`  service ${int((n / serviceMs) * 1000)} events/s, raw ${int((n / rawMs) * 1000)} docs/s`);
+      result.ingest.push({ events: n, concurrency: 1, serviceMs, rawMs });
+    }
+    data.batches = undefined;
 
-      // Sanity: the 90d overview must count every send of the dataset.
-      const ov = (await getJson(url, key, "/api/v1/analytics/overview?period=90d")) as { metrics: { sends: number } };
-      if (ov.metrics.sends !== sends) throw new Error(`90d overview sends ${ov.metrics.sends}, dataset has ${sends}`);
-      console.error(`sanity: 90d overview sends = ${int(sends)} = dataset sends`);
+    // Sanity: the 90d overview must count every send of the dataset.
+    const ov = (await getJson(url, key, "/api/v1/analytics/overview?period=90d")) as { metrics: { sends: number } };
+    if (ov.metrics.sends !== sends) throw new Error(`90d overview sends ${ov.metrics.sends}, dataset has ${sends}`);
+    console.error(`sanity: 90d overview sends = ${int(sends)} = dataset sends`);
 
-      for (const c of ["email_events", "account_day_spans", "account_day_hours", "account_hour_seconds", "campaign_stats", "message_firsts", "contact_click_days"]) {
-        counts.push({ collection: c, docs: await raw.db(db.name).collection(c).countDocuments() });
-      }
+    for (const c of ["email_events", "account_day_spans", "account_day_hours", "account_hour_seconds", "campaign_stats", "message_firsts", "contact_click_days"]) {
+      result.counts.push({ collection: c, docs: await raw.db(db.name).collection(c).countDocuments() });
+    }
+    return { n, db, service, result, campaignIds, sampleIds, purchases, concurrentPart, accounts: loaded?.accounts ?? 1, loaded: loaded !== null };
+  } catch (err) {
+    await service?.close();
+    await db.stop();
+    throw err;
+  }
+}
 
-      // The dataset is unreachable now; collect it before timing, not during (see README).
-      (globalThis as { gc?: () => void }).gc?.();
-      // A kept database may hold more accounts than asked for: the reads say how many there are.
-      let accounts = loaded?.accounts ?? 1;
-      for (const want of ACCOUNTS.length ? ACCOUNTS : [1]) {
-        let loadMs = 0;
-        if (want > accounts) {
-          loadMs = await loadOtherAccounts(url, store, accounts - 1, want - 1);
-          accounts = want;
-        }
-        if (byAccounts.length === 0 && !loaded) await prepareListAndLinks(url, key, campaignIds.length);
-        if (db.kept) await meta.updateOne({ _id: LOADED._id }, { $max: { accounts } }, { upsert: true });
-        console.error(`read latency with ${int(accounts)} account(s) in the database…`);
-        const r = await readLatencies(url, key, campaignIds);
-        byAccounts.push({ accounts, loadMs, reads: r });
-        if (byAccounts.length === 1) Object.assign(reads, r);
-      }
-      const rnd = prng(SEED + 2);
-      // A write, but the attribution it makes is a read of the contact's clicks of 7 days.
-      let order = 0;
-      // New order ids in every run: a kept database still has the last run's.
-      const runId = Date.now().toString(36);
-      if (purchases.length > 0) reads["TrackPurchase (attribution)"] = lat(
-        await timeEach(READS, async () => {
-          const p = purchases[Math.floor(rnd() * purchases.length)]!;
+/** Brings a size's database to `want` accounts (and, the first time, its list and links data). */
+async function prepareReads(s: SizeRun, want: number, first: boolean): Promise<number> {
+  const { url, key, store, raw } = s.service;
+  let loadMs = 0;
+  if (want > s.accounts) {
+    loadMs = await loadOtherAccounts(url, store, s.accounts - 1, want - 1);
+    s.accounts = want;
+  }
+  if (first && !s.loaded) await prepareListAndLinks(url, key, s.campaignIds.length);
+  if (s.db.kept) await raw.db(s.db.name).collection<{ _id: string; accounts: number }>(LOADED.collection).updateOne({ _id: LOADED._id }, { $max: { accounts: s.accounts } }, { upsert: true });
+  return loadMs;
+}
+
+/**
+ * Every size's reads, timed in turns (see timeInTurns): with BENCH_ACCOUNTS, once per number of
+ * accounts (the others loaded into every size first); then the purchase attribution and the raw
+ * `findOne` baseline, also in turns.
+ */
+async function measureReads(sizes: SizeRun[]): Promise<void> {
+  // The datasets are unreachable now; collect them before timing, not during (see README).
+  (globalThis as { gc?: () => void }).gc?.();
+  for (const [level, want] of (ACCOUNTS.length ? ACCOUNTS : [1]).entries()) {
+    const loadMs = new Map<SizeRun, number>();
+    for (const s of sizes) loadMs.set(s, await prepareReads(s, want, level === 0));
+    const accounts = Math.max(...sizes.map((s) => s.accounts));
+    console.error(`read latency with ${int(accounts)} account(s) in the database, ${sizes.length > 1 ? `sizes ${sizes.map((s) => int(s.n)).join(" and ")} in turns` : `N = ${int(sizes[0]!.n)}`}…`);
+    const reads = await timeInTurns(sizes, (s) => readKinds(s.service.url, s.service.key, s.campaignIds));
+    for (const s of sizes) {
+      s.result.byAccounts.push({ accounts: s.accounts, loadMs: loadMs.get(s)!, reads: reads.get(s)! });
+      if (level === 0) Object.assign(s.result.reads, reads.get(s)!);
+    }
+  }
+  // New order ids in every run: a kept database still has the last run's.
+  const runId = Date.now().toString(36);
+  const last = await timeInTurns(sizes, (s) => {
+    const rnd = prng(SEED + 2);
+    let order = 0;
+    const col = s.service.raw.db(s.db.name).collection<{ _id: string }>("email_events");
+    const kinds: ReadKind[] = [];
+    // A write, but the attribution it makes is a read of the contact's clicks of 7 days.
+    if (s.purchases.length > 0)
+      kinds.push({
+        name: "TrackPurchase (attribution)",
+        run: async () => {
+          const p = s.purchases[Math.floor(rnd() * s.purchases.length)]!;
           const body = { ...p, amount: 10, currency: "USD", order_id: `bench-${runId}-${order++}` };
-          const res = await fetch(`${url}/api/v1/track/purchase`, {
+          const res = await fetch(`${s.service.url}/api/v1/track/purchase`, {
             method: "POST",
-            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            headers: { authorization: `Bearer ${s.service.key}`, "content-type": "application/json" },
             body: JSON.stringify(body),
           });
           const out = (await res.json()) as { attributed_campaign_id?: string | null };
           if (res.status !== 200 || !out.attributed_campaign_id) throw new Error(`purchase not attributed: ${res.status} ${JSON.stringify(out)}`);
-        }),
-      );
-      const col = raw.db(db.name).collection<{ _id: string }>("email_events");
-      reads["raw findOne by _id"] = lat(
-        await timeEach(READS, async () => {
-          const id = sampleIds[Math.floor(rnd() * sampleIds.length)]!;
-          const d = await col.findOne({ _id: `p|${ACCOUNT}|${id}` });
-          if (!d) throw new Error(`raw event ${id} not found`);
-        }),
-      );
-    });
-  } finally {
-    await db.stop();
-  }
-
-  // Concurrent ingest: a second fresh database (the first already holds every producer id).
-  if (CONCURRENCY > 1) {
-    const m = Math.min(n, CONCURRENT_MAX);
-    if (m < n) console.error(`concurrent ingest: first ${int(m)} events only (BENCH_CONCURRENT_MAX)`);
-    const part = concurrentPart;
-    const cnt = part.reduce((a, b) => a + b.length, 0);
-    const db2 = await openDatabase(`c${n}`);
-    try {
-      await withService(db2, async ({ url, key, store, raw }) => {
-        console.error(`concurrent ingest (${CONCURRENCY} batches in flight, ${int(cnt)} events)…`);
-        const col = raw.db(db2.name).collection<EmailEventDoc>(RAW_COLLECTION);
-        await warmUp(store, col, url, part[0]!);
-        const rawMs = await rawInsert(store, col, part, CONCURRENCY);
-        await col.drop();
-        const failures: string[] = [];
-        const serviceMs = await serviceIngest(url, key, part, CONCURRENCY, true, failures);
-        console.error(`  service ${int((cnt / serviceMs) * 1000)} events/s, raw ${int((cnt / rawMs) * 1000)} docs/s, ${failures.length} failed batches`);
-        ingest.push({ events: cnt, concurrency: CONCURRENCY, serviceMs, rawMs, failures });
+        },
       });
+    kinds.push({
+      name: "raw findOne by _id",
+      run: async () => {
+        const id = s.sampleIds[Math.floor(rnd() * s.sampleIds.length)]!;
+        const d = await col.findOne({ _id: `p|${ACCOUNT}|${id}` });
+        if (!d) throw new Error(`raw event ${id} not found`);
+      },
+    });
+    return kinds;
+  });
+  for (const s of sizes) Object.assign(s.result.reads, last.get(s)!);
+}
+
+/** Concurrent ingest of a size: a second fresh database (the first already holds every producer id). */
+async function concurrentIngest(s: SizeRun): Promise<void> {
+  const part = s.concurrentPart;
+  const m = Math.min(s.n, CONCURRENT_MAX);
+  if (m < s.n) console.error(`concurrent ingest: first ${int(m)} events only (BENCH_CONCURRENT_MAX)`);
+  const cnt = part.reduce((a, b) => a + b.length, 0);
+  const db2 = await openDatabase(`c${s.n}`);
+  try {
+    const service = await startService(db2);
+    try {
+      const { url, key, store, raw } = service;
+      console.error(`concurrent ingest (${CONCURRENCY} batches in flight, ${int(cnt)} events)…`);
+      const col = raw.db(db2.name).collection<EmailEventDoc>(RAW_COLLECTION);
+      await warmUp(store, col, url, part[0]!);
+      const rawMs = await rawInsert(store, col, part, CONCURRENCY);
+      await col.drop();
+      const failures: string[] = [];
+      const serviceMs = await serviceIngest(url, key, part, CONCURRENCY, true, failures);
+      console.error(`  service ${int((cnt / serviceMs) * 1000)} events/s, raw ${int((cnt / rawMs) * 1000)} docs/s, ${failures.length} failed batches`);
+      s.result.ingest.push({ events: cnt, concurrency: CONCURRENCY, serviceMs, rawMs, failures });
     } finally {
-      await db2.stop();
+      await service.close();
     }
+  } finally {
+    await db2.stop();
   }
-  t = performance.now();
-  return { n, genMs, ingest, reads, byAccounts, counts };
+}
+
+/** A timed read: `run` makes one request (each call may ask for another range). */
+interface ReadKind {
+  name: string;
+  run: () => Promise<void>;
 }
 
 /**
- * The read latencies measured at every size and account count: the overview's presets, ranges
- * cut at random seconds, campaign metrics, and time series in two zones.
+ * Times each read kind on every size in turns, request by request: WARMUP untimed rounds, then
+ * READS timed rounds, each round one request per size, the order of the sizes reversed every
+ * round (so neither always follows the other). A shared machine's load, which drifts over
+ * minutes, then falls on every size alike instead of on whichever size's phase it hit; the
+ * latencies themselves are each size's own, as before. `kindsOf` gives each size its own read
+ * functions (each with its own generator of ranges, the same sequence on every size).
  */
-async function readLatencies(url: string, key: string, campaignIds: string[]): Promise<Record<string, Lat>> {
+async function timeInTurns(sizes: SizeRun[], kindsOf: (s: SizeRun) => ReadKind[]): Promise<Map<SizeRun, Record<string, Lat>>> {
+  const kinds = new Map(sizes.map((s) => [s, kindsOf(s)] as const));
+  const out = new Map(sizes.map((s) => [s, {} as Record<string, Lat>] as const));
+  const names = kinds.get(sizes[0]!)!.map((k) => k.name);
+  for (const [k, name] of names.entries()) {
+    const samples = new Map(sizes.map((s) => [s, [] as number[]] as const));
+    for (let i = -WARMUP; i < READS; i++) {
+      const order = i % 2 === 0 ? sizes : [...sizes].reverse();
+      for (const s of order) {
+        const t = performance.now();
+        await kinds.get(s)![k]!.run();
+        if (i >= 0) samples.get(s)!.push(performance.now() - t);
+      }
+    }
+    for (const s of sizes) out.get(s)![name] = lat(samples.get(s)!);
+  }
+  return out;
+}
+
+/**
+ * The reads measured at every size and account count: the overview's presets, ranges cut at
+ * random seconds, campaign metrics, time series in two zones, the campaign list and a
+ * campaign's links.
+ */
+function readKinds(url: string, key: string, campaignIds: string[]): ReadKind[] {
   const rnd = prng(SEED + 1);
-  const reads: Record<string, Lat> = {};
-  const get = (path: string) => () => getJson(url, key, path).then(() => undefined);
-  reads["GetOverview 7d"] = lat(await timeEach(READS, get("/api/v1/analytics/overview?period=7d")));
-  reads["GetOverview 30d"] = lat(await timeEach(READS, get("/api/v1/analytics/overview?period=30d")));
-  reads["GetOverview 90d"] = lat(await timeEach(READS, get("/api/v1/analytics/overview?period=90d")));
-  // Ranges cut at random seconds (each request another), so the partial hours at both edges
-  // are read too: 1–60 days long, inside the dataset.
-  reads["GetOverview from/to to the second"] = lat(
-    await timeEach(READS, () => {
-      const from = START + Math.floor(rnd() * 29 * DAY) + Math.floor((rnd() * DAY) / 1000) * 1000;
-      const to = Math.min(from + Math.floor((rnd() * 60 * DAY) / 1000) * 1000 + DAY, END - 1000);
-      const q = `from=${new Date(from).toISOString().slice(0, 19)}Z&to=${new Date(to).toISOString().slice(0, 19)}Z`;
-      return getJson(url, key, `/api/v1/analytics/overview?${q}`).then(() => undefined);
-    }),
-  );
-  reads["GetCampaignMetrics"] = lat(
-    await timeEach(READS, () => getJson(url, key, `/api/v1/analytics/campaigns/${campaignIds[Math.floor(rnd() * campaignIds.length)]}`).then(() => undefined)),
-  );
-  // The dataset's last 90 local days by day in Asia/Kolkata (buckets start at 18:30Z), and its
-  // last 30 by hour in Europe/Berlin (720 buckets, across the March DST change).
-  reads["GetTimeSeries 90d by day, Asia/Kolkata"] = lat(await timeEach(READS, get("/api/v1/analytics/timeseries?interval=day&period=90d&time_zone=Asia/Kolkata")));
-  reads["GetTimeSeries 30d by hour, Europe/Berlin"] = lat(await timeEach(READS, get("/api/v1/analytics/timeseries?interval=hour&from=2026-03-07&to=2026-04-05&time_zone=Europe/Berlin")));
-  // The first page (50) of the account's 500 campaigns, and a campaign's 200 links.
-  reads["ListCampaigns first page (500 campaigns)"] = lat(
-    await timeEach(READS, async () => {
-      const body = (await getJson(url, key, "/api/v1/analytics/campaigns")) as { campaigns: unknown[]; next_page_token: string };
-      if (body.campaigns.length !== 50 || body.next_page_token === "") throw new Error(`list: ${body.campaigns.length} campaigns`);
-    }),
-  );
-  reads["GetCampaignLinks (200 links)"] = lat(
-    await timeEach(READS, async () => {
-      const body = (await getJson(url, key, `/api/v1/analytics/campaigns/${LINKS_CAMPAIGN}/links`)) as { total_links: number };
-      if (body.total_links !== LINKS) throw new Error(`links: ${body.total_links}`);
-    }),
-  );
-  return reads;
+  const get = (name: string, path: string): ReadKind => ({ name, run: () => getJson(url, key, path).then(() => undefined) });
+  return [
+    get("GetOverview 7d", "/api/v1/analytics/overview?period=7d"),
+    get("GetOverview 30d", "/api/v1/analytics/overview?period=30d"),
+    get("GetOverview 90d", "/api/v1/analytics/overview?period=90d"),
+    // Ranges cut at random seconds (each request another), so the partial hours at both edges
+    // are read too: 1–60 days long, inside the dataset.
+    {
+      name: "GetOverview from/to to the second",
+      run: () => {
+        const from = START + Math.floor(rnd() * 29 * DAY) + Math.floor((rnd() * DAY) / 1000) * 1000;
+        const to = Math.min(from + Math.floor((rnd() * 60 * DAY) / 1000) * 1000 + DAY, END - 1000);
+        const q = `from=${new Date(from).toISOString().slice(0, 19)}Z&to=${new Date(to).toISOString().slice(0, 19)}Z`;
+        return getJson(url, key, `/api/v1/analytics/overview?${q}`).then(() => undefined);
+      },
+    },
+    { name: "GetCampaignMetrics", run: () => getJson(url, key, `/api/v1/analytics/campaigns/${campaignIds[Math.floor(rnd() * campaignIds.length)]}`).then(() => undefined) },
+    // The dataset's last 90 local days by day in Asia/Kolkata (buckets start at 18:30Z), and its
+    // last 30 by hour in Europe/Berlin (720 buckets, across the March DST change).
+    get("GetTimeSeries 90d by day, Asia/Kolkata", "/api/v1/analytics/timeseries?interval=day&period=90d&time_zone=Asia/Kolkata"),
+    get("GetTimeSeries 30d by hour, Europe/Berlin", "/api/v1/analytics/timeseries?interval=hour&from=2026-03-07&to=2026-04-05&time_zone=Europe/Berlin"),
+    // The first page (50) of the account's 500 campaigns, and a campaign's 200 links.
+    {
+      name: "ListCampaigns first page (500 campaigns)",
+      run: async () => {
+        const body = (await getJson(url, key, "/api/v1/analytics/campaigns")) as { campaigns: unknown[]; next_page_token: string };
+        if (body.campaigns.length !== 50 || body.next_page_token === "") throw new Error(`list: ${body.campaigns.length} campaigns`);
+      },
+    },
+    {
+      name: "GetCampaignLinks (200 links)",
+      run: async () => {
+        const body = (await getJson(url, key, `/api/v1/analytics/campaigns/${LINKS_CAMPAIGN}/links`)) as { total_links: number };
+        if (body.total_links !== LINKS) throw new Error(`links: ${body.total_links}`);
+      },
+    },
+  ];
 }
 
 /**
@@ -555,7 +639,7 @@ function printIngest(r: SizeResult): void {
 }
 
 function printReads(r: SizeResult): void {
-  console.log(`\nRead latency (ms; ${READS} sequential requests each after ${WARMUP} warm-up; REST over keep-alive fetch):\n`);
+  console.log(`\nRead latency (ms; ${READS} sequential requests each after ${WARMUP} warm-up, request by request in turns with the other sizes; REST over keep-alive fetch):\n`);
   const rr: string[][] = [["request", "p50", "p95", "p99", "mean"]];
   for (const [name, l] of Object.entries(r.reads)) rr.push([name, fmt(l.p50), fmt(l.p95), fmt(l.p99), fmt(l.mean)]);
   console.log(table(rr));
@@ -608,12 +692,20 @@ async function main(): Promise<void> {
   console.log(`node:     ${process.version}`);
   console.log(`database: ${await databaseInfo()}`);
   console.log(`sizes:    ${SIZES.map(int).join(", ")} events; seed ${SEED}; server clock pinned to ${NOW.toISOString()}`);
-  const results: SizeResult[] = [];
-  for (const n of SIZES) {
-    const r = await benchSize(n);
-    printSize(r);
-    results.push(r);
+  // Every size is loaded and left running, then their reads are timed in turns (see timeInTurns).
+  const sizes: SizeRun[] = [];
+  try {
+    for (const n of SIZES) sizes.push(await loadSize(n));
+    await measureReads(sizes);
+  } finally {
+    for (const s of sizes) {
+      await s.service.close();
+      await s.db.stop();
+    }
   }
+  if (CONCURRENCY > 1) for (const s of sizes) await concurrentIngest(s);
+  const results = sizes.map((s) => s.result);
+  for (const r of results) printSize(r);
   if (results.length >= 2) {
     const small = results.reduce((a, b) => (a.n <= b.n ? a : b));
     const large = results.reduce((a, b) => (a.n >= b.n ? a : b));

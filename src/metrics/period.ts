@@ -21,6 +21,9 @@ export interface Range {
   zone: string;
 }
 
+/** A UTC offset (`+05:30`, `-0800`, `−3`): IANA zone names start with a letter. */
+const OFFSET = /^[+\-−]/;
+
 export interface RangeRequest {
   period: string;
   from: string;
@@ -31,11 +34,13 @@ export interface RangeRequest {
 
 /**
  * Checks an IANA time zone name against the runtime's Intl data (through Luxon): "" is UTC.
- * Returns undefined, with a violation on `field`, for a name the runtime does not know.
+ * Returns undefined, with a violation on `field`, for a name the runtime does not know, and for
+ * a UTC offset such as `+05:30`: not a zone name, which Node 24's Intl accepts and Node 20's
+ * refuses, so the same request would be answered differently by runtime.
  */
 function resolveZone(v: Violations, name: string, field = "time_zone"): string | undefined {
   const zone = name.trim() === "" ? "UTC" : name.trim();
-  if (!IANAZone.isValidZone(zone)) {
+  if (OFFSET.test(zone) || !IANAZone.isValidZone(zone)) {
     // The value is not echoed: error messages reach logs, and a client may put anything there.
     v.add(field, "must be an IANA time zone name such as Europe/Berlin");
     return undefined;

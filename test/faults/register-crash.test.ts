@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { startServiceProcess, type ServiceProcess } from "../helpers/process.js";
 import { call } from "./reference.js";
+import type { ListEntryJson } from "../helpers/rest-bodies.js";
 
 const dir = mkdtempSync(join(tmpdir(), "misar-register-"));
 let current: ServiceProcess | undefined;
@@ -27,7 +28,7 @@ test("a kill -9 between `campaigns` and the list: after a restart the list conve
   const list = (url: string, status: string) => call(url, key, "GET", `/api/v1/analytics/campaigns?status=${status}`);
 
   expect((await put(current.url, { name: "Spring", status: "draft" })).status).toBe(200);
-  expect((await list(current.url, "draft")).body.campaigns.map((c: any) => c.campaign.id)).toEqual(["spring"]);
+  expect((await list(current.url, "draft")).body.campaigns.map((c: ListEntryJson) => c.campaign.id)).toEqual(["spring"]);
   const sent = { name: "Spring sale", status: "sent", sent_at: "2026-03-02T09:00:00Z" };
   await expect(put(current.url, sent)).rejects.toThrow();
   expect(await current.exited).toBeNull(); // killed by a signal, not exited
@@ -48,7 +49,7 @@ test("a kill -9 between `campaigns` and the list: after a restart the list conve
   }
   expect(drafts!.body).toEqual({ success: true, campaigns: [], next_page_token: "" });
   const sentList = await list(current.url, "sent");
-  expect(sentList.body.campaigns.map((c: any) => c.campaign)).toEqual([registered]);
+  expect(sentList.body.campaigns.map((c: ListEntryJson) => c.campaign)).toEqual([registered]);
   const all = await call(current.url, key, "GET", "/api/v1/analytics/campaigns");
-  expect(all.body.campaigns.map((c: any) => c.campaign)).toEqual([registered]);
+  expect(all.body.campaigns.map((c: ListEntryJson) => c.campaign)).toEqual([registered]);
 });

@@ -10,6 +10,7 @@ import { CHUNK_MAX } from "../../src/storage/sorted-pages.js";
 import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { at, chunk, mulberry32, postAll, type Ev } from "./lib.js";
+import type { ListEntryJson } from "../helpers/rest-bodies.js";
 
 let svc: TestService;
 let account: string;
@@ -52,7 +53,7 @@ async function allPages(query: string): Promise<string[]> {
     const r = await rest(svc, "GET", `/api/v1/analytics/campaigns?${query}${token ? `&page_token=${token}` : ""}`, { key });
     expect(r.status).toBe(200);
     // What the page shows of each, beside its order: a registration that moves nothing changes it too.
-    ids.push(...r.body.campaigns.map((c: any) => `${c.campaign.id} ${c.campaign.status} ${c.campaign.name}`));
+    ids.push(...r.body.campaigns.map((c: ListEntryJson) => `${c.campaign.id} ${c.campaign.status} ${c.campaign.name}`));
     token = r.body.next_page_token;
     if (!token) return ids;
   }

@@ -190,6 +190,7 @@ describe("400s name the field", () => {
   test.each([
     ["overview", "?time_zone=Mars/Olympus", "time_zone"],
     ["overview", "?time_zone=%2B05:30", "time_zone"],
+    ["timeseries", "?time_zone=-08:00", "time_zone"],
     ["timeseries", "?interval=minute", "interval"],
     ["timeseries", "?interval=hour&period=90d", "interval"], // 2,160 buckets
     ["timeseries", "?interval=hour&from=2026-01-01T00:00:00Z&to=2026-02-11T16:00:00Z", "interval"], // 1,001

@@ -10,6 +10,7 @@ import { unpack } from "../../src/storage/packed-counts.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK, generate } from "./generator.js";
 import { Ledger, at, input, isoSec, mulberry32, post, refAttribution, refCampaign, refOverview, type Ev } from "./lib.js";
+import type { OverviewJson } from "../helpers/rest-bodies.js";
 
 let svc: TestService;
 beforeAll(async () => {
@@ -81,7 +82,7 @@ test("a crash after the raw write undercounts until repair; a client retry is al
   const before = await snapshot(key, s.campaigns);
   expect(before).toStrictEqual(expected(healthy, s.campaigns, new Map()));
   expect(before).not.toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
-  expect((before[0] as any).metrics.sends).toBeLessThan(refOverview(ledger.stored, at(RANGES[0]![0]), at(RANGES[0]![1])).sends);
+  expect((before[0] as OverviewJson).metrics.sends).toBeLessThan(refOverview(ledger.stored, at(RANGES[0]![0]), at(RANGES[0]![1])).sends);
   const clicks = crashed.filter((e) => e.type === "click" && e.campaign_id).slice(0, 12);
   expect(clicks.length).toBeGreaterThan(0);
   const attributed = (stored: Ev[]) => clicks.map((c) => refAttribution(stored, c.contact_email.toLowerCase(), c.ms + 3_600_000));
@@ -120,7 +121,7 @@ test("rebuild of a healthy account leaves every metric unchanged", async () => {
     expect((await rest(svc, "POST", "/api/v1/track/purchase", { key, body })).status).toBe(200);
   }
   const before = [...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))];
-  expect((before[0] as any).metrics.purchases).toBe(8);
+  expect((before[0] as OverviewJson).metrics.purchases).toBe(8);
   await svc.store.ingest.rebuild(account);
   expect([...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))]).toStrictEqual(before);
   await svc.store.ingest.rebuild(account);

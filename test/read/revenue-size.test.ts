@@ -6,6 +6,7 @@ import { Long } from "mongodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { revenueOf } from "../../src/storage/money.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
+import type { BucketJson } from "../helpers/rest-bodies.js";
 
 let svc: TestService;
 beforeAll(async () => {
@@ -48,8 +49,8 @@ test("twenty purchases of 999,999,999,999,999 and three of 0.005 on separate day
   expect(overview.body.metrics.revenue).toEqual([{ currency: "USD", amount: want }]);
   const series = await rest(svc, "GET", `/api/v1/analytics/timeseries?${range}&interval=day`, { key });
   expect(series.status).toBe(200);
-  const days = series.body.buckets.filter((b: any) => b.metrics.revenue.length > 0);
-  expect(days.map((b: any) => b.metrics.revenue)).toEqual(amounts.map((a) => [{ currency: "USD", amount: reference([a]) }]));
+  const days = series.body.buckets.filter((b: BucketJson) => b.metrics.revenue.length > 0);
+  expect(days.map((b: BucketJson) => b.metrics.revenue)).toEqual(amounts.map((a) => [{ currency: "USD", amount: reference([a]) }]));
 });
 
 test("a nanos counter past 2^53 in the stored rollups reads to the exact cent (9,007,199.25, not .26)", async () => {
@@ -68,7 +69,7 @@ test("a nanos counter past 2^53 in the stored rollups reads to the exact cent (9
   const overview = await rest(svc, "GET", "/api/v1/analytics/overview?from=2026-02-03T00:00:00Z&to=2026-02-04T00:00:00Z", { key });
   expect(overview.body.metrics.revenue).toEqual(want);
   const series = await rest(svc, "GET", "/api/v1/analytics/timeseries?from=2026-02-01T00:00:00Z&to=2026-02-08T00:00:00Z&interval=day", { key });
-  expect(series.body.buckets.flatMap((b: any) => b.metrics.revenue)).toEqual(want);
+  expect(series.body.buckets.flatMap((b: BucketJson) => b.metrics.revenue)).toEqual(want);
 });
 
 test("eleven purchases of 999,999,999,999,999 in one hour, one campaign: the same revenue before and after a rebuild (which sums them in one page)", async () => {

@@ -210,8 +210,10 @@ describe("every read and write is confined to the key's account", () => {
       const oa = await caller.call(protocol, "getOverview", { period: "7d" }, { key: a.key });
       const ob = await caller.call(protocol, "getOverview", { period: "7d" }, { key: b.key });
       if (!oa.ok || !ob.ok) throw new Error(`${protocol}: ${show([oa, ob])}`);
-      const sends = (o: any) => Number(o.body.metrics.sends);
-      const opens = (o: any) => Number(o.body.metrics.opens);
+      // int64 counts: JSON numbers over REST, strings in proto JSON.
+      type Counted = { body: { metrics: { sends: number | string; opens: number | string } } };
+      const sends = (o: Counted) => Number(o.body.metrics.sends);
+      const opens = (o: Counted) => Number(o.body.metrics.opens);
       expect(sends(oa), protocol).toBe(1);
       expect(opens(oa), protocol).toBe(1);
       expect(sends(ob), protocol).toBe(0);

@@ -52,6 +52,7 @@ export type AnyRpc = WriteRpc | "getOverview" | "getCampaignMetrics" | "listCamp
 
 /** What a call came back with, the same shape on every protocol. */
 export type Outcome =
+  // `any`: each test looks into the body of the rpc it called, field by field.
   | { ok: true; body: any }
   | {
       ok: false;
@@ -201,6 +202,7 @@ export class Caller {
       }
     }
     const c = this.connect[protocol];
+    // `any`: the request's message type depends on `rpc`, which the Connect client's method is picked by.
     const msg = fromJson(ES_REQ[rpc], protoJson) as any;
     const opts = header === undefined ? {} : { headers: { authorization: header } };
     try {
@@ -235,6 +237,7 @@ function grpcMetadataFor(header: string | undefined): Metadata {
   return md;
 }
 
+// `any`: as the REST helper returns it (see test/helpers/service.ts).
 export function restOutcome(res: { status: number; body: any }): Outcome {
   if (res.status === 200) {
     expect(res.body.success).toBe(true);
