@@ -118,7 +118,7 @@ export class CampaignLinkStore {
   /** Adds clicks per campaign and url, under the account's lease (`token`). */
   async add(account: string, byCampaign: Map<string, LinkDelta[]>, token: string): Promise<void> {
     if (byCampaign.size === 0) return;
-    const heads = await this.placeNew(account, byCampaign, token);
+    const { heads, counted } = await this.placeNew(account, byCampaign, token);
     const byPage = new Map<string, { l: Record<string, LinkCounter>; inc: Record<string, number>; set: Record<string, string> }>();
     for (const [campaignId, deltas] of byCampaign) {
       for (const d of deltas) {
@@ -134,13 +134,20 @@ export class CampaignLinkStore {
     }
     const items: InsertOrUpdate<LinkPageDoc>[] = [...byPage].map(([_id, w]) => ({ doc: { _id, a: account, l: w.l }, update: { $inc: w.inc, $set: w.set } }));
     await this.writer.write(this.pages, [...items, ...heads]);
+    // Remembered once written: a write cut short leaves them unknown, read again next time.
+    for (const [id, n] of counted) this.slots.set(id, { n, token });
   }
 
   /**
    * Finds, or hands out, the page of every url not remembered yet. Returns the writes of the
-   * heads whose slots were counted here (see `slots`), for the caller's page writes.
+   * heads whose slots were counted here (see `slots`), for the caller's page writes, and every
+   * head's slot count once they are written.
    */
-  private async placeNew(account: string, byCampaign: Map<string, LinkDelta[]>, token: string): Promise<InsertOrUpdate<LinkPageDoc>[]> {
+  private async placeNew(
+    account: string,
+    byCampaign: Map<string, LinkDelta[]>,
+    token: string,
+  ): Promise<{ heads: InsertOrUpdate<LinkPageDoc>[]; counted: Map<string, number> }> {
     // Forgotten all at once, before this batch looks anything up (it may overshoot by one batch).
     if (this.pageOf.size >= KNOWN_MAX) {
       this.pageOf.clear();
@@ -158,11 +165,13 @@ export class CampaignLinkStore {
     for (const [id, doc] of await readByIds(this.urls, this.caps, unknown)) this.pageOf.set(id, doc.p);
     const docs: LinkUrlDoc[] = [];
     const heads: InsertOrUpdate<LinkPageDoc>[] = [];
+    const counted = new Map<string, number>();
     for (const [campaignId, deltas] of byCampaign) {
       const fresh = [...new Set(deltas.map((d) => urlId(account, campaignId, d.url)))].filter((id) => !this.pageOf.has(id));
       if (fresh.length === 0) continue;
       const _id = headId(account, campaignId);
       const known = this.slots.get(_id);
+      this.slots.delete(_id);
       let n: number;
       if (known?.token === token) {
         n = known.n + fresh.length;
@@ -171,7 +180,7 @@ export class CampaignLinkStore {
         const head = await this.pages.findOneAndUpdate({ _id }, { $inc: { n: fresh.length }, $setOnInsert: { a: account } }, { upsert: true, returnDocument: "after" });
         n = head!.n!;
       }
-      this.slots.set(_id, { n, token });
+      counted.set(_id, n);
       this.placedHere.add(_id);
       const first = n - fresh.length;
       docs.push(...fresh.map((_id, i) => ({ _id, a: account, p: Math.floor((first + i) / LINK_PAGE) })));
@@ -182,7 +191,7 @@ export class CampaignLinkStore {
     // Another writer placed these first (or a restart forgot them): its page holds them.
     const taken = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
     for (const [id, doc] of taken) this.pageOf.set(id, doc.p);
-    return heads;
+    return { heads, counted };
   }
 
   /** The campaign's links, every one, unordered: its head and first page at once, then its other pages. */
