@@ -2,7 +2,8 @@
  * `npx tsx bench/h2c-overhead.ts`: what the one-port HTTP/1.1 + h2c listener costs gRPC.
  *
  * The service sniffs each connection's first bytes and hands HTTP/2 connections to Node's http2
- * server through a JS Duplex relay (src/server/listener.ts). This compares one trivial unary gRPC
+ * server (src/server/listener.ts; a JS Duplex relay until issue 12's fourth stop, the socket
+ * itself now). This compares one trivial unary gRPC
  * route (grpc.health.v1.Health/Check answering SERVING, no database) served by the same
  * connectNodeAdapter handler
  *   (a) "dual":  through createDualListener(h1, h2, 10_000), as the service does, and
@@ -179,7 +180,7 @@ async function measure(caller: Caller, calls: number, concurrency: number): Prom
 
 async function main(): Promise<void> {
   const cpu = cpus();
-  console.log(`# h2c relay overhead — ${new Date().toISOString()}`);
+  console.log(`# h2c one-port listener overhead — ${new Date().toISOString()}`);
   console.log(`machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; node ${process.version}`);
   console.log(`grpc.health.v1.Health/Check (no DB), ${CALLS} unary calls per measurement after ${WARMUP} warm-up, one HTTP/2 connection per client;`);
   console.log(`${ROUNDS} rounds, servers in alternating order; server in a child process; median round (by req/s) shown\n`);

@@ -10,7 +10,7 @@ import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimit
 import { Refused, type Gate } from "../server/gate.js";
 import type { RefusalLog } from "../server/refusal-log.js";
 import type { UnaryCaller } from "../server/in-process.js";
-import { stopReading } from "../server/rpc-door.js";
+import { stopReading } from "../server/stop-reading.js";
 import { tooLargeMessage } from "../server/wire.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
 import { decodeMessage, encodeMessage, queryValue } from "./codec.js";

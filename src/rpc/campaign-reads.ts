@@ -31,7 +31,7 @@ export function listCampaigns({ store }: HandlerDeps) {
     const { items, more } = await store.campaignList.page(account, status, after, size);
     const last = items[items.length - 1];
     const next = more && last ? encodeToken([(last.registered?.sentAt ?? last.firstSend)?.getTime() ?? null, last.id]) : "";
-    const stats = await Promise.all(items.map((c) => store.rollups.campaign(account, c.id)));
+    const stats = await Promise.all(items.map((c) => store.rollups.campaignTotals(account, c.id)));
     return {
       campaigns: items.map((c, i) => {
         const n = stats[i]?.counts ?? zeroCounts();
@@ -63,7 +63,7 @@ export function campaignLinks({ store }: HandlerDeps) {
     const account = accountOf(ctx);
     const [registered, stats, links] = await Promise.all([
       store.campaigns.get(account, req.id),
-      store.rollups.campaign(account, req.id),
+      store.rollups.campaignTotals(account, req.id),
       store.links.links(account, req.id),
     ]);
     // Unknown and foreign campaigns read the same: never reveal that an id exists elsewhere.

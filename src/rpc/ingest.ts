@@ -50,7 +50,7 @@ export function ingestHandlers({ store, now, log }: HandlerDeps): ServiceImpl<ty
       };
       // `campaigns` and the account's list, journaled: a crash between them is repaired.
       await store.ingest.registerCampaign(account, registered, t);
-      const stats = sentAt ? undefined : await store.rollups.campaign(account, req.id);
+      const stats = sentAt ? undefined : await store.rollups.campaignTotals(account, req.id);
       return { campaign: campaignView(req.id, registered, stats?.firstSend) };
     },
   };

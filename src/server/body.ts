@@ -36,8 +36,8 @@ export async function readBody(req: IncomingMessage | Http2ServerRequest, limits
   const timer = setInterval(() => {
     if (sinceCheck < need) {
       slow = true;
-      // HTTP/2: reset the stream (destroy() leaves the reset unsent on the relayed session);
-      // HTTP/1.1: close the connection.
+      // HTTP/2: reset the stream (destroy() left the reset unsent when sessions ran over a JS
+      // relay; close() works either way); HTTP/1.1: close the connection.
       if ("stream" in req) req.stream.close(constants.NGHTTP2_CANCEL);
       else req.destroy();
     }
@@ -61,8 +61,8 @@ export async function readBody(req: IncomingMessage | Http2ServerRequest, limits
 }
 
 /**
- * The client's address. HTTP/2 sessions run over the listener's relay stream, which Node wraps
- * in a socket of its own (JSStreamSocket) that knows no address: the relay carries it.
+ * The client's address: the socket's, or for a session on a stream Node wrapped in a socket of
+ * its own (JSStreamSocket, which knows no address) that stream's.
  */
 export function clientAddress(req: IncomingMessage | Http2ServerRequest): string {
   const socket = req.socket as (typeof req.socket & { stream?: { remoteAddress?: string } }) | undefined;

@@ -13,13 +13,20 @@ export interface Admission {
   headers: Record<string, string>;
 }
 
-/** A refusal at the gate, with the quota headers its response carries too. */
+/**
+ * A refusal at the gate, with the quota headers its response carries too. It carries no stack
+ * trace: it is control flow, not a fault, and capturing one would cost every refused request.
+ */
 export class Refused extends Error {
-  constructor(
-    readonly error: ConnectError,
-    readonly headers: Record<string, string>,
-  ) {
+  readonly error: ConnectError;
+  readonly headers: Record<string, string>;
+  constructor(error: ConnectError, headers: Record<string, string>) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(error.message);
+    Error.stackTraceLimit = limit;
+    this.error = error;
+    this.headers = headers;
   }
 }
 

@@ -80,8 +80,8 @@ export function applyConnectionLimits(listener: NetServer, h1: Http1Server, h2: 
 
 /**
  * Closes a session gracefully (GOAWAY) once it has had no open stream for `idleMs`. Counted by
- * streams rather than with Http2Session.setTimeout, which never fired for sessions on the
- * listener's relay stream.
+ * streams rather than with Http2Session.setTimeout, which never fired for sessions on the JS
+ * relay the listener once used (counting works however a session's socket was handed over).
  */
 function closeWhenIdle(session: Http2Session, idleMs: number): void {
   let open = 0;

@@ -89,8 +89,23 @@ export function quotaHeaders(q: Quota | undefined): Record<string, string> {
   return h;
 }
 
-/** RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail saying when to try again. */
+/**
+ * RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail saying when to try again. Made once per
+ * limit and delay (a window's worth at most): in a flood every refused request needs one, and
+ * building it (a stack trace, Headers, the detail) costs more than the refusal's other work.
+ */
 export function rateLimited(q: Quota): ConnectError {
+  const k = `${q.limit}/${q.resetSeconds}`;
+  let err = refusals.get(k);
+  if (!err) {
+    if (refusals.size >= 1000) refusals.clear();
+    refusals.set(k, (err = newRateLimited(q)));
+  }
+  return err;
+}
+const refusals = new Map<string, ConnectError>();
+
+function newRateLimited(q: Quota): ConnectError {
   return new ConnectError(`rate limit exceeded: ${q.limit} requests per window; retry in ${q.resetSeconds} s`, Code.ResourceExhausted, undefined, [
     { desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(q.resetSeconds * 1000) }) },
   ]);

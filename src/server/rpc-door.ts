@@ -12,6 +12,7 @@ import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimit
 import { Refused, type Gate } from "./gate.js";
 import { codeName } from "../rest/status.js";
 import type { RefusalLog } from "./refusal-log.js";
+import { stopReading } from "./stop-reading.js";
 import { encodingOf, rpcTooLarge, wireOf, writeRpcError, type Wire } from "./wire.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -157,23 +158,4 @@ function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: 
   if (ce.code === Code.Internal || ce.code === Code.Unknown) ce = new ConnectError("internal error", ce.code);
   stopReading(req, res);
   writeRpcError(res, wire, ce);
-}
-
-/**
- * After an early answer the rest of the body is not wanted: HTTP/1.1 closes the connection
- * rather than read it (Node would otherwise read and discard it to reuse the connection), and
- * HTTP/2 resets the stream (NO_ERROR) once the answer is sent. Not at the response's "finish"
- * itself: its frames are then only queued, and a reset queued right behind them could go out
- * first, leaving the client with no answer and (Node's client, still uploading) a stream that
- * never closes (bench/hostile.ts saw it); Node writes queued frames before the next setImmediate.
- */
-export function stopReading(req: Req, res: Res): void {
-  if (req.readableEnded || req.complete) return;
-  if ("stream" in req) {
-    res.once("finish", () =>
-      setImmediate(() => {
-        if (!req.stream.closed) req.stream.close();
-      }),
-    );
-  } else if (!res.headersSent) res.setHeader("connection", "close");
 }

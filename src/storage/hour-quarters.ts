@@ -3,7 +3,7 @@ import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import type { InsertFirstWriter, InsertOrUpdate } from "./insert-first.js";
-import { bySuffix, pack, packedWrite, plus, unpack, type Count, type PackedCompactor, type PackedDoc } from "./packed-counts.js";
+import { pack, packedWrite, plus, unpackBySuffix, type Count, type PackedCompactor, type PackedDoc } from "./packed-counts.js";
 import { HOUR_MS, addCounts, floorHour, zeroCounts, type Counts } from "./types.js";
 
 export const QUARTER_MS = 15 * 60_000;
@@ -69,7 +69,7 @@ export class HourQuarters {
     const docs = await readByIds(this.col, this.caps, ranges.map(([from]) => hourId(account, floorHour(from))));
     // Each hour's chunks summed once into its 4 quarters, however many ranges read the hour.
     const hours = new Map<string, Partial<Counts>[]>();
-    for (const [id, doc] of docs) hours.set(id, bySuffix(unpack(doc.p), 1, 4));
+    for (const [id, doc] of docs) hours.set(id, unpackBySuffix(doc.p, 1, 4));
     return ranges.map(([from, to]) => {
       const hour = floorHour(from);
       const first = (from - hour) / QUARTER_MS;

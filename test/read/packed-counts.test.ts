@@ -2,7 +2,7 @@
 // replaces only the chunks it read, and reads stay exact after the writer has folded the
 // documents many times over.
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { fold, foldRead, pack, unpack, type PackedDoc } from "../../src/storage/packed-counts.js";
+import { fold, foldRead, pack, unpack, unpackBySuffix, type Count, type PackedDoc } from "../../src/storage/packed-counts.js";
 import { COMPACT_EVERY } from "../../src/storage/packed-counts.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK } from "./generator.js";
@@ -25,6 +25,38 @@ test("pack and unpack: sums by key, negatives and zeros, keys with digits and un
   expect(() => pack([["x", 0.5]])).toThrow(/safe integer/);
 });
 
+test("unpackBySuffix: the sums of unpack split by index, for days of hours and hours of quarters", () => {
+  // Reference: unpack's sums by whole key, then each key cut into counter and index.
+  const reference = (chunks: string[], digits: number, n: number) => {
+    const out: Record<string, Count>[] = Array.from({ length: n }, () => ({}));
+    for (const [k, v] of unpack(chunks)) {
+      const slot = out[Number(k.slice(-digits))]!;
+      const name = k.slice(0, -digits);
+      slot[name] = typeof v === "bigint" || typeof slot[name] === "bigint" ? BigInt(slot[name] ?? 0) + BigInt(v) : ((slot[name] as number | undefined) ?? 0) + v;
+    }
+    return out;
+  };
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const names = ["open", "uopen", "hclick", "rev_USD_n", "conversion"];
+  for (const [digits, n] of [[2, 24], [1, 4]] as const) {
+    for (let round = 0; round < 50; round++) {
+      const chunks = Array.from({ length: 1 + Math.floor(rnd() * 5) }, () =>
+        pack(
+          Array.from({ length: Math.floor(rnd() * 40) }, (): [string, Count] => {
+            const i = String(Math.floor(rnd() * n)).padStart(digits, "0");
+            // Negatives (a first open moved away), zeros after summing, and sums past 2^53.
+            const v = rnd() < 0.05 ? 9_007_199_254_740_000n + BigInt(Math.floor(rnd() * 1e6)) : Math.floor(rnd() * 200) - 20;
+            return [`${names[Math.floor(rnd() * names.length)]}${i}`, v];
+          }),
+        ),
+      );
+      expect(unpackBySuffix(chunks, digits, n)).toEqual(reference(chunks, digits, n));
+    }
+  }
+  expect(unpackBySuffix(["open07:3,uopen07:1", "", "open07:-3"], 2, 24)[7]).toEqual({ uopen: 1 });
+});
+
 test("a fold replaces the chunks it read and nothing appended after the read", async () => {
   const col = svc.store.db.collection<PackedDoc>("test_packed_fold");
   await col.deleteMany({});
@@ -41,6 +73,20 @@ test("a fold replaces the chunks it read and nothing appended after the read", a
   await col.updateOne({ _id: "d" }, { $push: { p: "open1:16" } });
   expect(await foldRead(col, stale)).toBe(false);
   expect([...unpack((await col.findOne({ _id: "d" }))!.p)]).toEqual([["open1", 31]]);
+});
+
+test("an hour's seconds written before folds existed (no `g`) fold like the others, exactly", async () => {
+  const col = svc.store.db.collection<PackedDoc>("test_packed_fold_legacy");
+  await col.deleteMany({});
+  // As `account_hour_seconds` was written until then: one `key:second:n` chunk per write, no `g`.
+  await col.insertOne({ _id: "h", a: "x", p: ["open:75:2,uopen:75:1", "open:75:1,send:3599:4", "uopen:75:-1,open:0:1"] } as unknown as PackedDoc);
+  expect(await fold(col, "h")).toBe(true);
+  const folded = (await col.findOne({ _id: "h" }))!;
+  expect(folded.g).toBe(1);
+  expect(folded.p).toHaveLength(1);
+  expect([...unpack(folded.p)].sort()).toEqual([["open:0", 1], ["open:75", 3], ["send:3599", 4]]);
+  // A stale read of the unfolded document no longer applies.
+  expect(await foldRead(col, { _id: "h", a: "x", p: ["a:1:1", "a:1:1", "a:1:1"] } as unknown as PackedDoc)).toBe(false);
 });
 
 test(`many small batches into one day and one campaign: documents folded every ${COMPACT_EVERY} appends, reads exact`, async () => {
@@ -61,7 +107,8 @@ test(`many small batches into one day and one campaign: documents folded every $
   const hours = await svc.store.db.collection<PackedDoc>("account_day_hours").find({ a: account }).toArray();
   const quarters = await svc.store.db.collection<PackedDoc>("account_hour_quarters").find({ a: account }).toArray();
   const stats = await svc.store.db.collection<PackedDoc>("campaign_stats").find({ a: account }).toArray();
-  for (const docs of [hours, quarters, stats]) {
+  const seconds = await svc.store.db.collection<PackedDoc>("account_hour_seconds").find({ a: account }).toArray();
+  for (const docs of [hours, quarters, stats, seconds]) {
     expect(Math.max(...docs.map((d) => d.g))).toBeGreaterThanOrEqual(1);
     for (const d of docs) expect(d.p.length).toBeLessThanOrEqual(COMPACT_EVERY);
   }

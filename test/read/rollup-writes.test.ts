@@ -9,6 +9,7 @@ import { tile } from "../../src/storage/day-spans.js";
 import { m003 } from "../../src/storage/migrations/003-day-spans.js";
 import { m004 } from "../../src/storage/migrations/004-hour-quarters.js";
 import { m008 } from "../../src/storage/migrations/008-packed-counters.js";
+import { m009 } from "../../src/storage/migrations/009-fold-packed.js";
 import type { Store } from "../../src/storage/store.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
@@ -253,6 +254,63 @@ test("version 7's number counters (a day's hours, an hour's quarters, a campaign
   // Run again (a crash after the step, before its version was recorded): nothing counted twice.
   expect(await m008.run(store)).toEqual([]);
   await check();
+});
+
+test("version 8's packed documents are folded in place (an hour's seconds without a fold count included), the sums unchanged", async () => {
+  const DAY = Date.UTC(2026, 2, 15);
+  const hour = (h: number) => DAY + h * HOUR;
+  await db.collection("account_day_hours").insertOne({ _id: "acct_v8|2026-03-15" as never, a: "acct_v8", d: new Date(DAY), p: ["send09:4,open09:2", "open09:1,uopen09:1", "open23:1"], g: 0 });
+  await db.collection("account_hour_quarters").insertOne({ _id: "acct_v8|2026-03-15T09" as never, a: "acct_v8", p: ["send0:3,open2:2", "send3:1,uopen2:1,open2:1"], g: 2 });
+  // As version 8 wrote an hour's seconds: one chunk per write, never folded, no `g`.
+  await db.collection("account_hour_seconds").insertOne({ _id: "acct_v8|2026-03-15T09" as never, a: "acct_v8", h: new Date(hour(9)), p: ["send:5:3,open:1900:2", "send:2800:1,uopen:1900:1,open:1901:1"] });
+  const store = { db, rollups, caps } as unknown as Store;
+  const check = async () => {
+    expect(await rollups.sumHourRanges("acct_v8", [[hour(0), hour(24)], [hour(10), hour(24)]])).toEqual([
+      { ...zeroCounts(), send: 4, open: 4, uopen: 1 },
+      { ...zeroCounts(), open: 1 },
+    ]);
+    expect(await rollups.sumQuarterRanges("acct_v8", [[hour(9), hour(9) + 45 * 60_000]])).toEqual([{ ...zeroCounts(), send: 3, open: 3, uopen: 1 }]);
+    expect(await rollups.sumSecondRanges("acct_v8", [[hour(9) + 5000, hour(9) + 1_901_000], [hour(9), hour(10)]])).toEqual([
+      { ...zeroCounts(), send: 3, open: 2, uopen: 1 },
+      { ...zeroCounts(), send: 4, open: 3, uopen: 1 },
+    ]);
+  };
+  await check();
+  expect(await m009.run(store)).toEqual([]);
+  await check();
+  for (const name of ["account_day_hours", "account_hour_quarters", "account_hour_seconds"]) {
+    const doc = await db.collection(name).findOne({ a: "acct_v8" });
+    expect(doc?.p).toHaveLength(1);
+    expect(doc?.g).toBeGreaterThanOrEqual(1);
+  }
+  // Run again (a crash after the step, before its version was recorded): nothing changes.
+  expect(await m009.run(store)).toEqual([]);
+  await check();
+  expect((await db.collection("account_hour_seconds").findOne({ a: "acct_v8" }))?.g).toBe(1);
+});
+
+test("a fold names the document by `_id` alone where this process is the one writer, and checks its chunks where writers are concurrent", async () => {
+  // FerretDB's SQLite backend decodes the whole collection for any other filter (packed-counts.ts, fold).
+  const updates: { q: Record<string, unknown>; u: Record<string, unknown> }[] = [];
+  const listen = (e: CommandStartedEvent) => {
+    if (e.commandName === "update" && e.command.update === "account_day_hours") updates.push(...(e.command.updates as { q: Record<string, unknown>; u: Record<string, unknown> }[]));
+  };
+  client.on("commandStarted", listen);
+  try {
+    for (const concurrentWriters of [false, true]) {
+      const store = new RollupStore(db, { ...caps, concurrentWriters, counterWrites: "insert-first" });
+      const account = `acct_fold_${concurrentWriters}`;
+      // A day's hours are folded every 4 appends: the first write inserts, 3 append, the 4th folds.
+      for (let i = 0; i < 4; i++) await store.apply(account, [{ hour: new Date(DAY1 + 9 * HOUR), counts: { send: 1 }, seconds: [{ second: i, key: "send", n: 1 }] }], []);
+      const folds = updates.splice(0).filter((x) => "$set" in x.u);
+      expect(folds).toHaveLength(1);
+      expect(Object.keys(folds[0]!.q).sort()).toEqual(concurrentWriters ? ["_id", "g", "p"] : ["_id"]);
+      expect((await db.collection("account_day_hours").findOne({ a: account }))?.p).toEqual(["send09:4"]);
+    }
+  } finally {
+    client.off("commandStarted", listen);
+    commands.splice(0);
+  }
 });
 
 test("reading the documents by one $in (MongoDB's route, caps.idSetLookups) gives the same sums as one lookup each", async () => {
