@@ -153,10 +153,24 @@ function grpc(base: string, path: string, body: Uint8Array, headers: Record<stri
 
 /** The process's CPU time so far, all threads, in ms (from the scheduler's ns counters). */
 function cpuMs(pid: number): number {
+  return schedstat(pid, 0);
+}
+
+/**
+ * Time the process's threads spent runnable but waiting for a core so far, in ms (schedstat's
+ * second field): what CPU competition from other processes costs it. `mainOnly`: the main
+ * thread's alone (Node's event loop; its other threads are the thread pool, GC and JIT helpers).
+ */
+function waitMs(pid: number, mainOnly = false): number {
+  if (!mainOnly) return schedstat(pid, 1);
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+}
+
+function schedstat(pid: number, field: 0 | 1): number {
   let ns = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[field]);
     } catch {
       // The thread ended between the listing and the read.
     }
@@ -216,6 +230,9 @@ async function legitLatencies(base: string, key: string, n: number, tag: string)
 interface Reading {
   wall: number;
   service: number;
+  /** Runnable but waiting for a core: the service's event loop thread, the database's threads. */
+  serviceWait: number;
+  databaseWait: number;
   attackers: number;
   database: number;
   client: number;
@@ -226,6 +243,8 @@ function reading(service: number, attackers: number | undefined, database: numbe
   return {
     wall: performance.now(),
     service: cpuMs(service),
+    serviceWait: waitMs(service, true),
+    databaseWait: database.reduce((a, pid) => a + waitMs(pid), 0),
     attackers: attackers === undefined ? 0 : cpuMs(attackers),
     database: database.reduce((a, pid) => a + cpuMs(pid), 0),
     client: (c.user + c.system) / 1000,
@@ -236,6 +255,8 @@ function spent(a: Reading, b: Reading): Reading {
   return {
     wall: b.wall - a.wall,
     service: b.service - a.service,
+    serviceWait: b.serviceWait - a.serviceWait,
+    databaseWait: b.databaseWait - a.databaseWait,
     attackers: b.attackers - a.attackers,
     database: b.database - a.database,
     client: b.client - a.client,
@@ -246,13 +267,15 @@ function add(a: Reading, b: Reading): Reading {
   return {
     wall: a.wall + b.wall,
     service: a.service + b.service,
+    serviceWait: a.serviceWait + b.serviceWait,
+    databaseWait: a.databaseWait + b.databaseWait,
     attackers: a.attackers + b.attackers,
     database: a.database + b.database,
     client: a.client + b.client,
     machine: { busy: a.machine.busy + b.machine.busy, all: a.machine.all + b.machine.all },
   };
 }
-const none: Reading = { wall: 0, service: 0, attackers: 0, database: 0, client: 0, machine: { busy: 0, all: 0 } };
+const none: Reading = { wall: 0, service: 0, serviceWait: 0, databaseWait: 0, attackers: 0, database: 0, client: 0, machine: { busy: 0, all: 0 } };
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "misar-hostile-"));
@@ -395,15 +418,17 @@ async function main(): Promise<void> {
   };
   say(`- the service's own time for them (its log's ms) — unloaded: ${split(idle)}; under attack: ${split(loaded)}`);
   say("\nCPU by party (ms of CPU per second of wall time, i.e. thousandths of a core; the machine has " + cpus().length + " cores):\n");
-  say("| phase | wall (s) | service | attackers | database | timing client | whole machine busy | of which others (machine − the four) |");
-  say("|---|---:|---:|---:|---:|---:|---:|---:|");
+  say("| phase | wall (s) | service | attackers | database | timing client | whole machine busy | of which others (machine − the four) | service's event loop waiting for a core | database waiting for a core (all threads) |");
+  say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const [name, x] of [["unloaded", idleSpent], ["under attack", loadedSpent]] as const) {
     const per = (v: number) => ((v * 1000) / x.wall).toFixed(0);
     const ours = x.service + x.attackers + x.database + x.client;
-    say(`| ${name} | ${(x.wall / 1000).toFixed(1)} | ${per(x.service)} | ${per(x.attackers)} | ${per(x.database)} | ${per(x.client)} | ${per(x.machine.busy)} of ${per(x.machine.all)} | ${per(Math.max(0, x.machine.busy - ours))} |`);
+    say(`| ${name} | ${(x.wall / 1000).toFixed(1)} | ${per(x.service)} | ${per(x.attackers)} | ${per(x.database)} | ${per(x.client)} | ${per(x.machine.busy)} of ${per(x.machine.all)} | ${per(Math.max(0, x.machine.busy - ours))} | ${per(x.serviceWait)} | ${per(x.databaseWait)} |`);
   }
   const attackCpu = loadedSpent.service - (idleSpent.service * loaded.size) / Math.max(1, idle.size);
   say(`\n- the service's CPU for the attacks: ${attackCpu.toFixed(0)} ms for ${fired} attacks (its CPU under attack minus what the same number of legitimate requests cost alone) = ${(attackCpu / fired).toFixed(2)} ms per attack; at ${((fired * 1000) / loadedSpent.wall).toFixed(0)} attacks/s that is ${(attackCpu / loadedSpent.wall).toFixed(2)} of a core`);
+  const perLegit = (x: Reading, n: number, f: (r: Reading) => number) => (f(x) / n).toFixed(2);
+  say(`- per legitimate request: the service's CPU ${perLegit(idleSpent, idle.size, (r) => r.service)} ms alone / ${perLegit(loadedSpent, loaded.size, (r) => r.service)} ms under attack (the attacks' included), its event loop waiting for a core ${perLegit(idleSpent, idle.size, (r) => r.serviceWait)} / ${perLegit(loadedSpent, loaded.size, (r) => r.serviceWait)} ms, the database's ${perLegit(idleSpent, idle.size, (r) => r.databaseWait)} / ${perLegit(loadedSpent, loaded.size, (r) => r.databaseWait)} ms`);
   say(`- load average: ${loadBefore} before the run, ${loadavg()} after`);
   say(`- gRPC calls (one h2c session) with no answer within 15 s: ${unanswered.length}${unanswered.map((u) => `\n  - ${u}`).join("")}`);
 
