@@ -8,12 +8,19 @@
  *   npm run bench:hostile                    # embedded FerretDB in a temp directory
  *   MONGODB_URI=mongodb://… npm run bench:hostile
  *
+ * Every figure says whose it is: the service's CPU (and the bytes it read, from
+ * /proc/<pid>/io), the attacker process's, the database's, the timing client's (this process),
+ * and the whole machine's (from /proc/stat, which includes other people's work on a shared
+ * machine), for the unloaded and the loaded phases alike; the load average before and after.
+ * The legitimate requests carry request ids, so the service's own time for each (its log's `ms`,
+ * handler and database) can be told apart from the time it waited before it was read.
+ *
  * env: HOSTILE_N (requests per attack for the CPU figure, after 20 unmeasured, default 100), HOSTILE_LEGIT (timed
- * legitimate requests per phase, default 300), HOSTILE_CONCURRENCY (attackers in flight during
+ * legitimate requests in all, per phase kind, default 300), HOSTILE_CONCURRENCY (attackers in flight during
  * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
  * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
  * the worst case for the service), HOSTILE_ATTACKER_NICE (the attacker process's nice value,
- * default 0), HOSTILE_ROUNDS (alternating unloaded/loaded rounds, default 3), HOSTILE_LOG (a file
+ * default 0), HOSTILE_ROUNDS (alternating unloaded/loaded rounds, default 6), HOSTILE_LOG (a file
  * for the service's log).
  */
 import { spawn } from "node:child_process";
@@ -32,7 +39,7 @@ const LEGIT = Number(process.env.HOSTILE_LEGIT ?? 300);
 const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
 const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
 const ATTACKER_NICE = Number(process.env.HOSTILE_ATTACKER_NICE ?? 0);
-const ROUNDS = Number(process.env.HOSTILE_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.HOSTILE_ROUNDS ?? 6);
 
 type Protocol = "rest" | "connect-json" | "connect-binary" | "grpc" | "grpc-web";
 interface Attack {
@@ -146,10 +153,24 @@ function grpc(base: string, path: string, body: Uint8Array, headers: Record<stri
 
 /** The process's CPU time so far, all threads, in ms (from the scheduler's ns counters). */
 function cpuMs(pid: number): number {
+  return schedstat(pid, 0);
+}
+
+/**
+ * Time the process's threads spent runnable but waiting for a core so far, in ms (schedstat's
+ * second field): what CPU competition from other processes costs it. `mainOnly`: the main
+ * thread's alone (Node's event loop; its other threads are the thread pool, GC and JIT helpers).
+ */
+function waitMs(pid: number, mainOnly = false): number {
+  if (!mainOnly) return schedstat(pid, 1);
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+}
+
+function schedstat(pid: number, field: 0 | 1): number {
   let ns = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[field]);
     } catch {
       // The thread ended between the listing and the read.
     }
@@ -157,19 +178,104 @@ function cpuMs(pid: number): number {
   return ns / 1e6;
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+/** Bytes the process has read through system calls so far (sockets included). */
+function bytesRead(pid: number): number {
+  return Number(/rchar: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? NaN);
+}
 
-async function legitLatencies(base: string, key: string, n: number): Promise<number[]> {
+/** The machine's CPU so far, in ms: busy (everything but idle and I/O wait) and all. */
+function machineCpu(): { busy: number; all: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const all = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: ((all - f[3]! - f[4]!) * 1000) / 100, all: (all * 1000) / 100 };
+}
+
+/** Child processes of this one whose command name starts with `name` (the embedded database). */
+function childPids(name: string): number[] {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    const res = await fetch(`${base}/api/v1/analytics/overview?period=30d`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(15_000) });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`legitimate request got ${res.status}`);
-    out.push(performance.now() - t);
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && comm.startsWith(name)) out.push(Number(d));
+    } catch {
+      // Gone meanwhile.
+    }
   }
   return out;
 }
+
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+let legitCalls = 0;
+/** Legitimate requests, one at a time; each one's latency, under its request id. */
+async function legitLatencies(base: string, key: string, n: number, tag: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const rid = `legit-${tag}-${++legitCalls}`;
+    const t = performance.now();
+    const res = await fetch(`${base}/api/v1/analytics/overview?period=30d`, { headers: { authorization: `Bearer ${key}`, "x-request-id": rid }, signal: AbortSignal.timeout(15_000) });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`legitimate request got ${res.status}`);
+    out.set(rid, performance.now() - t);
+  }
+  return out;
+}
+
+/** CPU (ms) of every party, and the machine's, between two readings. */
+interface Reading {
+  wall: number;
+  service: number;
+  /** Runnable but waiting for a core: the service's event loop thread, the database's threads. */
+  serviceWait: number;
+  databaseWait: number;
+  attackers: number;
+  database: number;
+  client: number;
+  machine: { busy: number; all: number };
+}
+function reading(service: number, attackers: number | undefined, database: number[]): Reading {
+  const c = process.cpuUsage();
+  return {
+    wall: performance.now(),
+    service: cpuMs(service),
+    serviceWait: waitMs(service, true),
+    databaseWait: database.reduce((a, pid) => a + waitMs(pid), 0),
+    attackers: attackers === undefined ? 0 : cpuMs(attackers),
+    database: database.reduce((a, pid) => a + cpuMs(pid), 0),
+    client: (c.user + c.system) / 1000,
+    machine: machineCpu(),
+  };
+}
+function spent(a: Reading, b: Reading): Reading {
+  return {
+    wall: b.wall - a.wall,
+    service: b.service - a.service,
+    serviceWait: b.serviceWait - a.serviceWait,
+    databaseWait: b.databaseWait - a.databaseWait,
+    attackers: b.attackers - a.attackers,
+    database: b.database - a.database,
+    client: b.client - a.client,
+    machine: { busy: b.machine.busy - a.machine.busy, all: b.machine.all - a.machine.all },
+  };
+}
+function add(a: Reading, b: Reading): Reading {
+  return {
+    wall: a.wall + b.wall,
+    service: a.service + b.service,
+    serviceWait: a.serviceWait + b.serviceWait,
+    databaseWait: a.databaseWait + b.databaseWait,
+    attackers: a.attackers + b.attackers,
+    database: a.database + b.database,
+    client: a.client + b.client,
+    machine: { busy: a.machine.busy + b.machine.busy, all: a.machine.all + b.machine.all },
+  };
+}
+const none: Reading = { wall: 0, service: 0, serviceWait: 0, databaseWait: 0, attackers: 0, database: 0, client: 0, machine: { busy: 0, all: 0 } };
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "misar-hostile-"));
@@ -193,15 +299,27 @@ async function main(): Promise<void> {
     stdio: ["ignore", "ignore", "pipe"],
   });
   if (process.env.HOSTILE_LOG) child.stderr!.pipe(createWriteStream(process.env.HOSTILE_LOG));
+  // The service's own time for each legitimate request (its log line's `ms`: interceptors,
+  // handler, database), by request id.
+  const serviceMs = new Map<string, number>();
+  let logTail = "";
+  child.stderr!.on("data", (d: Buffer) => {
+    const lines = (logTail + d.toString()).split("\n");
+    logTail = lines.pop()!;
+    for (const line of lines) {
+      if (!line.includes('"rid":"legit-')) continue;
+      const m = /"rid":"(legit-[^"]+)".*"ms":([\d.]+)/.exec(line);
+      if (m) serviceMs.set(m[1]!, Number(m[2]));
+    }
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = "";
     const scan = (d: Buffer) => {
       buf += d.toString();
       const m = /"msg":"listening"[^\n]*"port":(\d+)/.exec(buf);
       if (!m) return;
-      // Found: from here on the log is only drained (or kept with HOSTILE_LOG), not scanned.
+      // Found: from here on the log is only read for the legitimate requests' lines.
       child.stderr!.off("data", scan);
-      if (!process.env.HOSTILE_LOG) child.stderr!.resume();
       resolve(Number(m[1]));
     };
     child.stderr!.on("data", scan);
@@ -215,11 +333,12 @@ async function main(): Promise<void> {
     console.log(s);
   };
   say(`# Hostile traffic — ${new Date().toISOString()}`);
+  const loadBefore = loadavg();
   say(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; database: ${db ? `embedded ${db.kind}` : "MONGODB_URI"}; ${N} requests per attack; rate limits ${RATE_LIMITS ? "on (defaults)" : "off"}\n`);
 
-  await legitLatencies(base, key, 30); // warm-up
-  say("| attack | key | answer | service CPU per request (ms) | wall p50 / max (ms) |");
-  say("|---|---|---|---:|---:|");
+  await legitLatencies(base, key, 30, "warmup");
+  say("| attack | key | answer | service CPU per request (ms) | service read per request (KB) | wall p50 / max (ms) |");
+  say("|---|---|---|---:|---:|---:|");
   const list = attacks();
   // What the idle service spends anyway (driver heartbeats, supervisor pings, timers), per second.
   const idleBefore = cpuMs(pid);
@@ -231,13 +350,15 @@ async function main(): Promise<void> {
     // A few first, so the figure is the warm cost, not the JIT compiling the path.
     for (let i = 0; i < 20; i++) await send(base, a, a.auth ? attackerKey : undefined);
     const before = cpuMs(pid);
+    const readBefore = bytesRead(pid);
     for (let i = 0; i < N; i++) {
       const t = performance.now();
       answers.add(await send(base, a, a.auth ? attackerKey : undefined));
       walls.push(performance.now() - t);
     }
     const cpu = (cpuMs(pid) - before) / N;
-    say(`| ${a.name} (${a.protocol}) | ${a.auth ? "valid" : "none"} | ${[...answers].join(", ")} | ${cpu.toFixed(3)} | ${pct(walls, 50).toFixed(1)} / ${Math.max(...walls).toFixed(1)} |`);
+    const read = (bytesRead(pid) - readBefore) / N / 1024;
+    say(`| ${a.name} (${a.protocol}) | ${a.auth ? "valid" : "none"} | ${[...answers].join(", ")} | ${cpu.toFixed(3)} | ${read.toFixed(0)} | ${pct(walls, 50).toFixed(1)} / ${Math.max(...walls).toFixed(1)} |`);
   }
 
   say(`\nThe idle service's own background CPU: ${background.toFixed(2)} ms per second (included above).`);
@@ -260,26 +381,55 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => attacker.once("message", () => resolve())); // ready, paused
   // Unloaded and loaded phases alternate (ROUNDS of each), so a change in the machine's other
   // load during the run weighs on both alike.
-  const idle: number[] = [];
-  const loaded: number[] = [];
-  let serviceCpu = 0;
+  const idle = new Map<string, number>();
+  const loaded = new Map<string, number>();
+  const databasePids = childPids("ferretdb");
+  let idleSpent = none;
+  let loadedSpent = none;
   const perRound = Math.ceil(LEGIT / ROUNDS);
   for (let r = 0; r < ROUNDS; r++) {
     console.error(`round ${r + 1}/${ROUNDS}: the legitimate request alone, then under attack`);
-    idle.push(...(await legitLatencies(base, key, perRound)));
+    let at = reading(pid, attacker.pid, databasePids);
+    for (const [k, v] of await legitLatencies(base, key, perRound, "alone")) idle.set(k, v);
+    idleSpent = add(idleSpent, spent(at, reading(pid, attacker.pid, databasePids)));
     await told("go");
-    const cpuBefore = cpuMs(pid);
-    loaded.push(...(await legitLatencies(base, key, perRound)));
-    serviceCpu += cpuMs(pid) - cpuBefore;
+    at = reading(pid, attacker.pid, databasePids);
+    for (const [k, v] of await legitLatencies(base, key, perRound, "attacked")) loaded.set(k, v);
+    loadedSpent = add(loadedSpent, spent(at, reading(pid, attacker.pid, databasePids)));
     await told("pause"); // answered once no attack is in flight
   }
   const { fired, unanswered: lost } = (await told("stop")) as { fired: number; unanswered: string[] };
   unanswered.push(...lost);
-  say(`\nLegitimate GET /api/v1/analytics/overview?period=30d, ${idle.length} sequential requests alone and ${loaded.length} under attack, in ${ROUNDS} alternating rounds:`);
-  say(`- unloaded: p50 ${pct(idle, 50).toFixed(1)} ms, p99 ${pct(idle, 99).toFixed(1)} ms`);
-  say(`- while ${CONCURRENCY} attackers (their own process, nice ${ATTACKER_NICE}) loop over every attack above (${fired} attacks sent): p50 ${pct(loaded, 50).toFixed(1)} ms, p99 ${pct(loaded, 99).toFixed(1)} ms`);
-  say(`- p99 loaded / unloaded: ${(pct(loaded, 99) / pct(idle, 99)).toFixed(2)}×`);
-  say(`- the service's CPU while under attack: ${serviceCpu.toFixed(0)} ms for ${fired} attacks and ${LEGIT} legitimate requests (${(serviceCpu / (fired + LEGIT)).toFixed(2)} ms per request)`);
+  // The service's log lines for the last requests may still be on their way.
+  await new Promise((r) => setTimeout(r, 200));
+  const idleMs = [...idle.values()];
+  const loadedMs = [...loaded.values()];
+  say(`\nLegitimate GET /api/v1/analytics/overview?period=30d, ${idle.size} sequential requests alone and ${loaded.size} under attack, in ${ROUNDS} alternating rounds:`);
+  say(`- unloaded: p50 ${pct(idleMs, 50).toFixed(1)} ms, p99 ${pct(idleMs, 99).toFixed(1)} ms`);
+  say(`- while ${CONCURRENCY} attackers (their own process, nice ${ATTACKER_NICE}) loop over every attack above (${fired} attacks sent, ${((fired * 1000) / loadedSpent.wall).toFixed(0)}/s): p50 ${pct(loadedMs, 50).toFixed(1)} ms, p99 ${pct(loadedMs, 99).toFixed(1)} ms`);
+  say(`- p99 loaded / unloaded: ${(pct(loadedMs, 99) / pct(idleMs, 99)).toFixed(2)}×`);
+  // Where a legitimate request's time went: the service's own handling of it (log `ms`) and
+  // the rest (waiting to be read and answered: the event loop busy with other work, or the
+  // process not on a core; plus the client's and the kernel's share).
+  const split = (m: Map<string, number>) => {
+    const own = [...m.keys()].map((k) => serviceMs.get(k)).filter((x): x is number => x !== undefined);
+    const waited = [...m.entries()].filter(([k]) => serviceMs.has(k)).map(([k, v]) => v - serviceMs.get(k)!);
+    return own.length ? `handled in p50 ${pct(own, 50).toFixed(1)} / p99 ${pct(own, 99).toFixed(1)} ms, the rest p50 ${pct(waited, 50).toFixed(1)} / p99 ${pct(waited, 99).toFixed(1)} ms (${own.length} matched)` : "no log lines matched";
+  };
+  say(`- the service's own time for them (its log's ms) — unloaded: ${split(idle)}; under attack: ${split(loaded)}`);
+  say("\nCPU by party (ms of CPU per second of wall time, i.e. thousandths of a core; the machine has " + cpus().length + " cores):\n");
+  say("| phase | wall (s) | service | attackers | database | timing client | whole machine busy | of which others (machine − the four) | service's event loop waiting for a core | database waiting for a core (all threads) |");
+  say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const [name, x] of [["unloaded", idleSpent], ["under attack", loadedSpent]] as const) {
+    const per = (v: number) => ((v * 1000) / x.wall).toFixed(0);
+    const ours = x.service + x.attackers + x.database + x.client;
+    say(`| ${name} | ${(x.wall / 1000).toFixed(1)} | ${per(x.service)} | ${per(x.attackers)} | ${per(x.database)} | ${per(x.client)} | ${per(x.machine.busy)} of ${per(x.machine.all)} | ${per(Math.max(0, x.machine.busy - ours))} | ${per(x.serviceWait)} | ${per(x.databaseWait)} |`);
+  }
+  const attackCpu = loadedSpent.service - (idleSpent.service * loaded.size) / Math.max(1, idle.size);
+  say(`\n- the service's CPU for the attacks: ${attackCpu.toFixed(0)} ms for ${fired} attacks (its CPU under attack minus what the same number of legitimate requests cost alone) = ${(attackCpu / fired).toFixed(2)} ms per attack; at ${((fired * 1000) / loadedSpent.wall).toFixed(0)} attacks/s that is ${(attackCpu / loadedSpent.wall).toFixed(2)} of a core`);
+  const perLegit = (x: Reading, n: number, f: (r: Reading) => number) => (f(x) / n).toFixed(2);
+  say(`- per legitimate request: the service's CPU ${perLegit(idleSpent, idle.size, (r) => r.service)} ms alone / ${perLegit(loadedSpent, loaded.size, (r) => r.service)} ms under attack (the attacks' included), its event loop waiting for a core ${perLegit(idleSpent, idle.size, (r) => r.serviceWait)} / ${perLegit(loadedSpent, loaded.size, (r) => r.serviceWait)} ms, the database's ${perLegit(idleSpent, idle.size, (r) => r.databaseWait)} / ${perLegit(loadedSpent, loaded.size, (r) => r.databaseWait)} ms`);
+  say(`- load average: ${loadBefore} before the run, ${loadavg()} after`);
   say(`- gRPC calls (one h2c session) with no answer within 15 s: ${unanswered.length}${unanswered.map((u) => `\n  - ${u}`).join("")}`);
 
   session?.close();

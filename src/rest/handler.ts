@@ -61,6 +61,9 @@ export function createRestHandler(opts: RestOptions) {
     try {
       const route = candidates.find((r) => r.httpMethod === req.method);
       if (!route) {
+        // Keyless, like a 404: on the client address's bucket (a 429 if it is spent).
+        const { headers } = await opts.gate.admit(undefined, undefined, clientAddress(req));
+        for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
         res.setHeader("allow", candidates.map((r) => r.httpMethod).join(", "));
         throw new HttpError(405, "method_not_allowed", `use ${candidates.map((r) => r.httpMethod).join(" or ")} for ${url.pathname}`);
       }

@@ -13,7 +13,7 @@ export interface Bucket {
 export interface RateLimitConfig {
   /** Per API key, for authenticated calls. */
   perKey: Bucket;
-  /** Per client address, for everything without a valid key (401s, health, /openapi.json). */
+  /** Per client address, for everything without a valid key (401s, health, /openapi.json, the dashboard, 404s and 405s). */
   perAddress: Bucket;
 }
 

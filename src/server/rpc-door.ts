@@ -50,7 +50,7 @@ export function createRpcDoor(opts: RpcDoorOptions) {
   opts.routes(router);
   const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
 
-  return async function handle(req: Req, res: Res, rid: string): Promise<void> {
+  const handle = async function handle(req: Req, res: Res, rid: string): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const handler = handlers.get(url.pathname);
     if (!handler) {
@@ -103,6 +103,9 @@ export function createRpcDoor(opts: RpcDoorOptions) {
       refuse(req, res, wire, err, opts, rid, rpc);
     }
   };
+  /** Whether `path` names one of the RPC methods served. */
+  const serves = (path: string) => handlers.has(path);
+  return Object.assign(handle, { serves });
 }
 
 /**

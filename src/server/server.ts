@@ -89,9 +89,10 @@ export class AnalyticsServer {
       decode: limits.decode,
       log,
     });
+    const restRouteList = restRoutes(publicServices.map((s) => s.service));
     const rest = createRestHandler({
       refusals,
-      routes: restRoutes(publicServices.map((s) => s.service)),
+      routes: restRouteList,
       call: createUnaryCaller(specs, interceptors, "rest"),
       arrival,
       gate,
@@ -121,9 +122,12 @@ export class AnalyticsServer {
       });
     };
     const dispatch = async (req: Req, res: Res, rid: string) => {
-      const path = (req.url ?? "/").split("?")[0];
-      if ((path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) || (path === "/openapi.json" && req.method === "GET")) {
-        // Keyless endpoints draw on the client address's bucket (health checks on their own).
+      const path = (req.url ?? "/").split("?")[0]!;
+      if (!restRouteList.some((r) => r.pattern.test(path)) && !rpc.serves(path)) {
+        // Everything but the API's own routes (health, the OpenAPI document, the dashboard, and
+        // paths that are nothing: 404) draws on the client address's bucket, health checks on
+        // their own, so a scan of made-up paths is rate limited too and every answer carries
+        // the quota headers.
         try {
           const address = clientAddress(req);
           const { headers } = await (path === "/healthz" ? gate.admitHealthCheck(address) : gate.admit(undefined, undefined, address));

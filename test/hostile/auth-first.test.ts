@@ -56,7 +56,14 @@ test("every response carries the quota headers", async () => {
     await callRest(svc, "POST", "/api/v1/track/purchase", "{", { key }),
     await callRest(svc, "GET", "/api/v1/analytics/overview"),
     ...(await Promise.all(RPC_PROTOCOLS.map((p) => callRpc(svc, p, TRACK_PURCHASE, "{", { key })))),
+    // Answers that need no key: not found (REST, RPC, anywhere), method not allowed, health.
+    await callRest(svc, "GET", "/api/v1/nothing-here"),
+    await callRest(svc, "GET", "/no/such/path"),
+    await callRpc(svc, "connect-json", "misar.analytics.v1.AnalyticsService/NoSuchMethod", "{}"),
+    await callRest(svc, "DELETE", "/api/v1/analytics/overview"),
+    await callRest(svc, "GET", "/healthz"),
   ];
+  expect(answers.slice(-5).map((a) => a.status)).toEqual([404, 404, 404, 405, 200]);
   for (const a of answers) {
     expect(Number(a.headers.get("ratelimit-limit")), a.code).toBeGreaterThan(0);
     expect(a.headers.get("ratelimit-remaining"), a.code).toMatch(/^\d+$/);

@@ -1,6 +1,6 @@
 // Slow and idle clients are cut off, with real sockets against small configured limits.
 import { connect as netConnect, type Socket } from "node:net";
-import { connect as h2connect, type ClientHttp2Session } from "node:http2";
+import { connect as h2connect, constants, type ClientHttp2Session } from "node:http2";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import { startService, type TestService } from "../helpers/service.js";
@@ -120,6 +120,25 @@ test("HTTP/2: the stream cap is advertised; a stalled stream is reset; an idle s
   const closed = await ended;
   expect(closed).toBeGreaterThan(300);
   expect(closed).toBeLessThan(3000);
+});
+
+test("HTTP/2: streams beyond the cap are refused by the server", async () => {
+  // Opened before the server's SETTINGS arrive, so the client cannot hold them back itself: the
+  // server must refuse what goes beyond its cap of 7.
+  const session = h2connect(svc.url);
+  session.on("error", () => undefined);
+  const streams = Array.from({ length: 10 }, () => {
+    const s = session.request({ ":method": "POST", ":path": "/misar.analytics.v1.AnalyticsService/GetOverview", "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${key}` });
+    s.on("error", () => undefined);
+    s.on("data", () => undefined);
+    return s;
+  });
+  // Well within the minimum-rate window (300 ms) that resets stalled streams.
+  await new Promise((r) => setTimeout(r, 150));
+  const refused = streams.filter((s) => s.closed && s.rstCode === constants.NGHTTP2_REFUSED_STREAM);
+  expect(refused.length).toBe(3);
+  expect(streams.filter((s) => !s.closed).length).toBe(7);
+  session.destroy();
 });
 
 test("connections beyond the cap are closed at once", async () => {
