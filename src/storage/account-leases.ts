@@ -35,6 +35,12 @@ export class Lease {
   lost = false;
   /** Another taker has asked for it (see AccountLeases.renew): released, not kept, when done. */
   wanted = false;
+  /**
+   * When (performance.now()) its last use ended and it was kept, held and unused, for the next
+   * one; undefined for a lease just taken from the database. Read by the use it is handed to:
+   * nothing in any process used it between then and this use.
+   */
+  unusedSince: number | undefined;
   constructor(
     readonly account: string,
     readonly token: string,
@@ -226,6 +232,7 @@ export class AccountLeases {
         void this.free(lease).catch(() => undefined);
       }, this.keepMs);
       timer.unref();
+      lease.unusedSince = performance.now();
       this.kept.set(lease.account, { lease, timer });
       return;
     }

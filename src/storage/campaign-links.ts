@@ -92,6 +92,14 @@ export class CampaignLinkStore {
    * collides on its unique `_id` and is read then, leaving its slot empty.
    */
   private readonly placedHere = new Set<string>();
+  /**
+   * Heads whose slot count this process read or wrote last, with the token of the account's
+   * lease it held then. While that lease is still held (the same token: kept between batches, never
+   * given up), nobody else can have handed out slots since: new slots are counted here and the
+   * head's `$inc` goes with the batch's page writes, instead of a `findOneAndUpdate` per
+   * campaign first.
+   */
+  private readonly slots = new Map<string, { n: number; token: string }>();
   constructor(
     db: Db,
     private readonly caps: Capabilities,
@@ -107,10 +115,10 @@ export class CampaignLinkStore {
     await prepareCollection(this.urls, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
-  /** Adds clicks per campaign and url. */
-  async add(account: string, byCampaign: Map<string, LinkDelta[]>): Promise<void> {
+  /** Adds clicks per campaign and url, under the account's lease (`token`). */
+  async add(account: string, byCampaign: Map<string, LinkDelta[]>, token: string): Promise<void> {
     if (byCampaign.size === 0) return;
-    await this.placeNew(account, byCampaign);
+    const { heads, counted } = await this.placeNew(account, byCampaign, token);
     const byPage = new Map<string, { l: Record<string, LinkCounter>; inc: Record<string, number>; set: Record<string, string> }>();
     for (const [campaignId, deltas] of byCampaign) {
       for (const d of deltas) {
@@ -125,34 +133,56 @@ export class CampaignLinkStore {
       }
     }
     const items: InsertOrUpdate<LinkPageDoc>[] = [...byPage].map(([_id, w]) => ({ doc: { _id, a: account, l: w.l }, update: { $inc: w.inc, $set: w.set } }));
-    await this.writer.write(this.pages, items);
+    await this.writer.write(this.pages, [...items, ...heads]);
+    // Remembered once written: a write cut short leaves them unknown, read again next time.
+    for (const [id, n] of counted) this.slots.set(id, { n, token });
   }
 
-  /** Finds, or hands out, the page of every url not remembered yet. */
-  private async placeNew(account: string, byCampaign: Map<string, LinkDelta[]>): Promise<void> {
+  /**
+   * Finds, or hands out, the page of every url not remembered yet. Returns the writes of the
+   * heads whose slots were counted here (see `slots`), for the caller's page writes, and every
+   * head's slot count once they are written.
+   */
+  private async placeNew(
+    account: string,
+    byCampaign: Map<string, LinkDelta[]>,
+    token: string,
+  ): Promise<{ heads: InsertOrUpdate<LinkPageDoc>[]; counted: Map<string, number> }> {
     // Forgotten all at once, before this batch looks anything up (it may overshoot by one batch).
     if (this.pageOf.size >= KNOWN_MAX) {
       this.pageOf.clear();
       this.placedHere.clear();
+      this.slots.clear();
     }
     const unknownOf = (c: string) => byCampaign.get(c)!.map((d) => urlId(account, c, d.url)).filter((id) => !this.pageOf.has(id));
     const asking = [...byCampaign.keys()].filter((c) => !this.placedHere.has(headId(account, c)) && unknownOf(c).length > 0);
     // A campaign with no head yet has no url placed (a head's slots are handed out before its
     // urls are written): one read of the head instead of one per url.
-    const heads = await readByIds(this.pages, this.caps, asking.map((c) => headId(account, c)));
-    const unknown = asking.filter((c) => (heads.get(headId(account, c))?.n ?? 0) > 0).flatMap(unknownOf);
+    const found = await readByIds(this.pages, this.caps, asking.map((c) => headId(account, c)));
+    // Read under the lease: their slot counts as they stand (0 for a head not written yet).
+    for (const c of asking) this.slots.set(headId(account, c), { n: found.get(headId(account, c))?.n ?? 0, token });
+    const unknown = asking.filter((c) => (found.get(headId(account, c))?.n ?? 0) > 0).flatMap(unknownOf);
     for (const [id, doc] of await readByIds(this.urls, this.caps, unknown)) this.pageOf.set(id, doc.p);
     const docs: LinkUrlDoc[] = [];
+    const heads: InsertOrUpdate<LinkPageDoc>[] = [];
+    const counted = new Map<string, number>();
     for (const [campaignId, deltas] of byCampaign) {
       const fresh = [...new Set(deltas.map((d) => urlId(account, campaignId, d.url)))].filter((id) => !this.pageOf.has(id));
       if (fresh.length === 0) continue;
-      const head = await this.pages.findOneAndUpdate(
-        { _id: headId(account, campaignId) },
-        { $inc: { n: fresh.length }, $setOnInsert: { a: account } },
-        { upsert: true, returnDocument: "after" },
-      );
-      this.placedHere.add(headId(account, campaignId));
-      const first = head!.n! - fresh.length;
+      const _id = headId(account, campaignId);
+      const known = this.slots.get(_id);
+      this.slots.delete(_id);
+      let n: number;
+      if (known?.token === token) {
+        n = known.n + fresh.length;
+        heads.push({ doc: { _id, a: account, n }, update: { $inc: { n: fresh.length } } });
+      } else {
+        const head = await this.pages.findOneAndUpdate({ _id }, { $inc: { n: fresh.length }, $setOnInsert: { a: account } }, { upsert: true, returnDocument: "after" });
+        n = head!.n!;
+      }
+      counted.set(_id, n);
+      this.placedHere.add(_id);
+      const first = n - fresh.length;
       docs.push(...fresh.map((_id, i) => ({ _id, a: account, p: Math.floor((first + i) / LINK_PAGE) })));
     }
     // Every campaign's new urls in one insert.
@@ -161,6 +191,7 @@ export class CampaignLinkStore {
     // Another writer placed these first (or a restart forgot them): its page holds them.
     const taken = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
     for (const [id, doc] of taken) this.pageOf.set(id, doc.p);
+    return { heads, counted };
   }
 
   /** The campaign's links, every one, unordered: its head and first page at once, then its other pages. */
@@ -188,6 +219,7 @@ export class CampaignLinkStore {
     this.writer.forget(prefix);
     for (const id of this.pageOf.keys()) if (id.startsWith(prefix)) this.pageOf.delete(id);
     for (const id of this.placedHere) if (id.startsWith(prefix)) this.placedHere.delete(id);
+    for (const id of this.slots.keys()) if (id.startsWith(prefix)) this.slots.delete(id);
   }
 
   /** Forgets an account's links (before a rebuild). */

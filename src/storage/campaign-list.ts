@@ -100,8 +100,11 @@ export class CampaignListStore {
     await prepareCollection(this.pages, caps, [{ name: "account", key: { a: 1 } }]);
   }
 
-  /** Notes campaigns seen in events, with their earliest send in the batch (if any): writes only when something is new. */
-  async seen(account: string, campaigns: { id: string; firstSend?: Date }[]): Promise<void> {
+  /**
+   * Notes campaigns seen in events, with their earliest send in the batch (if any): writes only
+   * when something is new. `token`: the account's lease held (see SortedPages.apply).
+   */
+  async seen(account: string, campaigns: { id: string; firstSend?: Date }[], token?: string): Promise<void> {
     const todo = campaigns.filter((c) => {
       const known = this.known.get(`${account}|${c.id}`);
       return known === undefined || (c.firstSend?.getTime() ?? Infinity) < known;
@@ -110,16 +113,18 @@ export class CampaignListStore {
     const written = await this.change(
       account,
       todo.map((c) => [c.id, (e) => (c.firstSend && !(e.f && e.f <= c.firstSend) ? { ...e, f: c.firstSend } : e)]),
+      token,
     );
     if (this.known.size >= KNOWN_MAX) this.known.clear();
     for (const e of written) this.known.set(e._id, e.f?.getTime() ?? Infinity);
   }
 
   /** Records campaigns' registered values (UpsertCampaign; every registration again in a rebuild). */
-  async register(account: string, campaigns: RegisteredCampaign[]): Promise<void> {
+  async register(account: string, campaigns: RegisteredCampaign[], token?: string): Promise<void> {
     await this.change(
       account,
       campaigns.map((c) => [c.id, (e) => ({ ...e, r: { n: c.name, st: c.status, s: c.sentAt ?? null, tr: c.totalRecipients ?? null } })]),
+      token,
     );
   }
 
@@ -130,7 +135,7 @@ export class CampaignListStore {
    * existing one written after its views. (Cut short anywhere, the journal has the account's
    * list rebuilt.) Returns every entry as it is now.
    */
-  private async change(account: string, changes: [string, (e: EntryDoc) => EntryDoc][]): Promise<EntryDoc[]> {
+  private async change(account: string, changes: [string, (e: EntryDoc) => EntryDoc][], token: string | undefined): Promise<EntryDoc[]> {
     const ids = changes.map(([id]) => `${account}|${id}`);
     const fresh = changes.map(([id, fn], i) => fn({ _id: ids[i]!, a: account, i: id }));
     const existed = await insertNew(this.entries, fresh.map(stored));
@@ -153,7 +158,7 @@ export class CampaignListStore {
       for (const v of nextViews) add(insert, v, { k: nextAt, d: shownOf(next) });
       if (existed.has(i)) writes.push({ replaceOne: { filter: { _id: next._id }, replacement: { a: next.a, i: next.i, ...shownOf(next) }, upsert: true } });
     }
-    await this.applyViews(account, [...new Set([...remove.keys(), ...insert.keys()])], remove, insert);
+    await this.applyViews(account, [...new Set([...remove.keys(), ...insert.keys()])], remove, insert, token);
     for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.entries.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
     return now;
   }
@@ -164,8 +169,8 @@ export class CampaignListStore {
    * write in flight past the lease's release, where it could land on top of a rebuilt view.
    * On a single-writer database (FerretDB/SQLite) one after the other.
    */
-  private async applyViews(account: string, views: string[], remove: Map<string, SortKey[]>, insert: Map<string, SortedItem<Shown>[]>): Promise<void> {
-    const apply = (v: string) => this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? []);
+  private async applyViews(account: string, views: string[], remove: Map<string, SortKey[]>, insert: Map<string, SortedItem<Shown>[]>, token: string | undefined): Promise<void> {
+    const apply = (v: string) => this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? [], token);
     if (!this.caps.concurrentWriters) {
       for (const v of views) await apply(v);
       return;
@@ -190,6 +195,7 @@ export class CampaignListStore {
   forget(account: string | undefined): void {
     const prefix = account === undefined ? "" : `${account}|`;
     for (const key of this.known.keys()) if (key.startsWith(prefix)) this.known.delete(key);
+    this.views.forget(prefix);
   }
 
   /** Forgets the account's list (a rebuild registers its campaigns again and replays its events). Run it while no batch for the account is in flight. */

@@ -177,7 +177,7 @@ export class EmailIngest {
       await this.campaigns.upsert(account, c, now);
       this.dieIfDue("after-campaign");
       lease.check();
-      await this.exclusive([account], () => this.list.register(account, [c]));
+      await this.exclusive([account], () => this.list.register(account, [c], lease.token));
     });
   }
 
@@ -262,6 +262,7 @@ export class EmailIngest {
       if (group.some((b) => b.fault === at)) throw new Error(`simulated failure ${at}`);
       this.dieIfDue(at!);
     };
+    const openedAt = performance.now();
     const journal = await this.journal.open(group.map((b) => b.account), group[0]!.now);
     const entryIds = journal.map((j) => j._id);
     try {
@@ -281,7 +282,7 @@ export class EmailIngest {
       // Accounts in one order everywhere, so two groups never wait for each other's leases.
       for (const account of [...inserted.keys()].sort()) {
         const ids = journal.filter((j) => j.a === account).map((j) => j._id);
-        await this.countUnderLease(account, ids, inserted.get(account)!, fault);
+        await this.countUnderLease(account, ids, inserted.get(account)!, fault, openedAt);
       }
       await this.journal.close(entryIds);
       let offset = 0;
@@ -300,13 +301,17 @@ export class EmailIngest {
 
   /**
    * Counts a group's new events of one account while holding its lease, and closes the account's
-   * entries before giving the lease back. An entry that vanished
-   * meanwhile was taken for dead by a repair, which may have counted some of its events: those
-   * are left to one more rebuild rather than counted twice.
+   * entries (opened at `openedAt`, performance.now()) before giving the lease back. An entry that
+   * vanished meanwhile was taken for dead by a repair, which may have counted some of its events:
+   * those are left to one more rebuild rather than counted twice. Only a repair removes entries,
+   * and only under the account's lease: a lease this process kept unused since before the entries
+   * were opened (held against every other process, used by nothing here) saw no repair, so the
+   * entries are known to exist without reading them.
    */
-  private countUnderLease(account: string, entryIds: string[], docs: EmailEventDoc[], fault: (at: FaultPoint) => void): Promise<void> {
+  private countUnderLease(account: string, entryIds: string[], docs: EmailEventDoc[], fault: (at: FaultPoint) => void, openedAt: number): Promise<void> {
     return this.underLease(account, async (lease) => {
-      const still = await this.journal.existing(entryIds);
+      const unused = lease.unusedSince !== undefined && lease.unusedSince < openedAt;
+      const still = unused ? new Set(entryIds) : await this.journal.existing(entryIds);
       if (still.size < entryIds.length) await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
       await this.exclusive([account], () => this.count(account, docs.filter((d) => still.has(d.b)), lease, fault));
       // Closed before the lease goes: a repair that took the lease in between would clear the
@@ -377,7 +382,7 @@ export class EmailIngest {
         await this.links.clearAccount(account);
         // The list from its sources: registrations now, the events' campaigns as they are counted.
         await this.list.clearAccount(account);
-        await this.list.register(account, await this.campaigns.ofAccount(account));
+        await this.list.register(account, await this.campaigns.ofAccount(account), lease.token);
         // Purchases first: their rollups do not depend on the order of anything. (A purchase is
         // stored and counted under this lease, so none is half-way now.)
         await this.purchases.forEach(account, async (page) => {
@@ -462,8 +467,8 @@ export class EmailIngest {
     await this.rollups.apply(account, hours, campaigns);
     fault("after-rollups");
     lease.check();
-    await this.links.add(account, links);
-    await this.list.seen(account, campaigns.map((c) => ({ id: c.campaignId, firstSend: c.firstSend })));
+    await this.links.add(account, links, lease.token);
+    await this.list.seen(account, campaigns.map((c) => ({ id: c.campaignId, firstSend: c.firstSend })), lease.token);
     lease.check();
     await this.clicks.add(account, clicks);
   }

@@ -3,10 +3,13 @@ import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import type { InsertFirstWriter, InsertOrUpdate } from "./insert-first.js";
-import { pack, packedWrite, plus, unpackBySuffix, type Count, type PackedCompactor, type PackedDoc } from "./packed-counts.js";
+import { pack, packedWrite, plus, unpackBySuffix, type Count, type Grid, type PackedCompactor, type PackedDoc } from "./packed-counts.js";
 import { HOUR_MS, addCounts, floorHour, zeroCounts, type Counts } from "./types.js";
 
 export const QUARTER_MS = 15 * 60_000;
+
+/** An hour's quarters fold to a grid of 4 values per counter (`open=3..1.`, see Grid). */
+export const QUARTERS_GRID: Grid = { digits: 1, n: 4 };
 
 /** One UTC hour's increments by second of the hour (as the ingest computes them). */
 export interface HourSeconds {
@@ -58,7 +61,7 @@ export class HourQuarters {
       if (chunk !== "") items.push(packedWrite<HourQuartersDoc>(_id, account, chunk, {}));
     }
     await writer.write(this.col, items);
-    await compactor.appended(this.col, items.map((i) => i.doc._id));
+    await compactor.appended(this.col, items.map((i) => i.doc._id), undefined, QUARTERS_GRID);
   }
 
   /**
@@ -69,7 +72,7 @@ export class HourQuarters {
     const docs = await readByIds(this.col, this.caps, ranges.map(([from]) => hourId(account, floorHour(from))));
     // Each hour's chunks summed once into its 4 quarters, however many ranges read the hour.
     const hours = new Map<string, Partial<Counts>[]>();
-    for (const [id, doc] of docs) hours.set(id, unpackBySuffix(doc.p, 1, 4));
+    for (const [id, doc] of docs) hours.set(id, unpackBySuffix(doc.p, QUARTERS_GRID.digits, QUARTERS_GRID.n));
     return ranges.map(([from, to]) => {
       const hour = floorHour(from);
       const first = (from - hour) / QUARTER_MS;

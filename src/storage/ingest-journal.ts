@@ -54,10 +54,15 @@ export class IngestJournal {
     return new Set(found.map((d) => d._id));
   }
 
-  /** The batch is counted: its entry goes. */
+  /**
+   * The batch is counted: its entry goes. Only entries still live here are deleted: a group's
+   * accounts close their own entries under their leases, and the group then closes all of them
+   * (those whose events were all duplicates) without a second delete of the others.
+   */
   async close(ids: string[]): Promise<void> {
-    await this.remove(ids);
-    for (const id of ids) this.live.delete(id);
+    const open = ids.filter((id) => this.live.has(id));
+    await this.remove(open);
+    for (const id of open) this.live.delete(id);
   }
 
   /**

@@ -7,7 +7,7 @@ import { HourQuarters, type HourSeconds } from "./hour-quarters.js";
 import { prepareCollection } from "./indexes.js";
 import { storedCounts } from "./money.js";
 import type { Capabilities } from "./capabilities.js";
-import { PackedCompactor, pack, packedWrite, plus, unpack, unpackBySuffix, type Count, type PackedDoc } from "./packed-counts.js";
+import { PackedCompactor, pack, packedWrite, plus, unpack, unpackBySuffix, type Count, type Grid, type PackedDoc } from "./packed-counts.js";
 
 /**
  * A counter as written: a 64-bit integer (see storedValue), which the driver reads back as a
@@ -102,6 +102,9 @@ export interface CampaignStats {
  */
 const DAY_HOURS_FOLD_EVERY = 4;
 
+/** A day's hours fold to a grid of 24 values per counter (`open=3..12…`, see Grid). */
+export const DAY_HOURS_GRID: Grid = { digits: 2, n: 24 };
+
 /** Rollup `_id`s remembered as existing per collection (about 100 bytes each). */
 const EXISTING_MAX = 100_000;
 
@@ -189,7 +192,7 @@ export class RollupStore {
     });
     await this.spans.add(this.writer, account, dayTotals);
     await this.writer.write(this.dayHours, hourItems);
-    await this.compactor.appended(this.dayHours, hourItems.map((i) => i.doc._id), DAY_HOURS_FOLD_EVERY);
+    await this.compactor.appended(this.dayHours, hourItems.map((i) => i.doc._id), DAY_HOURS_FOLD_EVERY, DAY_HOURS_GRID);
     await this.writer.write(this.hourSeconds, secondItems);
     await this.compactor.appended(this.hourSeconds, secondItems.map((i) => i.doc._id));
     await this.quarters.add(this.writer, this.compactor, account, hours);
@@ -227,7 +230,7 @@ export class RollupStore {
     const docs = await readByIds(this.dayHours, this.caps, ranges.map((r) => dayId(account, floorDay(r[0]))));
     // Each day's chunks summed once into its 24 hours, however many ranges read the day.
     const days = new Map<string, Partial<Counts>[]>();
-    for (const [id, doc] of docs) days.set(id, unpackBySuffix(doc.p, 2, 24));
+    for (const [id, doc] of docs) days.set(id, unpackBySuffix(doc.p, DAY_HOURS_GRID.digits, DAY_HOURS_GRID.n));
     return ranges.map(([from, to]) => {
       const day = floorDay(from);
       const first = (from - day) / HOUR_MS;

@@ -69,6 +69,15 @@ export interface SortedPageDoc {
 }
 
 const dirId = (owner: string, view: string) => `${owner}|${view}`;
+
+/** A view as this process last read or wrote it under the owner's lease `token`; dir undefined: not known. */
+interface Memo {
+  token: string;
+  dir: DirectoryDoc | null | undefined;
+  chunks: Map<string, ChunkDoc>;
+}
+/** Views remembered at most (each its directory and the chunks last touched, up to ~20 kB each). */
+const MEMO_MAX = 256;
 const chunkId = (owner: string, view: string, p: number) => `${owner}|${view}|${p}`;
 
 /**
@@ -89,6 +98,11 @@ const chunkId = (owner: string, view: string, p: number) => `${owner}|${view}|${
  * back to the directory.
  */
 export class SortedPages<P> {
+  /**
+   * Views as this process last read or wrote them, by `owner|view`, with the token of the
+   * owner's lease held then (see `apply`); the most recently used MEMO_MAX views.
+   */
+  private readonly memo = new Map<string, Memo>();
   constructor(
     private readonly col: Collection<SortedPageDoc>,
     private readonly caps: Capabilities,
@@ -109,11 +123,19 @@ export class SortedPages<P> {
 
   /**
    * Removes keys of one view, then inserts items (an item whose key is there already replaces
-   * it): one directory read, one read of the chunks touched, their writes.
+   * it): one directory read, one read of the chunks touched, their writes. With `token`, the
+   * owner's lease held by the caller: the directory and chunks this process read or wrote under
+   * that same lease (held all along: nobody else wrote the view since) are taken from memory
+   * instead of read again.
    */
-  async apply(owner: string, view: string, remove: SortKey[], insert: SortedItem<P>[]): Promise<void> {
+  async apply(owner: string, view: string, remove: SortKey[], insert: SortedItem<P>[], token?: string): Promise<void> {
     if (remove.length === 0 && insert.length === 0) return;
-    const found = (await this.col.findOne({ _id: dirId(owner, view) } as Filter<SortedPageDoc>)) as DirectoryDoc | null;
+    const key = dirId(owner, view);
+    const remembered = this.memo.get(key);
+    // Forgotten before any write: a write cut short leaves the view unknown (the journal has it rebuilt).
+    this.memo.delete(key);
+    const memo: Memo = token !== undefined && remembered?.token === token ? remembered : { token: token ?? "", dir: undefined, chunks: new Map() };
+    const found = memo.dir !== undefined ? memo.dir : ((await this.col.findOne({ _id: key } as Filter<SortedPageDoc>)) as DirectoryDoc | null);
     // A view emptied keeps its directory (with its count and next number): a reader of an older
     // directory must never meet a recreated view's chunks under numbers it knows.
     const dir: DirectoryDoc = found && found.c.length > 0 ? found : { _id: dirId(owner, view), a: owner, c: [{ p: found?.next ?? 0, k: null }], next: (found?.next ?? 0) + 1, v: found?.v };
@@ -125,7 +147,12 @@ export class SortedPages<P> {
     // (inserts alone never make one smaller, so a batch of new campaigns reads one chunk a view).
     const wanted = new Set<number>();
     for (const [i, change] of touched) for (const j of change.remove.length > 0 ? [i, i + 1] : [i]) if (j < dir.c.length) wanted.add(j);
-    const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, [...wanted].map((i) => chunkId(owner, view, dir.c[i]!.p)));
+    const wantedIds = [...wanted].map((i) => chunkId(owner, view, dir.c[i]!.p));
+    const read = await readByIds(this.col as Collection<ChunkDoc>, this.caps, wantedIds.filter((id) => !memo.chunks.has(id)));
+    for (const id of wantedIds) {
+      const m = memo.chunks.get(id);
+      if (m) read.set(id, m);
+    }
     const keysOf = (i: number) => (read.get(chunkId(owner, view, dir.c[i]!.p))?.e ?? []).map(loaded<P>);
 
     const chunks: { p: number; k: StoredKey | null; e: SortedItem<P>[] | undefined }[] = dir.c.map((c) => ({ ...c, e: undefined }));
@@ -175,6 +202,19 @@ export class SortedPages<P> {
     for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.col.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
     if (relaid) await this.col.replaceOne({ _id: dir._id } as Filter<SortedPageDoc>, { a: owner, c: out, next, v }, { upsert: true });
     for (const _id of dropped) await this.col.deleteOne({ _id } as Filter<SortedPageDoc>);
+    if (token === undefined) return;
+    // All written: the view as it now stands.
+    memo.dir = relaid ? { _id: key, a: owner, c: out, next, v } : found;
+    for (const [id, doc] of read) memo.chunks.set(id, doc);
+    for (const { p, e } of pieces) memo.chunks.set(chunkId(owner, view, p), { _id: chunkId(owner, view, p), a: owner, e: e.map(stored), v });
+    for (const id of dropped) memo.chunks.delete(id);
+    if (this.memo.size >= MEMO_MAX) this.memo.delete(this.memo.keys().next().value!);
+    this.memo.set(key, memo);
+  }
+
+  /** Forgets the views remembered of owners whose id starts with `prefix` (every one for ""). */
+  forget(prefix: string): void {
+    for (const key of this.memo.keys()) if (key.startsWith(prefix)) this.memo.delete(key);
   }
 
   /** Up to `size` items of a view after `after` (from its start when undefined), and whether more follow. */

@@ -85,3 +85,21 @@ test("a kept lease's release when its time is up never makes this process's next
     await a.releaseAll();
   }
 });
+
+test("a kept lease says since when nothing used it (a batch skips its journal read only if that is before its entries opened)", async () => {
+  const a = new AccountLeases(db, "owner-unused", 60_000, caps, 5_000);
+  const fresh = (await a.tryAcquire("acct_unused"))!;
+  expect(fresh.unusedSince).toBeUndefined(); // just taken: its holder before may have been a repair
+  await a.release(fresh);
+  const opened = performance.now(); // a batch opens its entries now
+  const reused = (await a.tryAcquire("acct_unused"))!;
+  expect(reused).toBe(fresh);
+  expect(reused.unusedSince).toBeLessThan(opened); // unused since before: nothing ran under it
+  // A use (say a repair) after a batch opened its entries moves it past that moment.
+  const openedDuring = performance.now();
+  await a.release(reused);
+  const next = (await a.tryAcquire("acct_unused"))!;
+  expect(next.unusedSince).toBeGreaterThan(openedDuring);
+  await a.release(next);
+  await a.releaseAll();
+});

@@ -3,7 +3,7 @@
 // one-document-per-campaign `campaign_links` in place, again after a crash mid-way, and ingest
 // goes on from the converted pages.
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { CampaignLinkStore, LINK_PAGE } from "../../src/storage/campaign-links.js";
+import { CampaignLinkStore, LINK_PAGE, headId } from "../../src/storage/campaign-links.js";
 import { m006 } from "../../src/storage/migrations/006-link-pages.js";
 import { ROLLUP_VERSION, migrate } from "../../src/storage/migrations/index.js";
 import { Store } from "../../src/storage/store.js";
@@ -117,8 +117,10 @@ test("migration 6 splits version 5's one links document per campaign in place, i
 test("two writers placing one campaign's new urls (two instances): each url listed once, its clicks summed", async () => {
   const [a, b] = [new CampaignLinkStore(svc.store.db, svc.store.caps), new CampaignLinkStore(svc.store.db, svc.store.caps)];
   const u = (i: number) => `https://two.example/${i}`;
+  // Each add under a lease of its own, as when the two instances take turns with the account.
+  let turn = 0;
   const add = (w: CampaignLinkStore, ...l: [number, number, number][]) =>
-    w.add("acct_links_two", new Map([["c1", l.map(([i, clicks, uniques]) => ({ url: u(i), clicks, uniques }))]]));
+    w.add("acct_links_two", new Map([["c1", l.map(([i, clicks, uniques]) => ({ url: u(i), clicks, uniques }))]]), `lease-${++turn}`);
   await add(a, [1, 1, 1]); // a creates the campaign's head: its later new urls skip the lookup
   await add(b, [2, 2, 1], [1, 1, 0]); // b looks up 1 (a placed it) and places 2
   await add(a, [2, 3, 1], [3, 1, 1]); // a does not know 2: its insert collides and it takes b's page
@@ -128,4 +130,24 @@ test("two writers placing one campaign's new urls (two instances): each url list
     { url: u(2), clicks: 5, uniqueClicks: 2 },
     { url: u(3), clicks: 1, uniqueClicks: 1 },
   ]);
+});
+
+test("one lease kept across batches: new urls' slots counted here, the head written with the pages, every url on its own slot", async () => {
+  const w = new CampaignLinkStore(svc.store.db, svc.store.caps);
+  const account = "acct_links_kept";
+  const u = (i: number) => `https://kept.example/${i}`;
+  const add = (token: string, from: number, to: number) =>
+    w.add(account, new Map([["c1", Array.from({ length: to - from }, (_, i) => ({ url: u(from + i), clicks: 1, uniques: 1 }))]]), token);
+  await add("lease-1", 0, 3); // the head read and written (findOneAndUpdate)
+  await add("lease-1", 3, 7); // the same lease: counted here, written with the pages
+  await add("lease-1", 5, 9); // 5, 6 known; 7, 8 new
+  await add("lease-2", 9, 10); // another lease: read again
+  const head = await w.pages.findOne({ _id: headId(account, "c1") });
+  expect(head?.n).toBe(10);
+  const slots = await w.urls.find({ a: account }).toArray();
+  expect(slots).toHaveLength(10);
+  const links = await w.links(account, "c1");
+  expect(links.map((l) => [l.url, l.clicks]).sort()).toEqual(
+    Array.from({ length: 10 }, (_, i) => [u(i), i === 5 || i === 6 ? 2 : 1]).sort(),
+  );
 });

@@ -2,7 +2,7 @@
 // replaces only the chunks it read, and reads stay exact after the writer has folded the
 // documents many times over.
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { fold, foldRead, pack, unpack, unpackBySuffix, type Count, type PackedDoc } from "../../src/storage/packed-counts.js";
+import { fold, foldRead, pack, packGrid, unpack, unpackBySuffix, type Count, type PackedDoc } from "../../src/storage/packed-counts.js";
 import { COMPACT_EVERY } from "../../src/storage/packed-counts.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { CLOCK } from "./generator.js";
@@ -42,19 +42,33 @@ test("unpackBySuffix: the sums of unpack split by index, for days of hours and h
   for (const [digits, n] of [[2, 24], [1, 4]] as const) {
     for (let round = 0; round < 50; round++) {
       const chunks = Array.from({ length: 1 + Math.floor(rnd() * 5) }, () =>
-        pack(
+        (rnd() < 0.3 ? (c: string) => packGrid(unpackBySuffix([c], digits, n)) : (c: string) => c)(pack(
           Array.from({ length: Math.floor(rnd() * 40) }, (): [string, Count] => {
             const i = String(Math.floor(rnd() * n)).padStart(digits, "0");
             // Negatives (a first open moved away), zeros after summing, and sums past 2^53.
             const v = rnd() < 0.05 ? 9_007_199_254_740_000n + BigInt(Math.floor(rnd() * 1e6)) : Math.floor(rnd() * 200) - 20;
             return [`${names[Math.floor(rnd() * names.length)]}${i}`, v];
           }),
-        ),
+        )),
       );
       expect(unpackBySuffix(chunks, digits, n)).toEqual(reference(chunks, digits, n));
     }
   }
   expect(unpackBySuffix(["open07:3,uopen07:1", "", "open07:-3"], 2, 24)[7]).toEqual({ uopen: 1 });
+});
+
+test("grids (a fold's form of counters by index): one entry per counter, values by index, read back by unpack and unpackBySuffix alike", () => {
+  const slots: Record<string, Count>[] = [{ open: 3 }, {}, { open: 12, uopen: -1 }, { rev_USD_n: 12345678901234567890n }];
+  const grid = packGrid(slots);
+  expect(grid).toBe("open=3..12.,uopen=..-1.,rev_USD_n=...12345678901234567890");
+  expect(unpackBySuffix([grid], 1, 4)).toEqual(slots);
+  expect([...unpack([grid])]).toEqual([["open0", 3], ["open2", 12], ["uopen2", -1], ["rev_USD_n3", 12345678901234567890n]]);
+  // A grid beside appended chunks: summed with them, a 24-value grid's keys two digits wide.
+  const day = packGrid(Array.from({ length: 24 }, (_, h): Record<string, Count> => (h === 7 ? { open: 5 } : h === 23 ? { click: 1 } : {})));
+  expect(unpackBySuffix([day, "open07:-5,send23:2"], 2, 24)[23]).toEqual({ click: 1, send: 2 });
+  expect(unpackBySuffix([day, "open07:-5"], 2, 24)[7]).toEqual({});
+  expect([...unpack([day, "open07:1"])]).toEqual([["open07", 6], ["click23", 1]]);
+  expect(packGrid([{}, { open: 0 }])).toBe("");
 });
 
 test("a fold replaces the chunks it read and nothing appended after the read", async () => {

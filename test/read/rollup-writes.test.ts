@@ -10,6 +10,7 @@ import { m003 } from "../../src/storage/migrations/003-day-spans.js";
 import { m004 } from "../../src/storage/migrations/004-hour-quarters.js";
 import { m008 } from "../../src/storage/migrations/008-packed-counters.js";
 import { m009 } from "../../src/storage/migrations/009-fold-packed.js";
+import { m010 } from "../../src/storage/migrations/010-hour-grids.js";
 import type { Store } from "../../src/storage/store.js";
 import { zeroCounts } from "../../src/storage/types.js";
 
@@ -289,6 +290,35 @@ test("version 8's packed documents are folded in place (an hour's seconds withou
   expect((await db.collection("account_hour_seconds").findOne({ a: "acct_v8" }))?.g).toBe(1);
 });
 
+test("version 9's day hours and hour quarters are folded into grids in place (one chunk or several), the sums unchanged", async () => {
+  const DAY = Date.UTC(2026, 2, 16);
+  const hour = (h: number) => DAY + h * HOUR;
+  await db.collection("account_day_hours").insertOne({ _id: "acct_v9|2026-03-16" as never, a: "acct_v9", d: new Date(DAY), p: ["send09:4,open09:2,open23:1"], g: 1 });
+  await db.collection("account_hour_quarters").insertOne({ _id: "acct_v9|2026-03-16T09" as never, a: "acct_v9", p: ["send0:3,open2:2", "send3:1,uopen2:1"], g: 0 });
+  const store = { db, rollups, caps } as unknown as Store;
+  const check = async () => {
+    expect(await rollups.sumHourRanges("acct_v9", [[hour(0), hour(24)], [hour(10), hour(24)]])).toEqual([
+      { ...zeroCounts(), send: 4, open: 3 },
+      { ...zeroCounts(), open: 1 },
+    ]);
+    expect(await rollups.sumQuarterRanges("acct_v9", [[hour(9), hour(9) + 45 * 60_000], [hour(9) + 45 * 60_000, hour(10)]])).toEqual([
+      { ...zeroCounts(), send: 3, open: 2, uopen: 1 },
+      { ...zeroCounts(), send: 1 },
+    ]);
+  };
+  await check();
+  expect(await m010.run(store)).toEqual([]);
+  await check();
+  const day = await db.collection("account_day_hours").findOne({ a: "acct_v9" });
+  expect(day?.p).toEqual([`send=${".".repeat(9)}4${".".repeat(14)},open=${".".repeat(9)}2${".".repeat(13)}.1`]);
+  expect((await db.collection("account_hour_quarters").findOne({ a: "acct_v9" }))?.p).toEqual(["send=3...1,open=..2.,uopen=..1."]);
+  // Run again (a crash after the step, before its version was recorded): nothing changes.
+  expect(await m010.run(store)).toEqual([]);
+  await check();
+  expect(day?.g).toBe(2);
+  expect((await db.collection("account_day_hours").findOne({ a: "acct_v9" }))?.g).toBe(2);
+});
+
 test("a fold names the document by `_id` alone where this process is the one writer, and checks its chunks where writers are concurrent", async () => {
   // FerretDB's SQLite backend decodes the whole collection for any other filter (packed-counts.ts, fold).
   const updates: { q: Record<string, unknown>; u: Record<string, unknown> }[] = [];
@@ -305,7 +335,7 @@ test("a fold names the document by `_id` alone where this process is the one wri
       const folds = updates.splice(0).filter((x) => "$set" in x.u);
       expect(folds).toHaveLength(1);
       expect(Object.keys(folds[0]!.q).sort()).toEqual(concurrentWriters ? ["_id", "g", "p"] : ["_id"]);
-      expect((await db.collection("account_day_hours").findOne({ a: account }))?.p).toEqual(["send09:4"]);
+      expect((await db.collection("account_day_hours").findOne({ a: account }))?.p).toEqual([`send=${".".repeat(9)}4${".".repeat(14)}`]);
     }
   } finally {
     client.off("commandStarted", listen);
