@@ -93,9 +93,10 @@ const chunkId = (owner: string, view: string, p: number) => `${owner}|${view}|${
  * Readers take no lock. A change writes its chunks, then the directory, then deletes the chunks
  * it dropped, so a reader holding an older directory could meet a chunk already split (half its
  * keys moved to a chunk that directory does not list) or already deleted, and skip keys. The
- * directory therefore counts its layout changes (`v`) and every chunk carries the count it was
- * written under: a chunk above the directory read, or a listed chunk gone, sends the reader
- * back to the directory.
+ * directory therefore counts its layout changes (`v`: a split, a merge, or any change that
+ * rewrites more than one chunk, such as a key moving between chunks) and every chunk carries the
+ * count it was written under: a chunk above the directory read, or a listed chunk gone, sends
+ * the reader back to the directory.
  */
 export class SortedPages<P> {
   /**
@@ -190,8 +191,11 @@ export class SortedPages<P> {
       });
     }
     if (out.length > 0) out[0]!.k = null;
-    // The directory is written only when its layout changed (most changes only rewrite a chunk).
-    const relaid = !found || JSON.stringify(out) !== JSON.stringify(found.c);
+    // A new layout version when the directory changes, and also when more than one chunk is
+    // rewritten (a key moving from one chunk to another): a reader that met one of them before
+    // the change and another after would miss the key or list it twice. Most changes rewrite one
+    // chunk and leave the directory alone.
+    const relaid = !found || pieces.length > 1 || JSON.stringify(out) !== JSON.stringify(found.c);
     const v = (dir.v ?? 0) + (relaid ? 1 : 0);
     const writes: AnyBulkWriteOperation<SortedPageDoc>[] = pieces.map(({ p, e }) => ({
       replaceOne: { filter: { _id: chunkId(owner, view, p) }, replacement: { a: owner, e: e.map(stored), v }, upsert: true },
