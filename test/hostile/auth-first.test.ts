@@ -1,6 +1,7 @@
 // Without a valid key nothing of the body matters: 401 / UNAUTHENTICATED on every protocol,
 // whatever the body holds, and nothing stored. Over the size limit the answer is the same on
 // every protocol's terms: 413 on REST, RESOURCE_EXHAUSTED with the same message elsewhere.
+import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { TestService } from "../helpers/service.js";
 import { storedFor } from "../write/support.js";
@@ -69,4 +70,20 @@ test("every response carries the quota headers", async () => {
     expect(a.headers.get("ratelimit-remaining"), a.code).toMatch(/^\d+$/);
     expect(a.headers.get("ratelimit-reset"), a.code).toMatch(/^\d+$/);
   }
+});
+
+// The service runs in this process (test/helpers/service.ts), so /proc/self/io counts the bytes
+// its sockets read (Linux only; the client's reads of the small answers are noise).
+test.skipIf(!existsSync("/proc/self/io"))("without a key, an HTTP/1.1 body is not read beyond what came with the headers", async () => {
+  const bytesRead = () => Number(/rchar: (\d+)/.exec(readFileSync("/proc/self/io", "utf8"))![1]);
+  const body = new Uint8Array(MIB - 1024).fill(0x31);
+  const n = 20;
+  const before = bytesRead();
+  for (let i = 0; i < n; i++) {
+    const r = await callRest(svc, "POST", "/api/v1/ingest/email-events", body);
+    expect(r.status).toBe(401);
+  }
+  // The first read (at most 64 KB) carries the headers. Node's own handling of an unread body
+  // (drain it, or with `connection: close` read on until its half-close is done) took ~190 KB.
+  expect((bytesRead() - before) / n).toBeLessThan(100 * 1024);
 });
