@@ -237,9 +237,12 @@ export class PackedCompactor {
  */
 export async function fold<T extends PackedDoc>(col: Collection<T>, _id: string, guarded = true, grid?: Grid): Promise<boolean> {
   const doc = await col.findOne({ _id } as Filter<T>);
-  // One chunk is folded already, unless the collection folds to a grid and it is not one.
-  const due = doc !== null && (doc.p.length > 1 || (grid !== undefined && doc.p.length === 1 && doc.p[0] !== "" && !isGrid(doc.p[0]!)));
-  return due && foldRead(col, doc as PackedDoc, guarded, grid);
+  return doc !== null && foldDue(doc, grid) && foldRead(col, doc as PackedDoc, guarded, grid);
+}
+
+/** Whether a document has chunks to fold: more than one, or one not yet a grid where the collection folds to grids. */
+export function foldDue(doc: Pick<PackedDoc, "p">, grid?: Grid): boolean {
+  return doc.p.length > 1 || (grid !== undefined && doc.p.length === 1 && doc.p[0] !== "" && !isGrid(doc.p[0]!));
 }
 
 /**
@@ -247,12 +250,20 @@ export async function fold<T extends PackedDoc>(col: Collection<T>, _id: string,
  * says the document's counters are by index, unless it changed since (see fold).
  */
 export async function foldRead<T extends PackedDoc>(col: Collection<T>, read: PackedDoc, guarded = true, grid?: Grid): Promise<boolean> {
+  const { filter, update } = foldUpdate<T>(read, guarded, grid);
+  const r = await col.updateOne(filter, update);
+  return r.modifiedCount === 1;
+}
+
+/** The update that folds `read`'s chunks (see foldRead), for one document or a bulk of them. */
+export function foldUpdate<T extends PackedDoc>(read: PackedDoc, guarded: boolean, grid?: Grid): { filter: Filter<T>; update: UpdateFilter<T> } {
   const chunk = grid ? packGrid(unpackBySuffix(read.p, grid.digits, grid.n)) : pack(unpack(read.p));
   // A document written before it was folded by anyone may have no `g` yet (an hour's seconds
   // before folds existed): it counts as never folded, and the fold gives it `g: 1`.
   const check = guarded ? { g: read.g ?? { $exists: false }, p: { $size: read.p.length } } : {};
   // The filter and update name `p` and `g`, which the generic T hides from the driver's types.
-  const filter = { _id: read._id, ...check } as unknown as Filter<T>;
-  const r = await col.updateOne(filter, { $set: { p: [chunk] }, $inc: { g: 1 } } as unknown as UpdateFilter<T>);
-  return r.modifiedCount === 1;
+  return {
+    filter: { _id: read._id, ...check } as unknown as Filter<T>,
+    update: { $set: { p: [chunk] }, $inc: { g: 1 } } as unknown as UpdateFilter<T>,
+  };
 }
