@@ -25,6 +25,7 @@ import { RateLimits } from "./rate-limit.js";
 import { RefusalLog } from "./refusal-log.js";
 import { publicServices, routes, scopes, services } from "./routes.js";
 import { createRpcDoor } from "./rpc-door.js";
+import { stopReadingWhenAnswered } from "./stop-reading.js";
 
 /** After the grace period, how long the calls cut short get to send their `unavailable` answers. */
 const ANSWER_CUT_CALLS_MS = 1000;
@@ -111,6 +112,7 @@ export class AnalyticsServer {
         inFlight--;
         if (inFlight === 0) onIdle?.();
       });
+      stopReadingWhenAnswered(req, res);
       const given = req.headers["x-request-id"];
       const rid = typeof given === "string" && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
       req.headers["x-request-id"] = rid;

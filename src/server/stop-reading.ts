@@ -27,3 +27,25 @@ export function stopReading(req: IncomingMessage | Http2ServerRequest, res: Serv
     res.prependOnceListener("finish", () => req.socket.destroy());
   }
 }
+
+/**
+ * Whatever answer goes out before its request's body was read to the end (a 404 or 405, a 429 of
+ * the address's bucket, any path that does not read a body), the rest of the body is not read
+ * either: the HTTP/1.1 connection closes once the answer is written, the HTTP/2 stream is reset
+ * once it is sent. Without this, Node reads and discards the rest to reuse the connection, with
+ * no size limit but the headers timer (measured: 1.5–6 GB and ~3 s of CPU per made-up path with a
+ * fast chunked body). Answers that did read their body, the usual case, are left alone.
+ */
+export function stopReadingWhenAnswered(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
+  const unread = () => !req.readableEnded && !req.complete;
+  if ("stream" in req) {
+    res.once("finish", () => {
+      if (unread()) setImmediate(() => void (req.stream.closed || req.stream.close()));
+    });
+  } else {
+    // Before Node's own "finish" handler, which would start draining the body.
+    res.prependOnceListener("finish", () => {
+      if (unread()) req.socket.destroy();
+    });
+  }
+}
