@@ -43,6 +43,13 @@ export function stopReadingWhenAnswered(req: IncomingMessage | Http2ServerReques
       if (unread()) setImmediate(() => void (req.stream.closed || req.stream.close()));
     });
   } else {
+    // Said in the answer, so that a keep-alive client does not send its next request on a
+    // connection about to close (res.end() writes the head through writeHead too).
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    (res as { writeHead: unknown }).writeHead = (...args: unknown[]) => {
+      if (unread() && !res.headersSent) res.setHeader("connection", "close");
+      return writeHead(...args);
+    };
     // Before Node's own "finish" handler, which would start draining the body.
     res.prependOnceListener("finish", () => {
       if (unread()) req.socket.destroy();
