@@ -10,7 +10,6 @@ import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimit
 import { Refused, type Gate } from "../server/gate.js";
 import type { RefusalLog } from "../server/refusal-log.js";
 import type { UnaryCaller } from "../server/in-process.js";
-import { stopReading } from "../server/stop-reading.js";
 import { tooLargeMessage } from "../server/wire.js";
 import { Violations, violationsOf } from "../rpc/errors.js";
 import { decodeMessage, encodeMessage, queryValue } from "./codec.js";
@@ -85,10 +84,8 @@ export function createRestHandler(opts: RestOptions) {
       if (err instanceof Refused) {
         opts.refusals.refused({ rid: requestId, call: `${req.method} ${url.pathname}`, code: codeName(err.error.code), address: clientAddress(req), error: err.error.rawMessage });
         for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-        stopReading(req, res);
         sendError(res, err.error, opts.log, requestId);
       } else if (err instanceof BodyTooLarge) {
-        stopReading(req, res);
         sendError(res, new HttpError(413, "payload_too_large", tooLargeMessage(opts.body.maxBytes), "body"), opts.log, requestId);
       } else if (err instanceof ConnectError && err.code === Code.Canceled && res.destroyed) {
         opts.log.info("request abandoned by the client", { rid: requestId });

@@ -12,7 +12,6 @@ import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimit
 import { Refused, type Gate } from "./gate.js";
 import { codeName } from "../rest/status.js";
 import type { RefusalLog } from "./refusal-log.js";
-import { stopReading } from "./stop-reading.js";
 import { encodingOf, rpcTooLarge, wireOf, writeRpcError, type Wire } from "./wire.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -147,7 +146,6 @@ function queryMessage(q: URLSearchParams): Uint8Array {
 function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: RpcDoorOptions, rid: string, rpc: string): void {
   if (err instanceof Refused) {
     opts.refusals.refused({ rid, call: rpc, code: codeName(err.error.code), address: clientAddress(req), error: err.error.rawMessage });
-    stopReading(req, res);
     writeRpcError(res, wire, err.error, err.headers);
     return;
   }
@@ -159,6 +157,5 @@ function refuse(req: Req, res: Res, wire: Wire | undefined, err: unknown, opts: 
   const level = ce.code === Code.Internal || ce.code === Code.Unknown ? "error" : "info";
   opts.log[level]("rpc", { rid, rpc, code: ce.code, error: ce.rawMessage, refused: true });
   if (ce.code === Code.Internal || ce.code === Code.Unknown) ce = new ConnectError("internal error", ce.code);
-  stopReading(req, res);
   writeRpcError(res, wire, ce);
 }
