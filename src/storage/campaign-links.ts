@@ -154,20 +154,32 @@ export class CampaignLinkStore {
       this.placedHere.clear();
       this.slots.clear();
     }
-    const unknownOf = (c: string) => byCampaign.get(c)!.map((d) => urlId(account, c, d.url)).filter((id) => !this.pageOf.has(id));
+    const unknownOf = (c: string) => [...new Set(byCampaign.get(c)!.map((d) => urlId(account, c, d.url)))].filter((id) => !this.pageOf.has(id));
     const asking = [...byCampaign.keys()].filter((c) => !this.placedHere.has(headId(account, c)) && unknownOf(c).length > 0);
     // A campaign with no head yet has no url placed (a head's slots are handed out before its
-    // urls are written): one read of the head instead of one per url.
-    const found = await readByIds(this.pages, this.caps, asking.map((c) => headId(account, c)));
+    // urls are written). So the heads are inserted first, all in one command, each with slots
+    // for all of its campaign's urls in this batch: one that goes in was new, and its urls take
+    // those slots with no lookup (a batch of new campaigns used to read each one's head first);
+    // only those that collide are read, and their unknown urls looked up.
+    const created = await this.createHeads(account, asking.map((c) => [c, unknownOf(c)] as const));
+    const existing = asking.filter((c) => !created.has(c));
+    const found = await readByIds(this.pages, this.caps, existing.map((c) => headId(account, c)));
     // Read under the lease: their slot counts as they stand (0 for a head not written yet).
-    for (const c of asking) this.slots.set(headId(account, c), { n: found.get(headId(account, c))?.n ?? 0, token });
-    const unknown = asking.filter((c) => (found.get(headId(account, c))?.n ?? 0) > 0).flatMap(unknownOf);
+    for (const c of existing) this.slots.set(headId(account, c), { n: found.get(headId(account, c))?.n ?? 0, token });
+    const unknown = existing.filter((c) => (found.get(headId(account, c))?.n ?? 0) > 0).flatMap(unknownOf);
     for (const [id, doc] of await readByIds(this.urls, this.caps, unknown)) this.pageOf.set(id, doc.p);
     const docs: LinkUrlDoc[] = [];
     const heads: InsertOrUpdate<LinkPageDoc>[] = [];
     const counted = new Map<string, number>();
-    for (const [campaignId, deltas] of byCampaign) {
-      const fresh = [...new Set(deltas.map((d) => urlId(account, campaignId, d.url)))].filter((id) => !this.pageOf.has(id));
+    for (const [campaignId, fresh] of created) {
+      const _id = headId(account, campaignId);
+      counted.set(_id, fresh.length);
+      this.placedHere.add(_id);
+      docs.push(...fresh.map((_id, i) => ({ _id, a: account, p: Math.floor(i / LINK_PAGE) })));
+    }
+    for (const campaignId of byCampaign.keys()) {
+      if (created.has(campaignId)) continue;
+      const fresh = unknownOf(campaignId);
       if (fresh.length === 0) continue;
       const _id = headId(account, campaignId);
       const known = this.slots.get(_id);
@@ -192,6 +204,25 @@ export class CampaignLinkStore {
     const taken = await readByIds(this.urls, this.caps, [...existed].map((i) => docs[i]!._id));
     for (const [id, doc] of taken) this.pageOf.set(id, doc.p);
     return { heads, counted };
+  }
+
+  /**
+   * Inserts the heads of these campaigns (each with its urls not placed here) with a slot for
+   * every one of those urls, in one command. Returns the campaigns whose head went in (new to
+   * the account: their urls take slots 0 … n − 1); a head that existed collides and is left as
+   * it was, for the caller to read.
+   */
+  private async createHeads(account: string, campaigns: (readonly [string, string[]])[]): Promise<Map<string, string[]>> {
+    const existed = await insertNew(
+      this.pages,
+      campaigns.map(([c, urls]) => ({ _id: headId(account, c), a: account, n: urls.length })),
+    );
+    const created = new Map<string, string[]>();
+    for (const [i, [c, urls]] of campaigns.entries()) {
+      if (existed.has(i)) continue;
+      created.set(c, urls);
+    }
+    return created;
   }
 
   /** The campaign's links, every one, unordered: its head and first page at once, then its other pages. */

@@ -164,19 +164,16 @@ export class CampaignListStore {
   }
 
   /**
-   * Changes the views: where writers are concurrent at once (they are separate documents), and
-   * every write has ended before this returns or throws: a failed view must not leave another's
-   * write in flight past the lease's release, where it could land on top of a rebuilt view.
-   * On a single-writer database (FerretDB/SQLite) one after the other.
+   * Changes the views, their writes together (SortedPages.applyAll): every write has ended before
+   * this returns or throws, so a failed view never leaves another's write in flight past the
+   * lease's release, where it could land on top of a rebuilt view.
    */
   private async applyViews(account: string, views: string[], remove: Map<string, SortKey[]>, insert: Map<string, SortedItem<Shown>[]>, token: string | undefined): Promise<void> {
-    const apply = (v: string) => this.views.apply(account, v, remove.get(v) ?? [], insert.get(v) ?? [], token);
-    if (!this.caps.concurrentWriters) {
-      for (const v of views) await apply(v);
-      return;
-    }
-    const failed = (await Promise.allSettled(views.map(apply))).find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
+    await this.views.applyAll(
+      account,
+      views.map((view) => ({ view, remove: remove.get(view) ?? [], insert: insert.get(view) ?? [] })),
+      token,
+    );
   }
 
   /** A page of the list (of one status, or "unknown", or all when undefined) after a position, and whether more follow. */

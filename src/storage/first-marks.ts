@@ -71,8 +71,11 @@ export class FirstMarkStore {
    */
   async apply(account: string, candidates: FirstCandidate[]): Promise<FirstChange[]> {
     const best = new Map<string, FirstCandidate>();
+    // An event is two or three candidates of one contact: its email is hashed once.
+    const keys = new Map<string, string>();
+    const keyOf = (email: string) => keys.get(email) ?? keys.set(email, emailKey(email)).get(email)!;
     for (const c of candidates) {
-      const id = firstId(account, c);
+      const id = firstId(account, c, keyOf(c.email));
       const prev = best.get(id);
       if (!prev || c.ts < prev.ts) best.set(id, c);
     }
@@ -126,7 +129,7 @@ export class FirstMarkStore {
   }
 }
 
-function firstId(account: string, c: FirstCandidate): string {
-  const base = `${account}|${c.campaignId}|${emailKey(c.email)}|${c.kind}`;
+function firstId(account: string, c: FirstCandidate, email: string): string {
+  const base = `${account}|${c.campaignId}|${email}|${c.kind}`;
   return c.url === undefined ? base : `${base}|${urlKey(c.url)}`;
 }

@@ -70,6 +70,27 @@ export interface SortedPageDoc {
 
 const dirId = (owner: string, view: string) => `${owner}|${view}`;
 
+/** A change of one view: keys removed, then items inserted. */
+export interface ViewChange<P> {
+  view: string;
+  remove: SortKey[];
+  insert: SortedItem<P>[];
+}
+
+/** A change of one view worked out (see SortedPages.plan), to be written. */
+interface Plan {
+  key: string;
+  memo: Memo;
+  /** The directory changes (written after the chunks). */
+  relaid: boolean;
+  dir: Omit<DirectoryDoc, "_id">;
+  found: DirectoryDoc | null;
+  writes: AnyBulkWriteOperation<SortedPageDoc>[];
+  dropped: string[];
+  /** The chunks read and written, as they stand once the writes are done. */
+  chunks: Map<string, ChunkDoc>;
+}
+
 /** A view as this process last read or wrote it under the owner's lease `token`; dir undefined: not known. */
 interface Memo {
   token: string;
@@ -130,7 +151,32 @@ export class SortedPages<P> {
    * instead of read again.
    */
   async apply(owner: string, view: string, remove: SortKey[], insert: SortedItem<P>[], token?: string): Promise<void> {
-    if (remove.length === 0 && insert.length === 0) return;
+    await this.applyAll(owner, [{ view, remove, insert }], token);
+  }
+
+  /**
+   * `apply` for several views of one owner at once, their writes together: every view's chunks
+   * in one bulk write, then their directories in one, then the chunks they dropped (each view's
+   * own order kept: chunks, directory, drops). A batch of new campaigns changes two views (all
+   * campaigns, and their status), which on FerretDB is one command less. Every write has ended
+   * before this returns or throws.
+   */
+  async applyAll(owner: string, changes: ViewChange<P>[], token?: string): Promise<void> {
+    const plans = await Promise.all(changes.filter((c) => c.remove.length > 0 || c.insert.length > 0).map((c) => this.plan(owner, c, token)));
+    if (plans.length === 0) return;
+    const bulks = async (ops: AnyBulkWriteOperation<SortedPageDoc>[]) => {
+      for (let i = 0; i < ops.length; i += this.caps.bulkMax) await this.col.bulkWrite(ops.slice(i, i + this.caps.bulkMax), { ordered: false });
+    };
+    // New and changed chunks first, the directories that point at them after, dropped chunks last.
+    await bulks(plans.flatMap((p) => p.writes));
+    await bulks(plans.filter((p) => p.relaid).map((p) => ({ replaceOne: { filter: { _id: p.key }, replacement: p.dir, upsert: true } })));
+    await bulks(plans.flatMap((p) => p.dropped.map((_id) => ({ deleteOne: { filter: { _id } } }))));
+    if (token === undefined) return;
+    for (const p of plans) this.remember(p);
+  }
+
+  /** Reads what a change of one view needs and works out its writes (nothing written yet). */
+  private async plan(owner: string, { view, remove, insert }: ViewChange<P>, token?: string): Promise<Plan> {
     const key = dirId(owner, view);
     const remembered = this.memo.get(key);
     // Forgotten before any write: a write cut short leaves the view unknown (the journal has it rebuilt).
@@ -202,19 +248,21 @@ export class SortedPages<P> {
     }));
     const kept = new Set(out.map((c) => c.p));
     const dropped = dir.c.filter((c) => !kept.has(c.p)).map((c) => chunkId(owner, view, c.p));
-    // New and changed chunks first, the directory that points at them after, dropped chunks last.
-    for (let i = 0; i < writes.length; i += this.caps.bulkMax) await this.col.bulkWrite(writes.slice(i, i + this.caps.bulkMax), { ordered: false });
-    if (relaid) await this.col.replaceOne({ _id: dir._id } as Filter<SortedPageDoc>, { a: owner, c: out, next, v }, { upsert: true });
-    for (const _id of dropped) await this.col.deleteOne({ _id } as Filter<SortedPageDoc>);
-    if (token === undefined) return;
-    // All written: the view as it now stands.
-    memo.dir = relaid ? { _id: key, a: owner, c: out, next, v } : found;
-    for (const [id, doc] of read) memo.chunks.set(id, doc);
-    for (const { p, e } of pieces) memo.chunks.set(chunkId(owner, view, p), { _id: chunkId(owner, view, p), a: owner, e: e.map(stored), v });
-    for (const id of dropped) memo.chunks.delete(id);
-    if (this.memo.size >= MEMO_MAX) this.memo.delete(this.memo.keys().next().value!);
-    this.memo.set(key, memo);
+    const chunksNow = new Map(read);
+    for (const { p, e } of pieces) chunksNow.set(chunkId(owner, view, p), { _id: chunkId(owner, view, p), a: owner, e: e.map(stored), v });
+    for (const id of dropped) chunksNow.delete(id);
+    return { key, memo, relaid, dir: { a: owner, c: out, next, v }, found, writes, dropped, chunks: chunksNow };
   }
+
+  /** Once a change is written: the view as it now stands, for the next change under the same lease. */
+  private remember(p: Plan): void {
+    p.memo.dir = p.relaid ? { _id: p.key, ...p.dir } : p.found;
+    for (const [id, doc] of p.chunks) p.memo.chunks.set(id, doc);
+    for (const id of p.dropped) p.memo.chunks.delete(id);
+    if (this.memo.size >= MEMO_MAX) this.memo.delete(this.memo.keys().next().value!);
+    this.memo.set(p.key, p.memo);
+  }
+
 
   /** Forgets the views remembered of owners whose id starts with `prefix` (every one for ""). */
   forget(prefix: string): void {

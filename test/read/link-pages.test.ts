@@ -138,7 +138,7 @@ test("one lease kept across batches: new urls' slots counted here, the head writ
   const u = (i: number) => `https://kept.example/${i}`;
   const add = (token: string, from: number, to: number) =>
     w.add(account, new Map([["c1", Array.from({ length: to - from }, (_, i) => ({ url: u(from + i), clicks: 1, uniques: 1 }))]]), token);
-  await add("lease-1", 0, 3); // the head read and written (findOneAndUpdate)
+  await add("lease-1", 0, 3); // a new campaign: its head inserted with the slots, nothing read
   await add("lease-1", 3, 7); // the same lease: counted here, written with the pages
   await add("lease-1", 5, 9); // 5, 6 known; 7, 8 new
   await add("lease-2", 9, 10); // another lease: read again
@@ -150,4 +150,31 @@ test("one lease kept across batches: new urls' slots counted here, the head writ
   expect(links.map((l) => [l.url, l.clicks]).sort()).toEqual(
     Array.from({ length: 10 }, (_, i) => [u(i), i === 5 || i === 6 ? 2 : 1]).sort(),
   );
+});
+
+test("new campaigns' heads are inserted, not read; a head that exists (another instance made it) is read and its slots kept", async () => {
+  const account = "acct_links_heads";
+  const [a, b] = [new CampaignLinkStore(svc.store.db, svc.store.caps), new CampaignLinkStore(svc.store.db, svc.store.caps)];
+  const reads = (w: CampaignLinkStore) => {
+    const seen = { n: 0 };
+    const findOne = w.pages.findOne.bind(w.pages);
+    (w.pages as unknown as { findOne: unknown }).findOne = (...args: Parameters<typeof findOne>) => {
+      seen.n++;
+      return findOne(...args);
+    };
+    return seen;
+  };
+  const [readsA, readsB] = [reads(a), reads(b)];
+  const u = (c: string, i: number) => `https://heads.example/${c}/${i}`;
+  const batch = (campaigns: string[], from: number, to: number) =>
+    new Map(campaigns.map((c) => [c, Array.from({ length: to - from }, (_, i) => ({ url: u(c, from + i), clicks: 2, uniques: 1 }))]));
+  await a.add(account, batch(["c1", "c2", "c3"], 0, 4), "lease-a");
+  expect(readsA.n).toBe(0);
+  // b has never seen c2: its head collides and is read, its 4 urls looked up, the new 2 take slots 4 and 5.
+  await b.add(account, batch(["c2"], 2, 6), "lease-b");
+  expect(readsB.n).toBe(1);
+  expect((await b.pages.findOne({ _id: headId(account, "c2") }))?.n).toBe(6);
+  const links = (await a.links(account, "c2")).sort((x, y) => x.url.localeCompare(y.url));
+  expect(links).toEqual(Array.from({ length: 6 }, (_, i) => ({ url: u("c2", i), clicks: i === 2 || i === 3 ? 4 : 2, uniqueClicks: i === 2 || i === 3 ? 2 : 1 })));
+  expect((await a.links(account, "c3")).length).toBe(4);
 });

@@ -27,22 +27,23 @@ test("migration 7 re-run after a crash between a split's chunks and its director
   const list = store.campaignList;
   const col = list.pages;
   const seen = list.seen.bind(list);
-  const replaceOne = col.replaceOne.bind(col);
+  const bulkWrite = col.bulkWrite.bind(col);
   let armed = false;
   list.seen = async (a, c) => {
     armed = true;
     return seen(a, c);
   };
-  (col as unknown as { replaceOne: unknown }).replaceOne = async (filter: { _id: string }, ...rest: unknown[]) => {
-    if (armed && filter._id === `${acct}|all`) {
+  // Directories are written in a bulk write of their own, after the chunks'.
+  (col as unknown as { bulkWrite: unknown }).bulkWrite = async (ops: Parameters<typeof bulkWrite>[0], ...rest: unknown[]) => {
+    if (armed && ops.some((op) => "replaceOne" in op && op.replaceOne.filter._id === `${acct}|all`)) {
       armed = false;
       throw new Error("crash");
     }
-    return (replaceOne as (...args: unknown[]) => unknown)(filter, ...rest);
+    return (bulkWrite as (...args: unknown[]) => unknown)(ops, ...rest);
   };
   await expect(m007.run(store)).rejects.toThrow("crash");
   list.seen = seen;
-  (col as unknown as { replaceOne: unknown }).replaceOne = replaceOne;
+  (col as unknown as { bulkWrite: unknown }).bulkWrite = bulkWrite;
 
   await m007.run(store);
   const items: { id: string; name?: string }[] = [];
