@@ -20,10 +20,15 @@
  * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
  * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
  * the worst case for the service), HOSTILE_ATTACKER_NICE (the attacker process's nice value,
- * default 0), HOSTILE_ROUNDS (alternating unloaded/loaded rounds, default 6), HOSTILE_LOG (a file
- * for the service's log).
+ * default 0), HOSTILE_PIN (`on`: the attackers' process runs on the machine's last core and every
+ * other party of ours, the service, the database and the timing client, on the others, with
+ * `taskset`: attackers on machines of their own, as they would be, so that the loaded phase
+ * measures what the attacks cost the service and not what the attack generator's own CPU takes
+ * from it; the unloaded phase runs on the same cores, so both phases have the same machine),
+ * HOSTILE_ROUNDS (alternating unloaded/loaded rounds, default 6), HOSTILE_LOG (a file for the
+ * service's log).
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { constants as http2constants, connect as h2connect } from "node:http2";
 import { cpus, setPriority, tmpdir } from "node:os";
@@ -40,6 +45,12 @@ const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
 const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
 const ATTACKER_NICE = Number(process.env.HOSTILE_ATTACKER_NICE ?? 0);
 const ROUNDS = Number(process.env.HOSTILE_ROUNDS ?? 6);
+const PIN = process.env.HOSTILE_PIN === "on";
+
+/** Runs every thread of `pid` on `cores` (a taskset list such as `0` or `0-2`). */
+function pin(pid: number, cores: string): void {
+  execFileSync("taskset", ["-apc", cores, String(pid)], { stdio: "ignore" });
+}
 
 type Protocol = "rest" | "connect-json" | "connect-binary" | "grpc" | "grpc-web";
 interface Attack {
@@ -373,6 +384,12 @@ async function main(): Promise<void> {
   // HOSTILE_ATTACKER_NICE > 0 lowers the attackers' CPU priority: a stand-in for attackers on
   // machines of their own (on this one they compete with the service for the same cores).
   if (ATTACKER_NICE) setPriority(attacker.pid!, ATTACKER_NICE);
+  const last = cpus().length - 1;
+  const ours = last === 1 ? "0" : `0-${last - 1}`;
+  if (PIN) {
+    pin(attacker.pid!, String(last));
+    for (const p of [process.pid, pid, ...childPids("ferretdb")]) pin(p, ours);
+  }
   const told = (what: string) =>
     new Promise<unknown>((resolve) => {
       attacker.once("message", resolve);
@@ -384,6 +401,7 @@ async function main(): Promise<void> {
   const idle = new Map<string, number>();
   const loaded = new Map<string, number>();
   const databasePids = childPids("ferretdb");
+  if (PIN) say(`\nPinned: the attackers' process on core ${last}; the service, the database and the timing client on core${last === 1 ? "" : "s"} ${ours}, in both phases.`);
   let idleSpent = none;
   let loadedSpent = none;
   const perRound = Math.ceil(LEGIT / ROUNDS);
