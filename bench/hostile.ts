@@ -15,7 +15,8 @@
  * The legitimate requests carry request ids, so the service's own time for each (its log's `ms`,
  * handler and database) can be told apart from the time it waited before it was read.
  *
- * env: HOSTILE_N (requests per attack for the CPU figure, after 20 unmeasured, default 100), HOSTILE_LEGIT (timed
+ * env: HOSTILE_N (requests per attack for the CPU figure, default 100), HOSTILE_WARMUP (unmeasured
+ * requests before them, default 20), HOSTILE_LEGIT (timed
  * legitimate requests in all, per phase kind, default 300), HOSTILE_CONCURRENCY (attackers in flight during
  * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
  * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
@@ -40,6 +41,7 @@ import { RECORD_EVENTS, TRACK_EVENT, TRACK_PURCHASE, deepPropertiesBinary, purch
 
 const ROOT = join(import.meta.dirname, "..");
 const N = Number(process.env.HOSTILE_N ?? 100);
+const WARMUP = Number(process.env.HOSTILE_WARMUP ?? 20);
 const LEGIT = Number(process.env.HOSTILE_LEGIT ?? 300);
 const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
 const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
@@ -359,7 +361,7 @@ async function main(): Promise<void> {
     const answers = new Set<string>();
     const walls: number[] = [];
     // A few first, so the figure is the warm cost, not the JIT compiling the path.
-    for (let i = 0; i < 20; i++) await send(base, a, a.auth ? attackerKey : undefined);
+    for (let i = 0; i < WARMUP; i++) await send(base, a, a.auth ? attackerKey : undefined);
     const before = cpuMs(pid);
     const readBefore = bytesRead(pid);
     for (let i = 0; i < N; i++) {
