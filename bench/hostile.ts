@@ -15,15 +15,21 @@
  * The legitimate requests carry request ids, so the service's own time for each (its log's `ms`,
  * handler and database) can be told apart from the time it waited before it was read.
  *
- * env: HOSTILE_N (requests per attack for the CPU figure, after 20 unmeasured, default 100), HOSTILE_LEGIT (timed
+ * env: HOSTILE_N (requests per attack for the CPU figure, default 100), HOSTILE_WARMUP (unmeasured
+ * requests before them, default 20), HOSTILE_LEGIT (timed
  * legitimate requests in all, per phase kind, default 300), HOSTILE_CONCURRENCY (attackers in flight during
  * the loaded phase, default 4), HOSTILE_RATE_LIMITS (`on`: the default rate limits; otherwise
  * they are off in the child, RATE_LIMIT_*=0, so every attack reaches the stage that refuses it:
  * the worst case for the service), HOSTILE_ATTACKER_NICE (the attacker process's nice value,
- * default 0), HOSTILE_ROUNDS (alternating unloaded/loaded rounds, default 6), HOSTILE_LOG (a file
- * for the service's log).
+ * default 0), HOSTILE_PIN (`on`: the attackers' process runs on the machine's last core and every
+ * other party of ours, the service, the database and the timing client, on the others, with
+ * `taskset`: attackers on machines of their own, as they would be, so that the loaded phase
+ * measures what the attacks cost the service and not what the attack generator's own CPU takes
+ * from it; the unloaded phase runs on the same cores, so both phases have the same machine),
+ * HOSTILE_ROUNDS (alternating unloaded/loaded rounds, default 6), HOSTILE_LOG (a file for the
+ * service's log).
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { constants as http2constants, connect as h2connect } from "node:http2";
 import { cpus, setPriority, tmpdir } from "node:os";
@@ -35,11 +41,18 @@ import { RECORD_EVENTS, TRACK_EVENT, TRACK_PURCHASE, deepPropertiesBinary, purch
 
 const ROOT = join(import.meta.dirname, "..");
 const N = Number(process.env.HOSTILE_N ?? 100);
+const WARMUP = Number(process.env.HOSTILE_WARMUP ?? 20);
 const LEGIT = Number(process.env.HOSTILE_LEGIT ?? 300);
 const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
 const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
 const ATTACKER_NICE = Number(process.env.HOSTILE_ATTACKER_NICE ?? 0);
 const ROUNDS = Number(process.env.HOSTILE_ROUNDS ?? 6);
+const PIN = process.env.HOSTILE_PIN === "on";
+
+/** Runs every thread of `pid` on `cores` (a taskset list such as `0` or `0-2`). */
+function pin(pid: number, cores: string): void {
+  execFileSync("taskset", ["-apc", cores, String(pid)], { stdio: "ignore" });
+}
 
 type Protocol = "rest" | "connect-json" | "connect-binary" | "grpc" | "grpc-web";
 interface Attack {
@@ -110,6 +123,16 @@ let grpcCalls = 0;
 /** gRPC calls that got no answer within 15 s, described. */
 const unanswered: string[] = [];
 function grpc(base: string, path: string, body: Uint8Array, headers: Record<string, string>): Promise<string> {
+  // A fresh session every 50 calls: Node's http2 client (this one; not grpc-js, not grpc-go,
+  // both tried) stops getting answers on a session once ~18 MB of bodies were sent on streams
+  // the server answered and reset before reading them (~125 calls of 145 KB, ~44 of 400 KB,
+  // the same with a bare Node http2 server), which would leave attackers waiting out 15 s
+  // deadlines instead of attacking.
+  if (session && grpcCalls % 50 === 0) {
+    session.removeAllListeners("close");
+    session.close();
+    session = undefined;
+  }
   if (!session || session.closed || session.destroyed) {
     session = h2connect(base);
     session.on("goaway", (code, last) => console.error(`h2 GOAWAY from the service: code ${code}, last stream ${last}`));
@@ -348,7 +371,7 @@ async function main(): Promise<void> {
     const answers = new Set<string>();
     const walls: number[] = [];
     // A few first, so the figure is the warm cost, not the JIT compiling the path.
-    for (let i = 0; i < 20; i++) await send(base, a, a.auth ? attackerKey : undefined);
+    for (let i = 0; i < WARMUP; i++) await send(base, a, a.auth ? attackerKey : undefined);
     const before = cpuMs(pid);
     const readBefore = bytesRead(pid);
     for (let i = 0; i < N; i++) {
@@ -373,6 +396,12 @@ async function main(): Promise<void> {
   // HOSTILE_ATTACKER_NICE > 0 lowers the attackers' CPU priority: a stand-in for attackers on
   // machines of their own (on this one they compete with the service for the same cores).
   if (ATTACKER_NICE) setPriority(attacker.pid!, ATTACKER_NICE);
+  const last = cpus().length - 1;
+  const ours = last === 1 ? "0" : `0-${last - 1}`;
+  if (PIN) {
+    pin(attacker.pid!, String(last));
+    for (const p of [process.pid, pid, ...childPids("ferretdb")]) pin(p, ours);
+  }
   const told = (what: string) =>
     new Promise<unknown>((resolve) => {
       attacker.once("message", resolve);
@@ -384,6 +413,7 @@ async function main(): Promise<void> {
   const idle = new Map<string, number>();
   const loaded = new Map<string, number>();
   const databasePids = childPids("ferretdb");
+  if (PIN) say(`\nPinned: the attackers' process on core ${last}; the service, the database and the timing client on core${last === 1 ? "" : "s"} ${ours}, in both phases.`);
   let idleSpent = none;
   let loadedSpent = none;
   const perRound = Math.ceil(LEGIT / ROUNDS);
@@ -430,7 +460,7 @@ async function main(): Promise<void> {
   const perLegit = (x: Reading, n: number, f: (r: Reading) => number) => (f(x) / n).toFixed(2);
   say(`- per legitimate request: the service's CPU ${perLegit(idleSpent, idle.size, (r) => r.service)} ms alone / ${perLegit(loadedSpent, loaded.size, (r) => r.service)} ms under attack (the attacks' included), its event loop waiting for a core ${perLegit(idleSpent, idle.size, (r) => r.serviceWait)} / ${perLegit(loadedSpent, loaded.size, (r) => r.serviceWait)} ms, the database's ${perLegit(idleSpent, idle.size, (r) => r.databaseWait)} / ${perLegit(loadedSpent, loaded.size, (r) => r.databaseWait)} ms`);
   say(`- load average: ${loadBefore} before the run, ${loadavg()} after`);
-  say(`- gRPC calls (one h2c session) with no answer within 15 s: ${unanswered.length}${unanswered.map((u) => `\n  - ${u}`).join("")}`);
+  say(`- gRPC calls (h2c sessions of 50 calls each) with no answer within 15 s: ${unanswered.length}${unanswered.map((u) => `\n  - ${u}`).join("")}`);
 
   session?.close();
   child.kill("SIGTERM");

@@ -6,7 +6,7 @@ import { callerKey } from "../auth/context.js";
 import { checkJson, parseJsonBody } from "../decode/json.js";
 import { Refusal, type DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
-import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimits } from "../server/body.js";
+import { BodyTooLarge, clientAddress, declaredTooLarge, type BodyLimits } from "../server/body.js";
 import { Refused, type Gate } from "../server/gate.js";
 import type { RefusalLog } from "../server/refusal-log.js";
 import type { UnaryCaller } from "../server/in-process.js";
@@ -72,7 +72,7 @@ export function createRestHandler(opts: RestOptions) {
       const auth = req.headers.authorization;
       const admitted = await opts.gate.admit(route.method.parent.typeName, typeof auth === "string" ? auth : undefined, clientAddress(req));
       for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
-      const input = await readInput(route, req, url, opts);
+      const input = await readInput(route, req, url, opts, () => opts.gate.readBody(req, res, admitted, opts.body));
       const header = new Headers({ "x-request-id": requestId });
       if (typeof auth === "string") header.set("authorization", auth);
       if (admitted.caller) contextValues.set(callerKey, admitted.caller);
@@ -95,7 +95,8 @@ export function createRestHandler(opts: RestOptions) {
   };
 }
 
-async function readInput(route: RestRoute, req: Req, url: URL, opts: RestOptions) {
+/** `read` reads the body (charged to the caller's key, see Gate.readBody). */
+async function readInput(route: RestRoute, req: Req, url: URL, opts: RestOptions, read: () => Promise<Buffer>) {
   const v = new Violations();
   const match = route.pattern.exec(url.pathname)!;
   const fromPath: JsonObject = {};
@@ -109,7 +110,7 @@ async function readInput(route: RestRoute, req: Req, url: URL, opts: RestOptions
   // No prototype: a query or body key `__proto__` is a key like any other (and unknown).
   let json: JsonObject = Object.create(null) as JsonObject;
   if (route.body === "*") {
-    const body = await readBody(req, opts.body);
+    const body = await read();
     let parsed: unknown;
     try {
       parsed = parseJsonBody(body, route.method.input, opts.decode);

@@ -5,7 +5,13 @@ import type { Caller } from "../auth/context.js";
 import type { ScopeMap } from "../auth/interceptor.js";
 import type { ApiKeyInfo, ApiKeyStore } from "../storage/api-keys.js";
 import { isUnavailableError, type Availability } from "../storage/availability.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { BodyTooLarge, readBody, type BodyLimits } from "./body.js";
 import { quotaHeaders, rateLimited, type Quota, type RateLimits } from "./rate-limit.js";
+
+/** Each started unit of a keyed request's body past the first costs its key one more request. */
+export const BODY_UNIT_BYTES = 64 * 1024;
 
 /** A request let in: its caller (for scoped services) and the quota headers to send back. */
 export interface Admission {
@@ -89,6 +95,32 @@ export class Gate {
     const q = await this.limits.take("key", caller.keyId);
     if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
     return { caller, headers: quotaHeaders(q) };
+  }
+
+  /**
+   * Reads an admitted request's body (readBody) and charges it to the caller's key: one request
+   * more per started 64 KiB past the first, whether the body is then accepted or refused (and
+   * the limit's worth when it is too large). The service's cost is the bytes it reads and
+   * decodes, not the number of requests: a key sending megabytes that will be refused spends
+   * its budget 16 times as fast per request as one sending small requests, and a legitimate
+   * batch of 1,000 events (~250 KB) costs 4. The response's quota headers say what is left.
+   */
+  async readBody(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse, admission: Admission, limits: BodyLimits): Promise<Buffer> {
+    let bytes = 0;
+    try {
+      const body = await readBody(req, limits);
+      bytes = body.length;
+      return body;
+    } catch (err) {
+      if (err instanceof BodyTooLarge) bytes = limits.maxBytes;
+      throw err;
+    } finally {
+      const extra = Math.ceil(bytes / BODY_UNIT_BYTES) - 1;
+      if (admission.caller && extra > 0) {
+        const q = await this.limits.charge("key", admission.caller.keyId, extra);
+        if (q && !res.headersSent) for (const [k, v] of Object.entries(quotaHeaders(q))) res.setHeader(k, v);
+      }
+    }
   }
 
   /** One request from the address's bucket; over the limit, refused with 429's headers. */

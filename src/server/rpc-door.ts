@@ -8,7 +8,7 @@ import { callerKey } from "../auth/context.js";
 import { checkRequestMessage, type Framing } from "../decode/request.js";
 import type { DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
-import { BodyTooLarge, clientAddress, declaredTooLarge, readBody, type BodyLimits } from "./body.js";
+import { BodyTooLarge, clientAddress, declaredTooLarge, type BodyLimits } from "./body.js";
 import { Refused, type Gate } from "./gate.js";
 import { codeName } from "../rest/status.js";
 import type { RefusalLog } from "./refusal-log.js";
@@ -84,7 +84,7 @@ export function createRpcDoor(opts: RpcDoorOptions) {
         if (req.method === "GET") {
           checkRequestMessage(handler.method.input, queryMessage(url.searchParams), framing, opts.decode);
         } else {
-          const body = await readBody(req, opts.body);
+          const body = await opts.gate.readBody(req, res, admitted, opts.body);
           parsed = checkRequestMessage(handler.method.input, body, framing, opts.decode);
           // A checked Connect JSON message goes to the router parsed; everything else as bytes.
           uReq.body = wire.protocol === "connect" && wire.json && parsed !== undefined ? (parsed as typeof uReq.body) : createAsyncIterable([body]);

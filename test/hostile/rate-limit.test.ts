@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import { startService, type TestService } from "../helpers/service.js";
 import { RPC_PROTOCOLS, callRest, callRpc } from "./wire.js";
-import { GET_OVERVIEW } from "./inputs.js";
+import { GET_OVERVIEW, TRACK_EVENT } from "./inputs.js";
 
 describe("per API key", () => {
   let svc: TestService;
@@ -51,6 +51,44 @@ describe("per API key", () => {
     const b = await svc.newAccount();
     for (let i = 0; i < 4; i++) await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key: a.key });
     expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key: b.key })).status).toBe(200);
+  });
+});
+
+describe("a body is charged by its size", () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startService({ limits: { rate: { perKey: { requests: 40, seconds: 60 }, perAddress: { requests: 1000, seconds: 60 } } } });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  test("every started 64 KiB past the first costs the key one more request, refused or accepted, through both doors (REST, gRPC)", async () => {
+    const { key } = await svc.newAccount();
+    // 200,000 bytes of JSON the service must read and refuse (an unknown field): 4 units, 4 requests.
+    const refused = `{"orderId":"o-1","contactEmail":"u@example.com","amount":1,"currency":"USD","x":"${"a".repeat(200_000 - 90)}"}`;
+    expect(Math.ceil(refused.length / 65536)).toBe(4);
+    const a = await callRest(svc, "POST", "/api/v1/track/purchase", refused, { key });
+    expect(a.status).toBe(400);
+    expect(a.headers.get("ratelimit-remaining")).toBe(String(40 - 4));
+    // A small request costs one, and sees what the large one spent.
+    const b = await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key });
+    expect([b.status, b.headers.get("ratelimit-remaining")]).toEqual([200, String(40 - 5)]);
+    // An accepted batch of 700 sends (2 units) costs 2.
+    const events = Array.from({ length: 700 }, (_, i) => ({ type: "send", contact_email: `u${i}@example.com`, timestamp: "2026-04-01T09:00:00Z", campaign_id: "camp_a" }));
+    const batch = JSON.stringify({ events });
+    expect(Math.ceil(batch.length / 65536)).toBe(2);
+    const c = await callRest(svc, "POST", "/api/v1/ingest/email-events", batch, { key });
+    expect([c.status, c.headers.get("ratelimit-remaining")]).toEqual([200, String(40 - 7)]);
+    // gRPC: a 140,000-byte message (3 units with its frame header) refused as malformed protobuf costs 3.
+    const grpc = await callRpc(svc, "grpc", TRACK_EVENT, new Uint8Array(140_000).fill(0xff), { key });
+    expect(grpc.code).toBe("invalid_argument");
+    expect(grpc.headers.get("ratelimit-remaining")).toBe(String(40 - 10));
+    // The 30 left pay for seven more such bodies (4 each) and the admission of an eighth, whose
+    // body then takes the rest: the next request is refused before its body is read.
+    const codes: number[] = [];
+    for (let i = 0; i < 9; i++) codes.push((await callRest(svc, "POST", "/api/v1/track/purchase", refused, { key })).status);
+    expect(codes).toEqual([400, 400, 400, 400, 400, 400, 400, 400, 429]);
   });
 });
 
