@@ -3,13 +3,13 @@ import { readByIds } from "./by-id.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 import type { InsertFirstWriter, InsertOrUpdate } from "./insert-first.js";
-import { pack, packedWrite, plus, unpackBySuffix, type Count, type Grid, type PackedCompactor, type PackedDoc } from "./packed-counts.js";
+import { grid, pack, packedWrite, plus, unpackBySuffix, type Count, type Grid, type PackedCompactor, type PackedDoc } from "./packed-counts.js";
 import { HOUR_MS, addCounts, floorHour, zeroCounts, type Counts } from "./types.js";
 
 export const QUARTER_MS = 15 * 60_000;
 
 /** An hour's quarters fold to a grid of 4 values per counter (`open=3..1.`, see Grid). */
-export const QUARTERS_GRID: Grid = { digits: 1, n: 4 };
+export const QUARTERS_GRID: Grid = grid(1, 4);
 
 /** One UTC hour's increments by second of the hour (as the ingest computes them). */
 export interface HourSeconds {

@@ -93,12 +93,32 @@ export function unpack(chunks: readonly string[] | undefined): Map<string, Count
  * CPU per read grows with a document's text (~80 µs per KB measured); a quiet day's take about
  * what they did. Appended chunks stay `key:n` entries: a chunk is one form or the other.
  */
-export interface Grid {
+export interface Grid extends FoldForm {
   /** Width of the index in the `key:n` form (`open07`: 2). */
   digits: number;
   /** Values per counter. */
   n: number;
 }
+
+/** The grid form of `n` values per counter whose `key:n` keys end in a `digits`-wide index. */
+export function grid(digits: number, n: number): Grid {
+  return { digits, n, fold: (chunks) => packGrid(unpackBySuffix(chunks, digits, n)), isFolded: isGrid };
+}
+
+/**
+ * How a collection's chunks fold into one (see fold). By default (KEYED) they are summed by key
+ * into one chunk of `key:n` entries; a collection may fold into a denser text (a Grid, an
+ * hour's seconds: see second-counts.ts), which its reader parses along with appended chunks.
+ */
+export interface FoldForm {
+  /** One chunk holding the sums of `chunks`. */
+  fold(chunks: readonly string[]): string;
+  /** Whether a document's lone chunk is already as `fold` writes it (else a migration folds it). */
+  isFolded(chunk: string): boolean;
+}
+
+/** Chunks summed by key into one chunk of `key:n` entries. */
+export const KEYED: FoldForm = { fold: (chunks) => pack(unpack(chunks)), isFolded: () => true };
 
 /** Whether a chunk is in the grid form (its entries hold `=`, which no counter name does). */
 function isGrid(chunk: string): boolean {
@@ -207,7 +227,7 @@ export class PackedCompactor {
    * Notes one append to each of `ids` and folds those due: every `every` appends (a
    * collection whose documents many reads fetch at once may fold more often than the default).
    */
-  async appended<T extends PackedDoc>(col: Collection<T>, ids: readonly string[], every = this.every, grid?: Grid): Promise<void> {
+  async appended<T extends PackedDoc>(col: Collection<T>, ids: readonly string[], every = this.every, form: FoldForm = KEYED): Promise<void> {
     const due: string[] = [];
     if (this.appends.size > PackedCompactor.MAX_TRACKED) this.appends.clear();
     for (const id of ids) {
@@ -218,7 +238,7 @@ export class PackedCompactor {
         due.push(id);
       } else this.appends.set(key, n);
     }
-    for (const id of due) await fold(col, id, this.guarded, grid);
+    for (const id of due) await fold(col, id, this.guarded, form);
   }
 }
 
@@ -235,29 +255,29 @@ export class PackedCompactor {
  * (measured: 220 ms for an update of one of 3,000 documents of 14 KB, 4 ms by `_id` alone), so
  * the guarded fold's cost grew with the collection, every account's documents of it.
  */
-export async function fold<T extends PackedDoc>(col: Collection<T>, _id: string, guarded = true, grid?: Grid): Promise<boolean> {
+export async function fold<T extends PackedDoc>(col: Collection<T>, _id: string, guarded = true, form: FoldForm = KEYED): Promise<boolean> {
   const doc = await col.findOne({ _id } as Filter<T>);
-  return doc !== null && foldDue(doc, grid) && foldRead(col, doc as PackedDoc, guarded, grid);
+  return doc !== null && foldDue(doc, form) && foldRead(col, doc as PackedDoc, guarded, form);
 }
 
-/** Whether a document has chunks to fold: more than one, or one not yet a grid where the collection folds to grids. */
-export function foldDue(doc: Pick<PackedDoc, "p">, grid?: Grid): boolean {
-  return doc.p.length > 1 || (grid !== undefined && doc.p.length === 1 && doc.p[0] !== "" && !isGrid(doc.p[0]!));
+/** Whether a document has chunks to fold: more than one, or one not yet in its collection's folded form. */
+export function foldDue(doc: Pick<PackedDoc, "p">, form: FoldForm = KEYED): boolean {
+  return doc.p.length > 1 || (doc.p.length === 1 && doc.p[0] !== "" && !form.isFolded(doc.p[0]!));
 }
 
 /**
- * Folds the chunks of `read` (the document as read) into one, in the grid form when `grid`
- * says the document's counters are by index, unless it changed since (see fold).
+ * Folds the chunks of `read` (the document as read) into one, in its collection's form (a grid
+ * where the counters are by index, see FoldForm), unless it changed since (see fold).
  */
-export async function foldRead<T extends PackedDoc>(col: Collection<T>, read: PackedDoc, guarded = true, grid?: Grid): Promise<boolean> {
-  const { filter, update } = foldUpdate<T>(read, guarded, grid);
+export async function foldRead<T extends PackedDoc>(col: Collection<T>, read: PackedDoc, guarded = true, form: FoldForm = KEYED): Promise<boolean> {
+  const { filter, update } = foldUpdate<T>(read, guarded, form);
   const r = await col.updateOne(filter, update);
   return r.modifiedCount === 1;
 }
 
 /** The update that folds `read`'s chunks (see foldRead), for one document or a bulk of them. */
-export function foldUpdate<T extends PackedDoc>(read: PackedDoc, guarded: boolean, grid?: Grid): { filter: Filter<T>; update: UpdateFilter<T> } {
-  const chunk = grid ? packGrid(unpackBySuffix(read.p, grid.digits, grid.n)) : pack(unpack(read.p));
+export function foldUpdate<T extends PackedDoc>(read: PackedDoc, guarded: boolean, form: FoldForm = KEYED): { filter: Filter<T>; update: UpdateFilter<T> } {
+  const chunk = form.fold(read.p);
   // A document written before it was folded by anyone may have no `g` yet (an hour's seconds
   // before folds existed): it counts as never folded, and the fold gives it `g: 1`.
   const check = guarded ? { g: read.g ?? { $exists: false }, p: { $size: read.p.length } } : {};

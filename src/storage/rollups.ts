@@ -5,9 +5,10 @@ import { readByIds } from "./by-id.js";
 import { DaySpans } from "./day-spans.js";
 import { HourQuarters, type HourSeconds } from "./hour-quarters.js";
 import { prepareCollection } from "./indexes.js";
+import { SECONDS_FORM, countOf, packSeconds, scanSeconds, type SecondCount } from "./second-counts.js";
 import { storedCounts } from "./money.js";
 import type { Capabilities } from "./capabilities.js";
-import { PackedCompactor, pack, packedWrite, plus, unpack, unpackBySuffix, type Count, type Grid, type PackedDoc } from "./packed-counts.js";
+import { PackedCompactor, grid, pack, packedWrite, plus, unpack, unpackBySuffix, type Count, type Grid, type PackedDoc } from "./packed-counts.js";
 
 /**
  * A counter as written: a 64-bit integer (see storedValue), which the driver reads back as a
@@ -46,15 +47,15 @@ interface CampaignStatsDoc extends PackedDoc {
 
 /**
  * `account_hour_seconds`: an account's counts in one UTC hour by second, for the partial hours
- * at the edges of a range whose `from` or `to` is not on the hour. Each write that touches the
- * hour appends one chunk, `key:second:n` entries joined by commas (e.g. `open:75:2,uopen:75:1`,
- * second 0–3599 of the hour, n negative when a first open/click moved away): strings because
- * FerretDB decodes a string far faster than as many fields or array elements, and an append
- * because it needs no read. The chunks are packed counters keyed `key:second` (packed-counts.ts),
- * so the writer folds them like the other packed documents: an hour written by many small
- * batches holds at most about COMPACT_EVERY chunks per writing instance, not one per write
- * (FerretDB decodes each array element), and at most one entry per counter and second of the
- * hour however many events it counts. One read by `_id` answers any part of the hour.
+ * at the edges of a range whose `from` or `to` is not on a quarter hour. Strings, because
+ * FerretDB decodes a string far faster than as many fields or array elements: each write that
+ * touches the hour appends one chunk, its counters by second in the dense text of
+ * second-counts.ts (`open=75:2.5,send=3.1.1`: each counter named once, its seconds as gaps), an
+ * append because it needs no read. The writer folds the chunks like the other packed documents
+ * (packed-counts.ts): an hour written by many small batches holds at most about COMPACT_EVERY
+ * chunks per writing instance, not one per write (FerretDB decodes each array element), and at
+ * most one item per counter and second of the hour however many events it counts. One read by
+ * `_id` answers any part of the hour.
  */
 interface AccountHourSecondsDoc extends PackedDoc {
   /** `account|YYYY-MM-DDTHH` */
@@ -71,11 +72,7 @@ export interface HourDelta {
   seconds: SecondCount[];
 }
 
-export interface SecondCount {
-  second: number;
-  key: string;
-  n: Count;
-}
+export type { SecondCount };
 
 /** Increments to apply to one campaign. */
 export interface CampaignDelta {
@@ -103,7 +100,7 @@ export interface CampaignStats {
 const DAY_HOURS_FOLD_EVERY = 4;
 
 /** A day's hours fold to a grid of 24 values per counter (`open=3..12…`, see Grid). */
-export const DAY_HOURS_GRID: Grid = { digits: 2, n: 24 };
+export const DAY_HOURS_GRID: Grid = grid(2, 24);
 
 /** Rollup `_id`s remembered as existing per collection (about 100 bytes each). */
 const EXISTING_MAX = 100_000;
@@ -155,7 +152,7 @@ export class RollupStore {
     const hourItems: InsertOrUpdate<AccountDayHoursDoc>[] = [];
     const secondItems: InsertOrUpdate<AccountHourSecondsDoc>[] = [];
     for (const d of hours) {
-      const chunk = d.seconds.filter((e) => e.n !== 0).map((e) => `${e.key}:${e.second}:${e.n}`).join(",");
+      const chunk = packSeconds(d.seconds);
       if (chunk === "") continue;
       secondItems.push(packedWrite<AccountHourSecondsDoc>(hourId(account, d.hour.getTime()), account, chunk, { h: d.hour }));
     }
@@ -194,7 +191,7 @@ export class RollupStore {
     await this.writer.write(this.dayHours, hourItems);
     await this.compactor.appended(this.dayHours, hourItems.map((i) => i.doc._id), DAY_HOURS_FOLD_EVERY, DAY_HOURS_GRID);
     await this.writer.write(this.hourSeconds, secondItems);
-    await this.compactor.appended(this.hourSeconds, secondItems.map((i) => i.doc._id));
+    await this.compactor.appended(this.hourSeconds, secondItems.map((i) => i.doc._id), undefined, SECONDS_FORM);
     await this.quarters.add(this.writer, this.compactor, account, hours);
     await this.writer.write(this.campaigns, campaignItems);
     await this.compactor.appended(this.campaigns, campaignItems.filter((i) => i.doc.p.length > 0).map((i) => i.doc._id));
@@ -263,27 +260,11 @@ export class RollupStore {
       const end = (to - hour) / 1000;
       if (end > 3600) throw new Error("sumSecondsOfHour: the range crosses an hour");
       const out = zeroCounts();
-      // Entries `key:second:n`, cut by position (an hour can hold thousands): only those
-      // inside the range have their key and count cut out of the text.
-      for (const chunk of docs.get(hourId(account, hour))?.p ?? []) {
-        const len = chunk.length;
-        let start = 0;
-        while (start < len) {
-          let stop = chunk.indexOf(",", start);
-          if (stop < 0) stop = len;
-          const keyEnd = chunk.indexOf(":", start);
-          const secEnd = chunk.indexOf(":", keyEnd + 1);
-          let sec = 0;
-          for (let j = keyEnd + 1; j < secEnd; j++) sec = sec * 10 + chunk.charCodeAt(j) - 48;
-          if (sec >= first && sec < end) {
-            const key = chunk.slice(start, keyEnd);
-            const n = chunk.slice(secEnd + 1, stop);
-            // Money sums can pass 2^53 (see plus): long texts are read exactly.
-            if (isCounterName(key)) addCount(out, key, n.length > 15 ? BigInt(n) : Number(n));
-          }
-          start = stop + 1;
-        }
-      }
+      const add = (key: string, _second: number, n: string) => {
+        // Money sums can pass 2^53 (see plus): long texts are read exactly.
+        if (isCounterName(key)) addCount(out, key, countOf(n));
+      };
+      for (const chunk of docs.get(hourId(account, hour))?.p ?? []) scanSeconds(chunk, first, end, add);
       return out;
     });
   }

@@ -22,7 +22,7 @@ export interface EmailEventInput {
 
 /**
  * The rollups' counters, stored under these very names (`n.open` in day spans and campaign
- * stats, `open07` in a day's hours, `open2` in an hour's quarters, `open:75:2` in an hour's
+ * stats, `open07` in a day's hours, `open2` in an hour's quarters, `open=75:2` in an hour's
  * seconds). A counter is found by its name, never by its position, so a new one is an addition:
  * documents written before it simply lack it (and read as 0 until a migration fills it). A
  * rename is a migration (`src/storage/migrations/`). Order here is for display only.

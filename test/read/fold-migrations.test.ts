@@ -1,12 +1,14 @@
-// Migrations 9 and 10 fold an older build's packed documents in place, in bulks: every due
-// document folded (into a grid where its collection folds to grids), every read the same before
-// and after, nothing due left, and a second run changes nothing. More documents than a bulk, so
-// the pages are exercised.
+// Migrations 9, 10 and 11 fold an older build's packed documents in place, in bulks: every due
+// document folded (into a grid where its collection folds to grids, into the dense text of
+// second-counts.ts for an hour's seconds), every read the same before and after, nothing due
+// left, and a second run changes nothing. More documents than a bulk, so the pages are exercised.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { m009 } from "../../src/storage/migrations/009-fold-packed.js";
 import { m010 } from "../../src/storage/migrations/010-hour-grids.js";
+import { m011 } from "../../src/storage/migrations/011-dense-seconds.js";
 import { foldDue } from "../../src/storage/packed-counts.js";
 import { DAY_HOURS_GRID } from "../../src/storage/rollups.js";
+import { SECONDS_FORM } from "../../src/storage/second-counts.js";
 import { startService, type TestService } from "../helpers/service.js";
 
 let svc: TestService;
@@ -67,5 +69,42 @@ test("older packed documents fold in bulks; reads unchanged; a second run folds 
   await m009.run(store, async () => undefined);
   await m010.run(store, async () => undefined);
   expect(await counts()).toEqual(g);
+  expect(await reads()).toEqual(before);
+}, 120_000);
+
+test("version 10's hour seconds (`key:second:n`, folded or not) become the dense text in bulks; reads unchanged; a second run writes nothing", async () => {
+  const store = svc.store;
+  const docs = 2 * store.caps.bulkMax + 5;
+  const seconds = store.db.collection<Legacy>("account_hour_seconds");
+  // As version 10 left them: most folded into one `key:second:n` chunk (`g` ≥ 1), some with
+  // chunks appended since; negative entries (first opens that moved) and a money sum past 2^53.
+  let n = 1;
+  for (let i = 0; i < docs; i++) {
+    const hour = DAY + i * HOUR;
+    const chunks = Array.from({ length: i % 4 === 0 ? 3 : 1 }, (_, j) =>
+      KINDS.map((k) => `${k}:${(j * 131 + i * 7) % 3600}:${n++ % 5 || -1}`).join(",") + (i % 9 === 0 ? `,rev_USD_n:${(j * 17) % 3600}:9007199254740993` : ""),
+    );
+    await seconds.insertOne({ _id: `acct_s|${new Date(hour).toISOString().slice(0, 13)}`, a: "acct_s", h: new Date(hour), p: chunks, g: i % 4 === 0 ? 2 : 1 });
+  }
+  // Each hour's first 20 minutes, its last second, and the whole hour.
+  const ranges = (from: number, to: number) => Array.from({ length: docs }, (_, i) => [DAY + i * HOUR + from, DAY + i * HOUR + to] as const);
+  const reads = async () => [
+    await store.rollups.sumSecondRanges("acct_s", ranges(0, 1_200_000)),
+    await store.rollups.sumSecondRanges("acct_s", ranges(HOUR - 1000, HOUR)),
+    await store.rollups.sumSecondRanges("acct_s", ranges(0, HOUR)),
+  ];
+  const before = await reads();
+  expect(before[2]!.some((c) => c.open > 0)).toBe(true);
+  expect(before[2]!.some((c) => typeof c.rev_USD_n === "bigint")).toBe(true);
+
+  await m011.run(store, async () => undefined);
+  expect(await reads()).toEqual(before);
+  const folded = await seconds.find({ a: "acct_s" }).toArray();
+  expect(folded).toHaveLength(docs);
+  for (const d of folded) expect(d.p.length === 1 && SECONDS_FORM.isFolded(d.p[0]!) && !foldDue(d, SECONDS_FORM)).toBe(true);
+
+  const g = folded.map((d) => d.g);
+  await m011.run(store, async () => undefined);
+  expect((await seconds.find({ a: "acct_s" }).toArray()).map((d) => d.g)).toEqual(g);
   expect(await reads()).toEqual(before);
 }, 120_000);

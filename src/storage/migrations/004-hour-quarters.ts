@@ -1,8 +1,9 @@
 import type { Store } from "../store.js";
 import type { HourSeconds } from "../hour-quarters.js";
 import type { Migration } from "./migration.js";
+import { countOf, forEachSecond, type SecondCount } from "../second-counts.js";
 
-/** `account_hour_seconds` as it is written: chunks of `key:second:n` entries. */
+/** `account_hour_seconds`: chunks of counts by second (see second-counts.ts). */
 interface SecondsDoc {
   _id: string;
   a: string;
@@ -21,12 +22,8 @@ export const m004: Migration = {
   run: async (store: Store, stillHeld) => {
     const byAccount = new Map<string, HourSeconds[]>();
     for await (const doc of store.db.collection<SecondsDoc>("account_hour_seconds").find({})) {
-      const seconds = (doc.p ?? []).flatMap((chunk) =>
-        chunk.split(",").map((entry) => {
-          const [key, second, n] = entry.split(":") as [string, string, string];
-          return { key, second: Number(second), n: Number(n) };
-        }),
-      );
+      const seconds: SecondCount[] = [];
+      forEachSecond(doc.p ?? [], (key, second, n) => seconds.push({ key, second, n: countOf(n) }));
       const list = byAccount.get(doc.a) ?? [];
       list.push({ hour: doc.h, seconds });
       byAccount.set(doc.a, list);
