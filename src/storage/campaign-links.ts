@@ -222,6 +222,8 @@ export class CampaignLinkStore {
       if (existed.has(i)) continue;
       created.set(c, urls);
     }
+    // Each of them exists now (inserted, or collided): a later batch's `$inc` of its slots is an update.
+    this.writer.exists(this.pages, campaigns.map(([c]) => headId(account, c)));
     return created;
   }
 

@@ -127,6 +127,19 @@ export class InsertFirstWriter {
     return lost;
   }
 
+  /**
+   * Notes documents of `col` that exist now, written by other means (an insert of their own):
+   * their next write is an update, sent with the other known documents' updates, rather than an
+   * insert that collides and an update after it.
+   */
+  exists(col: Pick<Collection, "collectionName">, ids: readonly string[]): void {
+    if (this.caps.counterWrites === "upsert" || ids.length === 0) return;
+    let existing = this.existing.get(col.collectionName);
+    if (!existing) this.existing.set(col.collectionName, (existing = new Set()));
+    if (existing.size + ids.length > this.max) existing.clear();
+    for (const id of ids) existing.add(id);
+  }
+
   /** Forgets every remembered `_id` that starts with `prefix` (before their documents are deleted). */
   forget(prefix: string): void {
     if (prefix === "") return this.existing.clear();

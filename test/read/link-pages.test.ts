@@ -170,6 +170,15 @@ test("new campaigns' heads are inserted, not read; a head that exists (another i
     new Map(campaigns.map((c) => [c, Array.from({ length: to - from }, (_, i) => ({ url: u(c, from + i), clicks: 2, uniques: 1 }))]));
   await a.add(account, batch(["c1", "c2", "c3"], 0, 4), "lease-a");
   expect(readsA.n).toBe(0);
+  // New urls of c1 under the same lease: its head's `$inc` and its page's counts are one bulk of updates, nothing inserted.
+  const calls: string[] = [];
+  for (const m of ["insertMany", "bulkWrite"] as const) {
+    const f = (a.pages[m] as (...x: unknown[]) => unknown).bind(a.pages);
+    (a.pages as unknown as Record<string, unknown>)[m] = (...x: unknown[]) => (calls.push(m), f(...x));
+  }
+  await a.add(account, batch(["c1"], 4, 6), "lease-a");
+  expect(calls).toEqual(["bulkWrite"]);
+  expect((await a.pages.findOne({ _id: headId(account, "c1") }))?.n).toBe(6);
   // b has never seen c2: its head collides and is read, its 4 urls looked up, the new 2 take slots 4 and 5.
   await b.add(account, batch(["c2"], 2, 6), "lease-b");
   expect(readsB.n).toBe(1);
