@@ -48,6 +48,7 @@ const RATE_LIMITS = process.env.HOSTILE_RATE_LIMITS === "on";
 const ATTACKER_NICE = Number(process.env.HOSTILE_ATTACKER_NICE ?? 0);
 const ROUNDS = Number(process.env.HOSTILE_ROUNDS ?? 6);
 const PIN = process.env.HOSTILE_PIN === "on";
+if (PIN && cpus().length < 2) throw new Error("HOSTILE_PIN=on needs at least 2 cores (the attackers get one of their own)");
 
 /** Runs every thread of `pid` on `cores` (a taskset list such as `0` or `0-2`). */
 function pin(pid: number, cores: string): void {

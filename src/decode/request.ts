@@ -23,10 +23,23 @@ export interface Framing {
  * BodyTooLarge. Returns the parsed JSON of a JSON message, so it is not parsed twice.
  */
 export function checkRequestMessage(desc: DescMessage, body: Uint8Array, framing: Framing, limits: DecodeLimits): unknown {
-  // An encoding we do not accept: the router refuses it, naming the ones we do.
+  const message = openMessage(body, framing);
+  return message === undefined ? undefined : checkMessage(desc, message, framing, limits);
+}
+
+/**
+ * The message a body holds, its envelope opened and decompressed (INVALID_ARGUMENT naming the
+ * field, or BodyTooLarge); undefined for an encoding we do not accept, which the router refuses,
+ * naming the ones we do.
+ */
+export function openMessage(body: Uint8Array, framing: Framing): Uint8Array | undefined {
   if (framing.encoding && !DECODERS.has(framing.encoding)) return undefined;
-  try {
-    const message = framing.enveloped ? singleEnvelope(body, framing) : decompress(body, framing);
+  return refusingInvalid(() => (framing.enveloped ? singleEnvelope(body, framing) : decompress(body, framing)));
+}
+
+/** Checks a message openMessage opened; returns the parsed JSON of a JSON message. */
+export function checkMessage(desc: DescMessage, message: Uint8Array, framing: Framing, limits: DecodeLimits): unknown {
+  return refusingInvalid(() => {
     if (!framing.json) {
       checkBinary(desc, message, limits);
       return undefined;
@@ -36,6 +49,13 @@ export function checkRequestMessage(desc: DescMessage, body: Uint8Array, framing
     checkJson(desc, json, limits, v, true);
     v.throwIfAny();
     return json;
+  });
+}
+
+/** Runs `f`, turning a Refusal into INVALID_ARGUMENT naming its field. */
+function refusingInvalid<T>(f: () => T): T {
+  try {
+    return f();
   } catch (err) {
     if (err instanceof Refusal) new Violations().throwWith(err.violation);
     throw err;

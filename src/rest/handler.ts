@@ -7,7 +7,8 @@ import { checkJson, parseJsonBody } from "../decode/json.js";
 import { Refusal, type DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
 import { BodyTooLarge, clientAddress, declaredTooLarge, type BodyLimits } from "../server/body.js";
-import { Refused, type Gate } from "../server/gate.js";
+import type { Gate } from "../server/gate.js";
+import { Refused } from "../server/refused.js";
 import type { RefusalLog } from "../server/refusal-log.js";
 import type { UnaryCaller } from "../server/in-process.js";
 import { tooLargeMessage } from "../server/wire.js";
@@ -72,7 +73,8 @@ export function createRestHandler(opts: RestOptions) {
       const auth = req.headers.authorization;
       const admitted = await opts.gate.admit(route.method.parent.typeName, typeof auth === "string" ? auth : undefined, clientAddress(req));
       for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
-      const input = await readInput(route, req, url, opts, () => opts.gate.readBody(req, res, admitted, opts.body));
+      const charge = opts.gate.bodyCharge(admitted);
+      const input = await readInput(route, req, url, opts, () => charge.read(req, opts.body).finally(() => charge.settle(res)));
       const header = new Headers({ "x-request-id": requestId });
       if (typeof auth === "string") header.set("authorization", auth);
       if (admitted.caller) contextValues.set(callerKey, admitted.caller);
@@ -95,7 +97,7 @@ export function createRestHandler(opts: RestOptions) {
   };
 }
 
-/** `read` reads the body (charged to the caller's key, see Gate.readBody). */
+/** `read` reads the body (paid for by the caller's bucket, see BodyCharge). */
 async function readInput(route: RestRoute, req: Req, url: URL, opts: RestOptions, read: () => Promise<Buffer>) {
   const v = new Violations();
   const match = route.pattern.exec(url.pathname)!;

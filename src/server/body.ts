@@ -24,14 +24,16 @@ export function declaredTooLarge(req: IncomingMessage | Http2ServerRequest, max:
  * Reads a whole body, refusing it as soon as it passes `maxBytes`, and cutting off a client that
  * sends it slower than `minBytesPerSecond` (the connection for HTTP/1.1, the stream for HTTP/2):
  * a slow sender otherwise holds a request, its memory and its connection open for as long as it
- * likes.
+ * likes. `pay`, if given, is awaited with the size so far as each chunk arrives, before it is
+ * kept: what it throws (a refusal) ends the read and is thrown as is.
  */
-export async function readBody(req: IncomingMessage | Http2ServerRequest, limits: BodyLimits): Promise<Buffer> {
+export async function readBody(req: IncomingMessage | Http2ServerRequest, limits: BodyLimits, pay?: (size: number) => Promise<void>): Promise<Buffer> {
   if (declaredTooLarge(req, limits.maxBytes)) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let slow = false;
   let size = 0;
   let sinceCheck = 0;
+  let unpaid: unknown;
   const need = (limits.minBytesPerSecond * limits.rateWindowMs) / 1000;
   const timer = setInterval(() => {
     if (sinceCheck < need) {
@@ -48,10 +50,18 @@ export async function readBody(req: IncomingMessage | Http2ServerRequest, limits
       size += chunk.length;
       sinceCheck += chunk.length;
       if (size > limits.maxBytes) throw new BodyTooLarge();
+      if (pay) {
+        try {
+          await pay(size);
+        } catch (err) {
+          unpaid = err;
+          throw err;
+        }
+      }
       chunks.push(chunk);
     }
   } catch (err) {
-    if (err instanceof BodyTooLarge) throw err;
+    if (err instanceof BodyTooLarge || (unpaid !== undefined && err === unpaid)) throw err;
     // The client went away or was cut off: nothing to answer, and not our fault.
     throw new ConnectError(slow ? "cut off: the request body arrived too slowly" : "the client closed the request", Code.Canceled);
   } finally {

@@ -5,35 +5,15 @@ import type { Caller } from "../auth/context.js";
 import type { ScopeMap } from "../auth/interceptor.js";
 import type { ApiKeyInfo, ApiKeyStore } from "../storage/api-keys.js";
 import { isUnavailableError, type Availability } from "../storage/availability.js";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { BodyTooLarge, readBody, type BodyLimits } from "./body.js";
+import { BodyCharge, type Bucket } from "./body-charge.js";
 import { quotaHeaders, rateLimited, type Quota, type RateLimits } from "./rate-limit.js";
+import { Refused } from "./refused.js";
 
-/** Each started unit of a keyed request's body past the first costs its key one more request. */
-export const BODY_UNIT_BYTES = 64 * 1024;
-
-/** A request let in: its caller (for scoped services) and the quota headers to send back. */
+/** A request let in: its caller (for scoped services), the quota headers to send back, and the bucket it drew on. */
 export interface Admission {
   caller?: Caller;
   headers: Record<string, string>;
-}
-
-/**
- * A refusal at the gate, with the quota headers its response carries too. It carries no stack
- * trace: it is control flow, not a fault, and capturing one would cost every refused request.
- */
-export class Refused extends Error {
-  readonly error: ConnectError;
-  readonly headers: Record<string, string>;
-  constructor(error: ConnectError, headers: Record<string, string>) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(error.message);
-    Error.stackTraceLimit = limit;
-    this.error = error;
-    this.headers = headers;
-  }
+  bucket?: Bucket;
 }
 
 /**
@@ -62,7 +42,7 @@ export class Gate {
   /** `service` is the RPC service's type name; undefined for endpoints that need no key. */
   async admit(service: string | undefined, authorization: string | undefined, address: string): Promise<Admission> {
     const needed = service === undefined ? undefined : this.scopes.get(service);
-    if (needed === undefined) return { headers: quotaHeaders(await this.takeAddress(address)) };
+    if (needed === undefined) return { headers: quotaHeaders(await this.takeAddress(address)), bucket: { kind: "address", id: address } };
     // Keys live in the database: while it is down a key cannot be checked (`unavailable`, at
     // once, rather than waiting out the driver's server selection).
     if (this.availability.down !== undefined) throw new ConnectError(`the database is unavailable (${this.availability.down}); retry shortly`, Code.Unavailable);
@@ -94,33 +74,12 @@ export class Gate {
     if (prepaid) await this.limits.refund("address", address);
     const q = await this.limits.take("key", caller.keyId);
     if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
-    return { caller, headers: quotaHeaders(q) };
+    return { caller, headers: quotaHeaders(q), bucket: { kind: "key", id: caller.keyId } };
   }
 
-  /**
-   * Reads an admitted request's body (readBody) and charges it to the caller's key: one request
-   * more per started 64 KiB past the first, whether the body is then accepted or refused (and
-   * the limit's worth when it is too large). The service's cost is the bytes it reads and
-   * decodes, not the number of requests: a key sending megabytes that will be refused spends
-   * its budget 16 times as fast per request as one sending small requests, and a legitimate
-   * batch of 1,000 events (~250 KB) costs 4. The response's quota headers say what is left.
-   */
-  async readBody(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse, admission: Admission, limits: BodyLimits): Promise<Buffer> {
-    let bytes = 0;
-    try {
-      const body = await readBody(req, limits);
-      bytes = body.length;
-      return body;
-    } catch (err) {
-      if (err instanceof BodyTooLarge) bytes = limits.maxBytes;
-      throw err;
-    } finally {
-      const extra = Math.ceil(bytes / BODY_UNIT_BYTES) - 1;
-      if (admission.caller && extra > 0) {
-        const q = await this.limits.charge("key", admission.caller.keyId, extra);
-        if (q && !res.headersSent) for (const [k, v] of Object.entries(quotaHeaders(q))) res.setHeader(k, v);
-      }
-    }
+  /** What the admitted request's body costs, paid as it is read and decoded (see BodyCharge). */
+  bodyCharge(admission: Admission): BodyCharge {
+    return new BodyCharge(this.limits, admission.bucket);
   }
 
   /** One request from the address's bucket; over the limit, refused with 429's headers. */

@@ -50,17 +50,6 @@ export class RateLimits {
     await this.limiter(kind)?.reward(id, 1);
   }
 
-  /**
-   * Takes `points` more from a bucket without refusing this request (it was admitted): what it
-   * turned out to cost beyond the one request it was admitted for. The next request pays for it.
-   */
-  async charge(kind: Kind, id: string, points: number): Promise<Quota | undefined> {
-    const limiter = this.limiter(kind);
-    if (!limiter || points <= 0) return undefined;
-    const r = await limiter.penalty(id, points);
-    return this.quota(kind, r, true);
-  }
-
   private quota(kind: Kind, r: RateLimiterRes, allowed: boolean): Quota {
     const limit = kind === "key" ? this.config.perKey.requests : this.config.perAddress.requests;
     return { allowed, limit, remaining: Math.max(0, r.remainingPoints), resetSeconds: Math.max(1, Math.ceil(r.msBeforeNext / 1000)) };
@@ -70,10 +59,11 @@ export class RateLimits {
     return kind === "key" ? this.byKey : kind === "address" ? this.byAddress : this.healthByAddress;
   }
 
-  take(kind: Kind, id: string): Promise<Quota | undefined> {
+  /** Takes `points` (one request's worth by default) from a bucket; over the limit, `allowed` is false. */
+  take(kind: Kind, id: string, points = 1): Promise<Quota | undefined> {
     const limiter = this.limiter(kind);
     if (!limiter) return Promise.resolve(undefined);
-    return limiter.consume(id, 1).then(
+    return limiter.consume(id, points).then(
       (r) => this.quota(kind, r, true),
       (r: unknown) => {
         if (r instanceof RateLimiterRes) return this.quota(kind, r, false);

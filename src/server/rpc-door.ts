@@ -5,11 +5,12 @@ import { createContextValues, type ContextValues, type ConnectRouter, type Conne
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { callerKey } from "../auth/context.js";
-import { checkRequestMessage, type Framing } from "../decode/request.js";
+import { checkMessage, checkRequestMessage, openMessage, type Framing } from "../decode/request.js";
 import type { DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
 import { BodyTooLarge, clientAddress, declaredTooLarge, type BodyLimits } from "./body.js";
-import { Refused, type Gate } from "./gate.js";
+import type { Gate } from "./gate.js";
+import { Refused } from "./refused.js";
 import { codeName } from "../rest/status.js";
 import type { RefusalLog } from "./refusal-log.js";
 import { encodingOf, rpcTooLarge, wireOf, writeRpcError, type Wire } from "./wire.js";
@@ -84,8 +85,12 @@ export function createRpcDoor(opts: RpcDoorOptions) {
         if (req.method === "GET") {
           checkRequestMessage(handler.method.input, queryMessage(url.searchParams), framing, opts.decode);
         } else {
-          const body = await opts.gate.readBody(req, res, admitted, opts.body);
-          parsed = checkRequestMessage(handler.method.input, body, framing, opts.decode);
+          const charge = opts.gate.bodyCharge(admitted);
+          const body = await charge.read(req, opts.body).finally(() => charge.settle(res));
+          const message = openMessage(body, framing);
+          // A compressed message is paid for by its decoded size too, before it is checked.
+          if (message) await charge.cover(message.length).finally(() => charge.settle(res));
+          parsed = message && checkMessage(handler.method.input, message, framing, opts.decode);
           // A checked Connect JSON message goes to the router parsed; everything else as bytes.
           uReq.body = wire.protocol === "connect" && wire.json && parsed !== undefined ? (parsed as typeof uReq.body) : createAsyncIterable([body]);
         }

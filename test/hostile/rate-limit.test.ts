@@ -1,9 +1,11 @@
 // Rate limits per API key and per client address, answered as each protocol expects.
 import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import { startService, type TestService } from "../helpers/service.js";
-import { RPC_PROTOCOLS, callRest, callRpc } from "./wire.js";
+import { RPC_PROTOCOLS, callRest, callRpc, frame } from "./wire.js";
 import { GET_OVERVIEW, TRACK_EVENT } from "./inputs.js";
 
 describe("per API key", () => {
@@ -54,41 +56,111 @@ describe("per API key", () => {
   });
 });
 
-describe("a body is charged by its size", () => {
+describe("a body is paid for by its size, before it is read or decoded", () => {
   let svc: TestService;
+  const perKey = 40;
   beforeAll(async () => {
-    svc = await startService({ limits: { rate: { perKey: { requests: 40, seconds: 60 }, perAddress: { requests: 1000, seconds: 60 } } } });
+    svc = await startService({ limits: { rate: { perKey: { requests: perKey, seconds: 60 }, perAddress: { requests: 40, seconds: 60 } } } });
   });
   afterAll(async () => {
     await svc?.close();
   });
+  // 200,000 bytes of JSON the service must read and refuse (an unknown field): 4 units.
+  const refused = `{"orderId":"o-1","contactEmail":"u@example.com","amount":1,"currency":"USD","x":"${"a".repeat(200_000 - 90)}"}`;
 
-  test("every started 64 KiB past the first costs the key one more request, refused or accepted, through both doors (REST, gRPC)", async () => {
+  test("every started 64 KiB past the first costs one more request, refused or accepted, through both doors", async () => {
     const { key } = await svc.newAccount();
-    // 200,000 bytes of JSON the service must read and refuse (an unknown field): 4 units, 4 requests.
-    const refused = `{"orderId":"o-1","contactEmail":"u@example.com","amount":1,"currency":"USD","x":"${"a".repeat(200_000 - 90)}"}`;
     expect(Math.ceil(refused.length / 65536)).toBe(4);
     const a = await callRest(svc, "POST", "/api/v1/track/purchase", refused, { key });
     expect(a.status).toBe(400);
-    expect(a.headers.get("ratelimit-remaining")).toBe(String(40 - 4));
+    expect(a.headers.get("ratelimit-remaining")).toBe(String(perKey - 4));
     // A small request costs one, and sees what the large one spent.
     const b = await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key });
-    expect([b.status, b.headers.get("ratelimit-remaining")]).toEqual([200, String(40 - 5)]);
+    expect([b.status, b.headers.get("ratelimit-remaining")]).toEqual([200, String(perKey - 5)]);
     // An accepted batch of 700 sends (2 units) costs 2.
     const events = Array.from({ length: 700 }, (_, i) => ({ type: "send", contact_email: `u${i}@example.com`, timestamp: "2026-04-01T09:00:00Z", campaign_id: "camp_a" }));
     const batch = JSON.stringify({ events });
     expect(Math.ceil(batch.length / 65536)).toBe(2);
     const c = await callRest(svc, "POST", "/api/v1/ingest/email-events", batch, { key });
-    expect([c.status, c.headers.get("ratelimit-remaining")]).toEqual([200, String(40 - 7)]);
-    // gRPC: a 140,000-byte message (3 units with its frame header) refused as malformed protobuf costs 3.
+    expect([c.status, c.headers.get("ratelimit-remaining")]).toEqual([200, String(perKey - 7)]);
+    // gRPC (no declared length: paid as it arrives): a 140,000-byte message, 3 units with its frame header.
     const grpc = await callRpc(svc, "grpc", TRACK_EVENT, new Uint8Array(140_000).fill(0xff), { key });
     expect(grpc.code).toBe("invalid_argument");
-    expect(grpc.headers.get("ratelimit-remaining")).toBe(String(40 - 10));
-    // The 30 left pay for seven more such bodies (4 each) and the admission of an eighth, whose
-    // body then takes the rest: the next request is refused before its body is read.
+    expect(grpc.headers.get("ratelimit-remaining")).toBe(String(perKey - 10));
+    // The 30 left pay for seven more such bodies (4 each); the eighth's admission is paid, its
+    // body is not: refused before it is read, as is the next request.
     const codes: number[] = [];
     for (let i = 0; i < 9; i++) codes.push((await callRest(svc, "POST", "/api/v1/track/purchase", refused, { key })).status);
-    expect(codes).toEqual([400, 400, 400, 400, 400, 400, 400, 400, 429]);
+    expect(codes).toEqual([400, 400, 400, 400, 400, 400, 400, 429, 429]);
+  });
+
+  test("requests sent at once read no more bodies than the bucket pays for", async () => {
+    const { key } = await svc.newAccount();
+    // 20 bodies of 4 units at once: the bucket pays for 10 at most (all read before this change,
+    // their charge taken after the fact).
+    const answers = await Promise.all(Array.from({ length: 20 }, () => callRest(svc, "POST", "/api/v1/track/purchase", refused, { key })));
+    const read = answers.filter((r) => r.status === 400).length;
+    expect(answers.every((r) => r.status === 400 || r.status === 429)).toBe(true);
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThanOrEqual(perKey / 4);
+    // The bucket is spent, and stays spent: the debt is not forgiven while the window lasts.
+    expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(429);
+  });
+
+  test("a streamed body with no declared length is cut at the first unit it cannot pay for, with a 429", async () => {
+    const { key } = await svc.newAccount();
+    for (let i = 0; i < 30; i++) expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
+    // 10 left: a chunked body of 3 MiB has its admission and 9 more units paid for, and is
+    // refused at the 11th (640 KiB), before the 1 MiB size limit would refuse it.
+    const answer = await new Promise<string>((resolve) => {
+      const s = connect(svc.port, "127.0.0.1", () => {
+        s.write(`POST /api/v1/track/purchase HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
+        const chunk = Buffer.alloc(32 * 1024, 0x61);
+        const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]);
+        for (let i = 0; i < 96; i++) s.write(frame);
+      });
+      let got = "";
+      s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      s.on("error", () => undefined);
+      s.on("close", () => resolve(got.split("\r\n")[0] ?? ""));
+    });
+    expect(answer).toBe("HTTP/1.1 429 Too Many Requests");
+  });
+
+  test("a compressed message is paid for by its decoded size", async () => {
+    const { key } = await svc.newAccount();
+    const ff = new Uint8Array(1024 * 1024 - 10).fill(0xff);
+    const zipped = gzipSync(ff);
+    expect(zipped.length).toBeLessThan(65536);
+    const c = await callRpc(svc, "connect-binary", TRACK_EVENT, zipped, { key, headers: { "content-encoding": "gzip" } });
+    expect([c.code, c.headers.get("ratelimit-remaining")]).toEqual(["invalid_argument", String(perKey - 16)]);
+    const g = await callRpc(svc, "grpc", TRACK_EVENT, frame(zipped, 1), { key, raw: true, headers: { "grpc-encoding": "gzip" } });
+    expect([g.code, g.headers.get("ratelimit-remaining")]).toEqual(["invalid_argument", String(perKey - 32)]);
+    // 8 left: the next such message is refused once decoded, before it is checked.
+    const r = await callRpc(svc, "connect-binary", TRACK_EVENT, zipped, { key, headers: { "content-encoding": "gzip" } });
+    expect(r.code).toBe("resource_exhausted");
+  });
+
+  test("a body cut short by its client is paid for as it arrived", async () => {
+    const { key } = await svc.newAccount();
+    // About 1 MiB sent of a declared 1 MiB, then the connection is dropped: paid in full up front.
+    await new Promise<void>((resolve) => {
+      const s = connect(svc.port, "127.0.0.1", () => {
+        s.write(`POST /api/v1/track/purchase HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ncontent-length: 1048576\r\n\r\n`);
+        s.write(Buffer.alloc(1048575, 0x61), () => setTimeout(() => (s.destroy(), resolve()), 200));
+      });
+      s.on("error", () => undefined);
+    });
+    const b = await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key });
+    expect([b.status, b.headers.get("ratelimit-remaining")]).toEqual([200, String(perKey - 17)]);
+  });
+
+  test("without a key, a body is paid for from the address's bucket", async () => {
+    // grpc.health.v1.Health/Check takes no key: a 1 MiB body costs the address 16.
+    const big = new Uint8Array(1024 * 1024 - 10).fill(0xff);
+    const h = await callRpc(svc, "connect-binary", "grpc.health.v1.Health/Check", big);
+    expect(h.code).toBe("invalid_argument");
+    expect(h.headers.get("ratelimit-remaining")).toBe(String(40 - 16));
   });
 });
 
