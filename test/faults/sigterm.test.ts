@@ -42,7 +42,7 @@ test("SIGTERM with a 300 ms grace and 12 batches of 1,000 in flight: 200 or 503 
   const statuses = await Promise.all(answers);
   expect(await proc.exited, proc.stderr().split("\n").filter((l) => !l.startsWith("{")).join("\n")).toBe(0);
   // Every batch was answered: done within the grace, or cut short and told to retry.
-  expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+  expect(statuses.filter((s) => s !== 200 && s !== 503), JSON.stringify(statuses)).toEqual([]);
   expect(statuses).toContain(503);
 
   proc = await startServiceProcess(env);
