@@ -32,9 +32,11 @@ export interface RpcDoorOptions extends Pick<ConnectRouterOptions, "interceptors
 
 /**
  * gRPC, gRPC-Web and Connect, in the order a request's cost demands: the size it declares, then
- * the gate (key, scope, rate limit) from the headers alone, then the body, read with a size and
- * rate limit, then a check of its framing and message that refuses anything undecodable or too
- * deep as INVALID_ARGUMENT naming the field, and only then the Connect router, which decodes
+ * the gate (key, scope, rate limit) from the headers alone, then the body, paid for by its size
+ * from the bucket the gate drew on (BodyCharge) and read with a size and rate limit, then a
+ * check of its framing and message (a compressed one paid for by its decoded size first) that
+ * refuses anything undecodable or too deep as INVALID_ARGUMENT naming the field, and only then
+ * the Connect router, which decodes
  * and runs the interceptors and handler. (connect-node's adapter reads and decodes before any
  * interceptor runs, and reports undecodable protobuf as INTERNAL.)
  */
