@@ -31,10 +31,15 @@ export class BodyCharge {
     private readonly bucket: Bucket | undefined,
   ) {}
 
-  /** Pays for `bytes` in all (what was paid already is not paid again); refused when the bucket cannot. */
+  /**
+   * Pays for `bytes` in all (what was paid already is not paid again); refused when the bucket
+   * cannot. A body never costs more than a whole bucket: with a bucket smaller than the largest
+   * body allowed, such a body waits for a full bucket rather than being refused on every retry.
+   */
   async cover(bytes: number): Promise<void> {
-    const units = Math.ceil(bytes / BODY_UNIT_BYTES);
-    if (units <= this.paidUnits || !this.bucket) return;
+    if (!this.bucket) return;
+    const units = Math.min(Math.ceil(bytes / BODY_UNIT_BYTES), this.limits.capacity(this.bucket.kind));
+    if (units <= this.paidUnits) return;
     const q = await this.limits.take(this.bucket.kind, this.bucket.id, units - this.paidUnits);
     if (!q) return;
     this.quota = q;

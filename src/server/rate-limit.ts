@@ -59,6 +59,11 @@ export class RateLimits {
     return kind === "key" ? this.byKey : kind === "address" ? this.byAddress : this.healthByAddress;
   }
 
+  /** A bucket's size, in requests (0: no limit). */
+  capacity(kind: Kind): number {
+    return kind === "key" ? this.config.perKey.requests : this.config.perAddress.requests;
+  }
+
   /** Takes `points` (one request's worth by default) from a bucket; over the limit, `allowed` is false. */
   take(kind: Kind, id: string, points = 1): Promise<Quota | undefined> {
     const limiter = this.limiter(kind);

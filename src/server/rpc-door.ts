@@ -80,8 +80,11 @@ export function createRpcDoor(opts: RpcDoorOptions) {
         maxBytes: opts.body.maxBytes,
       };
       // Streams of requests (reflection) go to the router as they come, each message checked
-      // once it is whole; the router bounds each one's size.
-      if (framing && !single && framing.enveloped) uReq.body = checkedEnvelopes(uReq.body as AsyncIterable<Uint8Array>, handler.method.input, framing, opts.decode);
+      // once it is whole and paid for as its bytes arrive; the router bounds each one's size.
+      if (framing && !single && framing.enveloped) {
+        const charge = opts.gate.bodyCharge(admitted);
+        uReq.body = checkedEnvelopes(uReq.body as AsyncIterable<Uint8Array>, handler.method.input, framing, opts.decode, (n) => charge.cover(n));
+      }
       if (framing && single) {
         let parsed: unknown;
         if (req.method === "GET") {
@@ -115,11 +118,12 @@ export function createRpcDoor(opts: RpcDoorOptions) {
 }
 
 /**
- * A stream of enveloped request messages, each checked (decode/request.ts) as it completes, so a
+ * A stream of enveloped request messages, paid for (`pay`, with the bytes received so far) as
+ * they arrive and each checked (decode/request.ts) as it completes, so a
  * malformed one ends the call with INVALID_ARGUMENT naming the field rather than a decoder's
  * INTERNAL; a message over the size limit ends it with RESOURCE_EXHAUSTED before it is read.
  */
-async function* checkedEnvelopes(chunks: AsyncIterable<Uint8Array>, input: DescMessage, framing: Framing, limits: DecodeLimits): AsyncIterable<Uint8Array> {
+async function* checkedEnvelopes(chunks: AsyncIterable<Uint8Array>, input: DescMessage, framing: Framing, limits: DecodeLimits, pay: (bytes: number) => Promise<void>): AsyncIterable<Uint8Array> {
   const check = (frame: Uint8Array) => {
     try {
       checkRequestMessage(input, frame, framing, limits);
@@ -128,7 +132,15 @@ async function* checkedEnvelopes(chunks: AsyncIterable<Uint8Array>, input: DescM
     }
   };
   let buf = Buffer.alloc(0);
+  let received = 0;
   for await (const chunk of chunks) {
+    received += chunk.length;
+    try {
+      await pay(received);
+    } catch (err) {
+      // Mid-stream the answer is the call's status: RESOURCE_EXHAUSTED, as for one message.
+      throw err instanceof Refused ? err.error : err;
+    }
     buf = buf.length > 0 ? Buffer.concat([buf, chunk]) : Buffer.from(chunk);
     while (buf.length >= 5) {
       const length = buf.readUInt32BE(1);

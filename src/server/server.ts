@@ -31,9 +31,10 @@ import { stopReadingWhenAnswered } from "./stop-reading.js";
 /** After the grace period, how long the calls cut short get to send their `unavailable` answers. */
 const ANSWER_CUT_CALLS_MS = 1000;
 /**
- * At shutdown, once the calls in flight are done, the listener stays open until no request has
- * arrived for this long (within the grace): requests already on their way are answered
- * `unavailable`, not dropped with their connection.
+ * At shutdown, once the calls in flight are done, the listener stays open this long more
+ * (within the grace): requests already on their way are answered `unavailable`, not dropped
+ * with their connection. A fixed time, not "until none arrives", which a steady trickle (health
+ * probes) would stretch to the whole grace.
  */
 const LINGER_MS = 200;
 
@@ -113,10 +114,8 @@ export class AnalyticsServer {
 
     let inFlight = 0;
     let onIdle: (() => void) | undefined;
-    let lastArrival = 0;
     const handle = (req: Req, res: Res) => {
       inFlight++;
-      lastArrival = performance.now();
       // Shutting down: an HTTP/1.1 client is told not to send its next request on this connection.
       if (life.draining && !("stream" in req)) res.setHeader("connection", "close");
       res.once("close", () => {
@@ -200,18 +199,16 @@ export class AnalyticsServer {
     const close = async (graceMs: number) => {
       const deadline = performance.now() + graceMs;
       // New calls are answered `unavailable` from here on. The listener and the open connections
-      // stay open while the calls in flight finish, and then until no request has arrived for
-      // LINGER_MS (within the grace): a request already on its way, on a connection this process
-      // had not yet accepted or read (a busy machine), is answered rather than dropped with its
-      // connection, which closing the listener (the kernel resets its backlog) or the idle
-      // connections at once did. HTTP/2 sessions are told to go away (GOAWAY).
+      // stay open while the calls in flight finish, and LINGER_MS more (within the grace): a
+      // request already on its way, on a connection this process had not yet accepted or read
+      // (a busy machine), is answered rather than dropped with its connection, which closing the
+      // listener (the kernel resets its backlog) or the idle connections at once did. HTTP/2
+      // sessions are told to go away (GOAWAY).
       life.drain();
       for (const s of sessions) s.close();
       await idle(graceMs);
-      for (let now = performance.now(); now - lastArrival < LINGER_MS && now < deadline; now = performance.now()) {
-        await new Promise((r) => setTimeout(r, Math.min(LINGER_MS - (now - lastArrival), deadline - now) + 1));
-        await idle(Math.max(0, deadline - performance.now()));
-      }
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(LINGER_MS, deadline - performance.now()))));
+      await idle(Math.max(0, deadline - performance.now()));
       listener.close();
       h1.closeIdleConnections();
       // The grace is over: what is still running is answered `unavailable` (not dropped), and

@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import { startService, type TestService } from "../helpers/service.js";
-import { RPC_PROTOCOLS, callRest, callRpc, frame } from "./wire.js";
+import { RPC_PROTOCOLS, callRest, callRpc, frame, grpc } from "./wire.js";
 import { GET_OVERVIEW, TRACK_EVENT } from "./inputs.js";
 
 describe("per API key", () => {
@@ -153,6 +153,40 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
     });
     const b = await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key });
     expect([b.status, b.headers.get("ratelimit-remaining")]).toEqual([200, String(perKey - 17)]);
+  });
+
+  test("a stream of request messages is paid for as it arrives (reflection, without a key)", async () => {
+    const other = await startService({ limits: { rate: { perKey: { requests: perKey, seconds: 60 }, perAddress: { requests: 40, seconds: 60 } } } });
+    try {
+      // Each request: host (field 1) of 200,000 bytes and list_services (field 7); five of them, ~1 MB: 16 units.
+      const host = Buffer.alloc(200_000, 0x61);
+      const one = Buffer.concat([Buffer.from([0x0a, 0xc0, 0x9a, 0x0c]), host, Buffer.from([0x3a, 0x00])]);
+      const stream = Buffer.concat(Array.from({ length: 5 }, () => frame(one)));
+      const r = await grpc(other, "grpc.reflection.v1.ServerReflection/ServerReflectionInfo", stream);
+      expect(r.code).toBe("ok");
+      const after = await callRpc(other, "connect-json", "grpc.health.v1.Health/Check", "{}");
+      expect(Number(after.headers.get("ratelimit-remaining"))).toBeLessThanOrEqual(40 - 16 - 1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("a body larger than a whole bucket costs the whole bucket, not a 429 on every retry", async () => {
+    const small = await startService({ limits: { rate: { perKey: { requests: 10, seconds: 1 }, perAddress: { requests: 1000, seconds: 60 } } } });
+    try {
+      const { key } = await small.newAccount();
+      // ~850 KB of sends: 13 units, more than the bucket of 10.
+      const events = Array.from({ length: 7000 }, (_, i) => ({ type: "send", contact_email: `u${i}@example.com`, timestamp: "2026-04-01T09:00:00Z", campaign_id: "camp_a" }));
+      const batch = JSON.stringify({ events: events.slice(0, 1000) });
+      const big = JSON.stringify({ events: [...events.slice(0, 1000), ...Array.from({ length: 6000 }, (_, i) => ({ ...events[i]!, contact_email: `v${i}@example.com` }))] });
+      expect(Math.ceil(big.length / 65536)).toBeGreaterThan(10);
+      expect(batch.length).toBeLessThan(big.length);
+      const r = await callRest(small, "POST", "/api/v1/ingest/email-events", big, { key });
+      expect([r.status, r.message]).toEqual([400, expect.stringContaining("events")]);
+      expect(r.headers.get("ratelimit-remaining")).toBe("0");
+    } finally {
+      await small.close();
+    }
   });
 
   test("without a key, a body is paid for from the address's bucket", async () => {
