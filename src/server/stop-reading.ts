@@ -27,7 +27,9 @@ export function stopReadingWhenAnswered(req: IncomingMessage | Http2ServerReques
     };
     // Before Node's own "finish" handler, which would start draining the body.
     res.prependOnceListener("finish", () => {
-      if (unread()) req.socket.destroy();
+      // Node 22 and 24 detach the socket from a request already destroyed (a body refused while
+      // it was being read, which ends its iteration): the response still has it.
+      if (unread()) (req.socket ?? res.socket)?.destroy();
     });
   }
 }
