@@ -10,7 +10,8 @@ import type { TestService } from "../helpers/service.js";
 import { startWithAccount } from "./wire.js";
 
 let svc: TestService;
-beforeAll(async () => ({ svc } = await startWithAccount()));
+let key: string;
+beforeAll(async () => ({ svc, key } = await startWithAccount()));
 afterAll(() => svc?.close());
 
 /** Streams a chunked body as fast as the socket takes it until the server closes; the status line and seconds to the close. */
@@ -82,4 +83,25 @@ test("a keep-alive client is told the connection closes, and its next request is
   } finally {
     agent.destroy();
   }
+});
+
+test("a keyed chunked body past the size limit is answered 413, and the service lives on (Node 22 and 24 once crashed here)", async () => {
+  for (let round = 0; round < 2; round++) {
+    const status = await new Promise<string>((resolve) => {
+      const s = connect(svc.port, "127.0.0.1", () => {
+        s.write(`POST /api/v1/track/purchase HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]);
+        for (let i = 0; i < 40; i++) s.write(frame);
+      });
+      let got = "";
+      s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      s.on("error", () => undefined);
+      s.on("close", () => resolve(got.split("\r\n")[0] ?? ""));
+    });
+    expect(status).toBe("HTTP/1.1 413 Payload Too Large");
+  }
+  // The socket's close ran after the answer (no uncaught error), and the next request is served.
+  await new Promise((r) => setTimeout(r, 100));
+  expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
 });
