@@ -61,8 +61,9 @@ const MONGODB: Omit<Capabilities, "server"> = { concurrentWriters: true, seconda
  * each update takes one more connection to write: a command of k updates needs k + 1 at once,
  * and when the pool is out, every command waits for another forever. On SQLite (one writer, a
  * pool of 100) bulks of 40: even two at once (the test run's two files in parallel share one
- * FerretDB; bulks of 50 there, 2 × 51 connections, hung a test once) need 82. On PostgreSQL the pool (200 connections, see
- * src/db/postgres.ts; FerretDB's default is 50) is shared by every command of every instance:
+ * FerretDB; bulks of 50 there, 2 × 51 connections, hung a test once) need 82. On PostgreSQL
+ * the pool (200 connections, see src/db/postgres.ts; FerretDB's default is 50) is shared by
+ * every command of every instance:
  * small bulks and few batches at once per process keep the need (4 × 9 per instance) far below it.
  */
 const FERRETDB_SQLITE: Omit<Capabilities, "server"> = { concurrentWriters: false, secondaryIndexes: false, concurrentBatches: 1, atomicUpdates: false, bulkMax: 40, idSetLookups: false, counterWrites: "insert-first" };

@@ -43,6 +43,11 @@ export function pack(counts: Iterable<[string, Count]>): string {
   return out.join(",");
 }
 
+/** A count's text as a Count: 15 digits and a sign are always a safe integer; longer ones are read exactly. */
+export function countOf(text: string): Count {
+  return text.length > 15 ? BigInt(text) : Number(text);
+}
+
 /** `a + b`, exact: a number while the sum is a safe integer, else a BigInt. */
 export function plus(a: Count, b: Count): Count {
   if (typeof a === "number" && typeof b === "number") {
@@ -68,7 +73,7 @@ export function unpack(chunks: readonly string[] | undefined): Map<string, Count
         const values = entry.slice(eq + 1).split(".");
         const digits = String(values.length - 1).length;
         values.forEach((text, i) => {
-          if (text !== "") add(`${entry.slice(0, eq)}${String(i).padStart(digits, "0")}`, text.length > 15 ? BigInt(text) : Number(text));
+          if (text !== "") add(`${entry.slice(0, eq)}${String(i).padStart(digits, "0")}`, countOf(text));
         });
       }
       continue;
@@ -76,9 +81,7 @@ export function unpack(chunks: readonly string[] | undefined): Map<string, Count
     for (const entry of chunk.split(",")) {
       const at = entry.lastIndexOf(":");
       const k = entry.slice(0, at);
-      const text = entry.slice(at + 1);
-      // 15 digits and a sign are always a safe integer; longer ones are read exactly.
-      add(k, text.length > 15 ? BigInt(text) : Number(text));
+      add(k, countOf(entry.slice(at + 1)));
     }
   }
   for (const [k, v] of out) if (v === 0 || v === 0n) out.delete(k);
@@ -150,8 +153,7 @@ export function packGrid(slots: readonly Record<string, Count>[]): string {
 export function unpackBySuffix(chunks: readonly string[] | undefined, digits: number, n: number): Record<string, Count>[] {
   const out: Record<string, Count>[] = Array.from({ length: n }, () => ({}));
   const add = (i: number, name: string, text: string) => {
-    // 15 digits and a sign are always a safe integer; longer ones are read exactly.
-    const v = text.length > 15 ? BigInt(text) : Number(text);
+    const v = countOf(text);
     const slot = out[i]!;
     const was = slot[name];
     slot[name] = was === undefined ? v : plus(was, v);

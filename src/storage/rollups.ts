@@ -5,10 +5,10 @@ import { readByIds } from "./by-id.js";
 import { DaySpans } from "./day-spans.js";
 import { HourQuarters, type HourSeconds } from "./hour-quarters.js";
 import { prepareCollection } from "./indexes.js";
-import { SECONDS_FORM, countOf, packSeconds, scanSeconds, type SecondCount } from "./second-counts.js";
+import { SECONDS_FORM, packSeconds, scanSeconds, type SecondCount } from "./second-counts.js";
 import { storedCounts } from "./money.js";
 import type { Capabilities } from "./capabilities.js";
-import { PackedCompactor, grid, pack, packedWrite, plus, unpack, unpackBySuffix, type Count, type Grid, type PackedDoc } from "./packed-counts.js";
+import { PackedCompactor, countOf, grid, pack, packedWrite, plus, unpack, unpackBySuffix, type Count, type Grid, type PackedDoc } from "./packed-counts.js";
 
 /**
  * A counter as written: a 64-bit integer (see storedValue), which the driver reads back as a

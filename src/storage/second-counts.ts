@@ -1,4 +1,4 @@
-import { plus, type Count, type FoldForm } from "./packed-counts.js";
+import { countOf, plus, type Count, type FoldForm } from "./packed-counts.js";
 
 /**
  * The text of an hour's counts by second (`account_hour_seconds`' chunks, see rollups.ts): one
@@ -102,11 +102,6 @@ export function scanSeconds(chunk: string, first: number, end: number, visit: (k
 /** Every entry of `chunks` (either form), its count as text. */
 export function forEachSecond(chunks: readonly string[], visit: (key: string, second: number, n: string) => void): void {
   for (const chunk of chunks) scanSeconds(chunk, 0, 3600, visit);
-}
-
-/** A count's text as a Count: 15 digits and a sign are always a safe integer; longer ones are read exactly. */
-export function countOf(text: string): Count {
-  return text.length > 15 ? BigInt(text) : Number(text);
 }
 
 /** An hour's seconds fold into one chunk of this form; a lone chunk of the former form is due. */

@@ -263,7 +263,6 @@ export class SortedPages<P> {
     this.memo.set(p.key, p.memo);
   }
 
-
   /** Forgets the views remembered of owners whose id starts with `prefix` (every one for ""). */
   forget(prefix: string): void {
     for (const key of this.memo.keys()) if (key.startsWith(prefix)) this.memo.delete(key);

@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import { startService, type TestService } from "../helpers/service.js";
-import { RPC_PROTOCOLS, callRest, callRpc, frame, grpc } from "./wire.js";
+import { RPC_PROTOCOLS, callRest, callRpc, frame, grpc, postChunked } from "./wire.js";
 import { GET_OVERVIEW, TRACK_EVENT } from "./inputs.js";
 
 describe("per API key", () => {
@@ -112,18 +112,7 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
     for (let i = 0; i < 30; i++) expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
     // 10 left: a chunked body of 3 MiB has its admission and 9 more units paid for, and is
     // refused at the 11th (640 KiB), before the 1 MiB size limit would refuse it.
-    const answer = await new Promise<string>((resolve) => {
-      const s = connect(svc.port, "127.0.0.1", () => {
-        s.write(`POST /api/v1/track/purchase HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
-        const chunk = Buffer.alloc(32 * 1024, 0x61);
-        const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]);
-        for (let i = 0; i < 96; i++) s.write(frame);
-      });
-      let got = "";
-      s.on("data", (d: Buffer) => (got += d.toString("latin1")));
-      s.on("error", () => undefined);
-      s.on("close", () => resolve(got.split("\r\n")[0] ?? ""));
-    });
+    const answer = await postChunked(svc, "/api/v1/track/purchase", key, 32 * 1024, 96);
     expect(answer).toBe("HTTP/1.1 429 Too Many Requests");
   });
 

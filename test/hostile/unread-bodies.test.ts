@@ -7,7 +7,7 @@ import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { TestService } from "../helpers/service.js";
-import { startWithAccount } from "./wire.js";
+import { postChunked, startWithAccount } from "./wire.js";
 
 let svc: TestService;
 let key: string;
@@ -87,18 +87,7 @@ test("a keep-alive client is told the connection closes, and its next request is
 
 test("a keyed chunked body past the size limit is answered 413, and the service lives on (Node 22 and 24 once crashed here)", async () => {
   for (let round = 0; round < 2; round++) {
-    const status = await new Promise<string>((resolve) => {
-      const s = connect(svc.port, "127.0.0.1", () => {
-        s.write(`POST /api/v1/track/purchase HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
-        const chunk = Buffer.alloc(64 * 1024, 0x61);
-        const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]);
-        for (let i = 0; i < 40; i++) s.write(frame);
-      });
-      let got = "";
-      s.on("data", (d: Buffer) => (got += d.toString("latin1")));
-      s.on("error", () => undefined);
-      s.on("close", () => resolve(got.split("\r\n")[0] ?? ""));
-    });
+    const status = await postChunked(svc, "/api/v1/track/purchase", key, 64 * 1024, 40);
     expect(status).toBe("HTTP/1.1 413 Payload Too Large");
   }
   // The socket's close ran after the answer (no uncaught error), and the next request is served.

@@ -1,6 +1,7 @@
 // Raw requests for the hostile-input suite: exact bytes on every protocol, and the outcome read
 // back the same way whatever the protocol (code name, REST status, named fields, headers).
 import { connect as h2connect, type ClientHttp2Session } from "node:http2";
+import { connect } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
@@ -156,4 +157,23 @@ export async function callRest(svc: TestService, method: string, path: string, b
 export async function startWithAccount(): Promise<{ svc: TestService; account: string; key: string }> {
   const svc = await startService();
   return { svc, ...(await svc.newAccount()) };
+}
+
+/**
+ * A keyed HTTP/1.1 POST with a chunked body (no declared length) of `chunks` chunks of
+ * `chunkBytes`, written over a raw socket as fast as it takes them; the answer's status line.
+ */
+export function postChunked(svc: TestService, path: string, key: string, chunkBytes: number, chunks: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(svc.port, "127.0.0.1", () => {
+      s.write(`POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
+      const chunk = Buffer.alloc(chunkBytes, 0x61);
+      const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]);
+      for (let i = 0; i < chunks; i++) s.write(frame);
+    });
+    let got = "";
+    s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    s.on("error", () => undefined);
+    s.on("close", () => resolve(got.split("\r\n")[0] ?? ""));
+  });
 }

@@ -3,7 +3,8 @@
 // mixed in), negatives and counts past 2^53 included, and a fold keeps every sum.
 import { expect, test } from "vitest";
 import { type Count } from "../../src/storage/packed-counts.js";
-import { SECONDS_FORM, countOf, packSeconds, scanSeconds, type SecondCount } from "../../src/storage/second-counts.js";
+import { countOf } from "../../src/storage/packed-counts.js";
+import { SECONDS_FORM, packSeconds, scanSeconds, type SecondCount } from "../../src/storage/second-counts.js";
 
 /** The sums of `chunks` over `[first, end)` by counter, zeros left out. */
 function sums(chunks: readonly string[], first: number, end: number): Map<string, bigint> {

@@ -1,7 +1,8 @@
 import type { Store } from "../store.js";
 import type { HourSeconds } from "../hour-quarters.js";
 import type { Migration } from "./migration.js";
-import { countOf, forEachSecond, type SecondCount } from "../second-counts.js";
+import { countOf } from "../packed-counts.js";
+import { forEachSecond, type SecondCount } from "../second-counts.js";
 
 /** `account_hour_seconds`: chunks of counts by second (see second-counts.ts). */
 interface SecondsDoc {
