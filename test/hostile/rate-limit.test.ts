@@ -160,19 +160,21 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
     }
   });
 
-  test("a body larger than a whole bucket costs the whole bucket, not a 429 on every retry", async () => {
+  test("a body larger than a whole bucket costs the whole bucket: read, not a 429 on every retry", async () => {
     const small = await startService({ limits: { rate: { perKey: { requests: 10, seconds: 1 }, perAddress: { requests: 1000, seconds: 60 } } } });
     try {
       const { key } = await small.newAccount();
-      // ~850 KB of sends: 13 units, more than the bucket of 10.
+      // ~850 KB of sends (7,000 events, over the 1,000 a batch may hold): 13 units, more than the bucket of 10.
       const events = Array.from({ length: 7000 }, (_, i) => ({ type: "send", contact_email: `u${i}@example.com`, timestamp: "2026-04-01T09:00:00Z", campaign_id: "camp_a" }));
-      const batch = JSON.stringify({ events: events.slice(0, 1000) });
-      const big = JSON.stringify({ events: [...events.slice(0, 1000), ...Array.from({ length: 6000 }, (_, i) => ({ ...events[i]!, contact_email: `v${i}@example.com` }))] });
+      const big = JSON.stringify({ events });
       expect(Math.ceil(big.length / 65536)).toBeGreaterThan(10);
-      expect(batch.length).toBeLessThan(big.length);
-      const r = await callRest(small, "POST", "/api/v1/ingest/email-events", big, { key });
-      expect([r.status, r.message]).toEqual([400, expect.stringContaining("events")]);
-      expect(r.headers.get("ratelimit-remaining")).toBe("0");
+      for (let attempt = 0; attempt < 2; attempt++) {
+        // Read and refused for what it holds, each time the bucket is full (it refills every second).
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 1100));
+        const r = await callRest(small, "POST", "/api/v1/ingest/email-events", big, { key });
+        expect([r.status, r.message]).toEqual([400, expect.stringContaining("events")]);
+        expect(r.headers.get("ratelimit-remaining")).toBe("0");
+      }
     } finally {
       await small.close();
     }
