@@ -6,7 +6,7 @@
  * itself now). This compares one trivial unary gRPC
  * route (grpc.health.v1.Health/Check answering SERVING, no database) served by the same
  * connectNodeAdapter handler
- *   (a) "dual":  through createDualListener(h1, h2, 10_000), as the service does, and
+ *   (a) "dual":  through createDualListener(h1, h2), as the service does, and
  *   (b) "plain": by http2.createServer listening on its own port,
  * each in its own child process (so client and server do not share an event loop), driven by a
  * gRPC client over one HTTP/2 connection for a fixed number of unary calls at concurrency 1 and
@@ -66,7 +66,7 @@ async function serve(mode: Mode): Promise<void> {
   let port: number;
   if (mode === "dual" || mode === "dual-nodelay") {
     const h1 = createHttp1Server(handler);
-    const listener = createDualListener(h1, h2, 10_000);
+    const listener = createDualListener(h1, h2);
     // The candidate fix, applied from outside: TCP_NODELAY on every accepted socket (the service's
     // listener leaves Nagle on, so small h2 frames wait for the peer's delayed ACK).
     if (mode === "dual-nodelay") listener.prependListener("connection", (s: import("node:net").Socket) => s.setNoDelay(true));

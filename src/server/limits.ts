@@ -75,6 +75,9 @@ export function applyConnectionLimits(listener: NetServer, h1: Http1Server, h2: 
       }
     });
   });
+  // A socket handed over to HTTP/2 (its preface, src/server/listener.ts) is HTTP/1.1's no more:
+  // its headers timer stops, and its session's idle time applies.
+  h2.on("connection", (socket: Socket) => clearTimeout(http1State.get(socket)?.timer));
   h2.on("session", (s: Http2Session) => closeWhenIdle(s, limits.idleTimeoutMs));
 }
 

@@ -180,7 +180,7 @@ export class AnalyticsServer {
     const h1 = createHttp1Server(handle);
     const h2 = createHttp2Server({ settings: { maxConcurrentStreams: limits.maxConcurrentStreams } }, handle);
     const sessions = trackSessions(h2);
-    const listener = createDualListener(h1, h2, limits.headersTimeoutMs);
+    const listener = createDualListener(h1, h2);
     applyConnectionLimits(listener, h1, h2, limits);
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
