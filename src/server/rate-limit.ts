@@ -1,10 +1,13 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { TokenBucket } from "limiter";
 import { RetryInfoSchema } from "../../gen/es/google/rpc/error_details_pb.js";
 
-/** A bucket of `requests` that refills every `seconds`; 0 requests turns the limit off. */
+/**
+ * A token bucket: holds at most `requests`, refilled continuously at `requests` per `seconds`
+ * (empty to full in `seconds`); 0 requests turns the limit off.
+ */
 export interface Bucket {
   requests: number;
   seconds: number;
@@ -21,41 +24,39 @@ export interface RateLimitConfig {
 export interface Quota {
   allowed: boolean;
   limit: number;
+  /** Whole requests left in the bucket. */
   remaining: number;
   /** Seconds until the bucket is full again. */
   resetSeconds: number;
+  /** Seconds until the bucket holds what the refused request costs (0 when allowed). */
+  retrySeconds: number;
 }
 
 /**
- * Rate limits per API key and per client address, kept in this process's memory by
- * rate-limiter-flexible (so with several instances each enforces its own limits).
+ * Rate limits per API key and per client address: a token bucket per caller (limiter's
+ * TokenBucket), in this process's memory (so with several instances each enforces its own).
  */
 export class RateLimits {
-  private readonly byKey?: RateLimiterMemory;
-  private readonly byAddress?: RateLimiterMemory;
-  private readonly healthByAddress?: RateLimiterMemory;
+  private readonly byKey?: Buckets;
+  private readonly byAddress?: Buckets;
+  private readonly healthByAddress?: Buckets;
   constructor(private readonly config: RateLimitConfig) {
-    const make = (b: Bucket, prefix: string) =>
-      b.requests > 0 ? new RateLimiterMemory({ keyPrefix: prefix, points: b.requests, duration: b.seconds }) : undefined;
-    this.byKey = make(config.perKey, "key");
-    this.byAddress = make(config.perAddress, "addr");
+    const make = (b: Bucket) => (b.requests > 0 ? new Buckets(b) : undefined);
+    this.byKey = make(config.perKey);
+    this.byAddress = make(config.perAddress);
     // Health checks draw on a bucket of their own (the same size per address): a load balancer
     // probing from an address that also carries hostile traffic (a shared proxy, NAT) must not
     // see 429 because someone there guessed keys, and pull a healthy instance out of service.
-    this.healthByAddress = make(config.perAddress, "health");
+    this.healthByAddress = make(config.perAddress);
   }
 
   /** Gives one request back to a bucket (paid in advance for a key lookup the key then justified). */
-  async refund(kind: Kind, id: string): Promise<void> {
-    await this.limiter(kind)?.reward(id, 1);
+  refund(kind: Kind, id: string): Promise<void> {
+    this.buckets(kind)?.refund(id, 1);
+    return Promise.resolve();
   }
 
-  private quota(kind: Kind, r: RateLimiterRes, allowed: boolean): Quota {
-    const limit = kind === "key" ? this.config.perKey.requests : this.config.perAddress.requests;
-    return { allowed, limit, remaining: Math.max(0, r.remainingPoints), resetSeconds: Math.max(1, Math.ceil(r.msBeforeNext / 1000)) };
-  }
-
-  private limiter(kind: Kind): RateLimiterMemory | undefined {
+  private buckets(kind: Kind): Buckets | undefined {
     return kind === "key" ? this.byKey : kind === "address" ? this.byAddress : this.healthByAddress;
   }
 
@@ -66,15 +67,69 @@ export class RateLimits {
 
   /** Takes `points` (one request's worth by default) from a bucket; over the limit, `allowed` is false. */
   take(kind: Kind, id: string, points = 1): Promise<Quota | undefined> {
-    const limiter = this.limiter(kind);
-    if (!limiter) return Promise.resolve(undefined);
-    return limiter.consume(id, points).then(
-      (r) => this.quota(kind, r, true),
-      (r: unknown) => {
-        if (r instanceof RateLimiterRes) return this.quota(kind, r, false);
-        throw r;
-      },
-    );
+    return Promise.resolve(this.buckets(kind)?.take(id, points));
+  }
+}
+
+/**
+ * One token bucket per caller. A bucket that has refilled is the same as none: such buckets are
+ * dropped whenever a refill time has passed since the last sweep, so memory holds only callers
+ * seen within the last `seconds`.
+ */
+class Buckets {
+  private readonly byId = new Map<string, TokenBucket>();
+  /** Tokens per millisecond. */
+  private readonly rate: number;
+  private readonly fillMs: number;
+  private sweptAt = performance.now();
+  constructor(private readonly bucket: Bucket) {
+    this.fillMs = bucket.seconds * 1000;
+    this.rate = bucket.requests / this.fillMs;
+  }
+
+  take(id: string, points: number): Quota {
+    const b = this.get(id);
+    // No request costs more than a whole bucket (BodyCharge caps a body's price; limiter throws
+    // on a wait for more than the bucket holds).
+    const cost = Math.min(points, this.bucket.requests);
+    const allowed = b.tryRemoveTokens(cost);
+    const retryMs = allowed ? 0 : b.getWaitTime(cost);
+    return {
+      allowed,
+      limit: this.bucket.requests,
+      remaining: Math.floor(b.content),
+      resetSeconds: Math.max(1, Math.ceil((this.bucket.requests - b.content) / this.rate / 1000)),
+      retrySeconds: allowed ? 0 : Math.max(1, Math.ceil(retryMs / 1000)),
+    };
+  }
+
+  refund(id: string, points: number): void {
+    const b = this.byId.get(id);
+    if (!b) return;
+    b.drip();
+    b.content = Math.min(this.bucket.requests, b.content + points);
+  }
+
+  private get(id: string): TokenBucket {
+    this.sweep();
+    let b = this.byId.get(id);
+    if (!b) {
+      b = new TokenBucket({ bucketSize: this.bucket.requests, tokensPerInterval: this.bucket.requests, interval: this.fillMs });
+      // limiter's buckets start empty; a caller not seen lately has a full one.
+      b.content = this.bucket.requests;
+      this.byId.set(id, b);
+    }
+    return b;
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    if (now - this.sweptAt < this.fillMs) return;
+    this.sweptAt = now;
+    for (const [id, b] of this.byId) {
+      b.drip();
+      if (b.content >= this.bucket.requests) this.byId.delete(id);
+    }
   }
 }
 
@@ -89,17 +144,17 @@ export function quotaHeaders(q: Quota | undefined): Record<string, string> {
     "ratelimit-remaining": String(q.remaining),
     "ratelimit-reset": String(q.resetSeconds),
   };
-  if (!q.allowed) h["retry-after"] = String(q.resetSeconds);
+  if (!q.allowed) h["retry-after"] = String(q.retrySeconds);
   return h;
 }
 
 /**
  * RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail saying when to try again. Made once per
- * limit and delay (a window's worth at most): in a flood every refused request needs one, and
+ * limit and delay (a bucket's refill time at most): in a flood every refused request needs one, and
  * building it (a stack trace, Headers, the detail) costs more than the refusal's other work.
  */
 export function rateLimited(q: Quota): ConnectError {
-  const k = `${q.limit}/${q.resetSeconds}`;
+  const k = `${q.limit}/${q.retrySeconds}`;
   let err = refusals.get(k);
   if (!err) {
     if (refusals.size >= 1000) refusals.clear();
@@ -110,7 +165,7 @@ export function rateLimited(q: Quota): ConnectError {
 const refusals = new Map<string, ConnectError>();
 
 function newRateLimited(q: Quota): ConnectError {
-  return new ConnectError(`rate limit exceeded: ${q.limit} requests per window; retry in ${q.resetSeconds} s`, Code.ResourceExhausted, undefined, [
-    { desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(q.resetSeconds * 1000) }) },
+  return new ConnectError(`rate limit exceeded: a bucket of ${q.limit} requests; retry in ${q.retrySeconds} s`, Code.ResourceExhausted, undefined, [
+    { desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(q.retrySeconds * 1000) }) },
   ]);
 }

@@ -30,10 +30,12 @@ describe("per API key", () => {
     const over = await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key });
     expect([over.status, over.code]).toEqual([429, "resource_exhausted"]);
     const retry = Number(over.headers.get("retry-after"));
+    // A token bucket of 3 refilled over 60 s: one request's worth comes back every 20 s, the whole bucket in 60.
     expect(retry).toBeGreaterThan(0);
-    expect(retry).toBeLessThanOrEqual(60);
+    expect(retry).toBeLessThanOrEqual(20);
     expect(over.headers.get("ratelimit-remaining")).toBe("0");
-    expect(Number(over.headers.get("ratelimit-reset"))).toBe(retry);
+    expect(Number(over.headers.get("ratelimit-reset"))).toBeGreaterThan(retry);
+    expect(Number(over.headers.get("ratelimit-reset"))).toBeLessThanOrEqual(60);
   });
 
   test("Connect, gRPC, gRPC-Web: RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail", async () => {
@@ -56,11 +58,34 @@ describe("per API key", () => {
   });
 });
 
+describe("a token bucket, refilled continuously", () => {
+  test("an emptied bucket gives back a share of its requests before its refill time is over", async () => {
+    // 10 requests refilled over 2 s: one comes back every 200 ms. A fixed window of 2 s would
+    // admit none of them until the window ends, then all 10 at once.
+    const svc = await startService({ limits: { rate: { perKey: { requests: 10, seconds: 2 }, perAddress: { requests: 1000, seconds: 60 } } } });
+    try {
+      const { key } = await svc.newAccount();
+      const status = async () => (await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status;
+      let spent = 0;
+      while ((await status()) === 200) spent++;
+      expect(spent).toBeGreaterThanOrEqual(10);
+      await new Promise((r) => setTimeout(r, 500));
+      let again = 0;
+      while ((await status()) === 200) again++;
+      // ~2.5 requests' worth after 500 ms (more if the machine is slow to answer, never the whole bucket).
+      expect(again).toBeGreaterThanOrEqual(1);
+      expect(again).toBeLessThan(10);
+    } finally {
+      await svc.close();
+    }
+  });
+});
+
 describe("a body is paid for by its size, before it is read or decoded", () => {
   let svc: TestService;
   const perKey = 40;
   beforeAll(async () => {
-    svc = await startService({ limits: { rate: { perKey: { requests: perKey, seconds: 60 }, perAddress: { requests: 40, seconds: 60 } } } });
+    svc = await startService({ limits: { rate: { perKey: { requests: perKey, seconds: 3600 }, perAddress: { requests: 40, seconds: 3600 } } } });
   });
   afterAll(async () => {
     await svc?.close();
@@ -145,7 +170,7 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
   });
 
   test("a stream of request messages is paid for as it arrives (reflection, without a key)", async () => {
-    const other = await startService({ limits: { rate: { perKey: { requests: perKey, seconds: 60 }, perAddress: { requests: 40, seconds: 60 } } } });
+    const other = await startService({ limits: { rate: { perKey: { requests: perKey, seconds: 3600 }, perAddress: { requests: 40, seconds: 3600 } } } });
     try {
       // Each request: host (field 1) of 200,000 bytes and list_services (field 7); five of them, ~1 MB: 16 units.
       const host = Buffer.alloc(200_000, 0x61);
@@ -192,7 +217,7 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
 describe("per client address, without a valid key", () => {
   let svc: TestService;
   beforeAll(async () => {
-    svc = await startService({ limits: { rate: { perKey: DEFAULT_LIMITS.rate.perKey, perAddress: { requests: 5, seconds: 60 } } } });
+    svc = await startService({ limits: { rate: { perKey: DEFAULT_LIMITS.rate.perKey, perAddress: { requests: 5, seconds: 600 } } } });
   });
   afterAll(async () => {
     await svc?.close();
@@ -218,7 +243,7 @@ describe("per client address, without a valid key", () => {
 describe("a flood of made-up keys", () => {
   let svc: TestService;
   beforeAll(async () => {
-    svc = await startService({ limits: { rate: { perKey: DEFAULT_LIMITS.rate.perKey, perAddress: { requests: 5, seconds: 60 } } } });
+    svc = await startService({ limits: { rate: { perKey: DEFAULT_LIMITS.rate.perKey, perAddress: { requests: 5, seconds: 600 } } } });
   });
   afterAll(async () => {
     await svc?.close();
