@@ -1,7 +1,9 @@
-import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { createBrotliDecompress, createGunzip, type BrotliOptions, type ZlibOptions } from "node:zlib";
+import type { Transform } from "node:stream";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { Violations } from "../rpc/errors.js";
 import { BodyTooLarge } from "../server/body.js";
+import { BODY_UNIT_BYTES } from "../server/body-charge.js";
 import { checkBinary } from "./binary.js";
 import { checkJson, parseJsonBody } from "./json.js";
 import { Refusal, type DecodeLimits } from "./limits.js";
@@ -18,23 +20,41 @@ export interface Framing {
 }
 
 /**
+ * Pays for a decoded size (the body charge's `cover`): the bytes inflated so far plus the next
+ * unit before the inflater may produce it; throws (a refusal) when the bucket cannot pay.
+ */
+export type PayDecoded = (decodedBytes: number) => Promise<void>;
+
+/** What this process has inflated, in bytes (read by tests: a compressed body inflates no more than it paid for; one addition per 64 KiB). */
+export const inflated = { bytes: 0 };
+
+/**
  * Checks a buffered request body holding one message before the RPC router decodes it (see
  * decode/binary.ts and decode/json.ts); throws an INVALID_ARGUMENT naming the field, or
  * BodyTooLarge. Returns the parsed JSON of a JSON message, so it is not parsed twice.
  */
-export function checkRequestMessage(desc: DescMessage, body: Uint8Array, framing: Framing, limits: DecodeLimits): unknown {
-  const message = openMessage(body, framing);
+export async function checkRequestMessage(desc: DescMessage, body: Uint8Array, framing: Framing, limits: DecodeLimits, pay: PayDecoded): Promise<unknown> {
+  const message = await openMessage(body, framing, pay);
   return message === undefined ? undefined : checkMessage(desc, message, framing, limits);
 }
 
 /**
  * The message a body holds, its envelope opened and decompressed (INVALID_ARGUMENT naming the
  * field, or BodyTooLarge); undefined for an encoding we do not accept, which the router refuses,
- * naming the ones we do.
+ * naming the ones we do. A compressed message is inflated a unit at a time, each unit paid for
+ * (`pay`) before it is produced: a small compressed body that inflates to a lot (a bomb) is
+ * stopped at the first unit its bucket cannot pay for, having inflated no more than was paid.
  */
-export function openMessage(body: Uint8Array, framing: Framing): Uint8Array | undefined {
+export async function openMessage(body: Uint8Array, framing: Framing, pay: PayDecoded): Promise<Uint8Array | undefined> {
   if (framing.encoding && !DECODERS.has(framing.encoding)) return undefined;
-  return refusingInvalid(() => (framing.enveloped ? singleEnvelope(body, framing) : decompress(body, framing)));
+  const { payload, compressed } = refusingInvalid(() => (framing.enveloped ? singleEnvelope(body, framing) : { payload: body, compressed: framing.encoding !== undefined }));
+  if (!compressed) return payload;
+  try {
+    return await inflate(payload, framing, pay);
+  } catch (err) {
+    if (err instanceof Refusal) new Violations().throwWith(err.violation);
+    throw err;
+  }
 }
 
 /** Checks a message openMessage opened; returns the parsed JSON of a JSON message. */
@@ -62,7 +82,7 @@ function refusingInvalid<T>(f: () => T): T {
   }
 }
 
-function singleEnvelope(body: Uint8Array, framing: Framing): Uint8Array {
+function singleEnvelope(body: Uint8Array, framing: Framing): { payload: Uint8Array; compressed: boolean } {
   if (body.length === 0) throw new Refusal("body", "holds no message");
   if (body.length < 5) throw new Refusal("body", "is not a valid frame (truncated header)");
   const flags = body[0]!;
@@ -70,27 +90,55 @@ function singleEnvelope(body: Uint8Array, framing: Framing): Uint8Array {
   if (flags & ~1) throw new Refusal("body", `is not a valid frame (flags ${flags})`);
   if (length > body.length - 5) throw new Refusal("body", "is not a valid frame (truncated message)");
   if (length < body.length - 5) throw new Refusal("body", "holds more than one message");
-  const payload = body.subarray(5);
-  if (flags & 1) {
-    if (!framing.encoding) throw new Refusal("body", "is flagged compressed but the request names no encoding");
-    return decompress(payload, framing);
-  }
-  return payload;
+  if (flags & 1 && !framing.encoding) throw new Refusal("body", "is flagged compressed but the request names no encoding");
+  return { payload: body.subarray(5), compressed: (flags & 1) === 1 };
 }
 
-function decompress(data: Uint8Array, framing: Framing): Uint8Array {
-  if (!framing.encoding) return data;
+/**
+ * Inflates `data` in steps of one body unit (the inflater's output chunk; it produces the next
+ * one only once the previous one is taken), paying before each step for what the step may
+ * produce: a whole chunk means more may follow, so the next unit is paid before the chunk is
+ * taken. (A message whose decoded size is an exact number of units pays for one unit more.) Over
+ * `maxBytes` it is BodyTooLarge, once one chunk past the limit was produced.
+ */
+async function inflate(data: Uint8Array, framing: Framing, pay: PayDecoded): Promise<Uint8Array> {
+  const z = DECODERS.get(framing.encoding!)!({ chunkSize: BODY_UNIT_BYTES });
+  let failed: Error | undefined;
+  let ended = false;
+  z.on("error", (err: Error) => (failed = err));
+  z.once("end", () => (ended = true));
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    // The output limit bounds both the memory and the time a decompression bomb can take.
-    return DECODERS.get(framing.encoding)!(data, { maxOutputLength: framing.maxBytes });
-  } catch (err) {
-    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new BodyTooLarge();
-    throw new Refusal("body", `is not valid ${framing.encoding} data`);
+    z.end(data);
+    for (;;) {
+      if (failed) throw new Refusal("body", `is not valid ${framing.encoding} data`);
+      const waiting = z.readableLength;
+      if (waiting === 0) {
+        if (ended) break;
+        // Nothing produced yet, or the end: read() gives the end its event (it produces no more
+        // than was paid for: the last chunk taken was partial, or its successor is paid).
+        if (z.read() === null) await new Promise<void>((resolve) => z.once("readable", resolve).once("end", resolve).once("error", resolve));
+        continue;
+      }
+      if (size + waiting > framing.maxBytes) throw new BodyTooLarge();
+      // Taking this chunk lets the inflater produce the next: paid for first.
+      await pay(Math.min(size + waiting + (waiting >= BODY_UNIT_BYTES ? BODY_UNIT_BYTES : 0), framing.maxBytes));
+      const chunk = z.read() as Buffer;
+      size += chunk.length;
+      inflated.bytes += chunk.length;
+      chunks.push(chunk);
+    }
+  } finally {
+    // Produced and not taken: a chunk whose successor its bucket could not pay for.
+    inflated.bytes += z.readableLength;
+    z.destroy();
   }
+  return Buffer.concat(chunks, size);
 }
 
-/** The encodings the server accepts (connect-node's gzip and brotli). */
-const DECODERS = new Map<string, (data: Uint8Array, opts: { maxOutputLength: number }) => Buffer>([
-  ["gzip", gunzipSync],
-  ["br", brotliDecompressSync],
+/** The encodings the server accepts (connect-node's gzip and brotli), as inflating streams. */
+const DECODERS = new Map<string, (opts: ZlibOptions & BrotliOptions) => Transform>([
+  ["gzip", createGunzip],
+  ["br", createBrotliDecompress],
 ]);

@@ -81,20 +81,20 @@ export function createRpcDoor(opts: RpcDoorOptions) {
       };
       // Streams of requests (reflection) go to the router as they come, each message checked
       // once it is whole and paid for as its bytes arrive; the router bounds each one's size.
+      const charge = opts.gate.bodyCharge(admitted);
+      const payDecoded = (n: number) => charge.cover(n);
       if (framing && !single && framing.enveloped) {
-        const charge = opts.gate.bodyCharge(admitted);
-        uReq.body = checkedEnvelopes(uReq.body as AsyncIterable<Uint8Array>, handler.method.input, framing, opts.decode, (n) => charge.cover(n));
+        uReq.body = checkedEnvelopes(uReq.body as AsyncIterable<Uint8Array>, handler.method.input, framing, opts.decode, payDecoded);
       }
       if (framing && single) {
         let parsed: unknown;
         if (req.method === "GET") {
-          checkRequestMessage(handler.method.input, queryMessage(url.searchParams), framing, opts.decode);
+          await checkRequestMessage(handler.method.input, queryMessage(url.searchParams), framing, opts.decode, payDecoded).finally(() => charge.settle(res));
         } else {
-          const charge = opts.gate.bodyCharge(admitted);
           const body = await charge.read(req, opts.body).finally(() => charge.settle(res));
-          const message = openMessage(body, framing);
-          // A compressed message is paid for by its decoded size too, before it is checked.
-          if (message) await charge.cover(message.length).finally(() => charge.settle(res));
+          // A compressed message is paid for by its decoded size too, unit by unit as it is
+          // inflated (the charge is the larger of the two sizes), before it is checked.
+          const message = await openMessage(body, framing, payDecoded).finally(() => charge.settle(res));
           parsed = message && checkMessage(handler.method.input, message, framing, opts.decode);
           // A checked Connect JSON message goes to the router parsed; everything else as bytes.
           uReq.body = wire.protocol === "connect" && wire.json && parsed !== undefined ? (parsed as typeof uReq.body) : createAsyncIterable([body]);
@@ -118,42 +118,50 @@ export function createRpcDoor(opts: RpcDoorOptions) {
 }
 
 /**
- * A stream of enveloped request messages, paid for (`pay`, with the bytes received so far) as
- * they arrive and each checked (decode/request.ts) as it completes, so a
- * malformed one ends the call with INVALID_ARGUMENT naming the field rather than a decoder's
- * INTERNAL; a message over the size limit ends it with RESOURCE_EXHAUSTED before it is read.
+ * A stream of enveloped request messages, paid for (`pay`, with the bytes received so far, and
+ * the decoded bytes of its compressed messages on top) as they arrive and each checked
+ * (decode/request.ts) as it completes, so a malformed one ends the call with INVALID_ARGUMENT
+ * naming the field rather than a decoder's INTERNAL; a message over the size limit ends it with
+ * RESOURCE_EXHAUSTED before it is read.
  */
 async function* checkedEnvelopes(chunks: AsyncIterable<Uint8Array>, input: DescMessage, framing: Framing, limits: DecodeLimits, pay: (bytes: number) => Promise<void>): AsyncIterable<Uint8Array> {
-  const check = (frame: Uint8Array) => {
+  let received = 0;
+  let decoded = 0;
+  const paying = async (bytes: number) => {
     try {
-      checkRequestMessage(input, frame, framing, limits);
+      await pay(bytes);
+    } catch (err) {
+      // Mid-stream the answer is the call's status: RESOURCE_EXHAUSTED, as for one message.
+      throw err instanceof Refused ? err.error : err;
+    }
+  };
+  const check = async (frame: Uint8Array) => {
+    try {
+      const message = await openMessage(frame, framing, (n) => paying(received + decoded + n));
+      if (message === undefined) return;
+      if (frame[0]! & 1) decoded += message.length;
+      checkMessage(input, message, framing, limits);
     } catch (err) {
       throw err instanceof BodyTooLarge ? rpcTooLarge(framing.maxBytes) : err;
     }
   };
   let buf = Buffer.alloc(0);
-  let received = 0;
   for await (const chunk of chunks) {
     received += chunk.length;
-    try {
-      await pay(received);
-    } catch (err) {
-      // Mid-stream the answer is the call's status: RESOURCE_EXHAUSTED, as for one message.
-      throw err instanceof Refused ? err.error : err;
-    }
+    await paying(received + decoded);
     buf = buf.length > 0 ? Buffer.concat([buf, chunk]) : Buffer.from(chunk);
     while (buf.length >= 5) {
       const length = buf.readUInt32BE(1);
       if (length > framing.maxBytes) throw rpcTooLarge(framing.maxBytes);
       if (buf.length < 5 + length) break;
       const frame = buf.subarray(0, 5 + length);
-      check(frame);
+      await check(frame);
       yield frame;
       buf = buf.subarray(5 + length);
     }
   }
   // What is left is a truncated frame: refused the way a single message's would be.
-  if (buf.length > 0) check(buf);
+  if (buf.length > 0) await check(buf);
 }
 
 /** The message of a Connect GET: `message`, base64url when `base64=1`. */

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { inflated } from "../../src/decode/request.js";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
 import { startService, type TestService } from "../helpers/service.js";
 import { RPC_PROTOCOLS, callRest, callRpc, frame, grpc, postChunked } from "./wire.js";
@@ -153,6 +154,26 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
     // 8 left: the next such message is refused once decoded, before it is checked.
     const r = await callRpc(svc, "connect-binary", TRACK_EVENT, zipped, { key, headers: { "content-encoding": "gzip" } });
     expect(r.code).toBe("resource_exhausted");
+  });
+
+  test("a gzip bomb inflates no more than its bucket pays for, then is refused", async () => {
+    // 1 MiB of zeros compressed to ~1 KB: decoded, 16 units. Each key keeps 4 requests' worth:
+    // the admission's unit and 3 more, 256 KiB of output; the 5th unit is refused unproduced.
+    const zeros = gzipSync(new Uint8Array(1024 * 1024 - 10));
+    expect(zeros.length).toBeLessThan(2048);
+    for (const protocol of ["connect-binary", "grpc"] as const) {
+      const { key } = await svc.newAccount();
+      for (let i = 0; i < perKey - 4; i++) expect((await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status).toBe(200);
+      const before = inflated.bytes;
+      const answer =
+        protocol === "grpc"
+          ? await callRpc(svc, "grpc", TRACK_EVENT, frame(zeros, 1), { key, raw: true, headers: { "grpc-encoding": "gzip" } })
+          : await callRpc(svc, "connect-binary", TRACK_EVENT, zeros, { key, headers: { "content-encoding": "gzip" } });
+      expect(answer.code, protocol).toBe("resource_exhausted");
+      const out = inflated.bytes - before;
+      expect(out, protocol).toBeGreaterThan(0);
+      expect(out, protocol).toBeLessThanOrEqual(4 * 65536);
+    }
   });
 
   test("a body cut short by its client is paid for as it arrived", async () => {
