@@ -1,24 +1,35 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 
 /**
  * Whatever answer goes out before its request's body was read to the end (a refused key, a body
  * too large, a 404 or 405, a 429, any path that does not read a body), the rest of the body is
- * not read either: the HTTP/1.1 connection closes once the answer is written, the HTTP/2 stream is reset
- * once it is sent (not at the response's "finish" itself: its frames are then only queued, and a
- * reset queued right behind them could go out first; Node writes queued frames before the next
- * setImmediate). Without this, Node reads and discards the rest to reuse the connection, with
+ * not read either: the HTTP/1.1 connection stops reading and closes soon after the answer
+ * (closeUnread), the HTTP/2 stream is reset once the answer is sent (behind its trailers: a reset
+ * queued at once could go out first; Node writes queued frames before the next setImmediate).
+ * Without this, Node reads and discards the rest to reuse the connection, with
  * no size limit but the headers timer (measured: 1.5–6 GB and ~3 s of CPU per made-up path with a
  * fast chunked body). Answers that did read their body, the usual case, are left alone.
  */
 export function stopReadingWhenAnswered(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
-  const unread = () => !req.readableEnded && !req.complete;
   if ("stream" in req) {
-    res.once("finish", () => {
-      if (unread()) setImmediate(() => void (req.stream.closed || req.stream.close()));
+    // HTTP/2: Node's compatibility response asks for its trailers ("wantTrailers"; an answer
+    // without any ends with an empty DATA frame then) once its body is out, and sends them from
+    // its own listener, which runs before this one. The stream is then half-closed: if the
+    // client is still sending (a stream of request messages refused mid-way, a body refused
+    // while being read), nothing would ever end its call (its writes wait on a window no one
+    // opens), so the stream is reset with NO_ERROR, "stop sending, the answer is complete"
+    // (RFC 9113 8.1), behind the trailers. (The response's "finish" comes only once the stream
+    // closes, and a refusal that read nothing is closed by Node itself.)
+    const stream = req.stream;
+    stream.once("wantTrailers", () => {
+      setImmediate(() => {
+        if (!stream.closed && !stream.destroyed && !stream.state.remoteClose) stream.close(constants.NGHTTP2_NO_ERROR);
+      });
     });
   } else {
+    const unread = () => !req.readableEnded && !req.complete;
     // Said in the answer, so that a keep-alive client does not send its next request on a
     // connection about to close (res.end() writes the head through writeHead too).
     const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;

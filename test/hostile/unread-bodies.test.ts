@@ -4,6 +4,7 @@
 // headers timer fires (measured before: 1.5–6 GB read and ~3 s of CPU per request in 10 s).
 import { existsSync, readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { connect as h2connect } from "node:http2";
 import { connect } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { TestService } from "../helpers/service.js";
@@ -93,4 +94,32 @@ test("a keyed chunked body past the size limit is answered 413, and the service 
   // The socket's close ran after the answer (no uncaught error), and the next request is served.
   await new Promise((r) => setTimeout(r, 100));
   expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+});
+
+test("a stream of request messages refused mid-way ends the client's call: trailers, then a reset", async () => {
+  // A 2 MB reflection request (over the 1 MiB message limit) from Node's own http2 client, still
+  // writing when the answer comes: before, the service sent its trailers (grpc-status 8) and left
+  // the stream half-closed, and the client's write, and its call, never ended.
+  const session = h2connect(svc.url);
+  try {
+    const header = Buffer.from([0, 0, 0, 0, 0]);
+    header.writeUInt32BE(2_000_000, 1);
+    const outcome = await new Promise<{ status?: string; rstCode?: number; seconds: number }>((resolve) => {
+      const started = performance.now();
+      const call = session.request({ ":method": "POST", ":path": "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "content-type": "application/grpc", te: "trailers" });
+      let status: string | undefined;
+      call.on("trailers", (t) => (status = String(t["grpc-status"])));
+      call.on("data", () => undefined);
+      call.on("error", () => undefined);
+      call.on("close", () => resolve({ status, rstCode: call.rstCode, seconds: (performance.now() - started) / 1000 }));
+      const timer = setTimeout(() => resolve({ status, seconds: Infinity }), 10_000);
+      call.once("close", () => clearTimeout(timer));
+      call.end(Buffer.concat([header, Buffer.alloc(2_000_000, 1)]));
+    });
+    expect(outcome.status).toBe("8");
+    expect(outcome.rstCode).toBe(0);
+    expect(outcome.seconds).toBeLessThan(5);
+  } finally {
+    session.destroy();
+  }
 });
