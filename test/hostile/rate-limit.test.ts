@@ -206,6 +206,27 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
     }
   });
 
+  test("a 429's Retry-After waits for the whole body's price: sent again after it, the body is read", async () => {
+    // 8 requests refilled over 2 s (one per 250 ms); a body of 8 units takes the whole bucket.
+    const small = await startService({ limits: { rate: { perKey: { requests: 8, seconds: 2 }, perAddress: { requests: 1000, seconds: 60 } } } });
+    try {
+      const { key } = await small.newAccount();
+      const body = `{"orderId":"o-1","contactEmail":"u@example.com","amount":1,"currency":"USD","x":"${"a".repeat(480_000)}"}`;
+      expect(Math.ceil(body.length / 65536)).toBe(8);
+      const send = () => callRest(small, "POST", "/api/v1/track/purchase", body, { key });
+      expect((await send()).status).toBe(400);
+      const over = await send();
+      expect(over.status).toBe(429);
+      // Sent again it costs 8, not the 1 it was refused at: 2 s, where one request's worth is 250 ms.
+      const retry = Number(over.headers.get("retry-after"));
+      expect(retry).toBe(2);
+      await new Promise((r) => setTimeout(r, retry * 1000));
+      expect((await send()).status).toBe(400);
+    } finally {
+      await small.close();
+    }
+  });
+
   test("a body larger than a whole bucket costs the whole bucket: read, not a 429 on every retry", async () => {
     const small = await startService({ limits: { rate: { perKey: { requests: 10, seconds: 1 }, perAddress: { requests: 1000, seconds: 60 } } } });
     try {
