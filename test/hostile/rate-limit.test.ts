@@ -1,7 +1,7 @@
 // Rate limits per API key and per client address, answered as each protocol expects.
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { inflated } from "../../src/decode/request.js";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
@@ -173,6 +173,27 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
       const out = inflated.bytes - before;
       expect(out, protocol).toBeGreaterThan(0);
       expect(out, protocol).toBeLessThanOrEqual(4 * 65536);
+    }
+  });
+
+  test("a message inflated in many units, gzip and brotli, leaves no listener behind (no process warning)", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      for (const [encoding, compress] of [["gzip", gzipSync], ["br", brotliCompressSync]] as const) {
+        const { key } = await svc.newAccount();
+        // 1 MiB less a little of zeros: 16 units decoded (paid by a fresh key's bucket), then checked.
+        const zeros = compress(new Uint8Array(1024 * 1024 - 10));
+        const before = inflated.bytes;
+        const answer = await callRpc(svc, "connect-binary", TRACK_EVENT, zeros, { key, headers: { "content-encoding": encoding } });
+        expect(answer.code, encoding).toBe("invalid_argument");
+        expect(inflated.bytes - before, encoding).toBe(1024 * 1024 - 10);
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
     }
   });
 
