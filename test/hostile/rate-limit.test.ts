@@ -197,6 +197,24 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
     }
   });
 
+  test("a message inflating past the size limit stops one unit past it: gzip and brotli, Connect and gRPC-Web", async () => {
+    for (const [encoding, compress] of [["gzip", gzipSync], ["br", brotliCompressSync]] as const) {
+      const zeros = compress(new Uint8Array(2 * 1024 * 1024));
+      for (const protocol of ["connect-binary", "grpc-web"] as const) {
+        const { key } = await svc.newAccount();
+        const before = inflated.bytes;
+        const answer =
+          protocol === "grpc-web"
+            ? await callRpc(svc, "grpc-web", TRACK_EVENT, frame(zeros, 1), { key, raw: true, headers: { "grpc-encoding": encoding } })
+            : await callRpc(svc, "connect-binary", TRACK_EVENT, zeros, { key, headers: { "content-encoding": encoding } });
+        expect([answer.code, answer.message], `${encoding} ${protocol}`).toEqual(["resource_exhausted", expect.stringContaining("at most 1048576 bytes")]);
+        const out = inflated.bytes - before;
+        expect(out, `${encoding} ${protocol}`).toBeGreaterThan(1024 * 1024);
+        expect(out, `${encoding} ${protocol}`).toBeLessThanOrEqual(1024 * 1024 + 65536);
+      }
+    }
+  });
+
   test("a body cut short by its client is paid for as it arrived", async () => {
     const { key } = await svc.newAccount();
     // About 1 MiB sent of a declared 1 MiB, then the connection is dropped: paid in full up front.
