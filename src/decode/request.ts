@@ -118,7 +118,7 @@ async function inflate(data: Uint8Array, framing: Framing, pay: PayDecoded): Pro
         if (ended) break;
         // Nothing produced yet, or the end: read() gives the end its event (it produces no more
         // than was paid for: the last chunk taken was partial, or its successor is paid).
-        if (z.read() === null) await new Promise<void>((resolve) => z.once("readable", resolve).once("end", resolve).once("error", resolve));
+        if (z.read() === null) await nextEvent(z);
         continue;
       }
       if (size + waiting > framing.maxBytes) throw new BodyTooLarge();
@@ -135,6 +135,17 @@ async function inflate(data: Uint8Array, framing: Framing, pay: PayDecoded): Pro
     z.destroy();
   }
   return Buffer.concat(chunks, size);
+}
+
+/** The inflater's next `readable`, `end` or `error`, leaving no listener behind (one wait per unit). */
+function nextEvent(z: Transform): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      z.off("readable", done).off("end", done).off("error", done);
+      resolve();
+    };
+    z.on("readable", done).on("end", done).on("error", done);
+  });
 }
 
 /** The encodings the server accepts (connect-node's gzip and brotli), as inflating streams. */

@@ -6,7 +6,7 @@ import { callerKey } from "../auth/context.js";
 import { checkJson, parseJsonBody } from "../decode/json.js";
 import { Refusal, type DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
-import { BodyTooLarge, clientAddress, declaredTooLarge, type BodyLimits } from "../server/body.js";
+import { BodyTooLarge, clientAddress, declaredLength, declaredTooLarge, type BodyLimits } from "../server/body.js";
 import type { Gate } from "../server/gate.js";
 import { Refused } from "../server/refused.js";
 import type { RefusalLog } from "../server/refusal-log.js";
@@ -71,7 +71,7 @@ export function createRestHandler(opts: RestOptions) {
       // Size, then key, scope and rate limit, all before the body is read.
       if (route.body === "*" && declaredTooLarge(req, opts.body.maxBytes)) throw new BodyTooLarge();
       const auth = req.headers.authorization;
-      const admitted = await opts.gate.admit(route.method.parent.typeName, typeof auth === "string" ? auth : undefined, clientAddress(req));
+      const admitted = await opts.gate.admit(route.method.parent.typeName, typeof auth === "string" ? auth : undefined, clientAddress(req), declaredLength(req));
       for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
       const charge = opts.gate.bodyCharge(admitted);
       const input = await readInput(route, req, url, opts, () => charge.read(req, opts.body).finally(() => charge.settle(res)));

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { readBody, type BodyLimits } from "./body.js";
+import { declaredLength, readBody, type BodyLimits } from "./body.js";
 import { Refused } from "./refused.js";
 import { quotaHeaders, rateLimited, type Kind, type Quota, type RateLimits } from "./rate-limit.js";
 
@@ -32,15 +32,19 @@ export class BodyCharge {
   ) {}
 
   /**
-   * Pays for `bytes` in all (what was paid already is not paid again); refused when the bucket
-   * cannot. A body never costs more than a whole bucket: with a bucket smaller than the largest
+   * Pays for `bytes` in all (what was paid already is not paid again; `whole`: that is the whole
+   * body); refused when the bucket cannot. A body never costs more than a whole bucket: with a bucket smaller than the largest
    * body allowed, such a body waits for a full bucket rather than being refused on every retry.
    */
-  async cover(bytes: number): Promise<void> {
+  async cover(bytes: number, whole = false): Promise<void> {
     if (!this.bucket) return;
     const units = Math.min(Math.ceil(bytes / BODY_UNIT_BYTES), this.limits.capacity(this.bucket.kind));
     if (units <= this.paidUnits) return;
-    const q = await this.limits.take(this.bucket.kind, this.bucket.id, units - this.paidUnits);
+    // Refused, the client is told to wait until the bucket holds what sending the request again
+    // costs: all of it (the admission's request pays its first unit), at least one unit more than
+    // has arrived when the length is not known yet.
+    const retry = whole ? units : units + 1;
+    const q = await this.limits.take(this.bucket.kind, this.bucket.id, units - this.paidUnits, retry);
     if (!q) return;
     this.quota = q;
     if (!q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
@@ -49,8 +53,8 @@ export class BodyCharge {
 
   /** Reads the whole body (readBody), each unit paid for as it arrives (the declared length first). */
   async read(req: IncomingMessage | Http2ServerRequest, limits: BodyLimits): Promise<Buffer> {
-    const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared <= limits.maxBytes) await this.cover(declared);
+    const declared = declaredLength(req);
+    if (declared !== undefined && declared <= limits.maxBytes) await this.cover(declared, true);
     return readBody(req, limits, (size) => this.cover(size));
   }
 

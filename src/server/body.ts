@@ -16,8 +16,14 @@ export class BodyTooLarge extends Error {}
 
 /** The declared length alone is over the limit: refuse before reading (or authenticating). */
 export function declaredTooLarge(req: IncomingMessage | Http2ServerRequest, max: number): boolean {
+  const declared = declaredLength(req);
+  return declared !== undefined && declared > max;
+}
+
+/** The body's declared `content-length`, if it has one. */
+export function declaredLength(req: IncomingMessage | Http2ServerRequest): number | undefined {
   const declared = Number(req.headers["content-length"]);
-  return Number.isFinite(declared) && declared > max;
+  return Number.isFinite(declared) ? declared : undefined;
 }
 
 /**

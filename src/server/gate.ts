@@ -5,7 +5,7 @@ import type { Caller } from "../auth/context.js";
 import type { ScopeMap } from "../auth/interceptor.js";
 import type { ApiKeyInfo, ApiKeyStore } from "../storage/api-keys.js";
 import { isUnavailableError, type Availability } from "../storage/availability.js";
-import { BodyCharge, type Bucket } from "./body-charge.js";
+import { BODY_UNIT_BYTES, BodyCharge, type Bucket } from "./body-charge.js";
 import { quotaHeaders, rateLimited, type Quota, type RateLimits } from "./rate-limit.js";
 import { Refused } from "./refused.js";
 
@@ -39,10 +39,15 @@ export class Gate {
     return { headers: quotaHeaders(await this.takeAddress(address, "health")) };
   }
 
-  /** `service` is the RPC service's type name; undefined for endpoints that need no key. */
-  async admit(service: string | undefined, authorization: string | undefined, address: string): Promise<Admission> {
+  /**
+   * `service` is the RPC service's type name; undefined for endpoints that need no key.
+   * `declaredBytes`, the body's `content-length` when it has one, is what a refusal's
+   * Retry-After waits for: a request sent again pays for its whole body.
+   */
+  async admit(service: string | undefined, authorization: string | undefined, address: string, declaredBytes?: number): Promise<Admission> {
+    const retry = bodyUnits(declaredBytes);
     const needed = service === undefined ? undefined : this.scopes.get(service);
-    if (needed === undefined) return { headers: quotaHeaders(await this.takeAddress(address)), bucket: { kind: "address", id: address } };
+    if (needed === undefined) return { headers: quotaHeaders(await this.takeAddress(address, "address", retry)), bucket: { kind: "address", id: address } };
     // Keys live in the database: while it is down a key cannot be checked (`unavailable`, at
     // once, rather than waiting out the driver's server selection).
     if (this.availability.down !== undefined) throw new ConnectError(`the database is unavailable (${this.availability.down}); retry shortly`, Code.Unavailable);
@@ -72,7 +77,7 @@ export class Gate {
       throw new Refused(ConnectError.from(err), quotaHeaders(prepaid ? prepaid.quota : await this.takeAddress(address)));
     }
     if (prepaid) await this.limits.refund("address", address);
-    const q = await this.limits.take("key", caller.keyId);
+    const q = await this.limits.take("key", caller.keyId, 1, retry);
     if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
     return { caller, headers: quotaHeaders(q), bucket: { kind: "key", id: caller.keyId } };
   }
@@ -82,10 +87,15 @@ export class Gate {
     return new BodyCharge(this.limits, admission.bucket);
   }
 
-  /** One request from the address's bucket; over the limit, refused with 429's headers. */
-  private async takeAddress(address: string, bucket: "address" | "health" = "address"): Promise<Quota | undefined> {
-    const q = await this.limits.take(bucket, address);
+  /** One request from the address's bucket; over the limit, refused with 429's headers (Retry-After for `retry` requests). */
+  private async takeAddress(address: string, bucket: "address" | "health" = "address", retry = 1): Promise<Quota | undefined> {
+    const q = await this.limits.take(bucket, address, 1, retry);
     if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
     return q;
   }
+}
+
+/** What a body of `bytes` costs in all (1 without a declared length: at least the admission). */
+function bodyUnits(bytes: number | undefined): number {
+  return bytes !== undefined && Number.isFinite(bytes) && bytes > 0 ? Math.ceil(bytes / BODY_UNIT_BYTES) : 1;
 }

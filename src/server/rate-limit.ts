@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import ipaddr from "ipaddr.js";
 import { TokenBucket } from "limiter";
 import { RetryInfoSchema } from "../../gen/es/google/rpc/error_details_pb.js";
 
@@ -52,7 +53,7 @@ export class RateLimits {
 
   /** Gives one request back to a bucket (paid in advance for a key lookup the key then justified). */
   refund(kind: Kind, id: string): Promise<void> {
-    this.buckets(kind)?.refund(id, 1);
+    this.buckets(kind)?.refund(callerOf(kind, id), 1);
     return Promise.resolve();
   }
 
@@ -65,35 +66,49 @@ export class RateLimits {
     return kind === "key" ? this.config.perKey.requests : this.config.perAddress.requests;
   }
 
-  /** Takes `points` (one request's worth by default) from a bucket; over the limit, `allowed` is false. */
-  take(kind: Kind, id: string, points = 1): Promise<Quota | undefined> {
-    return Promise.resolve(this.buckets(kind)?.take(id, points));
+  /**
+   * Takes `points` (one request's worth by default) from a bucket; over the limit, `allowed` is
+   * false and `retrySeconds` says when the bucket will hold `retryPoints`: what the request would
+   * cost if sent again (a body's whole price, not just the part refused).
+   */
+  take(kind: Kind, id: string, points = 1, retryPoints = points): Promise<Quota | undefined> {
+    return Promise.resolve(this.buckets(kind)?.take(callerOf(kind, id), points, retryPoints));
+  }
+
+  /** Callers remembered now, per kind of bucket (tests). */
+  remembered(kind: Kind): number {
+    return this.buckets(kind)?.size ?? 0;
   }
 }
 
+/** Most callers remembered per kind of bucket (~330 bytes each): past it the least recently seen is forgotten. */
+const MAX_BUCKETS = 50_000;
+
+/** Buckets looked at for dropping, from the least recently used end, per request. */
+const SWEEP_PER_TAKE = 2;
+
 /**
- * One token bucket per caller. A bucket that has refilled is the same as none: such buckets are
- * dropped whenever a refill time has passed since the last sweep, so memory holds only callers
- * seen within the last `seconds`.
+ * One token bucket per caller, in least-recently-used order. A bucket that has refilled is the
+ * same as none, so each request drops up to two such buckets from the least recently used end:
+ * memory holds about the callers seen within a refill time, with no pause to sweep them all. At
+ * most MAX_BUCKETS are kept; a flood of new callers (addresses) past that makes the least
+ * recently seen caller's bucket forgotten, i.e. full again.
  */
 class Buckets {
   private readonly byId = new Map<string, TokenBucket>();
   /** Tokens per millisecond. */
   private readonly rate: number;
-  private readonly fillMs: number;
-  private sweptAt = performance.now();
   constructor(private readonly bucket: Bucket) {
-    this.fillMs = bucket.seconds * 1000;
-    this.rate = bucket.requests / this.fillMs;
+    this.rate = bucket.requests / (bucket.seconds * 1000);
   }
 
-  take(id: string, points: number): Quota {
+  take(id: string, points: number, retryPoints: number): Quota {
     const b = this.get(id);
     // No request costs more than a whole bucket (BodyCharge caps a body's price; limiter throws
     // on a wait for more than the bucket holds).
     const cost = Math.min(points, this.bucket.requests);
     const allowed = b.tryRemoveTokens(cost);
-    const retryMs = allowed ? 0 : b.getWaitTime(cost);
+    const retryMs = allowed ? 0 : b.getWaitTime(Math.min(Math.max(retryPoints, cost), this.bucket.requests));
     return {
       allowed,
       limit: this.bucket.requests,
@@ -110,31 +125,60 @@ class Buckets {
     b.content = Math.min(this.bucket.requests, b.content + points);
   }
 
+  /** Callers remembered now. */
+  get size(): number {
+    return this.byId.size;
+  }
+
   private get(id: string): TokenBucket {
-    this.sweep();
+    this.dropFull();
     let b = this.byId.get(id);
-    if (!b) {
-      b = new TokenBucket({ bucketSize: this.bucket.requests, tokensPerInterval: this.bucket.requests, interval: this.fillMs });
+    if (b) {
+      // To the most recently used end.
+      this.byId.delete(id);
+    } else {
+      if (this.byId.size >= MAX_BUCKETS) this.byId.delete(this.byId.keys().next().value!);
+      b = new TokenBucket({ bucketSize: this.bucket.requests, tokensPerInterval: this.bucket.requests, interval: this.bucket.seconds * 1000 });
       // limiter's buckets start empty; a caller not seen lately has a full one.
       b.content = this.bucket.requests;
-      this.byId.set(id, b);
     }
+    this.byId.set(id, b);
     return b;
   }
 
-  private sweep(): void {
-    const now = performance.now();
-    if (now - this.sweptAt < this.fillMs) return;
-    this.sweptAt = now;
-    for (const [id, b] of this.byId) {
+  /** Drops refilled buckets from the least recently used end, a few per request. */
+  private dropFull(): void {
+    for (let i = 0; i < SWEEP_PER_TAKE; i++) {
+      const oldest = this.byId.entries().next();
+      if (oldest.done) return;
+      const [id, b] = oldest.value;
       b.drip();
-      if (b.content >= this.bucket.requests) this.byId.delete(id);
+      if (b.content < this.bucket.requests) return;
+      this.byId.delete(id);
     }
   }
 }
 
+/**
+ * The caller an address's bucket belongs to: the address itself, but for IPv6 its /64 (one
+ * host's or one customer's usual allocation), so that the addresses of one network do not each
+ * get a bucket of their own. IPv4-mapped IPv6 addresses count as their IPv4 address.
+ */
+export function addressCaller(address: string): string {
+  if (!address.includes(":") || !ipaddr.isValid(address)) return address;
+  const ip = ipaddr.parse(address);
+  if (ip.kind() === "ipv4") return ip.toString();
+  const v6 = ip as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  return `${v6.toNormalizedString().split(":").slice(0, 4).join(":")}::/64`;
+}
+
 /** The bucket a request draws on: its key's, its address's, or its address's for health checks. */
 export type Kind = "key" | "address" | "health";
+
+function callerOf(kind: Kind, id: string): string {
+  return kind === "key" ? id : addressCaller(id);
+}
 
 /** The quota headers every response carries (IETF draft names; Retry-After when refused). */
 export function quotaHeaders(q: Quota | undefined): Record<string, string> {

@@ -8,7 +8,7 @@ import { callerKey } from "../auth/context.js";
 import { checkMessage, checkRequestMessage, openMessage, type Framing } from "../decode/request.js";
 import type { DecodeLimits } from "../decode/limits.js";
 import type { Logger } from "../log.js";
-import { BodyTooLarge, clientAddress, declaredTooLarge, type BodyLimits } from "./body.js";
+import { BodyTooLarge, clientAddress, declaredLength, declaredTooLarge, type BodyLimits } from "./body.js";
 import type { Gate } from "./gate.js";
 import { Refused } from "./refused.js";
 import { codeName } from "../rest/status.js";
@@ -68,7 +68,7 @@ export function createRpcDoor(opts: RpcDoorOptions) {
       if (declaredTooLarge(req, opts.body.maxBytes)) throw new BodyTooLarge();
       const address = clientAddress(req);
       const auth = req.headers.authorization;
-      const admitted = await opts.gate.admit(handler.service.typeName, typeof auth === "string" ? auth : undefined, address);
+      const admitted = await opts.gate.admit(handler.service.typeName, typeof auth === "string" ? auth : undefined, address, declaredLength(req));
       for (const [k, v] of Object.entries(admitted.headers)) res.setHeader(k, v);
       if (admitted.caller) contextValues.set(callerKey, admitted.caller);
       const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);

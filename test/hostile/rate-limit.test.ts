@@ -1,7 +1,7 @@
 // Rate limits per API key and per client address, answered as each protocol expects.
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { inflated } from "../../src/decode/request.js";
 import { DEFAULT_LIMITS } from "../../src/server/limits.js";
@@ -176,6 +176,45 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
     }
   });
 
+  test("a message inflated in many units, gzip and brotli, leaves no listener behind (no process warning)", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      for (const [encoding, compress] of [["gzip", gzipSync], ["br", brotliCompressSync]] as const) {
+        const { key } = await svc.newAccount();
+        // 1 MiB less a little of zeros: 16 units decoded (paid by a fresh key's bucket), then checked.
+        const zeros = compress(new Uint8Array(1024 * 1024 - 10));
+        const before = inflated.bytes;
+        const answer = await callRpc(svc, "connect-binary", TRACK_EVENT, zeros, { key, headers: { "content-encoding": encoding } });
+        expect(answer.code, encoding).toBe("invalid_argument");
+        expect(inflated.bytes - before, encoding).toBe(1024 * 1024 - 10);
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  test("a message inflating past the size limit stops one unit past it: gzip and brotli, Connect and gRPC-Web", async () => {
+    for (const [encoding, compress] of [["gzip", gzipSync], ["br", brotliCompressSync]] as const) {
+      const zeros = compress(new Uint8Array(2 * 1024 * 1024));
+      for (const protocol of ["connect-binary", "grpc-web"] as const) {
+        const { key } = await svc.newAccount();
+        const before = inflated.bytes;
+        const answer =
+          protocol === "grpc-web"
+            ? await callRpc(svc, "grpc-web", TRACK_EVENT, frame(zeros, 1), { key, raw: true, headers: { "grpc-encoding": encoding } })
+            : await callRpc(svc, "connect-binary", TRACK_EVENT, zeros, { key, headers: { "content-encoding": encoding } });
+        expect([answer.code, answer.message], `${encoding} ${protocol}`).toEqual(["resource_exhausted", expect.stringContaining("at most 1048576 bytes")]);
+        const out = inflated.bytes - before;
+        expect(out, `${encoding} ${protocol}`).toBeGreaterThan(1024 * 1024);
+        expect(out, `${encoding} ${protocol}`).toBeLessThanOrEqual(1024 * 1024 + 65536);
+      }
+    }
+  });
+
   test("a body cut short by its client is paid for as it arrived", async () => {
     const { key } = await svc.newAccount();
     // About 1 MiB sent of a declared 1 MiB, then the connection is dropped: paid in full up front.
@@ -203,6 +242,27 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
       expect(Number(after.headers.get("ratelimit-remaining"))).toBeLessThanOrEqual(40 - 16 - 1);
     } finally {
       await other.close();
+    }
+  });
+
+  test("a 429's Retry-After waits for the whole body's price: sent again after it, the body is read", async () => {
+    // 8 requests refilled over 2 s (one per 250 ms); a body of 8 units takes the whole bucket.
+    const small = await startService({ limits: { rate: { perKey: { requests: 8, seconds: 2 }, perAddress: { requests: 1000, seconds: 60 } } } });
+    try {
+      const { key } = await small.newAccount();
+      const body = `{"orderId":"o-1","contactEmail":"u@example.com","amount":1,"currency":"USD","x":"${"a".repeat(480_000)}"}`;
+      expect(Math.ceil(body.length / 65536)).toBe(8);
+      const send = () => callRest(small, "POST", "/api/v1/track/purchase", body, { key });
+      expect((await send()).status).toBe(400);
+      const over = await send();
+      expect(over.status).toBe(429);
+      // Sent again it costs 8, not the 1 it was refused at: 2 s, where one request's worth is 250 ms.
+      const retry = Number(over.headers.get("retry-after"));
+      expect(retry).toBe(2);
+      await new Promise((r) => setTimeout(r, retry * 1000));
+      expect((await send()).status).toBe(400);
+    } finally {
+      await small.close();
     }
   });
 
