@@ -81,8 +81,12 @@ export function applyConnectionLimits(listener: NetServer, h1: Http1Server, h2: 
   h2.on("session", (s: Http2Session) => closeWhenIdle(s, limits.idleTimeoutMs));
 }
 
+/** How long a session closed for being idle may take to finish closing before it is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
 /**
- * Closes a session gracefully (GOAWAY) once it has had no open stream for `idleMs`. Counted by
+ * Closes a session gracefully (GOAWAY) once it has had no open stream for `idleMs`, and destroys
+ * it if it is still open CLOSE_GRACE_MS later. Counted by
  * streams rather than with Http2Session.setTimeout, which never fired for sessions on the JS
  * relay the listener once used (counting works however a session's socket was handed over).
  */
@@ -90,7 +94,14 @@ function closeWhenIdle(session: Http2Session, idleMs: number): void {
   let open = 0;
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
-    timer = setTimeout(() => session.close(), idleMs);
+    timer = setTimeout(() => {
+      session.close();
+      // A graceful close waits for the client, and a client that never completes what it began
+      // (a HEADERS frame without END_HEADERS: no stream, no end) would hold the session forever.
+      // With no stream open there is nothing to wait for past a moment.
+      timer = setTimeout(() => session.destroy(), CLOSE_GRACE_MS);
+      timer.unref();
+    }, idleMs);
     timer.unref();
   };
   session.on("stream", (stream: ServerHttp2Stream) => {

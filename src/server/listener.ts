@@ -44,8 +44,12 @@ const { freeParser } = createRequire(import.meta.url)("node:_http_common") as {
  * HTTP/2 through a JS Duplex, which cost every HTTP/2 byte two more trips through JS streams.
  */
 export function createDualListener(h1: Http1Server, h2: Http2Server): NetServer {
+  // Prior knowledge means HTTP/2 from the first byte: a connection that has carried an HTTP/1.1
+  // request is not handed over (an answer of its own could still be on its way).
+  const served = new WeakSet<Socket>();
+  h1.on("request", (req: { socket: Socket }) => served.add(req.socket));
   h1.on("clientError", (err: PrefaceError, socket: HttpSocket) => {
-    if (err.code === "HPE_PAUSED_H2_UPGRADE" && socket.parser && !socket.destroyed && handOver(err, socket, h2)) return;
+    if (err.code === "HPE_PAUSED_H2_UPGRADE" && socket.parser && !socket.destroyed && !served.has(socket) && handOver(err, socket, h2)) return;
     // Anything else: what Node's server does when nobody listens for clientError (its
     // socketOnError): the status line for the error, unless an answer has begun, then close.
     if (socket.writable && !socket._httpMessage?.headersSent) socket.write(`HTTP/1.1 ${clientErrorStatus[err.code ?? ""] ?? "400 Bad Request"}\r\nConnection: close\r\n\r\n`);

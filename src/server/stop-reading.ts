@@ -25,7 +25,12 @@ export function stopReadingWhenAnswered(req: IncomingMessage | Http2ServerReques
     const stream = req.stream;
     stream.once("wantTrailers", () => {
       setImmediate(() => {
-        if (!stream.closed && !stream.destroyed && !stream.state.remoteClose) stream.close(constants.NGHTTP2_NO_ERROR);
+        if (stream.closed || stream.destroyed || stream.state.remoteClose) return;
+        stream.close(constants.NGHTTP2_NO_ERROR);
+        // Node 20 closes such a stream but never destroys it while unread data is buffered on
+        // it; a client's GOAWAY then makes its session wait for the stream forever, holding the
+        // socket and a MAX_CONNECTIONS slot (review s6b H1). The reset is queued by now.
+        setImmediate(() => stream.destroy());
       });
     });
   } else {

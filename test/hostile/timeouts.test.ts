@@ -122,6 +122,19 @@ test("HTTP/2: the stream cap is advertised; a stalled stream is reset; an idle s
   expect(closed).toBeLessThan(3000);
 });
 
+test("HTTP/2: a session whose client began a HEADERS frame and never finished it is closed after the idle timeout", async () => {
+  const ms = await closedAfter((s) => {
+    const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    // HEADERS on stream 1 without END_HEADERS: a CONTINUATION that never comes, so no stream opens.
+    const headers = Buffer.from([0, 0, 1, 1, 0, 0, 0, 0, 1, 0x82]);
+    s.write(Buffer.concat([preface, settings, headers]));
+  });
+  // The idle timeout (400 ms) sends GOAWAY; the session is destroyed a second later at most.
+  expect(ms).toBeGreaterThan(300);
+  expect(ms).toBeLessThan(3000);
+});
+
 test("HTTP/2: streams beyond the cap are refused by the server", async () => {
   // Opened before the server's SETTINGS arrive, so the client cannot hold them back itself: the
   // server must refuse what goes beyond its cap of 7.

@@ -7,7 +7,7 @@ import { Agent, request } from "node:http";
 import { connect as h2connect } from "node:http2";
 import { connect } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { TestService } from "../helpers/service.js";
+import { startService, type TestService } from "../helpers/service.js";
 import { postChunked, startWithAccount } from "./wire.js";
 
 let svc: TestService;
@@ -123,3 +123,29 @@ test("a stream of request messages refused mid-way ends the client's call: trail
     session.destroy();
   }
 });
+
+test("streams refused mid-way free their connections once their clients say goodbye (GOAWAY)", async () => {
+  // Node 20 kept such a stream closed but not destroyed, and a client's graceful close then left
+  // the session, its socket and a MAX_CONNECTIONS slot held forever: three of them filled this cap.
+  const small = await startService({ limits: { maxConnections: 3 } });
+  try {
+    const header = Buffer.from([0, 0, 0, 0, 0]);
+    header.writeUInt32BE(2_000_000, 1);
+    for (let i = 0; i < 4; i++) {
+      const session = h2connect(small.url);
+      session.on("error", () => undefined);
+      await new Promise<void>((resolve) => {
+        const call = session.request({ ":method": "POST", ":path": "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "content-type": "application/grpc", te: "trailers" });
+        call.on("data", () => undefined);
+        call.on("error", () => undefined);
+        call.on("close", () => resolve());
+        call.end(Buffer.concat([header, Buffer.alloc(2_000_000, 1)]));
+      });
+      await new Promise<void>((resolve) => session.close(() => resolve()));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await fetch(`${small.url}/healthz`)).status).toBe(200);
+  } finally {
+    await small.close();
+  }
+}, 30_000);

@@ -57,3 +57,11 @@ test("malformed HTTP/1.1 gets Node's answers: 400, and 431 for headers over the 
   const huge = Buffer.from(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`);
   expect((await exchange([huge])).toString("latin1")).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
 });
+
+test("a preface after an HTTP/1.1 request on the same connection is not HTTP/2 (prior knowledge is from the first byte)", async () => {
+  const back = await exchange([Buffer.from("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n"), Buffer.concat([PREFACE, SETTINGS])]);
+  const text = back.toString("latin1");
+  expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  // The second "request" is refused as HTTP/1.1, and no HTTP/2 frame follows the answer.
+  expect(text).toContain("HTTP/1.1 400 Bad Request\r\n");
+});
