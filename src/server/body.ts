@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { constants, type Http2ServerRequest } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 
@@ -35,6 +35,7 @@ export function declaredLength(req: IncomingMessage | Http2ServerRequest): numbe
  */
 export async function readBody(req: IncomingMessage | Http2ServerRequest, limits: BodyLimits, pay?: (size: number) => Promise<void>): Promise<Buffer> {
   if (declaredTooLarge(req, limits.maxBytes)) throw new BodyTooLarge();
+  sendContinue(req);
   const chunks: Buffer[] = [];
   let slow = false;
   let size = 0;
@@ -83,4 +84,23 @@ export async function readBody(req: IncomingMessage | Http2ServerRequest, limits
 export function clientAddress(req: IncomingMessage | Http2ServerRequest): string {
   const socket = req.socket as (typeof req.socket & { stream?: { remoteAddress?: string } }) | undefined;
   return socket?.remoteAddress ?? socket?.stream?.remoteAddress ?? "unknown";
+}
+
+/** HTTP/1.1 requests whose client waits for `100 Continue` before it sends the body (`Expect`). */
+const awaitingContinue = new WeakMap<IncomingMessage | Http2ServerRequest, ServerResponse>();
+
+/**
+ * Holds back the `100 Continue` a request asks for (Node sends it at once unless the server
+ * listens for `checkContinue`) until its body is about to be read: a request refused from its
+ * headers (no key, a 429, a 404) is answered without inviting the client to upload the body.
+ */
+export function continueWhenRead(req: IncomingMessage, res: ServerResponse): void {
+  awaitingContinue.set(req, res);
+}
+
+function sendContinue(req: IncomingMessage | Http2ServerRequest): void {
+  const res = awaitingContinue.get(req);
+  if (!res) return;
+  awaitingContinue.delete(req);
+  if (!res.headersSent) res.writeContinue();
 }

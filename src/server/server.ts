@@ -13,7 +13,7 @@ import { validationInterceptor } from "../rpc/validation.js";
 import { restRoutes } from "../rest/routes.js";
 import type { Store } from "../storage/store.js";
 import { Lifecycle, arrivedBeforeDrain, availabilityInterceptor } from "./availability.js";
-import { clientAddress } from "./body.js";
+import { clientAddress, continueWhenRead } from "./body.js";
 import { Gate } from "./gate.js";
 import { Refused } from "./refused.js";
 import { repairGuardInterceptor } from "./repair-guard.js";
@@ -178,6 +178,12 @@ export class AnalyticsServer {
     };
 
     const h1 = createHttp1Server(handle);
+    // `Expect: 100-continue`: Node's server would send `100 Continue` at once; the client is
+    // invited to send its body only once the body is read (continueWhenRead).
+    h1.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+      continueWhenRead(req, res);
+      h1.emit("request", req, res);
+    });
     const h2 = createHttp2Server({ settings: { maxConcurrentStreams: limits.maxConcurrentStreams } }, handle);
     const sessions = trackSessions(h2);
     const listener = createDualListener(h1, h2);

@@ -149,3 +149,40 @@ test("streams refused mid-way free their connections once their clients say good
     await small.close();
   }
 }, 30_000);
+
+/** Sends a request's head with `Expect: 100-continue` and waits; the first thing the service answers, then (for a 100) the rest after `body` is sent. */
+function expectContinue(head: string, body: string): Promise<{ first: string; final: string }> {
+  return new Promise((resolve) => {
+    let got = "";
+    let first = "";
+    const s = connect(svc.port, "127.0.0.1", () => s.write(head));
+    s.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      if (!first && got.includes("\r\n\r\n")) {
+        first = got.split("\r\n")[0]!;
+        if (first.startsWith("HTTP/1.1 100")) {
+          got = got.slice(got.indexOf("\r\n\r\n") + 4);
+          s.write(body);
+        }
+      }
+      if (first && !first.startsWith("HTTP/1.1 100")) finish();
+      else if (/^HTTP\/1\.1 [2-5]\d\d/.test(got)) finish();
+    });
+    s.on("error", () => undefined);
+    const finish = () => {
+      s.destroy();
+      resolve({ first, final: (got.match(/^HTTP\/1\.1 \d{3}[^\r]*/) ?? [""])[0] });
+    };
+    setTimeout(finish, 3000);
+  });
+}
+
+test("Expect: 100-continue: a refused request is answered without being invited to send its body; an admitted one is", async () => {
+  const body = JSON.stringify({ event_name: "trial_started", contact_email: "a@x.test" });
+  const head = (auth: string) =>
+    `POST /api/v1/track/event HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\n\r\n`;
+  const keyless = await expectContinue(head(""), body);
+  expect(keyless.first).toBe("HTTP/1.1 401 Unauthorized");
+  const keyed = await expectContinue(head(`authorization: Bearer ${key}\r\n`), body);
+  expect([keyed.first, keyed.final]).toEqual(["HTTP/1.1 100 Continue", "HTTP/1.1 200 OK"]);
+});
