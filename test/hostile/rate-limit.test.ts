@@ -279,7 +279,8 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
         if (attempt > 0) await new Promise((r) => setTimeout(r, 1100));
         const r = await callRest(small, "POST", "/api/v1/ingest/email-events", big, { key });
         expect([r.status, r.message]).toEqual([400, expect.stringContaining("events")]);
-        expect(r.headers.get("ratelimit-remaining")).toBe("0");
+        // The whole bucket taken (a request's worth may have come back meanwhile: one per 100 ms).
+        expect(Number(r.headers.get("ratelimit-remaining"))).toBeLessThanOrEqual(1);
       }
     } finally {
       await small.close();
