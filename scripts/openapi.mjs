@@ -354,10 +354,10 @@ const ERROR_RESPONSES = {
   default: ["Internal", "internal", "An unexpected server error (500).", []],
 };
 const HEADERS = {
-  "RateLimit-Limit": "Requests allowed per window to this caller (the key, or the client address).",
-  "RateLimit-Remaining": "Requests left in the current window.",
-  "RateLimit-Reset": "Seconds until the window's quota is full again.",
-  "Retry-After": "Seconds to wait before retrying.",
+  "RateLimit-Limit": "The size of this caller's token bucket, in requests (the key's, or the client address's); it refills continuously.",
+  "RateLimit-Remaining": "Whole requests left in the bucket.",
+  "RateLimit-Reset": "Seconds until the bucket is full again.",
+  "Retry-After": "Seconds to wait before retrying (for a 429: until the bucket holds what the request costs again).",
 };
 const headerRefs = (names) => Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n.replace(/-/g, "")}` }]));
 /** The RPCs whose handlers answer `not_found` (a campaign that is not the account's). */
