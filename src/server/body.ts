@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { constants, type Http2ServerRequest } from "node:http2";
+import { constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /** How request bodies must arrive. */
@@ -86,15 +86,15 @@ export function clientAddress(req: IncomingMessage | Http2ServerRequest): string
   return socket?.remoteAddress ?? socket?.stream?.remoteAddress ?? "unknown";
 }
 
-/** HTTP/1.1 requests whose client waits for `100 Continue` before it sends the body (`Expect`). */
-const awaitingContinue = new WeakMap<IncomingMessage | Http2ServerRequest, ServerResponse>();
+/** Requests whose client waits for `100 Continue` before it sends the body (`Expect`). */
+const awaitingContinue = new WeakMap<IncomingMessage | Http2ServerRequest, ServerResponse | Http2ServerResponse>();
 
 /**
  * Holds back the `100 Continue` a request asks for (Node sends it at once unless the server
  * listens for `checkContinue`) until its body is about to be read: a request refused from its
  * headers (no key, a 429, a 404) is answered without inviting the client to upload the body.
  */
-export function continueWhenRead(req: IncomingMessage, res: ServerResponse): void {
+export function continueWhenRead(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
   awaitingContinue.set(req, res);
 }
 

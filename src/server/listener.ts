@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import type { Server as Http1Server } from "node:http";
+import type { Server as Http1Server, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2Server, Http2Session } from "node:http2";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 
@@ -48,6 +48,12 @@ export function createDualListener(h1: Http1Server, h2: Http2Server): NetServer 
   // request is not handed over (an answer of its own could still be on its way).
   const served = new WeakSet<Socket>();
   h1.on("request", (req: { socket: Socket }) => served.add(req.socket));
+  // An `Expect` Node cannot meet is answered 417 without a "request" event (Node's own answer).
+  h1.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    served.add(req.socket);
+    res.writeHead(417);
+    res.end();
+  });
   h1.on("clientError", (err: PrefaceError, socket: HttpSocket) => {
     if (err.code === "HPE_PAUSED_H2_UPGRADE" && socket.parser && !socket.destroyed && !served.has(socket) && handOver(err, socket, h2)) return;
     // Anything else: what Node's server does when nobody listens for clientError (its

@@ -178,13 +178,17 @@ export class AnalyticsServer {
     };
 
     const h1 = createHttp1Server(handle);
-    // `Expect: 100-continue`: Node's server would send `100 Continue` at once; the client is
+    const h2 = createHttp2Server({ settings: { maxConcurrentStreams: limits.maxConcurrentStreams } }, handle);
+    // `Expect: 100-continue`: Node's servers would send `100 Continue` at once; the client is
     // invited to send its body only once the body is read (continueWhenRead).
     h1.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
       continueWhenRead(req, res);
       h1.emit("request", req, res);
     });
-    const h2 = createHttp2Server({ settings: { maxConcurrentStreams: limits.maxConcurrentStreams } }, handle);
+    h2.on("checkContinue", (req: Http2ServerRequest, res: Http2ServerResponse) => {
+      continueWhenRead(req, res);
+      h2.emit("request", req, res);
+    });
     const sessions = trackSessions(h2);
     const listener = createDualListener(h1, h2);
     applyConnectionLimits(listener, h1, h2, limits);

@@ -186,3 +186,29 @@ test("Expect: 100-continue: a refused request is answered without being invited 
   const keyed = await expectContinue(head(`authorization: Bearer ${key}\r\n`), body);
   expect([keyed.first, keyed.final]).toEqual(["HTTP/1.1 100 Continue", "HTTP/1.1 200 OK"]);
 });
+
+test("Expect: 100-continue over HTTP/2: a keyless request gets its 401 without a 100 first; an admitted one gets 100, then its answer", async () => {
+  const session = h2connect(svc.url);
+  const body = JSON.stringify({ event_name: "trial_started", contact_email: "a@x.test" });
+  const call = (authorization?: string) =>
+    new Promise<string[]>((resolve) => {
+      const got: string[] = [];
+      const headers = { ":method": "POST", ":path": "/api/v1/track/event", "content-type": "application/json", expect: "100-continue", ...(authorization ? { authorization } : {}) };
+      const stream = session.request(headers, { endStream: false });
+      stream.on("continue", () => {
+        got.push("100");
+        stream.end(body);
+      });
+      stream.on("response", (h) => got.push(String(h[":status"])));
+      stream.on("error", () => undefined);
+      stream.on("close", () => resolve(got));
+      stream.on("data", () => undefined);
+      setTimeout(() => stream.close(), 2000);
+    });
+  try {
+    expect(await call()).toEqual(["401"]);
+    expect(await call(`Bearer ${key}`)).toEqual(["100", "200"]);
+  } finally {
+    session.destroy();
+  }
+});

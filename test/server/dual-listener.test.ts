@@ -65,3 +65,10 @@ test("a preface after an HTTP/1.1 request on the same connection is not HTTP/2 (
   // The second "request" is refused as HTTP/1.1, and no HTTP/2 frame follows the answer.
   expect(text).toContain("HTTP/1.1 400 Bad Request\r\n");
 });
+
+test("a preface after a request answered 417 (an Expect Node cannot meet) is not HTTP/2 either", async () => {
+  const back = await exchange([Buffer.from("GET /healthz HTTP/1.1\r\nhost: x\r\nexpect: foo\r\n\r\n"), Buffer.concat([PREFACE, SETTINGS])]);
+  const text = back.toString("latin1");
+  expect(text).toMatch(/^HTTP\/1\.1 417 Expectation Failed\r\n/);
+  expect(text).toContain("HTTP/1.1 400 Bad Request\r\n");
+});
