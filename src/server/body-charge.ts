@@ -7,6 +7,11 @@ import { quotaHeaders, rateLimited, type Kind, type Quota, type RateLimits } fro
 /** Each started unit of a body past the first costs its bucket one more request. */
 export const BODY_UNIT_BYTES = 64 * 1024;
 
+/** The units `bytes` of body start: what a body of that size costs in all, its admission included. */
+export function bodyUnits(bytes: number): number {
+  return Math.ceil(bytes / BODY_UNIT_BYTES);
+}
+
 /** The bucket a request was admitted on (its key's, or its address's without one). */
 export interface Bucket {
   kind: Kind;
@@ -38,7 +43,7 @@ export class BodyCharge {
    */
   async cover(bytes: number, whole = false): Promise<void> {
     if (!this.bucket) return;
-    const units = Math.min(Math.ceil(bytes / BODY_UNIT_BYTES), this.limits.capacity(this.bucket.kind));
+    const units = Math.min(bodyUnits(bytes), this.limits.capacity(this.bucket.kind));
     if (units <= this.paidUnits) return;
     // Refused, the client is told to wait until the bucket holds what sending the request again
     // costs: all of it (the admission's request pays its first unit), at least one unit more than

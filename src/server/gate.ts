@@ -5,7 +5,7 @@ import type { Caller } from "../auth/context.js";
 import type { ScopeMap } from "../auth/interceptor.js";
 import type { ApiKeyInfo, ApiKeyStore } from "../storage/api-keys.js";
 import { isUnavailableError, type Availability } from "../storage/availability.js";
-import { BODY_UNIT_BYTES, BodyCharge, type Bucket } from "./body-charge.js";
+import { BodyCharge, bodyUnits, type Bucket } from "./body-charge.js";
 import { quotaHeaders, rateLimited, type Quota, type RateLimits } from "./rate-limit.js";
 import { Refused } from "./refused.js";
 
@@ -45,7 +45,8 @@ export class Gate {
    * Retry-After waits for: a request sent again pays for its whole body.
    */
   async admit(service: string | undefined, authorization: string | undefined, address: string, declaredBytes?: number): Promise<Admission> {
-    const retry = bodyUnits(declaredBytes);
+    // A request sent again pays its admission and its whole declared body.
+    const retry = declaredBytes ? Math.max(1, bodyUnits(declaredBytes)) : 1;
     const needed = service === undefined ? undefined : this.scopes.get(service);
     if (needed === undefined) return { headers: quotaHeaders(await this.takeAddress(address, "address", retry)), bucket: { kind: "address", id: address } };
     // Keys live in the database: while it is down a key cannot be checked (`unavailable`, at
@@ -93,9 +94,4 @@ export class Gate {
     if (q && !q.allowed) throw new Refused(rateLimited(q), quotaHeaders(q));
     return q;
   }
-}
-
-/** What a body of `bytes` costs in all (1 without a declared length: at least the admission). */
-function bodyUnits(bytes: number | undefined): number {
-  return bytes !== undefined && Number.isFinite(bytes) && bytes > 0 ? Math.ceil(bytes / BODY_UNIT_BYTES) : 1;
 }

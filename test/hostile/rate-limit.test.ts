@@ -9,6 +9,17 @@ import { startService, type TestService } from "../helpers/service.js";
 import { RPC_PROTOCOLS, callRest, callRpc, frame, grpc, postChunked } from "./wire.js";
 import { GET_OVERVIEW, TRACK_EVENT } from "./inputs.js";
 
+/** Runs `use` on a service of its own whose keys each get a bucket of `requests` refilled over `seconds`, with one such key. */
+async function withKeyBucket(requests: number, seconds: number, use: (svc: TestService, key: string) => Promise<void>): Promise<void> {
+  const svc = await startService({ limits: { rate: { perKey: { requests, seconds }, perAddress: { requests: 1000, seconds: 60 } } } });
+  try {
+    const { key } = await svc.newAccount();
+    await use(svc, key);
+  } finally {
+    await svc.close();
+  }
+}
+
 describe("per API key", () => {
   let svc: TestService;
   beforeAll(async () => {
@@ -63,9 +74,7 @@ describe("a token bucket, refilled continuously", () => {
   test("an emptied bucket gives back a share of its requests before its refill time is over", async () => {
     // 10 requests refilled over 2 s: one comes back every 200 ms. A fixed window of 2 s would
     // admit none of them until the window ends, then all 10 at once.
-    const svc = await startService({ limits: { rate: { perKey: { requests: 10, seconds: 2 }, perAddress: { requests: 1000, seconds: 60 } } } });
-    try {
-      const { key } = await svc.newAccount();
+    await withKeyBucket(10, 2, async (svc, key) => {
       const status = async () => (await callRest(svc, "GET", "/api/v1/analytics/overview", undefined, { key })).status;
       let spent = 0;
       while ((await status()) === 200) spent++;
@@ -76,9 +85,7 @@ describe("a token bucket, refilled continuously", () => {
       // ~2.5 requests' worth after 500 ms (more if the machine is slow to answer, never the whole bucket).
       expect(again).toBeGreaterThanOrEqual(1);
       expect(again).toBeLessThan(10);
-    } finally {
-      await svc.close();
-    }
+    });
   });
 });
 
@@ -247,9 +254,7 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
 
   test("a 429's Retry-After waits for the whole body's price: sent again after it, the body is read", async () => {
     // 8 requests refilled over 2 s (one per 250 ms); a body of 8 units takes the whole bucket.
-    const small = await startService({ limits: { rate: { perKey: { requests: 8, seconds: 2 }, perAddress: { requests: 1000, seconds: 60 } } } });
-    try {
-      const { key } = await small.newAccount();
+    await withKeyBucket(8, 2, async (small, key) => {
       const body = `{"orderId":"o-1","contactEmail":"u@example.com","amount":1,"currency":"USD","x":"${"a".repeat(480_000)}"}`;
       expect(Math.ceil(body.length / 65536)).toBe(8);
       const send = () => callRest(small, "POST", "/api/v1/track/purchase", body, { key });
@@ -261,15 +266,11 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
       expect(retry).toBe(2);
       await new Promise((r) => setTimeout(r, retry * 1000));
       expect((await send()).status).toBe(400);
-    } finally {
-      await small.close();
-    }
+    });
   });
 
   test("a body larger than a whole bucket costs the whole bucket: read, not a 429 on every retry", async () => {
-    const small = await startService({ limits: { rate: { perKey: { requests: 10, seconds: 1 }, perAddress: { requests: 1000, seconds: 60 } } } });
-    try {
-      const { key } = await small.newAccount();
+    await withKeyBucket(10, 1, async (small, key) => {
       // ~850 KB of sends (7,000 events, over the 1,000 a batch may hold): 13 units, more than the bucket of 10.
       const events = Array.from({ length: 7000 }, (_, i) => ({ type: "send", contact_email: `u${i}@example.com`, timestamp: "2026-04-01T09:00:00Z", campaign_id: "camp_a" }));
       const big = JSON.stringify({ events });
@@ -282,9 +283,7 @@ describe("a body is paid for by its size, before it is read or decoded", () => {
         // The whole bucket taken (a request's worth may have come back meanwhile: one per 100 ms).
         expect(Number(r.headers.get("ratelimit-remaining"))).toBeLessThanOrEqual(1);
       }
-    } finally {
-      await small.close();
-    }
+    });
   });
 
   test("without a key, a body is paid for from the address's bucket", async () => {
