@@ -3,12 +3,40 @@
 // next start, at once, completes whatever the cut-short batches wrote, and after the client
 // re-sends the unanswered batches every metric is exact.
 import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { afterAll, expect, inject, test } from "vitest";
 import { indexIdLookups } from "../../src/db/embedded.js";
 import { Store } from "../../src/storage/store.js";
 import { startServiceProcess, type ServiceProcess } from "../helpers/process.js";
-import { HOUR, chunk, mulberry32, pick, type Ev } from "../read/lib.js";
+import { HOUR, chunk, mulberry32, pick, wire, type Ev } from "../read/lib.js";
 import { converge, postEvents } from "./reference.js";
+
+/** A batch sent with `Expect: 100-continue`: `reading` once the service asks for its body, `status` its answer's (or why there was none). */
+function postHeld(url: string, key: string, batch: Ev[]): { reading: Promise<void>; status: Promise<number | string> } {
+  const body = JSON.stringify({ events: batch.map(wire) });
+  let reading!: () => void;
+  const read = new Promise<void>((r) => (reading = r));
+  const status = new Promise<number | string>((resolve) => {
+    const req = httpRequest(`${url}/api/v1/ingest/email-events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": Buffer.byteLength(body), expect: "100-continue" },
+    });
+    req.on("continue", () => {
+      req.end(body);
+      reading();
+    });
+    req.on("response", (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+      res.on("error", (e) => resolve(`no answer: ${String(e)}`));
+    });
+    req.on("error", (e) => {
+      reading(); // never asked for its body: the assertions below name it
+      resolve(`no answer: ${String(e)}`);
+    });
+  });
+  return { reading: read, status };
+}
 
 const database = `t_term_${randomBytes(4).toString("hex")}`;
 let store: Store | undefined;
@@ -36,8 +64,11 @@ test("SIGTERM with a 300 ms grace and 12 batches of 1,000 in flight: 200 or 503 
   const env = { MONGODB_URI: inject("mongoUri"), MONGODB_DATABASE: database, SHUTDOWN_GRACE_MS: "300" };
   proc = await startServiceProcess(env);
 
-  const answers = batches.map((b) => postEvents(proc!.url, key, b).then((r) => r.status, (e: unknown) => `no answer: ${String(e)}`));
-  await new Promise((r) => setTimeout(r, 100));
+  // SIGTERM once the service is reading every batch's body (its `100 Continue`): a connection it
+  // had not yet accepted when it stopped listening would be refused, which is not what this tests.
+  const sent = batches.map((b) => postHeld(proc!.url, key, b));
+  await Promise.all(sent.map((s) => s.reading));
+  const answers = sent.map((s) => s.status);
   proc.proc.kill("SIGTERM");
   const statuses = await Promise.all(answers);
   expect(await proc.exited, proc.stderr().split("\n").filter((l) => !l.startsWith("{")).join("\n")).toBe(0);
