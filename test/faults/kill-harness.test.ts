@@ -47,8 +47,7 @@ test(`kill -9 of the service and of its database at ${MIN_KILLS}+ points of a su
   const env = { DATA_DIR: join(dir, "ferretdb"), MONGODB_URI: "", LEASE_TTL_MS: String(LEASE_TTL_MS) };
   const start = (dieAt?: string) => startServiceProcess(dieAt ? { ...env, MISAR_TEST_DIE_AT: dieAt } : env);
   current = await start();
-  for (let i = 0; i < 200 && !/msk_/.test(current.stdout()); i++) await sleep(25);
-  const key = /msk_[A-Za-z0-9_-]{32}/.exec(current.stdout())![0];
+  const key = await current.printedKey();
 
   // The sender: three workers; a batch goes back to the queue until it is answered 200.
   const queue = [...batches];

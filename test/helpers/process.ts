@@ -11,6 +11,8 @@ export interface ServiceProcess {
   records: Record<string, unknown>[];
   /** stdout so far (the first start of a fresh embedded database prints a key there). */
   stdout(): string;
+  /** The key the first start of a fresh embedded database prints (once it has stored it, a moment after listening). */
+  printedKey(timeoutMs?: number): Promise<string>;
   /** stderr so far (the last 200 kB). */
   stderr(): string;
   /** Resolves with the first log record (past or future) that matches. */
@@ -31,7 +33,13 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
   const waiters: { match: (r: Record<string, unknown>) => boolean; resolve: (r: Record<string, unknown>) => void }[] = [];
   let out = "";
   let err = "";
-  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  let keyPrinted!: (key: string) => void;
+  const printed = new Promise<string>((resolve) => (keyPrinted = resolve));
+  proc.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    const key = /msk_[A-Za-z0-9_-]{32}/.exec(out);
+    if (key) keyPrinted(key[0]);
+  });
   createInterface({ input: proc.stderr! }).on("line", (line) => {
     err = (err + line + "\n").slice(-200_000);
     let rec: Record<string, unknown>;
@@ -66,6 +74,12 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
     url: `http://127.0.0.1:${port}`,
     records,
     stdout: () => out,
+    printedKey: (ms = 60_000) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no key printed in ${ms} ms; stdout:\n${out}\nstderr:\n${err}`)), ms);
+        void printed.then((key) => (clearTimeout(timer), resolve(key)));
+        void exited.then((code) => (clearTimeout(timer), reject(new Error(`service exited (${code}) before printing a key; stderr:\n${err}`))));
+      }),
     stderr: () => err,
     waitFor,
     exited,
