@@ -8,6 +8,7 @@ import { afterAll, expect, inject, test } from "vitest";
 import { indexIdLookups } from "../../src/db/embedded.js";
 import { Store } from "../../src/storage/store.js";
 import { startServiceProcess, type ServiceProcess } from "../helpers/process.js";
+import { HEAVY_TEST_MS } from "../helpers/heavy.js";
 import { HOUR, chunk, mulberry32, pick, wire, type Ev } from "../read/lib.js";
 import { converge, postEvents } from "./reference.js";
 
@@ -90,7 +91,7 @@ test("SIGTERM with a 300 ms grace and 12 batches of 1,000 in flight: 200 or 503 
   const ms = await converge(proc.url, key, events, ["camp_t1", "camp_t2"], 20_000);
   const rebuilt = proc.records.some((r) => r.msg === "rebuild finished" && r.account === "acct_term");
   console.log(`answers before SIGTERM's grace ended: ${JSON.stringify(statuses)}; cut-short writes rebuilt by the next start: ${rebuilt}; exact ${Math.round(ms)} ms after the re-sends`);
-}, 120_000);
+}, HEAVY_TEST_MS);
 
 test("SIGTERM with nothing in flight exits within the linger, however often a health probe comes", async () => {
   const env = { MONGODB_URI: inject("mongoUri"), MONGODB_DATABASE: `${database}_probe`, SHUTDOWN_GRACE_MS: "5000" };

@@ -8,6 +8,7 @@ import { m006 } from "../../src/storage/migrations/006-link-pages.js";
 import { ROLLUP_VERSION, migrate } from "../../src/storage/migrations/index.js";
 import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
+import { HEAVY_TEST_MS } from "../helpers/heavy.js";
 import { at, chunk, input, mulberry32, postAll, type Ev } from "./lib.js";
 
 let svc: TestService;
@@ -73,7 +74,7 @@ test(`a campaign of ${URLS} urls: top 500 by clicks and total_links exact, in pa
   await postAll(svc, key, chunk(more, 500));
   expect(await read(key, "many")).toStrictEqual(reference([...events, ...more]));
   expect((await pagesOf(account)).reduce((s, p) => s + Object.keys(p.l!).length, 0)).toBe(URLS + 200);
-});
+}, HEAVY_TEST_MS);
 
 test("migration 6 splits version 5's one links document per campaign in place, idempotently; ingest continues on the pages", async () => {
   const { account, key } = await svc.newAccount();
@@ -112,7 +113,7 @@ test("migration 6 splits version 5's one links document per campaign in place, i
   } finally {
     await other.close();
   }
-});
+}, HEAVY_TEST_MS);
 
 test("two writers placing one campaign's new urls (two instances): each url listed once, its clicks summed", async () => {
   const [a, b] = [new CampaignLinkStore(svc.store.db, svc.store.caps), new CampaignLinkStore(svc.store.db, svc.store.caps)];

@@ -9,6 +9,7 @@ import { MIGRATIONS, migrate } from "../../src/storage/migrations/index.js";
 import { CHUNK_MAX } from "../../src/storage/sorted-pages.js";
 import { Store } from "../../src/storage/store.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
+import { HEAVY_TEST_MS } from "../helpers/heavy.js";
 import { at, chunk, mulberry32, postAll, type Ev } from "./lib.js";
 import type { ListEntryJson } from "../helpers/rest-bodies.js";
 
@@ -116,7 +117,7 @@ test("campaigns moved between statuses and send times: the views follow, an empt
   // Keys per view: every campaign once in "all" and once in its status's view.
   expect(chunks.reduce((s, c) => s + c.e!.length, 0)).toBe(2 * model.size);
   expect(chunks.filter((c) => c._id.startsWith(`${account}|draft|`))).toEqual([]);
-});
+}, HEAVY_TEST_MS);
 
 test("migration 7 converts version 6's one list document per account in place, idempotently", async () => {
   // The list as version 6 stored it, from the entries.
@@ -142,4 +143,4 @@ test("migration 7 converts version 6's one list document per account in place, i
   } finally {
     await other.close();
   }
-});
+}, HEAVY_TEST_MS);

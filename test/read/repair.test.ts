@@ -8,6 +8,7 @@ import { MIGRATIONS, ROLLUP_VERSION, migrate } from "../../src/storage/migration
 import { Store } from "../../src/storage/store.js";
 import { unpack } from "../../src/storage/packed-counts.js";
 import { rest, startService, type TestService } from "../helpers/service.js";
+import { HEAVY_TEST_MS } from "../helpers/heavy.js";
 import { CLOCK, generate } from "./generator.js";
 import { Ledger, at, input, isoSec, mulberry32, post, refAttribution, refCampaign, refOverview, type Ev } from "./lib.js";
 import type { OverviewJson } from "../helpers/rest-bodies.js";
@@ -126,7 +127,7 @@ test("rebuild of a healthy account leaves every metric unchanged", async () => {
   expect([...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))]).toStrictEqual(before);
   await svc.store.ingest.rebuild(account);
   expect([...(await snapshot(key, s.campaigns)), ...(await listAndLinks(key, [...s.campaigns, ...s.registered.keys()]))]).toStrictEqual(before);
-});
+}, HEAVY_TEST_MS);
 
 test("a purchase stored but not yet counted (a crash in between) is counted by the repair of its journal entry", async () => {
   const { account, key } = await svc.newAccount();
@@ -200,7 +201,7 @@ test("derived data older than ROLLUP_VERSION is queued for rebuild once, and the
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
   expect(await attributions(account, clicks)).toEqual(attributed());
   expect(await svc.store.ingest.repairDue()).toEqual([]);
-});
+}, HEAVY_TEST_MS);
 
 test("a database one version behind runs just the steps after its version, each recorded", async () => {
   const meta = svc.store.db.collection<{ _id: string; v: number }>("schema_meta");
@@ -232,4 +233,4 @@ test("two instances migrating at once: one runs the steps, the other waits and f
   expect((await meta.findOne({ _id: "rollups" }))?.v).toBe(ROLLUP_VERSION);
   await svc.store.ingest.repairDue();
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
-});
+}, HEAVY_TEST_MS);
