@@ -104,13 +104,15 @@ test("SIGTERM with nothing in flight exits within the linger, however often a he
     }
   })();
   await new Promise((r) => setTimeout(r, 300));
-  const t = performance.now();
   p.proc.kill("SIGTERM");
   expect(await p.exited).toBe(0);
-  const ms = performance.now() - t;
   probing = false;
   await probes;
   // The 200 ms linger and the shutdown's own work, far from the 5 s grace a trickle of probes
-  // used to stretch it to (every arrival restarted the linger).
+  // used to stretch it to (every arrival restarted the linger). Timed by the service's own log,
+  // from "shutting down" to "stopped": a loaded machine's slow process exit is not the linger.
+  const at = (msg: string) => Date.parse(String(p.records.find((r) => r.msg === msg)?.time));
+  const ms = at("stopped") - at("shutting down");
+  expect(ms).toBeGreaterThanOrEqual(0);
   expect(ms).toBeLessThan(3000);
 }, 60_000);
