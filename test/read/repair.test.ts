@@ -28,12 +28,15 @@ const RANGES: [string, string][] = [
 
 /**
  * A read's body. A 503 (a rebuild running, or the database busy on a loaded machine: both
- * documented answers) is asked again, up to 30 s; any other answer is returned as it is.
+ * documented answers) is asked again, up to 30 s; any other answer is returned as it is. Still
+ * 503 after that, the test fails here, saying so (every read of a snapshot waiting out its 30 s
+ * would only end in the test's timeout, which names nothing).
  */
 async function read(key: string, path: string): Promise<unknown> {
   for (let i = 0; ; i++) {
     const r = await rest(svc, "GET", path, { key });
-    if (r.status !== 503 || i === 300) return r.body;
+    if (r.status !== 503) return r.body;
+    if (i === 300) throw new Error(`${path} still answered 503 after 30 s: ${JSON.stringify(r.body)}`);
     await new Promise((done) => setTimeout(done, 100));
   }
 }
