@@ -114,6 +114,14 @@ export class AccountLeases {
    * its holder; there a take runs under a lock won by a unique insert (`lease|account`).
    */
   private readonly takeLock: AccountLocks | undefined;
+  /**
+   * Per account, the last of this process's own writes to its lease document (renewals on the
+   * timer, a rebuild's begin and end, the release): they run one after another. Where racing
+   * updates of one document are not atomic (FerretDB reads the whole document, then writes it
+   * back), a renewal racing a rebuild's end wrote `rebuilding: true` back, and the account's
+   * reads answered `unavailable` until its next rebuild (test/read/lease-doc-writes.test.ts).
+   */
+  private readonly docWrites = new Map<string, Promise<unknown>>();
   constructor(
     db: Db,
     private readonly owner: string,
@@ -243,7 +251,7 @@ export class AccountLeases {
   private async free(lease: Lease): Promise<void> {
     this.held.delete(lease.token);
     if (lease.wanted) this.yielded.set(lease.account, Date.now() + YIELD_MS);
-    const done = this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { holder: null, until: new Date(0) } }).then(() => undefined);
+    const done = this.inOrder(lease.account, () => this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { holder: null, until: new Date(0) } })).then(() => undefined);
     const tracked = done.catch(() => undefined).finally(() => {
       if (this.freeing.get(lease.account) === tracked) this.freeing.delete(lease.account);
     });
@@ -254,10 +262,8 @@ export class AccountLeases {
   /** Marks the start of a rebuild: from here until `endRebuild`, reads of the account are not exact. */
   async beginRebuild(lease: Lease): Promise<void> {
     lease.check();
-    const doc = await this.col.findOneAndUpdate(
-      { _id: lease.account, holder: lease.token },
-      { $set: { rebuilding: true }, $inc: { rebuilds: 1 } },
-      { returnDocument: "after" },
+    const doc = await this.inOrder(lease.account, () =>
+      this.col.findOneAndUpdate({ _id: lease.account, holder: lease.token }, { $set: { rebuilding: true }, $inc: { rebuilds: 1 } }, { returnDocument: "after" }),
     );
     if (!doc) throw new LeaseLostError(`lease on ${lease.account} taken over before the rebuild began`);
     // This process's own rebuild (its memories of the account are cleared with the data).
@@ -267,7 +273,7 @@ export class AccountLeases {
 
   async endRebuild(lease: Lease): Promise<void> {
     lease.check();
-    const r = await this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { rebuilding: false } });
+    const r = await this.inOrder(lease.account, () => this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { rebuilding: false } }));
     if (r.matchedCount === 0) throw new LeaseLostError(`lease on ${lease.account} taken over before the rebuild ended`);
   }
 
@@ -286,7 +292,7 @@ export class AccountLeases {
   async renew(): Promise<void> {
     for (const lease of [...this.held.values()]) {
       const until = new Date(Date.now() + this.ttlMs);
-      const r = await this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { until } });
+      const r = await this.inOrder(lease.account, () => this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { until } }));
       if (r.matchedCount === 1) lease.validUntil = until.getTime();
       else {
         lease.lost = true;
@@ -305,6 +311,17 @@ export class AccountLeases {
       clearTimeout(kept.timer);
       await this.free(lease);
     }
+  }
+
+  /** Runs `write` of the account's lease document after this process's earlier ones (see docWrites). */
+  private inOrder<T>(account: string, write: () => Promise<T>): Promise<T> {
+    const run = (this.docWrites.get(account) ?? Promise.resolve()).then(write);
+    const settled = run.catch(() => undefined);
+    this.docWrites.set(account, settled);
+    void settled.then(() => {
+      if (this.docWrites.get(account) === settled) this.docWrites.delete(account);
+    });
+    return run;
   }
 
   /** Lets every lease held here lapse now (a clean shutdown: others need not wait out the ttl). */
