@@ -119,7 +119,7 @@ export class AccountLeases {
    * timer, a rebuild's begin and end, the release): they run one after another. Where racing
    * updates of one document are not atomic (FerretDB reads the whole document, then writes it
    * back), a renewal racing a rebuild's end wrote `rebuilding: true` back, and the account's
-   * reads answered `unavailable` until its next rebuild (test/read/lease-doc-writes.test.ts).
+   * reads answered `unavailable` until its next rebuild (test/read/lease-take.test.ts).
    */
   private readonly docWrites = new Map<string, Promise<unknown>>();
   constructor(
