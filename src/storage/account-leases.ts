@@ -111,7 +111,8 @@ export class AccountLeases {
   /**
    * Where the database does not apply racing updates of one document atomically (FerretDB:
    * it reads, then writes), two takers could both find a lease free and both set themselves as
-   * its holder; there a take runs under a lock won by a unique insert (`lease|account`).
+   * its holder; there a take, and every write of a holder to its lease document, runs under a lock
+   * won by a unique insert (`lease|account`).
    */
   private readonly takeLock: AccountLocks | undefined;
   /**
@@ -290,7 +291,7 @@ export class AccountLeases {
    * still waits asks again).
    */
   async renew(): Promise<void> {
-    for (const lease of [...this.held.values()]) {
+    const renewOne = async (lease: Lease) => {
       const until = new Date(Date.now() + this.ttlMs);
       const r = await this.inOrder(lease.account, () => this.col.updateOne({ _id: lease.account, holder: lease.token }, { $set: { until } }));
       if (r.matchedCount === 1) lease.validUntil = until.getTime();
@@ -298,7 +299,11 @@ export class AccountLeases {
         lease.lost = true;
         this.held.delete(lease.token);
       }
-    }
+    };
+    // A few at once: each renewal may be three writes (under the take lock), and all must land
+    // well within the ttl however many accounts this process holds.
+    const all = [...this.held.values()];
+    for (let i = 0; i < all.length; i += RENEW_AT_ONCE) await Promise.all(all.slice(i, i + RENEW_AT_ONCE).map(renewOne));
     if (this.keepMs === 0) return;
     for (const lease of [...this.held.values()]) {
       // (One this process asked for itself, before it took it, is not another's ask.)
@@ -313,9 +318,18 @@ export class AccountLeases {
     }
   }
 
-  /** Runs `write` of the account's lease document after this process's earlier ones (see docWrites). */
+  /**
+   * Runs `write` of the account's lease document after this process's earlier ones (see
+   * docWrites) and, where racing updates of one document are not atomic, under the same lock as
+   * a take: a holder's write that reaches the database late (a renewal sent before its lease
+   * lapsed, held up by a slow or returning database) could otherwise overwrite another process's
+   * take of the lapsed lease, and both would hold it. Under the lock it runs before the take (and
+   * the take finds the lease renewed) or after it (and matches no document: the lease is lost).
+   */
   private inOrder<T>(account: string, write: () => Promise<T>): Promise<T> {
-    const run = (this.docWrites.get(account) ?? Promise.resolve()).then(write);
+    const takeLock = this.takeLock;
+    const locked = takeLock ? () => takeLock.with([`lease|${account}`], write) : write;
+    const run = (this.docWrites.get(account) ?? Promise.resolve()).then(locked);
     const settled = run.catch(() => undefined);
     this.docWrites.set(account, settled);
     void settled.then(() => {
@@ -342,3 +356,6 @@ const YIELD_MS = POLL_MAX_MS + 50;
 function wantedId(account: string): string {
   return `wanted|${account}`;
 }
+
+/** Leases renewed at once by `renew`. */
+const RENEW_AT_ONCE = 8;

@@ -129,3 +129,36 @@ test("a rebuild's begin and end, each racing a renewal of the same lease, 40 rou
   expect(lease.lost).toBe(false);
   await leases.releaseAll();
 });
+
+// A renewal that reaches the database late (sent before the lease lapsed, held up by a slow or
+// returning database) races another process's take of the lapsed lease: exactly one of them may
+// end up holding it, never both.
+test("a late renewal racing another process's take of the lapsed lease, 20 rounds: one holder, never two", async () => {
+  const ttlMs = 200;
+  const a = new AccountLeases(db, "owner-late", ttlMs, caps);
+  const b = new AccountLeases(db, "owner-taker", 60_000, caps);
+  const leases = db.collection<{ _id: string; holder: string | null }>("account_leases");
+  const outcomes = { renewed: 0, taken: 0 };
+  for (let round = 1; round <= 20; round++) {
+    const account = `acct_late_${round}`;
+    const held = (await a.tryAcquire(account))!;
+    expect(held).toBeDefined();
+    await new Promise((r) => setTimeout(r, ttlMs + 20)); // lapsed in the database, not yet noticed here
+    const [, taken] = await Promise.all([a.renew(), b.tryAcquire(account)]);
+    const holder = (await leases.findOne({ _id: account }))?.holder;
+    const aHolds = !held.lost;
+    // Not both; and the document names the one that holds it.
+    expect([aHolds, taken !== undefined], `round ${round}`).not.toEqual([true, true]);
+    expect(holder, `round ${round}`).toBe(taken ? taken.token : held.token);
+    if (taken) {
+      outcomes.taken++;
+      await b.release(taken);
+    } else {
+      outcomes.renewed++;
+      await a.release(held);
+    }
+  }
+  console.log(`late renewal vs take: ${JSON.stringify(outcomes)}`);
+  await a.releaseAll();
+  await b.releaseAll();
+});
