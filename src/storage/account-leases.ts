@@ -123,6 +123,8 @@ export class AccountLeases {
    * reads answered `unavailable` until its next rebuild (test/read/lease-take.test.ts).
    */
   private readonly docWrites = new Map<string, Promise<unknown>>();
+  /** Tokens of the leases whose renewal is under way. */
+  private readonly renewing = new Set<string>();
   constructor(
     db: Db,
     private readonly owner: string,
@@ -300,10 +302,23 @@ export class AccountLeases {
         this.held.delete(lease.token);
       }
     };
-    // A few at once: each renewal may be three writes (under the take lock), and all must land
-    // well within the ttl however many accounts this process holds.
-    const all = [...this.held.values()];
-    for (let i = 0; i < all.length; i += RENEW_AT_ONCE) await Promise.all(all.slice(i, i + RENEW_AT_ONCE).map(renewOne));
+    // A few at once, each worker taking the next lease as it finishes: each renewal may be three
+    // writes (under the take lock), and all must land well within the ttl however many accounts
+    // this process holds. A renewal still under way (its take lock left by a taker killed
+    // mid-take, for up to 10 s) holds up only its own lease: the next renew() skips it.
+    const due = [...this.held.values()].filter((l) => !this.renewing.has(l.token));
+    let next = 0;
+    const worker = async () => {
+      for (let lease = due[next++]; lease; lease = due[next++]) {
+        this.renewing.add(lease.token);
+        try {
+          await renewOne(lease);
+        } finally {
+          this.renewing.delete(lease.token);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RENEW_AT_ONCE, due.length) }, worker));
     if (this.keepMs === 0) return;
     for (const lease of [...this.held.values()]) {
       // (One this process asked for itself, before it took it, is not another's ask.)

@@ -11,9 +11,9 @@ import { prepareCollection } from "./indexes.js";
  * LOCK_TTL_MS; a live holder extends it while it writes.
  */
 interface LockDoc {
-  /** `account` */
+  /** `account` (or `<account>|cleared|<o>|<n>`: a claim to clear that lapsed lock, see `claimClearing`) */
   _id: string;
-  /** The holder: a random id per lock taken. */
+  /** The holder: a random id per lock taken (`cleared` in a claim). */
   o: string;
   /** Held until then unless extended. */
   until: Date;
@@ -22,6 +22,8 @@ interface LockDoc {
 const LOCK_TTL_MS = 10_000;
 const EXTEND_EVERY_MS = 3_000;
 const RETRY_MS = 15;
+/** The holder named in a claim to clear a lapsed lock (`claimClearing`): no taker's. */
+const CLEARED = "cleared";
 
 /** MongoDB's duplicate key error. */
 const DUPLICATE_KEY = 11000;
@@ -74,10 +76,33 @@ export class AccountLocks {
         if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
       }
       const other = await this.col.findOne({ _id: account });
-      // A holder that died (kill -9) leaves its lock until it expires.
-      if (other && other.until.getTime() < Date.now()) await this.col.deleteOne({ _id: account, o: other.o });
+      // A holder that died (kill -9) leaves its lock until it expires; then one taker clears it.
+      if (other && other.until.getTime() < Date.now() && (await this.claimClearing(account, other.o))) await this.col.deleteOne({ _id: account, o: other.o });
       else await new Promise((r) => setTimeout(r, RETRY_MS));
       lock.until = new Date(Date.now() + LOCK_TTL_MS);
+    }
+  }
+
+  /**
+   * Whether this taker is the one to clear the lapsed lock `o` of `account`: decided by a unique
+   * insert of `<account>|cleared|<o>|<n>`. FerretDB deletes by `_id` alone once it has found a
+   * match, so two takers that both saw the lapsed lock could each delete "it", the later one
+   * deleting the lock the earlier one had just taken: both then held it (41 of 80 rounds with 8
+   * takers on FerretDB/SQLite, test/read/lease-take.test.ts). Claims are kept: a taker still
+   * acting on what it read of that lock must find it claimed. A claim lapses like a lock (its
+   * taker died before clearing), and then the next one (`n + 1`) is open.
+   */
+  private async claimClearing(account: string, o: string): Promise<boolean> {
+    for (let n = 0; ; n++) {
+      const _id = `${account}|cleared|${o}|${n}`;
+      try {
+        await this.col.insertOne({ _id, o: CLEARED, until: new Date(Date.now() + LOCK_TTL_MS) });
+        return true;
+      } catch (err) {
+        if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+      }
+      const claim = await this.col.findOne({ _id });
+      if (!claim || claim.until.getTime() >= Date.now()) return false;
     }
   }
 

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { MongoClient, type Db } from "mongodb";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { AccountLeases } from "../../src/storage/account-leases.js";
+import { AccountLocks } from "../../src/storage/account-locks.js";
 import { detectCapabilities, type Capabilities } from "../../src/storage/capabilities.js";
 import { until } from "../helpers/until.js";
 
@@ -161,4 +162,93 @@ test("a late renewal racing another process's take of the lapsed lease, 20 round
   console.log(`late renewal vs take: ${JSON.stringify(outcomes)}`);
   await a.releaseAll();
   await b.releaseAll();
+});
+
+// A lock whose holder was killed lapses; then exactly one of the takers waiting for it clears it
+// (FerretDB deletes by `_id` once it has found a match: two clearing it at once once deleted each
+// other's fresh locks, and 2-4 takers held one lock at a time).
+test("8 takers of a lock a killed holder left, 30 rounds: one holder at a time", async () => {
+  const locks = Array.from({ length: 8 }, () => new AccountLocks(db));
+  const col = db.collection<{ _id: string; o: string; until: Date }>("account_write_locks");
+  const most: number[] = [];
+  for (let round = 1; round <= 30; round++) {
+    const key = `lapsed_${round}`;
+    await col.insertOne({ _id: key, o: "killed", until: new Date(Date.now() - 1) });
+    let inside = 0;
+    let max = 0;
+    await Promise.all(
+      locks.map((l) =>
+        l.with([key], async () => {
+          max = Math.max(max, ++inside);
+          await new Promise((r) => setTimeout(r, 5));
+          inside--;
+        }),
+      ),
+    );
+    most.push(max);
+  }
+  expect(most).toEqual(most.map(() => 1));
+});
+
+test("8 takers of a free lease whose take lock a killed taker left, 15 rounds: one wins each round", async () => {
+  const takers = Array.from({ length: 8 }, (_, i) => new AccountLeases(db, `owner-k${i}`, 60_000, caps));
+  const col = db.collection<{ _id: string; o: string; until: Date }>("account_write_locks");
+  const winners: number[] = [];
+  for (let round = 1; round <= 15; round++) {
+    const account = `acct_killed_${round}`;
+    await takers[0]!.release((await takers[0]!.tryAcquire(account))!); // the lease document exists, free
+    await col.insertOne({ _id: `lease|${account}`, o: "killed", until: new Date(Date.now() - 1) });
+    const got = await Promise.all(takers.map((t) => t.tryAcquire(account)));
+    winners.push(got.filter((l) => l !== undefined).length);
+    await Promise.all(got.map((l, i) => (l ? takers[i]!.release(l) : undefined)));
+  }
+  expect(winners).toEqual(winners.map(() => 1));
+});
+
+// A taker killed mid-take leaves the account's take lock for up to 10 s, and a renewal of that
+// account's lease waits for it: it must hold up no other lease's renewal.
+test("a take lock a killed taker left on one account: the 9 other leases held here stay renewed", async () => {
+  const ttlMs = 2000;
+  const a = new AccountLeases(db, "owner-stall", ttlMs, caps);
+  const held = [];
+  for (let i = 0; i < 10; i++) held.push((await a.tryAcquire(`acct_stall_${i}`))!);
+  await db.collection<{ _id: string; o: string; until: Date }>("account_write_locks").insertOne({ _id: "lease|acct_stall_0", o: "killed", until: new Date(Date.now() + 10_000) });
+  const timer = setInterval(() => void a.renew().catch(() => undefined), ttlMs / 4);
+  try {
+    await new Promise((r) => setTimeout(r, 2 * ttlMs)); // past every lease's first ttl: only renewals keep them
+    const usable = held.slice(1).map((l) => {
+      try {
+        l.check();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(usable).toEqual(usable.map(() => true));
+  } finally {
+    clearInterval(timer);
+  }
+  for (const l of held.slice(1)) await a.release(l);
+});
+
+test("a taker killed while clearing a lapsed lock (its claim left, lapsed): the lock is taken again, by one at a time", async () => {
+  const locks = Array.from({ length: 4 }, () => new AccountLocks(db));
+  const col = db.collection<{ _id: string; o: string; until: Date }>("account_write_locks");
+  const key = "lapsed_claim";
+  await col.insertOne({ _id: key, o: "killed", until: new Date(Date.now() - 1) });
+  await col.insertOne({ _id: `${key}|cleared|killed|0`, o: "cleared", until: new Date(Date.now() - 1) });
+  let inside = 0;
+  let max = 0;
+  let entered = 0;
+  await Promise.all(
+    locks.map((l) =>
+      l.with([key], async () => {
+        entered++;
+        max = Math.max(max, ++inside);
+        await new Promise((r) => setTimeout(r, 5));
+        inside--;
+      }),
+    ),
+  );
+  expect([entered, max]).toEqual([4, 1]);
 });
