@@ -166,8 +166,14 @@ export class AccountLeases {
     this.rebuildsSeen.set(account, rebuilds);
   }
 
-  /** Takes the account's lease if it is free or lapsed; undefined when another holder has it. */
-  async tryAcquire(account: string): Promise<Lease | undefined> {
+  /**
+   * Takes the account's lease if it is free or lapsed; undefined when another holder has it.
+   * `polling` (a waiter trying again): where takes run under the take lock, a lease a plain read
+   * finds held and live is left without taking that lock, which the holder's renewals need too:
+   * 120 waiters polling through it kept a renewal from it for up to 9 s, and the lease lapsed
+   * under its live holder (test/read/lease-take.test.ts).
+   */
+  async tryAcquire(account: string, polling = false): Promise<Lease | undefined> {
     const kept = this.kept.get(account);
     if (kept) {
       this.kept.delete(account);
@@ -179,12 +185,20 @@ export class AccountLeases {
     // Given up for a taker that asked: that taker (polling at most every POLL_MAX_MS) goes first.
     const yielding = (this.yielded.get(account) ?? 0) > Date.now();
     if (!yielding) this.yielded.delete(account);
-    const lease = yielding ? undefined : this.takeLock ? await this.takeLock.with([`lease|${account}`], () => this.take(account)) : await this.take(account);
+    // Under the take lock where updates are not atomic; a take finding it busy (another take, or
+    // the holder's renewal) counts as finding the lease held: its caller polls.
+    const lease = yielding || (polling && this.takeLock && (await this.heldLive(account))) ? undefined : this.takeLock ? await this.takeLock.tryWith(`lease|${account}`, () => this.take(account)) : await this.take(account);
     if (lease && this.asked.delete(account)) await this.wants.deleteOne({ _id: wantedId(account) }).catch(() => undefined);
     // Held by this process itself (in use by another of its batches or repairs): nobody to ask.
     const heldHere = [...this.held.values()].some((l) => l.account === account);
     if (!lease && this.keepMs > 0 && !heldHere) await this.ask(account);
     return lease;
+  }
+
+  /** Whether the lease is held and not lapsed, as a plain read finds it now (a hint: only a take decides). */
+  private async heldLive(account: string): Promise<boolean> {
+    const doc = await this.col.findOne({ _id: account }, { projection: { holder: 1, until: 1 } });
+    return doc !== null && doc.holder !== null && doc.until.getTime() >= Date.now();
   }
 
   /** Asks the holder of the account's lease to give it up when done (where holders keep leases). */
@@ -222,8 +236,8 @@ export class AccountLeases {
   /** Waits for the account's lease (polling), up to `maxWaitMs`; throws LeaseBusyError on timeout. */
   async acquire(account: string, maxWaitMs: number): Promise<Lease> {
     const deadline = Date.now() + maxWaitMs;
-    for (let delay = 10; ; delay = Math.min(delay * 2, POLL_MAX_MS)) {
-      const lease = await this.tryAcquire(account);
+    for (let delay = 10, polling = false; ; delay = Math.min(delay * 2, POLL_MAX_MS), polling = true) {
+      const lease = await this.tryAcquire(account, polling);
       if (lease) return lease;
       if (Date.now() > deadline) throw new LeaseBusyError(`the lease on ${account} stayed busy for ${maxWaitMs} ms`);
       await new Promise((r) => setTimeout(r, delay));

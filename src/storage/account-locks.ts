@@ -66,6 +66,29 @@ export class AccountLocks {
     }
   }
 
+  /**
+   * Runs `fn` holding the lock of `account` if it is free now; undefined (nothing run) if a live
+   * holder has it. For callers that poll anyway (a lease's takers): waiting here as well, each
+   * retrying every RETRY_MS, a crowd of them kept a holder that must have the lock (the lease's
+   * renewal) from it for seconds. A lock left lapsed by a dead holder is taken as `with` does.
+   */
+  async tryWith<T>(account: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const lock: LockDoc = { _id: account, o: randomUUID(), until: new Date(Date.now() + LOCK_TTL_MS) };
+    try {
+      await this.col.insertOne(lock);
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+      const other = await this.col.findOne({ _id: account });
+      if (other && other.until.getTime() >= Date.now()) return undefined;
+      return this.with([account], fn);
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.col.deleteOne({ _id: lock._id, o: lock.o });
+    }
+  }
+
   private async take(account: string): Promise<LockDoc> {
     const lock: LockDoc = { _id: account, o: randomUUID(), until: new Date(Date.now() + LOCK_TTL_MS) };
     for (;;) {
