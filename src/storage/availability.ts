@@ -47,6 +47,16 @@ const SOCKET_ERRORS = new Set(["EPIPE", "ECONNRESET", "ECONNREFUSED", "ECONNABOR
 const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /**
+ * FerretDB on PostgreSQL answers a command its backend could not run because PostgreSQL is gone
+ * with a generic server error (code 1, InternalError) carrying PostgreSQL's words: a connection
+ * the postmaster's exit ended (SQLSTATE class 08, or 57P01-57P03: shut down, crashed, starting),
+ * too many connections (53300), or a new connection refused (pgx: `failed to connect to ...
+ * dial error`). After a kill -9 of PostgreSQL those were answered 500 `internal` (about 200 in a
+ * few seconds of two services' ingest), which a client following "retry on 503" does not resend.
+ */
+const BACKEND_GONE = /SQLSTATE (08[0-9A-Z]{3}|57P0[123]|53300)|failed to connect to `|dial error: /;
+
+/**
  * True for errors that say the database could not be reached or was going away (a closed
  * socket, no server to select, the client closed, a server shutting down): the call may succeed
  * when retried, so callers get `unavailable`, never `internal`.
@@ -65,5 +75,6 @@ export function isUnavailableError(err: unknown): boolean {
   // The driver exports no class for it: a call that met a connection pool being closed.
   if (err instanceof Error && err.name === "MongoPoolClosedError") return true;
   if (err instanceof MongoServerError && typeof err.code === "number" && TRANSIENT_CODES.has(err.code)) return true;
+  if (err instanceof MongoServerError && BACKEND_GONE.test(err.message)) return true;
   return false;
 }

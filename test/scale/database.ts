@@ -1,7 +1,7 @@
 // The database for the several-instances suite: MONGODB_URI when set, else the embedded
 // FerretDB on PostgreSQL started alone with `npm run db -- --backend postgres`, as an operator
 // would start it for several service processes.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,8 @@ export interface SharedDatabase {
   /** What it is, for the test names. */
   kind: string;
   stop(): Promise<void>;
+  /** kill -9 of the PostgreSQL postmaster under the embedded FerretDB (which then restarts it); undefined for MONGODB_URI. */
+  killPostgres?: () => void;
 }
 
 export async function startSharedDatabase(): Promise<SharedDatabase> {
@@ -43,6 +45,11 @@ export async function startSharedDatabase(): Promise<SharedDatabase> {
   return {
     uri,
     kind: "FerretDB on PostgreSQL (npm run db)",
+    killPostgres() {
+      const pids = descendants(proc.pid!).filter((d) => /\/postgres -D /.test(d.args)).map((d) => d.pid);
+      if (pids.length === 0) throw new Error("no PostgreSQL postmaster under npm run db");
+      for (const pid of pids) process.kill(pid, "SIGKILL");
+    },
     async stop() {
       await stopGroup(proc, exited);
       rmSync(dir, { recursive: true, force: true });
@@ -56,4 +63,18 @@ async function stopGroup(proc: ChildProcess, exited: Promise<number | null>): Pr
   const timer = setTimeout(() => process.kill(-proc.pid!, "SIGKILL"), 20_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** The processes below `root` (ps), with their command lines: only ever this suite's own. */
+function descendants(root: number): { pid: number; args: string }[] {
+  const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="]).toString().split("\n").flatMap((l) => {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l);
+    return m ? [{ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }] : [];
+  });
+  const out: { pid: number; args: string }[] = [];
+  const walk = (pid: number) => {
+    for (const r of rows) if (r.ppid === pid) (out.push(r), walk(r.pid));
+  };
+  walk(root);
+  return out;
 }

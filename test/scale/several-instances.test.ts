@@ -253,4 +253,36 @@ describe("several service processes on one database (FerretDB on PostgreSQL, or 
     const health = await call(p1.url, c.key, "GET", "/healthz");
     expect(health.body).toMatchObject({ status: "ok", repairs_due: 0 });
   }, 300_000);
+
+  test.skipIf(Boolean(process.env.MONGODB_URI?.trim()))("kill -9 of PostgreSQL under FerretDB mid-ingest: every answer 200 or 503 (never 500), re-sent until 200, then exact", async () => {
+    const p1 = procs[0]!;
+    const p3 = procs.at(-1)!;
+    const e = await newAccount("pgkill", 15);
+    for (const [id, reg] of e.registered) ok(await call(p1.url, e.key, "PUT", `/api/v1/campaigns/${id}`, reg));
+    const answers = new Map<number | string, number>();
+    const until200 = async (p: ServiceProcess, batch: Ev[]) => {
+      for (let i = 0; i < 600; i++) {
+        const r = await ingest(p.url, e.key, batch).catch(() => undefined);
+        answers.set(r?.status ?? "no answer", (answers.get(r?.status ?? "no answer") ?? 0) + 1);
+        if (r?.status === 200) return;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error("a batch never answered 200");
+    };
+    const batches = chunk(e.events, 40);
+    let next = 0;
+    const stream = async (p: ServiceProcess) => {
+      for (let j = next++; j < batches.length; j = next++) await until200(p, batches[j]!);
+    };
+    const killer = (async () => {
+      while (next < batches.length / 3) await new Promise((r) => setTimeout(r, 20));
+      db!.killPostgres!();
+    })();
+    await Promise.all([stream(p1), stream(p3), stream(p1), killer]);
+    console.log(`answers while PostgreSQL was killed and restarted: ${JSON.stringify([...answers])}`);
+    // Before: 70 to 300 answers 500 (FerretDB's InternalError carrying "connection refused" or SQLSTATE 57P01).
+    expect([...answers.keys()].filter((k) => k !== 200 && k !== 503)).toEqual([]);
+    expect(answers.get(503) ?? 0).toBeGreaterThan(0);
+    await expectConverged(e, e.events, [p1.url, p3.url], 60_000);
+  }, 300_000);
 });
