@@ -5,7 +5,10 @@
  * command: round trips, documents written, milliseconds), beside a bare insertMany of the same
  * documents. The commands of one batch run one after another on FerretDB's SQLite backend but
  * for a few reads sent together and the renewals' timer: the time with any command in flight is
- * the batch's database time ("database busy"); the rest is the request's own work.
+ * the batch's database time ("database busy"); the rest is the request's own work. Where the
+ * embedded database runs here, the CPU time each side used per batch is printed too: this process
+ * (service and client) and the database server (from /proc), for the service and for the bare
+ * insertMany; on two cores their sum bounds how far overlapping the two could go.
  *
  * Env: PROFILE_EVENTS (default 20000: the dataset's size), PROFILE_FROM (default 0: the first
  * batch loaded; e.g. PROFILE_EVENTS=1000000 PROFILE_FROM=500 PROFILE_LOAD=20 loads 20 batches from
@@ -13,7 +16,7 @@
  * (default: all the rest), PROFILE_BATCHES (default 5: the last ones loaded are profiled),
  * BENCH_SEED (42), MONGODB_URI (a MongoDB instead of the embedded FerretDB).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -92,15 +95,26 @@ async function main(): Promise<void> {
   const batches = all.slice(FROM, FROM + LOAD);
   let serviceMs = 0;
   let rawMs = 0;
+  // CPU time (ms) of this process (service and client) and of the embedded database, per side.
+  const cpu = { service: { node: 0, db: 0 }, raw: { node: 0, db: 0 } };
+  const timed = async (side: keyof typeof cpu | undefined, work: () => Promise<unknown>): Promise<number> => {
+    const [t, node, db] = [performance.now(), process.cpuUsage(), databaseCpuMs(embedded?.pid)];
+    await work();
+    const used = process.cpuUsage(node);
+    if (side) {
+      cpu[side].node += (used.user + used.system) / 1000;
+      cpu[side].db += databaseCpuMs(embedded?.pid) - db;
+    }
+    return performance.now() - t;
+  };
   for (const [i, b] of batches.entries()) {
     const profiled = i >= batches.length - PROFILED;
-    let t = performance.now();
-    await rawCol.insertMany(store.emailEvents.toDocs(ACCOUNT, `raw${i}`, b.map(toInput)), { ordered: false });
-    if (profiled) rawMs += performance.now() - t;
+    const docs = store.emailEvents.toDocs(ACCOUNT, `raw${i}`, b.map(toInput));
+    const rawTook = await timed(profiled ? "raw" : undefined, () => rawCol.insertMany(docs, { ordered: false }));
+    if (profiled) rawMs += rawTook;
     recording = profiled;
-    t = performance.now();
-    await post(url, key, b);
-    if (profiled) serviceMs += performance.now() - t;
+    const took = await timed(profiled ? "service" : undefined, () => post(url, key, b));
+    if (profiled) serviceMs += took;
     recording = false;
   }
 
@@ -118,6 +132,10 @@ async function main(): Promise<void> {
   }
   console.log(`${"all database commands".padEnd(40)} ${per(calls).padStart(5)} ${"".padStart(6)} ${per(dbMs).padStart(7)}`);
   console.log(`${"database busy (commands in flight, overlaps once)".padEnd(47)} ${per(busyMs).padStart(7)}`);
+  if (embedded?.pid !== undefined) {
+    const c = (side: keyof typeof cpu) => `this process ${per(cpu[side].node)} ms, database ${per(cpu[side].db)} ms`;
+    console.log(`CPU per batch (2 cores): service ${c("service")}; raw insertMany ${c("raw")}`);
+  }
   console.log(`${"outside the database (HTTP, decode, validate, build)".padEnd(47)} ${per(serviceMs - busyMs).padStart(7)}`);
 
   await server.close(1000);
@@ -134,3 +152,15 @@ async function post(url: string, key: string, events: WireEvent[]): Promise<void
 }
 
 await main();
+
+/** CPU time (user + system, ms) the process has used so far, from /proc (0 where there is none). */
+function databaseCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 a second).
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}

@@ -15,6 +15,8 @@ export { DatabaseUnavailableError };
 export interface EmbeddedDatabase {
   uri: string;
   kind: "ferretdb-sqlite" | "ferretdb-postgresql" | "mongod";
+  /** The database server's process (benchmarks read its CPU time). */
+  pid: number | undefined;
   /** Settles when the database process exits, for whatever reason (see supervisor.ts). */
   exited: Promise<number | null>;
   /**
@@ -53,7 +55,7 @@ export async function startEmbeddedDatabase(
   const exited = exitOf(child);
   const uri = await firstJsonLine(child, "uri");
   log.info("embedded FerretDB started", { uri, dataDir, pid: child.pid });
-  return { uri, kind: "ferretdb-sqlite", exited, indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
+  return { uri, kind: "ferretdb-sqlite", pid: child.pid, exited, indexIdLookups: (db) => indexIdLookups(root, dataDir, db), stop: () => stopChild(child) };
 }
 
 /**
@@ -78,7 +80,7 @@ async function startFerretdbOnPostgres(root: string, dataDir: string, log: Logge
     await stopChild(child);
     await pg.stop();
   };
-  return { uri, kind: "ferretdb-postgresql", exited, indexIdLookups: () => Promise.resolve(0), stop };
+  return { uri, kind: "ferretdb-postgresql", pid: child.pid, exited, indexIdLookups: () => Promise.resolve(0), stop };
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
@@ -147,7 +149,7 @@ function startMongod(dataDir: string, log: Logger, given: number): Promise<Embed
   });
   const uri = `mongodb://127.0.0.1:${port}/`;
   log.info("embedded mongod started", { uri });
-  return Promise.resolve({ uri, kind: "mongod", exited: exitOf(child), indexIdLookups: () => Promise.resolve(0), stop: () => stopChild(child) });
+  return Promise.resolve({ uri, kind: "mongod", pid: child.pid, exited: exitOf(child), indexIdLookups: () => Promise.resolve(0), stop: () => stopChild(child) });
 }
 
 function onPath(cmd: string): boolean {

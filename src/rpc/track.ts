@@ -32,14 +32,12 @@ export function trackHandlers({ store, now }: HandlerDeps): ServiceImpl<typeof T
       const orderId = req.orderId === "" ? undefined : req.orderId;
       if (orderId !== undefined) {
         const first = await store.purchases.byOrder(account, orderId);
-        if (first) return purchaseResponse(first);
+        if (first) {
+          // A repeat is answered once the first is counted (it may have been cut short uncounted).
+          await store.ingest.whenCounted(account);
+          return purchaseResponse(first);
+        }
       }
-      const attributedCampaignId = await store.clicks.lastClickCampaign(
-        account,
-        email,
-        new Date(ts.getTime() - ATTRIBUTION_WINDOW_MS),
-        ts,
-      );
       const outcome = await store.ingest.recordPurchase(
         account,
         {
@@ -50,8 +48,8 @@ export function trackHandlers({ store, now }: HandlerDeps): ServiceImpl<typeof T
           orderId,
           items: req.items.map((i) => ({ name: i.name.trim(), quantity: Number(i.quantity), price: i.price })),
           timestamp: ts,
-          attributedCampaignId,
         },
+        () => store.clicks.lastClickCampaign(account, email, new Date(ts.getTime() - ATTRIBUTION_WINDOW_MS), ts),
         t,
       );
       return purchaseResponse(outcome);

@@ -11,7 +11,7 @@ import type { Capabilities } from "./capabilities.js";
 import { AccountLocks } from "./account-locks.js";
 import { DeltaBuilder } from "./deltas.js";
 import { LeaseBusyError, LeaseLostError, type AccountLeases, type Lease, type RepairState } from "./account-leases.js";
-import { DatabaseDownError } from "./availability.js";
+import { DatabaseDownError, RetryableError } from "./availability.js";
 import { isDue, type IngestJournal } from "./ingest-journal.js";
 import type { PurchaseInput, PurchaseOutcome, PurchaseStore } from "./purchases.js";
 import type { EmailEventInput, RegisteredCampaign } from "./types.js";
@@ -131,10 +131,29 @@ export class EmailIngest {
     // once (Capabilities.concurrentBatches says why FerretDB on PostgreSQL needs a bound).
     // Batches that arrived while the writers were busy go together, as one group commit: the
     // same documents in fewer, larger commands, and rollup documents they share written once.
-    return new Promise((resolve, reject) => {
+    const result = await new Promise<RecordResult>((resolve, reject) => {
       this.waiting.push({ account, input, now, fault, resolve, reject });
       if (this.writers < this.lanes) void this.writeWaiting();
     });
+    // Events found stored already were stored by another batch, which may not have counted them
+    // yet (still writing elsewhere, or cut short: due for repair). A 200 says they are counted.
+    if (result.duplicates > 0) await this.whenCounted(account);
+    return result;
+  }
+
+  /**
+   * Returns once everything stored for the account before this call is counted (see
+   * IngestJournal.drained), waiting as long as for a lease; else throws a retryable error. A
+   * repeat answered "duplicate" (an event id, an order id) is acknowledged only then: answered
+   * at once, a producer that had re-sent a batch a crashed process stored but never counted got
+   * 200, and its next purchase missed that batch's click for good (attribution is decided when a
+   * purchase arrives; test/faults/ack-counted.test.ts). Waits outside this process's turn of
+   * writing: the repair it may wait for takes that turn.
+   */
+  async whenCounted(account: string): Promise<void> {
+    if (!(await this.journal.drained(account, 4 * this.leases.ttlMs, () => this.closed))) {
+      throw new RetryableError(`what was stored for ${account} before this call is not counted yet (a batch in flight or a repair due); retry shortly`);
+    }
   }
 
   /**
@@ -142,14 +161,31 @@ export class EmailIngest {
    * (held from before the insert, so a rebuild either counts the stored purchase or runs after
    * it was counted), in the ingest's turn on a single-writer database. A repeated order id, also
    * when repeats race, is stored and counted once: the unique `_id` decides, only the winner
-   * counts. Cut short, its entry is given up and the account rebuilt, purchases included.
+   * counts (a repeat is answered once the first is counted: whenCounted). Cut short, its entry is
+   * given up and the account rebuilt, purchases included.
+   *
+   * `attribute` (the campaign credited, from the contact's click days) runs under the lease too:
+   * read before it, a rebuild that began meanwhile could have cleared the click days, and the
+   * purchase was stored with no campaign for good (a rebuild recounts purchases as stored).
    */
-  async recordPurchase(account: string, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+  async recordPurchase(account: string, p: Omit<PurchaseInput, "attributedCampaignId">, attribute: () => Promise<string | null>, now: Date): Promise<PurchaseOutcome> {
     if (this.closed) throw new DatabaseDownError("the ingest is shutting down");
-    return this.journaledAlone(account, now, (entryId, lease) => this.countPurchase(account, entryId, lease, p, now));
+    const outcome = await this.journaledAlone(account, now, (entryId, lease) => this.countPurchase(account, entryId, lease, p, attribute, now));
+    if (outcome.duplicate) await this.whenCounted(account);
+    return outcome;
   }
 
-  private async countPurchase(account: string, entryId: string, lease: Lease, p: PurchaseInput, now: Date): Promise<PurchaseOutcome> {
+  private async countPurchase(
+    account: string,
+    entryId: string,
+    lease: Lease,
+    input: Omit<PurchaseInput, "attributedCampaignId">,
+    attribute: () => Promise<string | null>,
+    now: Date,
+  ): Promise<PurchaseOutcome> {
+    // A rebuild cut short (or begun after the caller's check) left the click days partial.
+    if ((await this.leases.state(account)).rebuilding) throw new RetryableError(`${account} is being rebuilt; retry shortly`);
+    const p: PurchaseInput = { ...input, attributedCampaignId: await attribute() };
     const outcome = await this.purchases.insert(account, p, now);
     if (outcome.duplicate) return outcome;
     if ((await this.journal.existing([entryId])).size === 0) {

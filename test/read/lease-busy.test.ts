@@ -16,7 +16,7 @@ test("a write that never got the lease leaves nothing due; its retry counts once
   // on a loaded machine and let it lapse): a's waits of 4 × the lease's ttl always run out.
   const leases = b.db.collection<{ _id: string; holder: string | null; until: Date; rebuilding: boolean; rebuilds: number }>("account_leases");
   await leases.insertOne({ _id: "acct_p", holder: "elsewhere#1", until: new Date(Date.now() + 3_600_000), rebuilding: false, rebuilds: 0 });
-  const refused = await a.ingest.recordPurchase("acct_p", purchase, now).catch((e: unknown) => e);
+  const refused = await a.ingest.recordPurchase("acct_p", purchase, async () => purchase.attributedCampaignId, now).catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(LeaseBusyError);
   expect(isUnavailableError(refused)).toBe(true);
   const refusedToo = await a.ingest.registerCampaign("acct_p", { id: "c1", name: "C1", status: "sent" }, now).catch((e: unknown) => e);
@@ -26,7 +26,7 @@ test("a write that never got the lease leaves nothing due; its retry counts once
   expect(await a.rollups.campaign("acct_p", "c1")).toBeUndefined();
   await leases.updateOne({ _id: "acct_p" }, { $set: { holder: null, until: new Date(0) } });
   // The client's retries, with the lease free: stored and counted once.
-  expect((await a.ingest.recordPurchase("acct_p", purchase, now)).duplicate).toBe(false);
+  expect((await a.ingest.recordPurchase("acct_p", purchase, async () => purchase.attributedCampaignId, now)).duplicate).toBe(false);
   await a.ingest.registerCampaign("acct_p", { id: "c1", name: "C1", status: "sent" }, now);
   expect((await a.rollups.campaign("acct_p", "c1"))?.counts.conversion).toBe(1);
   expect((await a.rollups.sumDays("acct_p", new Date("2026-03-01T00:00:00Z"), new Date("2026-03-02T00:00:00Z"))).purchase).toBe(1);

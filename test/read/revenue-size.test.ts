@@ -78,7 +78,7 @@ test("eleven purchases of 999,999,999,999,999 in one hour, one campaign: the sam
   for (let i = 0; i < 11; i++) {
     amounts.push("999999999999999");
     const p = { eventId: `evt_${i}`, email: `b${i}@ex.io`, amount: 999999999999999, currency: "USD", items: [], timestamp: new Date(`2026-02-01T10:${String(10 + i)}:07Z`), attributedCampaignId: "camp" };
-    await svc.store.ingest.recordPurchase(account, { ...p, orderId: `o${i}` }, new Date());
+    await svc.store.ingest.recordPurchase(account, { ...p, orderId: `o${i}` }, async () => p.attributedCampaignId, new Date());
   }
   const want = [{ currency: "USD", amount: reference(amounts) }];
   // 10,999,999,999,999,989 exactly; as a double, the nearest one to it.

@@ -166,6 +166,28 @@ describe("several service processes on one database (FerretDB on PostgreSQL, or 
     await expectConverged(b, b.events, [p1.url, p2.url], 10_000);
   }, 300_000);
 
+  test("a batch sent to both at once is counted when the first 200 comes (often the one that found it stored by the other): a purchase sent on it is credited", async () => {
+    const [p1, p2] = procs as [ServiceProcess, ServiceProcess];
+    const d = await newAccount("ack", 14);
+    const credited: (string | null)[] = [];
+    for (let round = 0; round < 6; round++) {
+      // Opens for 300 contacts (a batch that takes a while to count), then one buyer's click.
+      const base = Date.parse("2026-03-01T10:00:00Z") + round * 3_600_000;
+      const batch: Ev[] = Array.from({ length: 300 }, (_, i) => ({ id: `o${round}-${i}`, type: "open" as const, contact_email: `r${i}@ack.example`, campaign_id: "camp", ms: base + i }));
+      batch.push({ id: `c${round}`, type: "click", contact_email: `buyer${round}@ack.example`, campaign_id: "camp", ms: base + 1_000, url: "https://ack.example/" });
+      const sent = [ingest(p1.url, d.key, batch), ingest(p2.url, d.key, batch)];
+      const first = await Promise.any(sent.map((r) => r.then((a) => (a.status === 200 ? a : Promise.reject(new Error(JSON.stringify(a.body)))))));
+      const bought = await call(p1.url, d.key, "POST", "/api/v1/track/purchase", {
+        contact_email: `buyer${round}@ack.example`, amount: 5, currency: "USD", order_id: `ack-${round}`, timestamp: new Date(base + 3_600_000).toISOString(),
+      });
+      ok(bought);
+      credited.push(bought.body.attributed_campaign_id);
+      for (const r of await Promise.all(sent)) ok(r);
+      expect(first.body.accepted + first.body.duplicates).toBe(batch.length);
+    }
+    expect(credited).toEqual(credited.map(() => "camp"));
+  }, 120_000);
+
   test("kill -9 of one process mid-ingest while the other goes on: only its requests fail; re-sent to the survivor, every metric exact", async () => {
     const [p1, p2] = procs as [ServiceProcess, ServiceProcess];
     const c = await newAccount("kill", 13);
