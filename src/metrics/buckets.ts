@@ -57,11 +57,33 @@ export function bucketsOf(v: Violations, range: Range, interval: Interval): Buck
  * so a local hour repeated by a DST change is two buckets; days, weeks and months are local
  * calendar units), then back to that unit's local start, so a day whose midnight does not exist
  * (a DST change at 00:00) starts when it really does, and an hour after a half-hour DST change
- * (Australia/Lord_Howe) starts on the local hour.
+ * (Australia/Lord_Howe) starts on the local hour. An hour bucket also ends where the offset
+ * changes inside it: an hour bucket is one local hour at one offset, so Pacific/Chatham's change
+ * at 02:45 local (+12:45 → +13:45) ends the 02:00 bucket at 02:45 and starts one at 03:45 +13:45,
+ * instead of counting 03:45–04:00 in the 02:00 bucket.
  */
 function nextStart(start: DateTime, interval: Interval): DateTime {
   const step = interval === "hour" ? start.plus({ hours: 1 }) : start.plus({ [`${interval}s`]: 1 });
   const next = step.startOf(interval);
   // Never stall: a unit always moves time forward.
-  return next.toMillis() > start.toMillis() ? next : step;
+  const after = next.toMillis() > start.toMillis() ? next : step;
+  return interval === "hour" ? offsetChangeBefore(start, after) : after;
+}
+
+/**
+ * The first second in `(start, end)` at which the zone's offset is not `start`'s, or `end` when
+ * there is none. Zone rules change offsets on whole seconds, and at most once within an hour.
+ */
+function offsetChangeBefore(start: DateTime, end: DateTime): DateTime {
+  const offsetAt = (ms: number) => DateTime.fromMillis(ms, { zone: start.zone }).offset;
+  let lo = start.toMillis();
+  let hi = end.toMillis() - 1000;
+  if (hi <= lo || offsetAt(hi) === start.offset) return end;
+  // offsetAt(lo) is start's, offsetAt(hi) is not: narrow to the second where it changes.
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (offsetAt(mid) === start.offset) lo = mid;
+    else hi = mid;
+  }
+  return DateTime.fromMillis(hi, { zone: start.zone });
 }

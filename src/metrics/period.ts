@@ -1,6 +1,5 @@
 import { DateTime, IANAZone } from "luxon";
 import type { Violations } from "../rpc/errors.js";
-import { DAY_MS } from "../storage/types.js";
 import { parseRfc3339 } from "../time.js";
 
 const PRESETS: Record<string, number> = { "7d": 7, "30d": 30, "90d": 90 };
@@ -8,8 +7,11 @@ const PRESETS: Record<string, number> = { "7d": 7, "30d": 30, "90d": 90 };
 const EARLIEST = Date.UTC(2000, 0, 1);
 const LATEST = Date.UTC(2101, 0, 1) - 1000;
 const OUT_OF_RANGE = "must be from 2000-01-01T00:00:00Z to 2100-12-31T23:59:59Z";
-/** The longest range an overview may cover. */
-export const MAX_RANGE_MS = 366 * DAY_MS;
+/**
+ * The longest range an overview may cover, in days of its time zone: 366 days of Europe/Berlin
+ * that hold two 25-hour days and one of 23 last 366 × 24 h + 1 h, and are still 366 days.
+ */
+export const MAX_RANGE_DAYS = 366;
 
 /** A resolved overview range: `from` inclusive, `end` exclusive (`to` + 1 s). */
 export interface Range {
@@ -79,7 +81,7 @@ export function resolveRange(v: Violations, p: RangeRequest, now: Date): Range |
   if (!v.empty) return undefined;
   const end = toSecond + 1000;
   if (from > toSecond) v.add("from", "must not be after to");
-  else if (end - from > MAX_RANGE_MS) v.add("to", "the range must not exceed 366 days");
+  else if (end > DateTime.fromMillis(from, { zone }).plus({ days: MAX_RANGE_DAYS }).toMillis()) v.add("to", `the range must not exceed ${MAX_RANGE_DAYS} days`);
   if (!v.empty) return undefined;
   return { from: new Date(from), to: new Date(toSecond), end: new Date(end), zone };
 }
