@@ -35,7 +35,7 @@ export function bucketsOf(v: Violations, range: Range, interval: Interval): Buck
   const out: Bucket[] = [];
   const from = range.from.getTime();
   const end = range.end.getTime();
-  let start: DateTime = DateTime.fromMillis(from, { zone }).startOf(interval);
+  let start = firstStart(from, zone, interval);
   while (start.toMillis() < end) {
     if (out.length === MAX_BUCKETS) {
       v.add("interval", `the range would have more than ${MAX_BUCKETS} ${interval} buckets: use a longer interval or a shorter range`);
@@ -50,6 +50,20 @@ export function bucketsOf(v: Violations, range: Range, interval: Interval): Buck
     start = next;
   }
   return out;
+}
+
+/**
+ * The start of the bucket that holds `from`, found by walking the buckets from two units before
+ * it: `startOf(interval)` at `from` itself is wrong where that local start is ambiguous or missing
+ * at `from`'s offset (in Pacific/Chatham, 03:50 +13:45 just after the spring change would start
+ * its hour at 04:00, after `from`, losing the minutes between; in Australia/Lord_Howe, the second
+ * 01:40 would start at the first 01:00, an hour before the bucket it is in). Walking the same
+ * chain as the later buckets also makes every start independent of where the range starts.
+ */
+function firstStart(from: number, zone: string, interval: Interval): DateTime {
+  let start: DateTime = DateTime.fromMillis(from, { zone }).minus({ [`${interval}s`]: 2 }).startOf(interval);
+  for (let next = nextStart(start, interval); next.toMillis() <= from; next = nextStart(start, interval)) start = next;
+  return start;
 }
 
 /**

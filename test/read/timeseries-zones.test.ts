@@ -97,3 +97,15 @@ test("366 days of Europe/Berlin that hold two 25-hour days and one of 23 (366 ×
     expect(r.body.error).toMatchObject({ code: "invalid_argument", field: "to" });
   }
 });
+
+test.each(CHANGES)("%s across %s: ranges that start just after the change (inside a bucket whose local start is ambiguous or missing) equal the reference", async (zone, change) => {
+  const t0 = at(change);
+  for (const interval of ["hour", "day"] as const) {
+    for (const after of [-7 * 60_000, 5 * 60_000 + 7_000, 12 * 60_000, 40 * 60_000, 70 * 60_000]) {
+      const from = t0 + after;
+      const to = from + 2 * HOUR + 13_000;
+      const r = await series(interval, zone, from, to);
+      expect(r.body, `${interval} from ${isoSec(from)}`).toStrictEqual(refTimeSeries(events, from, to, interval, zone));
+    }
+  }
+});
