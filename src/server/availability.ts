@@ -1,5 +1,5 @@
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
-import { isUnavailableError, type Availability } from "../storage/availability.js";
+import { RetryableError, isUnavailableError, type Availability } from "../storage/availability.js";
 
 /**
  * The server's life after SIGTERM: while draining it refuses new calls (`unavailable`) and lets
@@ -54,7 +54,9 @@ export function availabilityInterceptor(availability: Availability, life: Lifecy
     try {
       return await cutShortBy(life.cut, next(req));
     } catch (err) {
-      if (isUnavailableError(err)) throw new ConnectError("the database is unavailable; retry shortly", Code.Unavailable, undefined, undefined, err);
+      // Our own "not now" says why (a batch not counted yet, a rebuild under way): the database
+      // may be fine, and a producer retrying for long, or its operator, needs to know what it waits for.
+      if (isUnavailableError(err)) throw new ConnectError(err instanceof RetryableError ? err.message : "the database is unavailable; retry shortly", Code.Unavailable, undefined, undefined, err);
       throw err;
     }
   };
