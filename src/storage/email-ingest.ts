@@ -78,6 +78,8 @@ export class EmailIngest {
   private readonly active = new Set<Promise<unknown>>();
   private readonly renewal: NodeJS.Timeout;
   private reachedDiePoint = 0;
+  /** Accounts callers of whenCounted are waiting on, with how many wait: a repair pass takes them first. */
+  private readonly awaited = new Map<string, number>();
   constructor(
     private readonly caps: Capabilities,
     private readonly events: EmailEventStore,
@@ -151,8 +153,15 @@ export class EmailIngest {
    * writing: the repair it may wait for takes that turn.
    */
   async whenCounted(account: string): Promise<void> {
-    if (!(await this.journal.drained(account, 4 * this.leases.ttlMs, () => this.closed))) {
-      throw new RetryableError(`what was stored for ${account} before this call is not counted yet (a batch in flight or a repair due); retry shortly`);
+    this.awaited.set(account, (this.awaited.get(account) ?? 0) + 1);
+    try {
+      if (!(await this.journal.drained(account, 4 * this.leases.ttlMs, () => this.closed))) {
+        throw new RetryableError(`what was stored for ${account} before this call is not counted yet (a batch in flight or a repair due); retry shortly`);
+      }
+    } finally {
+      const left = this.awaited.get(account)! - 1;
+      if (left === 0) this.awaited.delete(account);
+      else this.awaited.set(account, left);
     }
   }
 
@@ -362,10 +371,15 @@ export class EmailIngest {
    * Returns the accounts rebuilt. Safe in any process at any time, also beside ingest.
    */
   async repairDue(observe?: RebuildObserver): Promise<string[]> {
-    const accounts = await this.dueAccounts();
+    const left = new Set(await this.dueAccounts());
     const repaired: string[] = [];
-    for (const account of accounts) {
+    while (left.size > 0) {
       if (this.closed) break;
+      // An account a re-send is waiting on (whenCounted) goes before the others: after a
+      // migration queued every account, it would otherwise wait behind the whole queue and be
+      // answered 503 until the pass reached it (review s8c M1).
+      const account = [...left].find((a) => this.awaited.has(a)) ?? left.values().next().value!;
+      left.delete(account);
       let done = false;
       await this.inTurn(account, async () => {
         done = await this.track(this.repairAccount(account, observe));

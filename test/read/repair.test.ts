@@ -242,3 +242,25 @@ test("two instances migrating at once: one runs the steps, the other waits and f
   await svc.store.ingest.repairDue();
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
 }, HEAVY_TEST_MS);
+
+test("a repair pass takes first the account a re-send is waiting on (whenCounted), not the queue's order", async () => {
+  // As a migration does: several accounts queued for rebuild at once.
+  const accounts: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { account, key } = await svc.newAccount();
+    const sends = [{ id: `q${i}`, type: "send", contact_email: `q${i}@example.com`, campaign_id: "camp_q", timestamp: "2026-03-10T08:00:00Z" }];
+    expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events: sends } })).body.accepted).toBe(1);
+    accounts.push(account);
+  }
+  await svc.store.ingest.queueRebuild(accounts, `queued-together-${Date.now()}`);
+  // The account a pass in queue order would repair last is the one a re-send waits on.
+  const due = await svc.store.ingest.dueAccounts();
+  const waitedOn = due[due.length - 1]!;
+  expect(accounts).toContain(waitedOn);
+  const counted = svc.store.ingest.whenCounted(waitedOn);
+  const started: string[] = [];
+  await svc.store.ingest.repairDue((account, phase) => phase === "start" && started.push(account));
+  expect(started[0]).toBe(waitedOn);
+  expect(started).toEqual(expect.arrayContaining(accounts));
+  await counted;
+}, HEAVY_TEST_MS);
