@@ -49,12 +49,13 @@ const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 116
 /**
  * FerretDB on PostgreSQL answers a command its backend could not run because PostgreSQL is gone
  * with a generic server error (code 1, InternalError) carrying PostgreSQL's words: a connection
- * the postmaster's exit ended (SQLSTATE class 08, or 57P01-57P03: shut down, crashed, starting),
+ * the postmaster's exit ended (SQLSTATE 08000, 08001, 08003, 08004, 08006: connection failures, not
+ * 08P01, a protocol violation, which is a bug; or 57P01-57P03: shut down, crashed, starting),
  * too many connections (53300), or a new connection refused (pgx: `failed to connect to ...
  * dial error`). After a kill -9 of PostgreSQL those were answered 500 `internal` (about 200 in a
  * few seconds of two services' ingest), which a client following "retry on 503" does not resend.
  */
-const BACKEND_GONE = /SQLSTATE (08[0-9A-Z]{3}|57P0[123]|53300)|failed to connect to `|dial error: /;
+const BACKEND_GONE = /SQLSTATE (0800[01346]|57P0[123]|53300)|failed to connect to `|dial error: /;
 
 /**
  * True for errors that say the database could not be reached or was going away (a closed

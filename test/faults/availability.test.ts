@@ -20,3 +20,14 @@ test("network failures in any wrapping are unavailable; other errors are not", (
   expect(isUnavailableError(new MongoServerError({ message: "bad value", code: 2 }))).toBe(false);
   expect(isUnavailableError(new TypeError("x is undefined"))).toBe(false);
 });
+
+test("FerretDB's internal errors are unavailable when PostgreSQL is gone, not when the error is a bug", () => {
+  const internal = (message: string) => new MongoServerError({ message, code: 1 });
+  expect(isUnavailableError(internal("FATAL: terminating connection due to unexpected postmaster exit (SQLSTATE 57P01)"))).toBe(true);
+  expect(isUnavailableError(internal("connection failure (SQLSTATE 08006)"))).toBe(true);
+  expect(isUnavailableError(internal("sorry, too many clients already (SQLSTATE 53300)"))).toBe(true);
+  expect(isUnavailableError(internal("failed to connect to `host=127.0.0.1 user=ferretdb database=misar`: dial error: connection refused"))).toBe(true);
+  // A protocol violation is the client's (FerretDB's) bug: retrying it forever would hide it.
+  expect(isUnavailableError(internal("unexpected message (SQLSTATE 08P01)"))).toBe(false);
+  expect(isUnavailableError(internal("duplicate key value violates unique constraint (SQLSTATE 23505)"))).toBe(false);
+});
