@@ -378,7 +378,7 @@ export class EmailIngest {
       // An account a re-send is waiting on (whenCounted) goes before the others: after a
       // migration queued every account, it would otherwise wait behind the whole queue and be
       // answered 503 until the pass reached it (review s8c M1).
-      const account = [...left].find((a) => this.awaited.has(a)) ?? left.values().next().value!;
+      const account = [...this.awaited.keys()].find((a) => left.has(a)) ?? left.values().next().value!;
       left.delete(account);
       let done = false;
       await this.inTurn(account, async () => {
