@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { MongoServerError, type Collection, type Db } from "mongodb";
+import type { Collection, Db } from "mongodb";
 import type { Capabilities } from "./capabilities.js";
+import { isDuplicateKey } from "./duplicate-key.js";
 import { prepareCollection } from "./indexes.js";
 
 /**
@@ -24,9 +25,6 @@ const EXTEND_EVERY_MS = 3_000;
 const RETRY_MS = 15;
 /** The holder named in a claim to clear a lapsed lock (`claimClearing`): no taker's. */
 const CLEARED = "cleared";
-
-/** MongoDB's duplicate key error. */
-const DUPLICATE_KEY = 11000;
 
 /** A holder's lock is no longer certainly its own (it lapsed unextended, or another took it): the holder must stop writing. */
 export class LockLostError extends Error {}
@@ -77,7 +75,7 @@ export class AccountLocks {
     try {
       await this.col.insertOne(lock);
     } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+      if (!isDuplicateKey(err)) throw err;
       const other = await this.col.findOne({ _id: account });
       if (other && other.until.getTime() >= Date.now()) return undefined;
       return this.with([account], fn);
@@ -96,7 +94,7 @@ export class AccountLocks {
         await this.col.insertOne(lock);
         return lock;
       } catch (err) {
-        if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+        if (!isDuplicateKey(err)) throw err;
       }
       const other = await this.col.findOne({ _id: account });
       // A holder that died (kill -9) leaves its lock until it expires; then one taker clears it.
@@ -122,7 +120,7 @@ export class AccountLocks {
         await this.col.insertOne({ _id, o: CLEARED, until: new Date(Date.now() + LOCK_TTL_MS) });
         return true;
       } catch (err) {
-        if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+        if (!isDuplicateKey(err)) throw err;
       }
       const claim = await this.col.findOne({ _id });
       if (!claim || claim.until.getTime() >= Date.now()) return false;

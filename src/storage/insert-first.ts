@@ -1,6 +1,7 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Filter, type OptionalUnlessRequiredId, type UpdateFilter } from "mongodb";
 import type { Capabilities } from "./capabilities.js";
 import { insertNew } from "./insert-new.js";
+import { DUPLICATE_KEY } from "./duplicate-key.js";
 
 /**
  * One document's write: inserted whole the first time, updated in place after that. `doc` must
@@ -13,9 +14,6 @@ export interface InsertOrUpdate<T extends { _id: string }> {
   /** The update when it exists already (`{}`: nothing to change). */
   update: UpdateFilter<T>;
 }
-
-/** MongoDB's duplicate key error. */
-const DUPLICATE_KEY = 11000;
 
 /**
  * Writes documents insert-first, remembering which `_id`s it has seen exist (per collection, up
