@@ -30,6 +30,12 @@ export interface Config {
    */
   leaseTtlMs: number;
   /**
+   * How long counting may trail a batch's 200 (`COUNT_DELAY_MS`, default 500, at most 1000; 0:
+   * counted before the answer). Batches answered within it are counted together, a derived document they share
+   * written once; every read first waits for what was answered before it to be counted.
+   */
+  countDelayMs: number;
+  /**
    * Test hook (`MISAR_TEST_DIE_AT=after-raw:3`): the process kills itself with SIGKILL the 3rd
    * time an ingest write reaches that step, so fault tests can crash a real process at an exact
    * point. Unset in any real deployment.
@@ -42,6 +48,9 @@ export interface Config {
 /** `EMBEDDED_BACKEND`: FerretDB on SQLite files, or FerretDB on a private PostgreSQL cluster. */
 export type EmbeddedBackend = "sqlite" | "postgres";
 export const EMBEDDED_BACKENDS: readonly EmbeddedBackend[] = ["sqlite", "postgres"];
+
+/** COUNT_DELAY_MS's default: a producer sending batch after batch has about ten counted together. */
+export const DEFAULT_COUNT_DELAY_MS = 500;
 
 export class ConfigError extends Error {}
 
@@ -76,6 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, root: string): Config {
     logLevel: logLevel as Config["logLevel"],
     shutdownGraceMs: intVar(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     leaseTtlMs: intVar(env, "LEASE_TTL_MS", 5000, 200, 600_000),
+    // At most 1 s: a read on another instance waits for this one's backlog up to 2 s (READ_WAIT_MS).
+    countDelayMs: intVar(env, "COUNT_DELAY_MS", DEFAULT_COUNT_DELAY_MS, 0, 1000),
     dieAt: dieAt(env.MISAR_TEST_DIE_AT),
     limits: loadLimits(env),
   };

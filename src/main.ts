@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     );
   }
   const uri = config.mongodbUri ?? embedded!.uri;
-  store = await Store.open(uri, config.database, { leaseTtlMs: config.leaseTtlMs, dieAt: config.dieAt });
+  store = await Store.open(uri, config.database, { leaseTtlMs: config.leaseTtlMs, countDelayMs: config.countDelayMs, dieAt: config.dieAt });
   log.info("database connected", { ...store.caps });
   if (embedded) {
     await embedded.current.indexIdLookups(config.database);

@@ -5,10 +5,18 @@ import { callerKey } from "../auth/context.js";
 import type { EmailIngest } from "../storage/email-ingest.js";
 
 /**
- * Reads of an account whose derived data is being rebuilt (or whose rebuild was cut short) answer
- * `unavailable` (REST 503 + Retry-After) rather than a partial number: checked before the read,
- * and for the analytics reads again after it (a rebuild that started meanwhile makes it fail
- * too). TrackPurchase reads click days for attribution, so it is refused during a rebuild as well.
+ * How long a read waits for batches answered before it to be counted (another process's backlog
+ * or batch in flight, a repair due) before it answers `unavailable`.
+ */
+const READ_WAIT_MS = 2000;
+
+/**
+ * Reads see every batch answered before them: they first wait for those to be counted
+ * (EmailIngest.counted; with a count delay, this process's backlog of the account is counted
+ * then). Reads of an account whose derived data is being rebuilt (or whose rebuild was cut
+ * short) answer `unavailable` (REST 503 + Retry-After) rather than a partial number: checked
+ * before the read, and for the analytics reads again after it (a rebuild that started meanwhile
+ * makes it fail too). TrackPurchase reads click days for attribution, so the same holds for it.
  */
 export function repairGuardInterceptor(ingest: EmailIngest): Interceptor {
   return (next) => async (req) => {
@@ -16,6 +24,7 @@ export function repairGuardInterceptor(ingest: EmailIngest): Interceptor {
     const purchase = req.service.typeName === TrackService.typeName && req.method.name === TrackService.method.trackPurchase.name;
     const account = req.contextValues.get(callerKey)?.account;
     if ((!analytics && !purchase) || account === undefined) return next(req);
+    await ingest.counted(account, READ_WAIT_MS);
     const before = await ingest.repairState(account);
     if (before.rebuilding) throw underRepair();
     const res = await next(req);

@@ -9,6 +9,7 @@ import type { CampaignListStore } from "./campaign-list.js";
 import type { CampaignStore } from "./campaigns.js";
 import type { Capabilities } from "./capabilities.js";
 import { AccountLocks } from "./account-locks.js";
+import { CountBacklog, type Uncounted } from "./count-backlog.js";
 import { DeltaBuilder } from "./deltas.js";
 import { LeaseBusyError, LeaseLostError, type AccountLeases, type Lease, type RepairState } from "./account-leases.js";
 import { DatabaseDownError, RetryableError } from "./availability.js";
@@ -49,6 +50,13 @@ interface Waiting {
 /** At most this many events are written together (batches are up to 1,000 each). */
 const GROUP_MAX_EVENTS = 10_000;
 
+/**
+ * Answered batches waiting to be counted, at most this many events: the batch that takes the
+ * backlog past it is answered once the backlog is counted (memory stays bounded, and a producer
+ * faster than the counting is slowed to its pace).
+ */
+const BACKLOG_MAX_EVENTS = 10_000;
+
 /** Events read per page of a rebuild. */
 const REBUILD_PAGE = 5000;
 
@@ -58,7 +66,11 @@ const REBUILD_PAGE = 5000;
  *
  * A batch is: journal entry (live while its writer renews it) -> raw events, deduplicated by
  * producer id -> under the account's lease: first marks, rollups, click days -> journal entry
- * removed. Only newly stored events are counted, so retries are exact. If anything stops a batch
+ * removed. Only newly stored events are counted, so retries are exact. With a count delay
+ * (`countDelayMs`), a batch is answered once its events are stored, and counted with the other
+ * batches answered within the delay (a derived document they share is written once); every read
+ * of the account, and a purchase's attribution, first waits for what was answered before it to be
+ * counted (`counted`), so a 200 is seen by the next read as before. If anything stops a batch
  * after its journal entry (the process dies, the database fails, the grace period ends), the
  * entry stops being renewed and becomes due; a repair (any instance's repair loop, under the
  * same lease) then rebuilds the account from its raw events, the source of truth, leaving out
@@ -80,6 +92,16 @@ export class EmailIngest {
   private reachedDiePoint = 0;
   /** Accounts callers of whenCounted are waiting on, with how many wait: a repair pass takes them first. */
   private readonly awaited = new Map<string, number>();
+  /** Batches answered and not yet counted (with a count delay). */
+  private readonly backlog = new CountBacklog();
+  /** When the backlog is counted next, unless something needs it sooner. */
+  private backlogTimer: NodeJS.Timeout | undefined;
+  /** The backlog's counting queued and not started yet (a caller then waits for that one). */
+  private nextCount: Promise<void> | undefined;
+  /** The last counting of the backlog queued: the next waits for it (one at a time). */
+  private lastCount: Promise<void> = Promise.resolve();
+  private readonly countDelayMs: number;
+  private readonly dieAt: { point: DiePoint; nth: number } | undefined;
   constructor(
     private readonly caps: Capabilities,
     private readonly events: EmailEventStore,
@@ -92,9 +114,11 @@ export class EmailIngest {
     readonly journal: IngestJournal,
     readonly leases: AccountLeases,
     private readonly campaigns: CampaignStore,
-    private readonly dieAt?: { point: DiePoint; nth: number },
-    db?: Db,
+    opts: IngestOptions = {},
   ) {
+    const db = opts.db;
+    this.dieAt = opts.dieAt;
+    this.countDelayMs = opts.countDelayMs ?? 0;
     this.lanes = caps.concurrentWriters ? caps.concurrentBatches : 1;
     // Several processes may write, and racing updates of one document can lose one: an account's
     // counting is done by one process at a time (within this one, `writingNow` keeps it apart).
@@ -137,10 +161,71 @@ export class EmailIngest {
       this.waiting.push({ account, input, now, fault, resolve, reject });
       if (this.writers < this.lanes) void this.writeWaiting();
     });
+    // A producer faster than the counting waits for it here (the backlog stays bounded).
+    if (this.backlog.events >= BACKLOG_MAX_EVENTS) await this.countBacklog();
     // Events found stored already were stored by another batch, which may not have counted them
     // yet (still writing elsewhere, or cut short: due for repair). A 200 says they are counted.
     if (result.duplicates > 0) await this.whenCounted(account);
     return result;
+  }
+
+  /**
+   * Returns once everything answered for the account before this call is counted: its batches
+   * in this process's backlog counted now, and every journal entry it had then gone (another
+   * process's backlog or batch in flight, a repair due), waiting up to `maxMs`; else throws a
+   * retryable error. Reads call it first, so that a batch answered 200 is in the next read.
+   */
+  async counted(account: string, maxMs: number): Promise<void> {
+    const countOurs = () => (this.backlog.has(account) ? this.countBacklog().catch(() => undefined) : undefined);
+    this.awaited.set(account, (this.awaited.get(account) ?? 0) + 1);
+    try {
+      await countOurs();
+      if (!(await this.journal.drained(account, maxMs, () => this.closed, countOurs))) {
+        throw new RetryableError(`what was stored for ${account} before this call is not counted yet (a batch in flight or a repair due); retry shortly`);
+      }
+    } finally {
+      const left = this.awaited.get(account)! - 1;
+      if (left === 0) this.awaited.delete(account);
+      else this.awaited.set(account, left);
+    }
+  }
+
+  /**
+   * Counts every batch in the backlog now (in this process's turn of writing, after the backlog's
+   * countings already queued). A batch that fails to be counted has its entry given up, for the
+   * account's repair, which counts it from its stored events.
+   */
+  countBacklog(): Promise<void> {
+    if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    this.backlogTimer = undefined;
+    if (this.closed) return Promise.resolve();
+    if (this.nextCount) return this.nextCount;
+    const next: Promise<void> = this.lastCount
+      .catch(() => undefined)
+      .then(() =>
+        this.inTurn("", async () => {
+          // Started: what is added from now on waits for the next counting.
+          if (this.nextCount === next) this.nextCount = undefined;
+          await this.track(this.countTaken(this.backlog.take()));
+        }),
+      );
+    this.nextCount = next;
+    this.lastCount = next;
+    return next;
+  }
+
+  /** Counts taken backlog account by account; the first failure is thrown after the rest were tried. */
+  private async countTaken(taken: [string, Uncounted][]): Promise<void> {
+    let failure: { err: unknown } | undefined;
+    for (const [account, u] of taken) {
+      try {
+        await this.countUnderLease(account, u.entryIds, u.docs, (at) => this.dieIfDue(at!), u.openedAt);
+      } catch (err) {
+        await this.journal.abandon(u.entryIds);
+        failure ??= { err };
+      }
+    }
+    if (failure) throw failure.err;
   }
 
   /**
@@ -152,17 +237,8 @@ export class EmailIngest {
    * purchase arrives; test/faults/ack-counted.test.ts). Waits outside this process's turn of
    * writing: the repair it may wait for takes that turn.
    */
-  async whenCounted(account: string): Promise<void> {
-    this.awaited.set(account, (this.awaited.get(account) ?? 0) + 1);
-    try {
-      if (!(await this.journal.drained(account, 4 * this.leases.ttlMs, () => this.closed))) {
-        throw new RetryableError(`what was stored for ${account} before this call is not counted yet (a batch in flight or a repair due); retry shortly`);
-      }
-    } finally {
-      const left = this.awaited.get(account)! - 1;
-      if (left === 0) this.awaited.delete(account);
-      else this.awaited.set(account, left);
-    }
+  whenCounted(account: string): Promise<void> {
+    return this.counted(account, 4 * this.leases.ttlMs);
   }
 
   /**
@@ -324,12 +400,23 @@ export class EmailIngest {
         if (list) list.push(d);
         else inserted.set(d.a, [d]);
       });
-      // Accounts in one order everywhere, so two groups never wait for each other's leases.
-      for (const account of [...inserted.keys()].sort()) {
-        const ids = journal.filter((j) => j.a === account).map((j) => j._id);
-        await this.countUnderLease(account, ids, inserted.get(account)!, fault, openedAt);
+      // Counted later, with the batches answered within the delay; a test's fault point at once.
+      const later = this.countDelayMs > 0 && group.every((b) => b.fault === undefined);
+      if (later) {
+        // Entries with nothing to count (every event a duplicate) close now; the others once counted.
+        await this.journal.close(journal.filter((j) => !inserted.has(j.a)).map((j) => j._id));
+        for (const [account, docs] of inserted) {
+          this.backlog.add(account, journal.filter((j) => j.a === account).map((j) => j._id), docs, openedAt);
+        }
+        this.backlogTimer ??= setTimeout(() => void this.countBacklog().catch(() => undefined), this.countDelayMs);
+      } else {
+        // Accounts in one order everywhere, so two groups never wait for each other's leases.
+        for (const account of [...inserted.keys()].sort()) {
+          const ids = journal.filter((j) => j.a === account).map((j) => j._id);
+          await this.countUnderLease(account, ids, inserted.get(account)!, fault, openedAt);
+        }
+        await this.journal.close(entryIds);
       }
-      await this.journal.close(entryIds);
       let offset = 0;
       return docs.map((d) => {
         let accepted = 0;
@@ -545,8 +632,18 @@ export class EmailIngest {
    */
   async close(graceMs: number): Promise<void> {
     this.closed = true;
+    if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    this.backlogTimer = undefined;
     for (const w of this.waiting.splice(0)) w.reject(new DatabaseDownError("the ingest is shutting down"));
-    if (this.active.size > 0) await Promise.race([Promise.allSettled([...this.active]), new Promise((r) => setTimeout(r, graceMs))]);
+    const deadline = Date.now() + graceMs;
+    const settle = (ms: number) => Promise.race([Promise.allSettled([...this.active]), new Promise((r) => setTimeout(r, Math.max(0, ms)))]);
+    if (this.active.size > 0) await settle(graceMs);
+    // Batches answered and not counted yet are counted in what is left of the grace period; else
+    // their entries are given up below, and a repair counts them.
+    if (this.active.size === 0 && this.backlog.size > 0 && Date.now() < deadline) {
+      void this.track(this.countTaken(this.backlog.take())).catch(() => undefined);
+      await settle(deadline - Date.now());
+    }
     clearInterval(this.renewal);
     // With a write still under way, its entries and leases must lapse by themselves: a repair
     // must not start while that write may still land.
@@ -555,6 +652,16 @@ export class EmailIngest {
       await this.leases.releaseAll().catch(() => undefined);
     }
   }
+}
+
+/** How the ingest is run. */
+export interface IngestOptions {
+  /** How long counting may trail a batch's 200 (0: counted before it is answered). */
+  countDelayMs?: number;
+  /** Test hook: SIGKILL this process the nth time a write reaches this step (MISAR_TEST_DIE_AT). */
+  dieAt?: { point: DiePoint; nth: number };
+  /** Where several processes may write: the database for the account write locks. */
+  db?: Db;
 }
 
 /**

@@ -99,13 +99,15 @@ export class IngestJournal {
    * Waits until every entry the account has now is gone: closed by its writer once its events
    * were counted, or removed by the repair that counted them (a due one: within the ttl plus a
    * rebuild). Events stored by any batch before this call are then counted. False if some entry
-   * is still there after `maxMs`, or once `stop()` says so.
+   * is still there after `maxMs`, or once `stop()` says so. `waiting` runs before each wait (this
+   * process counting its own backlog, which may hold one of them by then).
    */
-  async drained(account: string, maxMs: number, stop: () => boolean): Promise<boolean> {
+  async drained(account: string, maxMs: number, stop: () => boolean, waiting?: () => Promise<void> | undefined): Promise<boolean> {
     const deadline = Date.now() + maxMs;
     let ids = (await this.ofAccount(account)).map((e) => e._id);
     for (let delay = 10; ids.length > 0; delay = Math.min(delay * 2, 200)) {
       if (Date.now() > deadline || stop()) return false;
+      await waiting?.();
       await new Promise((r) => setTimeout(r, delay));
       ids = [...(await this.existing(ids))];
     }

@@ -19,6 +19,8 @@ import { TrackEventStore } from "./track-events.js";
 export interface StoreOptions {
   /** How long a journal entry or lease outlives its last renewal (a dead writer's are repaired after that). */
   leaseTtlMs?: number;
+  /** How long counting may trail a batch's 200 (config.countDelayMs; default 0: counted before it). */
+  countDelayMs?: number;
   /** Test hook: SIGKILL this process the nth time an ingest write reaches this step (config.dieAt). */
   dieAt?: { point: DiePoint; nth: number };
 }
@@ -74,8 +76,7 @@ export class Store {
       // A lease is kept for a quarter of the ttl after a batch, for the account's next batch.
       new AccountLeases(db, owner, ttl, caps, ttl / 4),
       this.campaigns,
-      opts.dieAt,
-      db,
+      { countDelayMs: opts.countDelayMs, dieAt: opts.dieAt, db },
     );
   }
 

@@ -5,6 +5,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import type { DescService } from "@bufbuild/protobuf";
 import { inject } from "vitest";
 import { indexIdLookups } from "../../src/db/embedded.js";
+import { DEFAULT_COUNT_DELAY_MS } from "../../src/config.js";
 import { silentLogger, type Logger } from "../../src/log.js";
 import { DEFAULT_LIMITS, type ServerLimits } from "../../src/server/limits.js";
 import { AnalyticsServer } from "../../src/server/server.js";
@@ -36,11 +37,13 @@ export interface StartOptions {
   limits?: Partial<ServerLimits>;
   /** The server's logger (silent by default). */
   log?: Logger;
+  /** How long counting may trail a batch's 200 (default: the service's, DEFAULT_COUNT_DELAY_MS). */
+  countDelayMs?: number;
 }
 
 export async function startService(opts: StartOptions = {}): Promise<TestService> {
   const database = `t_${randomBytes(6).toString("hex")}`;
-  const store = await Store.open(inject("mongoUri"), database);
+  const store = await Store.open(inject("mongoUri"), database, { countDelayMs: opts.countDelayMs ?? DEFAULT_COUNT_DELAY_MS });
   // As `npm start` does on its embedded FerretDB, so tests meet the same cost model.
   if (inject("ferretdbDataDir")) await indexIdLookups(process.cwd(), inject("ferretdbDataDir"), database);
   const server = await AnalyticsServer.create({

@@ -62,6 +62,13 @@ async function attributions(account: string, clicks: Ev[]) {
   );
 }
 
+/** A read of the account answers 503, saying its stored data is not counted yet (after waiting for it up to 2 s). */
+async function expectNotCounted(key: string): Promise<void> {
+  const r = await rest(svc, "GET", "/api/v1/analytics/overview?from=2026-03-10&to=2026-03-10", { key });
+  expect(r.status, JSON.stringify(r.body)).toBe(503);
+  expect(r.body.error.message).toMatch(/not counted yet/);
+}
+
 function expected(stored: Ev[], campaigns: string[], reg: Map<string, any>) {
   return [
     ...RANGES.map(([f, t]) => ({ success: true, period: { from: isoSec(at(f)), to: isoSec(at(t)) }, metrics: refOverview(stored, at(f), at(t)) })),
@@ -69,7 +76,7 @@ function expected(stored: Ev[], campaigns: string[], reg: Map<string, any>) {
   ];
 }
 
-test("a crash after the raw write undercounts until repair; a client retry is all duplicates; repair makes it exact", async () => {
+test("a crash after the raw write: reads answer 503 until the repair, a client retry is all duplicates, the repair makes it exact", async () => {
   const { account, key } = await svc.newAccount();
   const s = generate(mulberry32(77), "rep");
   const events = s.events.filter((e) => e.id !== undefined);
@@ -82,11 +89,10 @@ test("a crash after the raw write undercounts until repair; a client retry is al
 
   await expect(svc.store.ingest.record(account, crashed.map(input), new Date(), "after-raw")).rejects.toThrow(/simulated failure/);
   ledger.arrive(crashed); // the raw events are stored
-  // Rollups and clicks miss the crashed batch: reads show the counts without it, not with it.
-  const before = await snapshot(key, s.campaigns);
-  expect(before).toStrictEqual(expected(healthy, s.campaigns, new Map()));
-  expect(before).not.toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
-  expect((before[0] as OverviewJson).metrics.sends).toBeLessThan(refOverview(ledger.stored, at(RANGES[0]![0]), at(RANGES[0]![1])).sends);
+  // The derived data misses the crashed batch: the stored counts are the healthy ones. A read
+  // shows no number without it: its journal entry is due, so reads wait for the repair (none
+  // runs here) and answer 503 rather than a count that may miss a batch answered 200.
+  await expectNotCounted(key);
   const clicks = crashed.filter((e) => e.type === "click" && e.campaign_id).slice(0, 12);
   expect(clicks.length).toBeGreaterThan(0);
   const attributed = (stored: Ev[]) => clicks.map((c) => refAttribution(stored, c.contact_email.toLowerCase(), c.ms + 3_600_000));
@@ -104,7 +110,7 @@ test("a crash after the raw write undercounts until repair; a client retry is al
   for (let i = 0; i < 70 && !(await svc.store.ingest.dueAccounts()).includes(account); i++) await new Promise((r) => setTimeout(r, 100));
   expect(await svc.store.ingest.dueAccounts()).toEqual([account]);
   expect(retried).toBe(false);
-  expect(await snapshot(key, s.campaigns)).toStrictEqual(before);
+  await expectNotCounted(key);
   expect(await svc.store.ingest.repairDue()).toEqual([account]);
   expect(await retry).toEqual({ accepted: 0, duplicates: crashed.length });
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
@@ -155,7 +161,8 @@ test("a purchase stored but not yet counted (a crash in between) is counted by t
       await new Promise((done) => setTimeout(done, 100));
     }
   };
-  expect(await overview()).toMatchObject({ purchases: 0, revenue: [] });
+  // Until the repair, reads answer 503: the stored purchase is not counted yet.
+  await expectNotCounted(key);
   expect(await svc.store.ingest.repairDue()).toContain(account);
   expect(await overview()).toMatchObject({ purchases: 1, conversions: 0, revenue: [{ currency: "USD", amount: 12.34 }], attributed_revenue: [] });
 });

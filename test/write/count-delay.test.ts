@@ -1,0 +1,65 @@
+// With counting trailing the 200 (a count delay), a batch answered is in the very next read, over
+// REST and Connect, and in the next purchase's attribution: the read (or purchase) counts the
+// account's backlog first. Checked while the batch is provably not counted yet (its journal entry
+// open, its campaign's counts not written).
+import { AnalyticsService } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { bearer, client, connectTransport, rest, startService, type TestService } from "../helpers/service.js";
+import { at, isoSec, post, refCampaign, refOverview, type Ev } from "../read/lib.js";
+
+let svc: TestService;
+beforeAll(async () => {
+  // Longer than this test takes between a batch and its read: only the read can count it.
+  svc = await startService({ now: new Date("2026-04-06T12:00:00Z"), countDelayMs: 1000 });
+});
+afterAll(() => svc.close());
+
+/** Whether the account's derived counts hold nothing yet, and its journal holds open entries. */
+async function notCounted(account: string): Promise<boolean> {
+  const open = await svc.store.db.collection("ingest_batches").countDocuments({ a: account });
+  const counted = await svc.store.db.collection("campaign_stats").countDocuments({ a: account });
+  return open > 0 && counted === 0;
+}
+
+const t0 = at("2026-03-02T10:00:00Z");
+const events: Ev[] = [
+  { id: "s1", type: "send", contact_email: "a@example.com", campaign_id: "spring", ms: t0 },
+  { id: "s2", type: "send", contact_email: "b@example.com", campaign_id: "spring", ms: t0 + 1000 },
+  { id: "o1", type: "open", contact_email: "a@example.com", campaign_id: "spring", ms: t0 + 60_000 },
+  { id: "o2", type: "open", contact_email: "a@example.com", campaign_id: "spring", ms: t0 + 90_000, machine: true },
+  { id: "c1", type: "click", contact_email: "a@example.com", campaign_id: "spring", ms: t0 + 120_000, url: "https://example.com/x" },
+];
+
+test("a batch answered 200 is in the next read (REST and Connect), counted by that read", async () => {
+  const { account, key } = await svc.newAccount();
+  expect(await post(svc, key, events)).toEqual({ accepted: events.length, duplicates: 0 });
+  expect(await notCounted(account)).toBe(true);
+  const from = "2026-03-01T00:00:00Z";
+  const to = "2026-03-31T23:59:59Z";
+  const overview = await rest(svc, "GET", `/api/v1/analytics/overview?from=${from}&to=${to}`, { key });
+  expect(overview.status).toBe(200);
+  expect(overview.body).toStrictEqual({ success: true, period: { from: isoSec(at(from)), to: isoSec(at(to)) }, metrics: refOverview(events, at(from), at(to)) });
+
+  const more: Ev[] = [{ id: "o3", type: "open", contact_email: "b@example.com", campaign_id: "spring", ms: t0 + 3_600_000 }];
+  expect(await post(svc, key, more)).toEqual({ accepted: 1, duplicates: 0 });
+  const open = await svc.store.db.collection("ingest_batches").countDocuments({ a: account });
+  expect(open).toBe(1);
+  const metrics = await client(AnalyticsService, connectTransport(svc)).getCampaignMetrics({ id: "spring" }, bearer(key));
+  const want = refCampaign([...events, ...more], "spring")!;
+  expect(metrics.metrics!.totalOpened).toBe(BigInt(want.metrics.total_opened));
+  expect(metrics.metrics!.uniqueOpens).toBe(BigInt(want.metrics.unique_opens));
+  expect(metrics.metrics!.humanOpens).toBe(BigInt(want.metrics.human_opens));
+  expect(await svc.store.db.collection("ingest_batches").countDocuments({ a: account })).toBe(0);
+});
+
+test("a purchase right after the 200 of its click is credited to the click's campaign", async () => {
+  const { account, key } = await svc.newAccount();
+  expect(await post(svc, key, events)).toEqual({ accepted: events.length, duplicates: 0 });
+  expect(await notCounted(account)).toBe(true);
+  const bought = await rest(svc, "POST", "/api/v1/track/purchase", {
+    key,
+    body: { contact_email: "a@example.com", amount: 12.5, currency: "EUR", order_id: "o-1", timestamp: new Date(t0 + 3_600_000).toISOString() },
+  });
+  expect(bought.status, JSON.stringify(bought.body)).toBe(200);
+  expect(bought.body.attributed_campaign_id).toBe("spring");
+});
