@@ -17,7 +17,6 @@ export interface Uncounted {
  */
 export class CountBacklog {
   private byAccount = new Map<string, Uncounted>();
-  private entries = new Set<string>();
   /** Events waiting, over every account. */
   events = 0;
 
@@ -29,7 +28,6 @@ export class CountBacklog {
     } else {
       this.byAccount.set(account, { entryIds: [...entryIds], docs: [...docs], openedAt });
     }
-    for (const id of entryIds) this.entries.add(id);
     this.events += docs.length;
   }
 
@@ -38,21 +36,24 @@ export class CountBacklog {
     return this.byAccount.has(account);
   }
 
-  /** Whether this journal entry's batch is waiting. */
-  holds(entryId: string): boolean {
-    return this.entries.has(entryId);
-  }
-
   get size(): number {
     return this.byAccount.size;
   }
 
-  /** Takes everything waiting, accounts in sorted order (the order leases are taken in everywhere). */
+  /** Takes everything waiting, accounts in sorted order. */
   take(): [string, Uncounted][] {
     const taken = [...this.byAccount].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     this.byAccount = new Map();
-    this.entries = new Set();
     this.events = 0;
     return taken;
+  }
+
+  /** Takes what waits of one account (a read of it counts that alone). */
+  takeAccount(account: string): Uncounted | undefined {
+    const u = this.byAccount.get(account);
+    if (!u) return undefined;
+    this.byAccount.delete(account);
+    this.events -= u.docs.length;
+    return u;
   }
 }

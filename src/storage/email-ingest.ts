@@ -176,11 +176,16 @@ export class EmailIngest {
    * retryable error. Reads call it first, so that a batch answered 200 is in the next read.
    */
   async counted(account: string, maxMs: number): Promise<void> {
-    const countOurs = () => (this.backlog.has(account) ? this.countBacklog().catch(() => undefined) : undefined);
+    const deadline = Date.now() + maxMs;
+    // This account's batches in the backlog are counted now, apart from the other accounts'
+    // (whose counting may be waiting for another account's lease), and waited for no longer than
+    // the caller would wait: their counting may wait for this account's lease, held elsewhere.
+    const countOurs = () =>
+      this.backlog.has(account) ? atMost(this.countAccount(account).catch(() => undefined), Math.max(0, deadline - Date.now())) : undefined;
     this.awaited.set(account, (this.awaited.get(account) ?? 0) + 1);
     try {
       await countOurs();
-      if (!(await this.journal.drained(account, maxMs, () => this.closed, countOurs))) {
+      if (!(await this.journal.drained(account, Math.max(0, deadline - Date.now()), () => this.closed, countOurs))) {
         throw new RetryableError(`what was stored for ${account} before this call is not counted yet (a batch in flight or a repair due); retry shortly`);
       }
     } finally {
@@ -214,17 +219,37 @@ export class EmailIngest {
     return next;
   }
 
-  /** Counts taken backlog account by account; the first failure is thrown after the rest were tried. */
+  /** Counts the account's batches in the backlog now, without the other accounts' (in this process's turn of writing). */
+  private countAccount(account: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.inTurn(account, async () => {
+      const u = this.backlog.takeAccount(account);
+      if (u) await this.track(this.countTaken([[account, u]]));
+    });
+  }
+
+  /**
+   * Counts taken backlog account by account; the first failure is thrown after the rest were
+   * tried. Accounts whose lease is free go first, then those whose lease is held elsewhere
+   * (waited for as a batch waits): one busy lease holds up no other account's counting, nor the
+   * reads waiting for it. (One lease is held at a time: the order cannot deadlock.)
+   */
   private async countTaken(taken: [string, Uncounted][]): Promise<void> {
     let failure: { err: unknown } | undefined;
-    for (const [account, u] of taken) {
+    const count = async ([account, u]: [string, Uncounted], leaseWaitMs: number): Promise<boolean> => {
       try {
-        await this.countUnderLease(account, u.entryIds, u.docs, (at) => this.dieIfDue(at!), u.openedAt);
+        await this.countUnderLease(account, u.entryIds, u.docs, (at) => this.dieIfDue(at!), u.openedAt, leaseWaitMs);
       } catch (err) {
+        // Nothing was written: counted in the second round.
+        if (leaseWaitMs === 0 && err instanceof LeaseBusyError) return false;
         await this.journal.abandon(u.entryIds);
         failure ??= { err };
       }
-    }
+      return true;
+    };
+    const busy: [string, Uncounted][] = [];
+    for (const t of taken) if (!(await count(t, 0))) busy.push(t);
+    for (const t of busy) await count(t, 4 * this.leases.ttlMs);
     if (failure) throw failure.err;
   }
 
@@ -313,7 +338,7 @@ export class EmailIngest {
     return this.inTurn(account, async () => {
       const [entry] = await this.journal.open([account], now);
       try {
-        result = { value: await this.track(this.underLease(account, (lease) => write(entry!._id, lease))) };
+        result = { value: await this.track(this.underLease(account, 4 * this.leases.ttlMs, (lease) => write(entry!._id, lease))) };
         await this.journal.close([entry!._id]);
       } catch (err) {
         if (err instanceof LeaseBusyError) await this.journal.close([entry!._id]);
@@ -324,11 +349,11 @@ export class EmailIngest {
   }
 
   /**
-   * Runs `fn` holding the account's lease (waited for up to 4 × its TTL) and gives it back after.
+   * Runs `fn` holding the account's lease (waited for up to `waitMs`) and gives it back after.
    * A lease found lost queues one more rebuild of the account (see afterLeaseLost).
    */
-  private async underLease<T>(account: string, fn: (lease: Lease) => Promise<T>): Promise<T> {
-    const lease = await this.leases.acquire(account, 4 * this.leases.ttlMs);
+  private async underLease<T>(account: string, waitMs: number, fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = await this.leases.acquire(account, waitMs);
     try {
       return await fn(lease);
     } catch (err) {
@@ -440,8 +465,15 @@ export class EmailIngest {
    * were opened (held against every other process, used by nothing here) saw no repair, so the
    * entries are known to exist without reading them.
    */
-  private countUnderLease(account: string, entryIds: string[], docs: EmailEventDoc[], fault: (at: FaultPoint) => void, openedAt: number): Promise<void> {
-    return this.underLease(account, async (lease) => {
+  private countUnderLease(
+    account: string,
+    entryIds: string[],
+    docs: EmailEventDoc[],
+    fault: (at: FaultPoint) => void,
+    openedAt: number,
+    leaseWaitMs = 4 * this.leases.ttlMs,
+  ): Promise<void> {
+    return this.underLease(account, leaseWaitMs, async (lease) => {
       const unused = lease.unusedSince !== undefined && lease.unusedSince < openedAt;
       const still = unused ? new Set(entryIds) : await this.journal.existing(entryIds);
       if (still.size < entryIds.length) await this.journal.queueRebuild([account], `taken-over-${randomUUID()}`);
@@ -652,6 +684,12 @@ export class EmailIngest {
       await this.leases.releaseAll().catch(() => undefined);
     }
   }
+}
+
+/** `work`, or nothing once `ms` have passed (the work goes on). */
+function atMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /** How the ingest is run. */
