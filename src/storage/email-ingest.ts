@@ -497,11 +497,14 @@ export class EmailIngest {
       // An account a re-send is waiting on (whenCounted) goes before the others: after a
       // migration queued every account, it would otherwise wait behind the whole queue and be
       // answered 503 until the pass reached it (review s8c M1).
-      const account = [...this.awaited.keys()].find((a) => left.has(a)) ?? left.values().next().value!;
+      const awaited = [...this.awaited.keys()].find((a) => left.has(a));
+      const account = awaited ?? left.values().next().value!;
       left.delete(account);
       let done = false;
       await this.inTurn(account, async () => {
-        done = await this.track(this.repairAccount(account, observe));
+        // Its lease is waited for (up to LEASE_TTL_MS): the reader counting its backlog holds
+        // it, and a pass that skipped it would leave it behind the whole queue again.
+        done = await this.track(this.repairAccount(account, observe, awaited ? this.leases.ttlMs : 0));
       });
       if (done) repaired.push(account);
     }
@@ -529,13 +532,19 @@ export class EmailIngest {
   }
 
   /**
-   * Under the account's lease (false if another holder has it): clears its derived data and
+   * Under the account's lease (false if another holder has it, after `leaseWaitMs`): clears its derived data and
    * counts its raw events again, in time order, leaving out events of batches still live in the
    * journal (their writers count them once the lease is free: they cannot finish before). Then
    * removes the due entries it was run for.
    */
-  private async repairAccount(account: string, observe?: RebuildObserver): Promise<boolean> {
-    const lease = await this.leases.tryAcquire(account);
+  private async repairAccount(account: string, observe?: RebuildObserver, leaseWaitMs = 0): Promise<boolean> {
+    const lease =
+      leaseWaitMs > 0
+        ? await this.leases.acquire(account, leaseWaitMs).catch((err: unknown) => {
+            if (err instanceof LeaseBusyError) return undefined;
+            throw err;
+          })
+        : await this.leases.tryAcquire(account);
     if (!lease) return false;
     try {
       const now = Date.now();
