@@ -63,6 +63,12 @@ export class Store {
     // One id per process: journal entries and leases name their writer.
     const owner = randomUUID();
     const ttl = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    // A lease is kept for a quarter of the ttl after a batch, for the account's next batch. Not
+    // where several instances may write while counting trails the 200: a read on one instance
+    // waits for the other's counting, which would wait for the lease kept here (until this
+    // process's next renewal: 503 for any LEASE_TTL_MS past ~7 s), and a count delay apart, a
+    // kept lease is seldom used again anyway.
+    const keepMs = caps.concurrentWriters && (opts.countDelayMs ?? 0) > 0 ? 0 : ttl / 4;
     this.ingest = new EmailIngest(
       caps,
       this.emailEvents,
@@ -73,8 +79,7 @@ export class Store {
       this.campaignList,
       this.purchases,
       new IngestJournal(db, owner, ttl),
-      // A lease is kept for a quarter of the ttl after a batch, for the account's next batch.
-      new AccountLeases(db, owner, ttl, caps, ttl / 4),
+      new AccountLeases(db, owner, ttl, caps, keepMs),
       this.campaigns,
       { countDelayMs: opts.countDelayMs, dieAt: opts.dieAt, db },
     );

@@ -39,11 +39,15 @@ export interface StartOptions {
   log?: Logger;
   /** How long counting may trail a batch's 200 (default: the service's, DEFAULT_COUNT_DELAY_MS). */
   countDelayMs?: number;
+  /** LEASE_TTL_MS (default: the service's). */
+  leaseTtlMs?: number;
+  /** Another service's database, for a second instance on it (default: a fresh one). */
+  database?: string;
 }
 
 export async function startService(opts: StartOptions = {}): Promise<TestService> {
-  const database = `t_${randomBytes(6).toString("hex")}`;
-  const store = await Store.open(inject("mongoUri"), database, { countDelayMs: opts.countDelayMs ?? DEFAULT_COUNT_DELAY_MS });
+  const database = opts.database ?? `t_${randomBytes(6).toString("hex")}`;
+  const store = await Store.open(inject("mongoUri"), database, { countDelayMs: opts.countDelayMs ?? DEFAULT_COUNT_DELAY_MS, leaseTtlMs: opts.leaseTtlMs });
   // As `npm start` does on its embedded FerretDB, so tests meet the same cost model.
   if (inject("ferretdbDataDir")) await indexIdLookups(process.cwd(), inject("ferretdbDataDir"), database);
   const server = await AnalyticsServer.create({
