@@ -274,3 +274,26 @@ test("a repair pass takes first the account a re-send is waiting on (whenCounted
   expect(started).toEqual(expect.arrayContaining(accounts));
   await counted;
 }, HEAVY_TEST_MS);
+
+test("a repair pass takes first the account a re-send is waiting on, also while the re-send's own counting holds its lease", async () => {
+  // As above, but each account's batch is still in the backlog: the whenCounted counts the
+  // awaited account's now, under its lease, beside the pass (where writers run concurrently). A
+  // pass that found that lease busy skipped the account, leaving it behind the whole queue.
+  const accounts: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { account, key } = await svc.newAccount();
+    const sends = [{ id: `r${i}`, type: "send", contact_email: `r${i}@example.com`, campaign_id: "camp_r", timestamp: "2026-03-10T08:00:00Z" }];
+    expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events: sends } })).body.accepted).toBe(1);
+    accounts.push(account);
+  }
+  await svc.store.ingest.queueRebuild(accounts, `queued-uncounted-${Date.now()}`);
+  const due = await svc.store.ingest.dueAccounts();
+  const waitedOn = due[due.length - 1]!;
+  expect(accounts).toContain(waitedOn);
+  const counted = svc.store.ingest.whenCounted(waitedOn);
+  const started: string[] = [];
+  await svc.store.ingest.repairDue((account, phase) => phase === "start" && started.push(account));
+  expect(started[0]).toBe(waitedOn);
+  expect(started).toEqual(expect.arrayContaining(accounts));
+  await counted;
+}, HEAVY_TEST_MS);
