@@ -14,6 +14,8 @@
  *                       each with 90 days of events over 5 campaigns, and measures the reads again)
  *   BENCH_OTHER_EVENTS  events of each other account (default 500)
  *   MONGODB_URI         use this MongoDB instead of the embedded FerretDB
+ *   COUNT_DELAY_MS      the service's count delay (default: the service's, 500; 0 counts every
+ *                       batch before its 200, as before counting trailed the answer)
  *   BENCH_KEEP          a directory: each size's database is kept there (`<dir>/n<N>`) and
  *                       reused by the next run with the same BENCH_KEEP, size and seed, which
  *                       skips the ingest and times the reads only (after migrating the kept data
@@ -44,6 +46,7 @@ const SIZES = (process.env.BENCH_SIZES ?? "10000,1000000").split(",").map((s) =>
 const READS = Number(process.env.BENCH_READS ?? 200);
 const WARMUP = 20;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const COUNT_DELAY_MS = Number(process.env.COUNT_DELAY_MS ?? DEFAULT_COUNT_DELAY_MS);
 const CONCURRENT_MAX = Number(process.env.BENCH_CONCURRENT_MAX ?? 100_000);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
 const ACCOUNTS = (process.env.BENCH_ACCOUNTS ?? "1").split(",").map((s) => Number(s.trim())).sort((a, b) => a - b);
@@ -147,7 +150,7 @@ interface Service {
 
 /** The service on `db`, as `npm start` would run it, until `close`. */
 async function startService(db: Db & { name: string; kept?: boolean }): Promise<Service> {
-  const store = await Store.open(db.uri, db.name, { countDelayMs: DEFAULT_COUNT_DELAY_MS });
+  const store = await Store.open(db.uri, db.name, { countDelayMs: COUNT_DELAY_MS });
   // As `npm start` does: a kept database loaded by an older build is brought to this one's rollups.
   const migrated = await migrate(store);
   if (migrated.steps.length) console.error(`migrated the kept database from rollup version ${migrated.from}: ${migrated.steps.join("; ")}`);
@@ -725,6 +728,7 @@ async function main(): Promise<void> {
   console.log(`node:     ${process.version}`);
   console.log(`database: ${await databaseInfo()}`);
   console.log(`sizes:    ${SIZES.map(int).join(", ")} events; seed ${SEED}; server clock pinned to ${NOW.toISOString()}`);
+  console.log(`ingest:   count delay ${COUNT_DELAY_MS} ms (COUNT_DELAY_MS)`);
   // Every size is loaded and left running, then their reads are timed in turns (see timeInTurns).
   const sizes: SizeRun[] = [];
   try {
