@@ -24,9 +24,12 @@ export function repairGuardInterceptor(ingest: EmailIngest): Interceptor {
     const purchase = req.service.typeName === TrackService.typeName && req.method.name === TrackService.method.trackPurchase.name;
     const account = req.contextValues.get(callerKey)?.account;
     if ((!analytics && !purchase) || account === undefined) return next(req);
-    await ingest.counted(account, READ_WAIT_MS);
+    // The rebuild flag first: a read during a rebuild is answered at once, not after waiting
+    // READ_WAIT_MS for the journal entries the rebuild will remove. (A repair that finishes
+    // while `counted` waits for it makes the check after the read answer 503 once more.)
     const before = await ingest.repairState(account);
     if (before.rebuilding) throw underRepair();
+    await ingest.counted(account, READ_WAIT_MS);
     const res = await next(req);
     if (analytics) {
       const after = await ingest.repairState(account);

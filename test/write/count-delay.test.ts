@@ -122,3 +122,23 @@ test("an account whose lease another holder keeps holds up no other account's re
   expect(last.status, JSON.stringify(last.body)).toBe(200);
   expect(last.body).toStrictEqual(want(heldEvents));
 }, 60_000);
+
+test("a read during a rebuild answers 503 at once, without first waiting for the entries the rebuild will remove", async () => {
+  const { account, key } = await svc.newAccount();
+  expect(await post(svc, key, events)).toEqual({ accepted: events.length, duplicates: 0 });
+  await svc.store.ingest.counted(account, 10_000);
+  // A rebuild under way: the account's lease held with the rebuild flag, its due entry still open.
+  await svc.store.ingest.queueRebuild([account], `test-${account}`);
+  const lease = (await svc.store.ingest.leases.tryAcquire(account))!;
+  await svc.store.ingest.leases.beginRebuild(lease);
+  try {
+    const started = performance.now();
+    const r = await rest(svc, "GET", "/api/v1/analytics/overview?from=2026-03-01&to=2026-03-31", { key });
+    expect(r.status).toBe(503);
+    expect(r.body.error.message).toMatch(/being rebuilt/);
+    expect(performance.now() - started).toBeLessThan(1500);
+  } finally {
+    await svc.store.ingest.leases.endRebuild(lease);
+    await svc.store.ingest.leases.release(lease);
+  }
+});
