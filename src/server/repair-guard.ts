@@ -29,7 +29,10 @@ export function repairGuardInterceptor(ingest: EmailIngest): Interceptor {
     // while `counted` waits for it makes the check after the read answer 503 once more.)
     const before = await ingest.repairState(account);
     if (before.rebuilding) throw underRepair();
-    await ingest.counted(account, READ_WAIT_MS);
+    // A purchase, a write whose attribution must see every click answered before it, waits as
+    // long as a re-sent batch does (whenCounted); a read answers 503 sooner.
+    if (purchase) await ingest.whenCounted(account);
+    else await ingest.counted(account, READ_WAIT_MS);
     const res = await next(req);
     if (analytics) {
       const after = await ingest.repairState(account);
