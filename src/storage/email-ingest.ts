@@ -170,6 +170,19 @@ export class EmailIngest {
   }
 
   /**
+   * Returns once everything stored for the account before this call is counted (see
+   * IngestJournal.drained), waiting as long as for a lease; else throws a retryable error. A
+   * repeat answered "duplicate" (an event id, an order id) is acknowledged only then: answered
+   * at once, a producer that had re-sent a batch a crashed process stored but never counted got
+   * 200, and its next purchase missed that batch's click for good (attribution is decided when a
+   * purchase arrives; test/faults/ack-counted.test.ts). Waits outside this process's turn of
+   * writing: the repair it may wait for takes that turn.
+   */
+  whenCounted(account: string): Promise<void> {
+    return this.counted(account, 4 * this.leases.ttlMs);
+  }
+
+  /**
    * Returns once everything answered for the account before this call is counted: its batches
    * in this process's backlog counted now, and every journal entry it had then gone (another
    * process's backlog or batch in flight, a repair due), waiting up to `maxMs`; else throws a
@@ -251,19 +264,6 @@ export class EmailIngest {
     for (const t of taken) if (!(await count(t, 0))) busy.push(t);
     for (const t of busy) await count(t, 4 * this.leases.ttlMs);
     if (failure) throw failure.err;
-  }
-
-  /**
-   * Returns once everything stored for the account before this call is counted (see
-   * IngestJournal.drained), waiting as long as for a lease; else throws a retryable error. A
-   * repeat answered "duplicate" (an event id, an order id) is acknowledged only then: answered
-   * at once, a producer that had re-sent a batch a crashed process stored but never counted got
-   * 200, and its next purchase missed that batch's click for good (attribution is decided when a
-   * purchase arrives; test/faults/ack-counted.test.ts). Waits outside this process's turn of
-   * writing: the repair it may wait for takes that turn.
-   */
-  whenCounted(account: string): Promise<void> {
-    return this.counted(account, 4 * this.leases.ttlMs);
   }
 
   /**

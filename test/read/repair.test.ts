@@ -250,20 +250,24 @@ test("two instances migrating at once: one runs the steps, the other waits and f
   expect(await snapshot(key, s.campaigns)).toStrictEqual(expected(ledger.stored, s.campaigns, new Map()));
 }, HEAVY_TEST_MS);
 
-test("a repair pass takes first the account a re-send is waiting on (whenCounted), not the queue's order", async () => {
-  // As a migration does: several accounts queued for rebuild at once.
+/**
+ * As a migration does: five accounts, one batch each, queued for rebuild at once; a re-send waits
+ * (whenCounted) on the one a pass in queue order would repair last, and the pass must start
+ * with it. `countFirst`: each batch counted before the rebuild is queued; else still in the
+ * backlog, so the whenCounted counts the awaited account's now, under its lease, beside the pass
+ * (where writers run concurrently): a pass that found that lease busy skipped the account,
+ * leaving it behind the whole queue.
+ */
+async function repairTakesAwaitedFirst(tag: string, countFirst: boolean): Promise<void> {
   const accounts: string[] = [];
   for (let i = 0; i < 5; i++) {
     const { account, key } = await svc.newAccount();
-    const sends = [{ id: `q${i}`, type: "send", contact_email: `q${i}@example.com`, campaign_id: "camp_q", timestamp: "2026-03-10T08:00:00Z" }];
+    const sends = [{ id: `${tag}${i}`, type: "send", contact_email: `${tag}${i}@example.com`, campaign_id: `camp_${tag}`, timestamp: "2026-03-10T08:00:00Z" }];
     expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events: sends } })).body.accepted).toBe(1);
-    // Counted now, not by the whenCounted below: its counting would hold the account's lease
-    // while the pass (run at once beside it where writers run concurrently) tries to take it.
-    await svc.store.ingest.counted(account, 10_000);
+    if (countFirst) await svc.store.ingest.counted(account, 10_000);
     accounts.push(account);
   }
-  await svc.store.ingest.queueRebuild(accounts, `queued-together-${Date.now()}`);
-  // The account a pass in queue order would repair last is the one a re-send waits on.
+  await svc.store.ingest.queueRebuild(accounts, `queued-${tag}-${Date.now()}`);
   const due = await svc.store.ingest.dueAccounts();
   const waitedOn = due[due.length - 1]!;
   expect(accounts).toContain(waitedOn);
@@ -273,27 +277,9 @@ test("a repair pass takes first the account a re-send is waiting on (whenCounted
   expect(started[0]).toBe(waitedOn);
   expect(started).toEqual(expect.arrayContaining(accounts));
   await counted;
-}, HEAVY_TEST_MS);
+}
 
-test("a repair pass takes first the account a re-send is waiting on, also while the re-send's own counting holds its lease", async () => {
-  // As above, but each account's batch is still in the backlog: the whenCounted counts the
-  // awaited account's now, under its lease, beside the pass (where writers run concurrently). A
-  // pass that found that lease busy skipped the account, leaving it behind the whole queue.
-  const accounts: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    const { account, key } = await svc.newAccount();
-    const sends = [{ id: `r${i}`, type: "send", contact_email: `r${i}@example.com`, campaign_id: "camp_r", timestamp: "2026-03-10T08:00:00Z" }];
-    expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events: sends } })).body.accepted).toBe(1);
-    accounts.push(account);
-  }
-  await svc.store.ingest.queueRebuild(accounts, `queued-uncounted-${Date.now()}`);
-  const due = await svc.store.ingest.dueAccounts();
-  const waitedOn = due[due.length - 1]!;
-  expect(accounts).toContain(waitedOn);
-  const counted = svc.store.ingest.whenCounted(waitedOn);
-  const started: string[] = [];
-  await svc.store.ingest.repairDue((account, phase) => phase === "start" && started.push(account));
-  expect(started[0]).toBe(waitedOn);
-  expect(started).toEqual(expect.arrayContaining(accounts));
-  await counted;
-}, HEAVY_TEST_MS);
+test("a repair pass takes first the account a re-send is waiting on (whenCounted), not the queue's order", () => repairTakesAwaitedFirst("q", true), HEAVY_TEST_MS);
+
+test("a repair pass takes first the account a re-send is waiting on, also while the re-send's own counting holds its lease", () =>
+  repairTakesAwaitedFirst("r", false), HEAVY_TEST_MS);
