@@ -273,8 +273,15 @@ async function repairTakesAwaitedFirst(tag: string, countFirst: boolean): Promis
   expect(accounts).toContain(waitedOn);
   const counted = svc.store.ingest.whenCounted(waitedOn);
   const started: string[] = [];
-  await svc.store.ingest.repairDue((account, phase) => phase === "start" && started.push(account));
+  const record = (account: string, phase: string) => phase === "start" && started.push(account);
+  await svc.store.ingest.repairDue(record);
   expect(started[0]).toBe(waitedOn);
+  // The others may wait for a later pass: a pass skips an account whose lease the backlog's
+  // own counting holds at that moment (only the awaited one's lease is waited for).
+  for (let pass = 0; pass < 20 && (await svc.store.ingest.dueAccounts()).some((a) => accounts.includes(a)); pass++) {
+    await new Promise((r) => setTimeout(r, 100));
+    await svc.store.ingest.repairDue(record);
+  }
   expect(started).toEqual(expect.arrayContaining(accounts));
   await counted;
 }
