@@ -23,12 +23,18 @@ export class CountBacklog {
   add(account: string, entryIds: readonly string[], docs: readonly EmailEventDoc[], openedAt: number): void {
     const u = this.byAccount.get(account);
     if (u) {
-      u.entryIds.push(...entryIds);
+      // A batch that joined an entry already waiting (EmailIngest.recordGroup) adds no second copy of it.
+      for (const id of entryIds) if (!u.entryIds.includes(id)) u.entryIds.push(id);
       u.docs.push(...docs);
     } else {
       this.byAccount.set(account, { entryIds: [...entryIds], docs: [...docs], openedAt });
     }
     this.events += docs.length;
+  }
+
+  /** A journal entry of the account's batches waiting (undefined when none wait). */
+  entryOf(account: string): string | undefined {
+    return this.byAccount.get(account)?.entryIds[0];
   }
 
   /** Whether the account has batches waiting. */

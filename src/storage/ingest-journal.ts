@@ -44,9 +44,15 @@ export class IngestJournal {
     const written = Date.now();
     const until = new Date(written + this.ttlMs);
     const entries = accounts.map((a) => ({ _id: randomUUID(), a, at: now, owner: this.owner, until }));
+    if (entries.length === 0) return entries;
     for (const e of entries) this.live.set(e._id, written);
     await this.col.insertMany(entries);
     return entries;
+  }
+
+  /** Whether this process still works on the entry (opened here, not yet closed or given up). */
+  isLive(id: string): boolean {
+    return this.live.has(id);
   }
 
   /** The `_id`s of these entries that still exist (a repair that thought their writer dead removes them). */

@@ -3,9 +3,10 @@
 // account's backlog first. Checked while the batch is provably not counted yet (its journal entry
 // open, its campaign's counts not written).
 import { AnalyticsService } from "../../gen/es/misar/analytics/v1/analytics_service_pb.js";
+import { MongoNetworkError } from "mongodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { bearer, client, connectTransport, rest, startService, type TestService } from "../helpers/service.js";
-import { at, isoSec, post, refCampaign, refOverview, type Ev } from "../read/lib.js";
+import { at, isoSec, post, refCampaign, refOverview, wire, type Ev } from "../read/lib.js";
 
 let svc: TestService;
 beforeAll(async () => {
@@ -141,4 +142,56 @@ test("a read during a rebuild answers 503 at once, without first waiting for the
     await svc.store.ingest.leases.endRebuild(lease);
     await svc.store.ingest.leases.release(lease);
   }
+});
+
+test("batches of an account answered within the delay share one journal entry; one cut short mid-write, then re-sent, leaves every number exact", async () => {
+  const { account, key } = await svc.newAccount();
+  const journal = () => svc.store.db.collection("ingest_batches").find({ a: account }).toArray();
+  const mk = (n: number, tag: string, from: number): Ev[] =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `${tag}${i}`,
+      type: i % 3 === 0 ? "send" : i % 3 === 1 ? "open" : "click",
+      contact_email: `c${i % 7}@example.com`,
+      campaign_id: "summer",
+      ms: from + i * 60_000,
+      ...(i % 3 === 2 ? { url: `https://example.com/${i % 4}` } : {}),
+      ...(i % 5 === 0 && i % 3 !== 0 ? { machine: true } : {}),
+    }));
+  const [a, b, c] = [mk(12, "a", t0), mk(12, "b", t0 - 3_600_000), mk(10, "c", t0 + 3_600_000)];
+  expect(await post(svc, key, a)).toEqual({ accepted: 12, duplicates: 0 });
+  expect(await post(svc, key, b)).toEqual({ accepted: 12, duplicates: 0 });
+  // One entry for both (the second joined the first's), and every stored event names it.
+  const [entry, ...others] = await journal();
+  expect(others).toEqual([]);
+  expect(await svc.store.db.collection("email_events").distinct("b", { a: account })).toEqual([entry!._id]);
+
+  // The third is cut short after storing half its events, as a connection lost mid-write.
+  const events = svc.store.emailEvents;
+  const insertNew = events.insertNew.bind(events);
+  events.insertNew = async (docs) => {
+    events.insertNew = insertNew;
+    await insertNew(docs.slice(0, 5));
+    throw new MongoNetworkError("connection cut mid-write (test)");
+  };
+  expect((await rest(svc, "POST", "/api/v1/ingest/email-events", { key, body: { events: c.map(wire) } })).status).toBe(503);
+  expect(events.insertNew).toBe(insertNew);
+
+  // Re-sent: half duplicates, answered once the entry it joined (given up, due) is repaired.
+  const retry = post(svc, key, c);
+  const settled = retry.then(() => true, () => true);
+  while (!(await Promise.race([settled, new Promise<boolean>((r) => setTimeout(() => r(false), 100))]))) await svc.store.ingest.repairDue();
+  expect(await retry).toEqual({ accepted: 5, duplicates: 5 });
+
+  const all = [...a, ...b, ...c];
+  const from = "2026-03-01T00:00:00Z";
+  const to = "2026-03-31T23:59:59Z";
+  let overview = await rest(svc, "GET", `/api/v1/analytics/overview?from=${from}&to=${to}`, { key });
+  for (let i = 0; i < 50 && overview.status !== 200; i++) {
+    await svc.store.ingest.repairDue();
+    overview = await rest(svc, "GET", `/api/v1/analytics/overview?from=${from}&to=${to}`, { key });
+  }
+  expect(overview.body).toStrictEqual({ success: true, period: { from: isoSec(at(from)), to: isoSec(at(to)) }, metrics: refOverview(all, at(from), at(to)) });
+  const campaign = await rest(svc, "GET", "/api/v1/analytics/campaigns/summer", { key });
+  expect(campaign.body).toStrictEqual({ success: true, ...refCampaign(all, "summer") });
+  expect(await journal()).toEqual([]);
 });
