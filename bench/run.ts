@@ -295,8 +295,8 @@ async function allCounted(store: Store, account: string): Promise<void> {
 const TURN_BATCHES = 10;
 
 /** Raw baseline: the same documents the service would store, by bare insertMany, batches of 1,000. */
-async function rawInsert(store: Store, col: Collection<EmailEventDoc>, batches: WireEvent[][], c: number): Promise<number> {
-  const docs = batches.map((b, i) => store.emailEvents.toDocs(ACCOUNT, `rawbatch${i}`, b.map(toInput)));
+async function rawInsert(store: Store, col: Collection<EmailEventDoc>, batches: WireEvent[][], c: number, account = ACCOUNT): Promise<number> {
+  const docs = batches.map((b, i) => store.emailEvents.toDocs(account, `rawbatch${i}`, b.map(toInput)));
   const t = performance.now();
   await pool(docs, c, async (d) => {
     await col.insertMany(d, { ordered: false });
@@ -341,7 +341,6 @@ async function interleavedIngest(store: Store, raw: MongoClient, dbName: string,
       console.error(`  … ${int(done)} events: service ${int((done / serviceMs) * 1000)} ev/s, raw ${int((done / rawMs) * 1000)} docs/s`);
     }
   }
-  await col.drop().catch(() => undefined);
   return { rawMs, serviceMs };
 }
 
@@ -423,6 +422,7 @@ async function loadSize(n: number): Promise<SizeRun> {
     } else {
       console.error("sequential ingest: raw insertMany and RecordEmailEvents (REST), batch by batch in turns…");
       const first = await interleavedIngest(store, raw, db.name, url, key, data.batches!);
+      await raw.db(db.name).collection(RAW_COLLECTION).drop().catch(() => undefined);
       console.error(`  service ${int((n / first.serviceMs) * 1000)} events/s, raw ${int((n / first.rawMs) * 1000)} docs/s`);
       const rounds = [first, ...(await sequentialRounds(n, data.batches!))];
       result.ingest.push({
@@ -569,13 +569,13 @@ async function concurrentIngest(s: SizeRun): Promise<void> {
       const col = raw.db(db2.name).collection<EmailEventDoc>(RAW_COLLECTION);
       await warmUp(store, col, url, part);
       const failures: string[] = [];
-      // Rounds (roundsFor) each into another account: the raw side's collection is dropped after each.
+      // Rounds (roundsFor), each into another account on both sides: the raw collection grows
+      // round by round as the service's events do.
       const rounds: { rawMs: number; serviceMs: number }[] = [];
       for (let r = 0; r < roundsFor(part.length); r++) {
         const account = r === 0 ? ACCOUNT : `acct_round${r}`;
         const roundKey = r === 0 ? key : (await store.keys.create(account, ["ingest"], new Date())).key;
-        const rawMs = await rawInsert(store, col, part, CONCURRENCY);
-        await col.drop();
+        const rawMs = await rawInsert(store, col, part, CONCURRENCY, account);
         const serviceMs = await serviceIngest(store, url, roundKey, part, CONCURRENCY, r === 0, failures, account);
         rounds.push({ rawMs, serviceMs });
       }

@@ -4,7 +4,8 @@ import { createValidator } from "@bufbuild/protovalidate";
 import { FieldRulesSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { EmailEventSchema, IngestService } from "../../gen/es/misar/analytics/v1/ingest_service_pb.js";
 import { TrackService } from "../../gen/es/misar/analytics/v1/track_service_pb.js";
-import { compileCelRule, compileFastPath, compileField, fastPath } from "../../src/rpc/contract-fast-path.js";
+import { RE2JS } from "@bufbuild/re2";
+import { compileCelRule, compileFastPath, compileField, fastPath, nativePattern } from "../../src/rpc/contract-fast-path.js";
 import { int, mulberry32, pick } from "../read/lib.js";
 
 // The fast path may say "not sure" about a valid event (protovalidate then decides), but it must
@@ -131,5 +132,30 @@ describe("the contract's fast path (src/rpc/contract-fast-path.ts)", () => {
     expect(() => compileCelRule("this.type == 'open'", EmailEventSchema)).toThrow(/mixed types/);
     expect(() => compileCelRule("this.timestamp > now", EmailEventSchema)).toThrow();
     expect(() => compileCelRule("this.type in [1, 2] && this.url == ''", EmailEventSchema)).not.toThrow();
+  });
+
+  test("a pattern it matches with JavaScript's engine decides every string as RE2 does; any other syntax stays with RE2", () => {
+    // Every pattern of the contract, and a few more in the subset.
+    const patterns = [
+      "^[A-Za-z0-9_-]{1,64}$",
+      "^[^\\x00-\\x1f\\x7f]*$",
+      "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+      "^[A-Za-z]{3}$",
+      "^(?:ab|a)(b|c)?[x-z-]+$",
+      "^[^a-c]{2,3}$",
+    ];
+    const rng = mulberry32(11);
+    const alphabet = ["a", "b", "c", "x", "Z", "0", "9", "_", "-", ".", " ", "\x00", "\x1f", "\x7f", "\x80", "é", "😀", "\n", "\u2028", "\ud800"];
+    const strings = ["", ...Array.from({ length: 3000 }, () => Array.from({ length: int(rng, 0, 8) }, () => pick(rng, alphabet)).join("")), str(64), str(65), "ab".repeat(40)];
+    for (const p of patterns) {
+      const native = nativePattern(p);
+      expect(native, p).toBeDefined();
+      const re2 = RE2JS.compile(p);
+      for (const v of strings) {
+        if (/[\ud800-\udfff]/.test(v.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ""))) continue; // lone surrogates stay with RE2
+        expect(native!.test(v), `${p} on ${JSON.stringify(v)}`).toBe(re2.test(v));
+      }
+    }
+    for (const p of ["^a**$", "^a*?$", "^(?i)abc$", "^.*$", "^a\\d$", "^[[:alpha:]]$", "abc", "^abc", "^(a$", "^a)$", "^\\$$", "^a{1001}$", "^[]a]$"]) expect(nativePattern(p), p).toBeUndefined();
   });
 });
