@@ -414,13 +414,14 @@ export class EmailIngest {
     // On a single writer, a batch of an account whose batches wait in the backlog joins their
     // journal entry rather than writing one of its own (one insert fewer per batch). Safe there
     // alone: the backlog's counting, which closes that entry, takes its turn after this group
-    // has stored its events and added them to the backlog, never between. An entry given up (a
-    // batch that joined it failed: due for the account's repair) is joined no more.
+    // has stored its events and added them to the backlog, never between. Only an entry that
+    // cannot have lapsed is joined (IngestJournal.joinable): not one given up (a batch that
+    // joined it failed: due for the account's repair), nor one a repair may have removed.
     const joined = new Map<string, string>();
     if (later && !this.caps.concurrentWriters) {
       for (const b of group) {
         const entry = this.backlog.entryOf(b.account);
-        if (entry !== undefined && this.journal.isLive(entry)) joined.set(b.account, entry);
+        if (entry !== undefined && this.journal.joinable(entry)) joined.set(b.account, entry);
       }
     }
     const opened = await this.journal.open(group.filter((b) => !joined.has(b.account)).map((b) => b.account), group[0]!.now);

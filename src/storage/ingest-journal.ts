@@ -27,6 +27,8 @@ export class IngestJournal {
   private readonly col: Collection<JournalEntry>;
   /** Entries this process is still working on (renewed), by `_id`, with when (Date.now()) their `until` was last written. */
   private readonly live = new Map<string, number>();
+  /** When (Date.now()) each live entry was inserted. */
+  private readonly insertedAt = new Map<string, number>();
   constructor(
     db: Db,
     private readonly owner: string,
@@ -45,14 +47,30 @@ export class IngestJournal {
     const until = new Date(written + this.ttlMs);
     const entries = accounts.map((a) => ({ _id: randomUUID(), a, at: now, owner: this.owner, until }));
     if (entries.length === 0) return entries;
-    for (const e of entries) this.live.set(e._id, written);
-    await this.col.insertMany(entries);
+    for (const e of entries) {
+      this.live.set(e._id, written);
+      this.insertedAt.set(e._id, written);
+    }
+    try {
+      await this.col.insertMany(entries);
+    } catch (err) {
+      // The insert may have landed all the same (its answer lost): left live, the entries would
+      // be renewed forever, never due, and every read of their accounts would wait on them.
+      await this.abandon(entries.map((e) => e._id));
+      throw err;
+    }
     return entries;
   }
 
-  /** Whether this process still works on the entry (opened here, not yet closed or given up). */
-  isLive(id: string): boolean {
-    return this.live.has(id);
+  /**
+   * Whether another batch may join the entry (store its events under it, EmailIngest.recordGroup):
+   * this process still works on it, and it was inserted less than half a ttl ago, so it cannot
+   * have lapsed and been removed by a repair (it lives a whole ttl from its insert even if no
+   * renewal ever lands), whatever its renewals did since.
+   */
+  joinable(id: string): boolean {
+    const inserted = this.insertedAt.get(id);
+    return this.live.has(id) && inserted !== undefined && Date.now() - inserted < this.ttlMs / 2;
   }
 
   /** The `_id`s of these entries that still exist (a repair that thought their writer dead removes them). */
@@ -69,7 +87,10 @@ export class IngestJournal {
   async close(ids: string[]): Promise<void> {
     const open = ids.filter((id) => this.live.has(id));
     await this.remove(open);
-    for (const id of open) this.live.delete(id);
+    for (const id of open) {
+      this.live.delete(id);
+      this.insertedAt.delete(id);
+    }
   }
 
   /**
@@ -77,7 +98,10 @@ export class IngestJournal {
    * longer renewed, and are marked due at once (best effort: if that write fails too, they lapse).
    */
   async abandon(ids: string[]): Promise<void> {
-    for (const id of ids) this.live.delete(id);
+    for (const id of ids) {
+      this.live.delete(id);
+      this.insertedAt.delete(id);
+    }
     await this.col.updateMany({ _id: { $in: ids } }, { $set: { until: new Date(0) } }).catch(() => undefined);
   }
 

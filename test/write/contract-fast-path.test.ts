@@ -135,15 +135,8 @@ describe("the contract's fast path (src/rpc/contract-fast-path.ts)", () => {
   });
 
   test("a pattern it matches with JavaScript's engine decides every string as RE2 does; any other syntax stays with RE2", () => {
-    // Every pattern of the contract, and a few more in the subset.
-    const patterns = [
-      "^[A-Za-z0-9_-]{1,64}$",
-      "^[^\\x00-\\x1f\\x7f]*$",
-      "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
-      "^[A-Za-z]{3}$",
-      "^(?:ab|a)(b|c)?[x-z-]+$",
-      "^[^a-c]{2,3}$",
-    ];
+    // The contract's patterns on the email-event path and the currency's, and a few more in the subset.
+    const patterns = ["^[A-Za-z0-9_-]{1,64}$", "^[^\\x00-\\x1f\\x7f]*$", "^[A-Za-z]{3}$", "^ab[x-z-]+c$", "^[^a-c]{2,3}$", "^a{0}b$", "^-[_]?$"];
     const rng = mulberry32(11);
     const alphabet = ["a", "b", "c", "x", "Z", "0", "9", "_", "-", ".", " ", "\x00", "\x1f", "\x7f", "\x80", "é", "😀", "\n", "\u2028", "\ud800"];
     const strings = ["", ...Array.from({ length: 3000 }, () => Array.from({ length: int(rng, 0, 8) }, () => pick(rng, alphabet)).join("")), str(64), str(65), "ab".repeat(40)];
@@ -156,6 +149,10 @@ describe("the contract's fast path (src/rpc/contract-fast-path.ts)", () => {
         expect(native!.test(v), `${p} on ${JSON.stringify(v)}`).toBe(re2.test(v));
       }
     }
-    for (const p of ["^a**$", "^a*?$", "^(?i)abc$", "^.*$", "^a\\d$", "^[[:alpha:]]$", "abc", "^abc", "^(a$", "^a)$", "^\\$$", "^a{1001}$", "^[]a]$"]) expect(nativePattern(p), p).toBeUndefined();
+    // Outside the subset: other syntax; counts RE2 reads as text (a leading zero); groups and
+    // alternation, and a second quantifier (V8 would backtrack: `^(a+)+$` takes seconds on 27 characters).
+    const refused = ["^a**$", "^a*?$", "^(?i)abc$", "^.*$", "^a\\d$", "^[[:alpha:]]$", "abc", "^abc", "^(a$", "^a)$", "^\\$$", "^a{1001}$", "^[]a]$"];
+    refused.push("^a{01}$", "^a{0,05}$", "^(a+)+$", "^(a|a)*$", "^([a-z0-9]+)*$", "^[a-z][a-z0-9]*(_[a-z0-9]+)*$", "^a|b$", "^[a-z]*[a-z]*$");
+    for (const p of refused) expect(nativePattern(p), p).toBeUndefined();
   });
 });
