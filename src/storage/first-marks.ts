@@ -127,7 +127,9 @@ export class FirstMarkStore {
       this.moved(d._id, best.get(d._id)!, before.ts, changes);
       if (d.human === undefined) continue;
       const humanId = humanOf(d._id);
-      if (before.v !== 2) separate.push({ _id: humanId, a: account, k: best.get(humanId)!.kind, ts: d.human });
+      if (before.v !== 2) {
+        if (unsettled(humanId)) separate.push({ _id: humanId, a: account, k: best.get(humanId)!.kind, ts: d.human });
+      }
       else if (before.human === undefined || d.human < before.human) {
         // Its own update: the time it replaced decides, also against a racing batch.
         const again = await this.col.findOneAndUpdate({ _id: d._id }, { $min: { human: d.human } }, { returnDocument: "before" });

@@ -11,6 +11,7 @@ import { m008 } from "./008-packed-counters.js";
 import { m009 } from "./009-fold-packed.js";
 import { m010 } from "./010-hour-grids.js";
 import { m011 } from "./011-dense-seconds.js";
+import { m012 } from "./012-marks-layout-2.js";
 import type { Migration } from "./migration.js";
 
 /**
@@ -19,7 +20,7 @@ import type { Migration } from "./migration.js";
  * own file (`NNN-what.ts`) when a change needs existing derived data changed or filled; a new
  * counter that may read as 0 for old data needs none.
  */
-export const MIGRATIONS: readonly Migration[] = [m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];
+export const MIGRATIONS: readonly Migration[] = [m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];
 
 /** The version this build writes. */
 export const ROLLUP_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
