@@ -108,22 +108,32 @@ export class FirstMarkStore {
       }
     }
     if (docs.size === 0) return [];
-    const list = [...docs.values()];
-    const taken = await insertNew(this.col, list);
     const changes: FirstChange[] = [];
-    const existing: FirstDoc[] = [];
-    list.forEach((d, i) => {
-      if (taken.has(i)) return existing.push(d);
+    const inserted = (d: FirstDoc) => {
       this.moved(d._id, best.get(d._id)!, undefined, changes);
       if (d.human) this.moved(humanOf(d._id), best.get(humanOf(d._id))!, undefined, changes);
-    });
+    };
+    // A document whose first this process remembers is stored: it is updated, not inserted
+    // again, since FerretDB answers an insertMany holding one duplicate by inserting its
+    // documents one by one (a new human open of a message a machine opened first was one).
+    const existing = [...docs.values()].filter((d) => this.known.has(d._id));
+    const fresh = [...docs.values()].filter((d) => !this.known.has(d._id));
+    const taken = await insertNew(this.col, fresh);
+    fresh.forEach((d, i) => (taken.has(i) ? existing.push(d) : inserted(d)));
+    // Remembered but not found: memories are forgotten when the account is rebuilt, here or
+    // elsewhere (AccountLeases.onRebuiltElsewhere), so this should not be; inserted if it is.
+    const missing: FirstDoc[] = [];
     // Human firsts of layout-1 messages: documents of their own, as that layout keeps them.
     const separate: FirstDoc[] = [];
     // One by one: an exact `_id` is the only filter FerretDB does not answer by decoding the
     // whole collection, and these are rare (repeat opens are settled by `known`).
     for (const d of existing) {
       const before = await this.col.findOneAndUpdate({ _id: d._id }, { $min: { ts: d.ts } }, { returnDocument: "before" });
-      if (!before) continue; // cleared by a concurrent rebuild, which recounts it
+      if (!before) {
+        // Found stored by the insert, then gone: cleared by a concurrent rebuild, which recounts it.
+        if (!fresh.includes(d)) missing.push(d);
+        continue;
+      }
       this.moved(d._id, best.get(d._id)!, before.ts, changes);
       if (d.human === undefined) continue;
       const humanId = humanOf(d._id);
@@ -135,6 +145,10 @@ export class FirstMarkStore {
         const again = await this.col.findOneAndUpdate({ _id: d._id }, { $min: { human: d.human } }, { returnDocument: "before" });
         if (again) this.moved(humanId, best.get(humanId)!, again.human, changes);
       } else this.remember(humanId, before.human);
+    }
+    if (missing.length > 0) {
+      const again = await insertNew(this.col, missing);
+      missing.forEach((d, i) => again.has(i) || inserted(d));
     }
     if (separate.length === 0) return changes;
     const old = await insertNew(this.col, separate);

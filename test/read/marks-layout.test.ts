@@ -81,3 +81,19 @@ test("messages stored in layout 1 count exactly as events arrive in any order, b
   expect(await marks.countDocuments({ a: account, k: { $in: ["hopen", "hclick"] } })).toBe(0);
   expect(await marks.countDocuments({ a: account, k: { $in: ["open", "click"] }, v: { $ne: 2 } })).toBe(0);
 }, HEAVY_TEST_MS);
+
+test("a first this process remembers is updated, not inserted again; found missing all the same, it is inserted", async () => {
+  const { account } = await svc.newAccount();
+  const marks = svc.store.marks;
+  const col = svc.store.db.collection<MarkDoc>("message_firsts");
+  const t = (s: number) => new Date(Date.UTC(2026, 2, 2, 10, 0, s));
+  const open = (kind: "open" | "hopen", s: number) => ({ campaignId: "spring", email: "a@example.com", kind, ts: t(s) });
+  expect(await marks.apply(account, [open("open", 10)])).toEqual([open("open", 10)]);
+  // A person's open after a machine's: the remembered document takes its `human`.
+  expect(await marks.apply(account, [open("open", 20), open("hopen", 20)])).toEqual([open("hopen", 20)]);
+  expect(await col.find({ a: account }).project({ _id: 0, ts: 1, human: 1, v: 1 }).toArray()).toEqual([{ ts: t(10), human: t(20), v: 2 }]);
+  // Gone behind this process's back (it cannot be, under the account's lease): inserted again.
+  await col.deleteMany({ a: account });
+  expect(await marks.apply(account, [open("open", 5), open("hopen", 5)])).toEqual([open("open", 5), open("hopen", 5)]);
+  expect(await col.find({ a: account }).project({ _id: 0, ts: 1, human: 1, v: 1 }).toArray()).toEqual([{ ts: t(5), human: t(5), v: 2 }]);
+});
