@@ -112,6 +112,7 @@ export class FirstMarkStore {
     const inserted = (d: FirstDoc) => {
       this.moved(d._id, best.get(d._id)!, undefined, changes);
       if (d.human) this.moved(humanOf(d._id), best.get(humanOf(d._id))!, undefined, changes);
+      if (d.v === 2) this.known.set(layout2Key(d._id), 0);
     };
     // A document whose first this process remembers is stored: it is updated, not inserted
     // again, since FerretDB answers an insertMany holding one duplicate by inserting its
@@ -131,6 +132,19 @@ export class FirstMarkStore {
     // earlier events arriving late and people's opens (clicks) of messages a machine opened
     // (clicked) first (mid-10^6, about 8 a batch of 1,000 events).
     for (const d of existing) {
+      const humanId = humanOf(d._id);
+      if (d.k !== "link" && this.known.has(layout2Key(d._id))) {
+        // Known to be of layout 2: both times in one update, each one's previous returned.
+        const times = { ...(unsettled(d._id) && { ts: d.ts }), ...(d.human !== undefined && unsettled(humanId) && { human: d.human }) };
+        if (!times.ts && !times.human) continue;
+        const before = await this.col.findOneAndUpdate({ _id: d._id }, { $min: times }, { returnDocument: "before" });
+        if (!before) missing.push(d);
+        else {
+          if (times.ts) this.moved(d._id, best.get(d._id)!, before.ts, changes);
+          if (times.human) this.moved(humanId, best.get(humanId)!, before.human, changes);
+        }
+        continue;
+      }
       const before = await this.col.findOneAndUpdate({ _id: d._id }, { $min: { ts: d.ts } }, { returnDocument: "before" });
       if (!before) {
         // Found stored by the insert above, then gone: cleared by a rebuild, which recounts it.
@@ -138,8 +152,8 @@ export class FirstMarkStore {
         continue;
       }
       this.moved(d._id, best.get(d._id)!, before.ts, changes);
+      if (before.v === 2) this.known.set(layout2Key(d._id), 0);
       if (d.human === undefined) continue;
-      const humanId = humanOf(d._id);
       if (before.v !== 2) {
         if (unsettled(humanId)) separate.push({ _id: humanId, a: account, k: best.get(humanId)!.kind, ts: d.human });
       } else if (before.human === undefined || d.human < before.human) {
@@ -194,6 +208,14 @@ export class FirstMarkStore {
     this.forget(account);
     await this.col.deleteMany({ a: account });
   }
+}
+
+/**
+ * Where `known` notes that a message's open (click) document is of layout 2 (its value unused):
+ * beside the firsts it remembers, so that it is forgotten with them (`forget`, the oldest tenth).
+ */
+function layout2Key(anyId: string): string {
+  return `${anyId}|v2`;
 }
 
 /** The id of the any-kind document (`…|open`, `…|click`) of a human first's id (`…|hopen`, `…|hclick`). */

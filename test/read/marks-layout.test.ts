@@ -53,6 +53,8 @@ async function toLayout1(account: string): Promise<number> {
     await col.insertOne({ _id: `${d._id.slice(0, cut)}h${d._id.slice(cut)}`, a: account, k: `h${d.k}`, ts: d.human });
     separate++;
   }
+  // As a process that never saw them in layout 2 (layout 1 was written by an older build).
+  svc.store.marks.forget(account);
   return separate;
 }
 
