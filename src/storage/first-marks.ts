@@ -52,6 +52,9 @@ interface FirstDoc {
   v?: 2;
 }
 
+/** A first this process remembered is not stored: its memories of the account were wrong (now forgotten). */
+export class StaleMarksError extends Error {}
+
 /** First times remembered in process (about 100 bytes each). */
 const KNOWN_MAX = 250_000;
 
@@ -112,7 +115,7 @@ export class FirstMarkStore {
     const inserted = (d: FirstDoc) => {
       this.moved(d._id, best.get(d._id)!, undefined, changes);
       if (d.human) this.moved(humanOf(d._id), best.get(humanOf(d._id))!, undefined, changes);
-      if (d.v === 2) this.known.set(layout2Key(d._id), 0);
+      if (d.v === 2) this.remember(layout2Key(d._id), new Date(0));
     };
     // A document whose first this process remembers is stored: it is updated, not inserted
     // again, since FerretDB answers an insertMany holding one duplicate by inserting its
@@ -122,9 +125,13 @@ export class FirstMarkStore {
     const fresh = [...docs.values()].filter((d) => !remembered.has(d._id));
     const taken = await insertNew(this.col, fresh);
     fresh.forEach((d, i) => (taken.has(i) ? existing.push(d) : inserted(d)));
-    // Remembered but not stored: memories are forgotten when the account is rebuilt, here or
-    // elsewhere (AccountLeases.onRebuiltElsewhere), so this should not be; inserted if it is.
-    const missing: FirstDoc[] = [];
+    // Remembered but not stored: this process's memories of the account are wrong. They are
+    // forgotten whenever it is rebuilt, here or elsewhere (AccountLeases.onRebuiltElsewhere), so
+    // this should not be; if it is, the counting fails and the account's repair recounts it.
+    const stale = () => {
+      this.forget(account);
+      return new StaleMarksError(`${account}: a first remembered in process is not stored`);
+    };
     // Human firsts of layout-1 messages: documents of their own, as that layout keeps them.
     const separate: FirstDoc[] = [];
     // One by one: an exact `_id` is the only filter FerretDB does not answer by decoding the
@@ -138,21 +145,21 @@ export class FirstMarkStore {
         const times = { ...(unsettled(d._id) && { ts: d.ts }), ...(d.human !== undefined && unsettled(humanId) && { human: d.human }) };
         if (!times.ts && !times.human) continue;
         const before = await this.col.findOneAndUpdate({ _id: d._id }, { $min: times }, { returnDocument: "before" });
-        if (!before) missing.push(d);
-        else {
-          if (times.ts) this.moved(d._id, best.get(d._id)!, before.ts, changes);
-          if (times.human) this.moved(humanId, best.get(humanId)!, before.human, changes);
+        if (!before) {
+          if (remembered.has(d._id)) throw stale();
+          continue; // found stored by the insert above, then gone: cleared by a rebuild, which recounts it
         }
+        if (times.ts) this.moved(d._id, best.get(d._id)!, before.ts, changes);
+        if (times.human) this.moved(humanId, best.get(humanId)!, before.human, changes);
         continue;
       }
       const before = await this.col.findOneAndUpdate({ _id: d._id }, { $min: { ts: d.ts } }, { returnDocument: "before" });
       if (!before) {
-        // Found stored by the insert above, then gone: cleared by a rebuild, which recounts it.
-        if (remembered.has(d._id)) missing.push(d);
-        continue;
+        if (remembered.has(d._id)) throw stale();
+        continue; // found stored by the insert above, then gone: cleared by a rebuild, which recounts it
       }
       this.moved(d._id, best.get(d._id)!, before.ts, changes);
-      if (before.v === 2) this.known.set(layout2Key(d._id), 0);
+      if (before.v === 2) this.remember(layout2Key(d._id), new Date(0));
       if (d.human === undefined) continue;
       if (before.v !== 2) {
         if (unsettled(humanId)) separate.push({ _id: humanId, a: account, k: best.get(humanId)!.kind, ts: d.human });
@@ -161,10 +168,6 @@ export class FirstMarkStore {
         const again = await this.col.findOneAndUpdate({ _id: d._id }, { $min: { human: d.human } }, { returnDocument: "before" });
         if (again) this.moved(humanId, best.get(humanId)!, again.human, changes);
       } else this.remember(humanId, before.human);
-    }
-    if (missing.length > 0) {
-      const again = await insertNew(this.col, missing);
-      missing.forEach((d, i) => again.has(i) || inserted(d));
     }
     if (separate.length === 0) return changes;
     const old = await insertNew(this.col, separate);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { rest, startService, type TestService } from "../helpers/service.js";
 import { HEAVY_TEST_MS } from "../helpers/heavy.js";
+import { StaleMarksError } from "../../src/storage/first-marks.js";
 import { CLOCK, generate } from "./generator.js";
 import { Ledger, at, chunk, isoSec, mulberry32, post, refCampaign, refOverview, shuffle, type Ev } from "./lib.js";
 
@@ -84,7 +85,7 @@ test("messages stored in layout 1 count exactly as events arrive in any order, b
   expect(await marks.countDocuments({ a: account, k: { $in: ["open", "click"] }, v: { $ne: 2 } })).toBe(0);
 }, HEAVY_TEST_MS);
 
-test("a first this process remembers is updated, not inserted again; found missing all the same, it is inserted", async () => {
+test("a first this process remembers is updated, not inserted again; found missing all the same, the counting fails for the repair", async () => {
   const { account } = await svc.newAccount();
   const marks = svc.store.marks;
   const col = svc.store.db.collection<MarkDoc>("message_firsts");
@@ -94,8 +95,11 @@ test("a first this process remembers is updated, not inserted again; found missi
   // A person's open after a machine's: the remembered document takes its `human`.
   expect(await marks.apply(account, [open("open", 20), open("hopen", 20)])).toEqual([open("hopen", 20)]);
   expect(await col.find({ a: account }).project({ _id: 0, ts: 1, human: 1, v: 1 }).toArray()).toEqual([{ ts: t(10), human: t(20), v: 2 }]);
-  // Gone behind this process's back (it cannot be, under the account's lease): inserted again.
+  // Gone behind this process's back (it cannot be, under the account's lease): its memories
+  // are wrong, so the counting fails (its batches are left to the account's repair, which
+  // recounts them from the raw events) and they are forgotten.
   await col.deleteMany({ a: account });
+  await expect(marks.apply(account, [open("open", 5), open("hopen", 5)])).rejects.toThrow(StaleMarksError);
   expect(await marks.apply(account, [open("open", 5), open("hopen", 5)])).toEqual([open("open", 5), open("hopen", 5)]);
   expect(await col.find({ a: account }).project({ _id: 0, ts: 1, human: 1, v: 1 }).toArray()).toEqual([{ ts: t(5), human: t(5), v: 2 }]);
 });
