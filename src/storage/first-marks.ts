@@ -1,6 +1,7 @@
 import type { Collection, Db } from "mongodb";
 import { emailKey, urlKey } from "./email-key.js";
 import { insertNew } from "./insert-new.js";
+import { RetryableError } from "./availability.js";
 import type { Capabilities } from "./capabilities.js";
 import { prepareCollection } from "./indexes.js";
 
@@ -52,8 +53,11 @@ interface FirstDoc {
   v?: 2;
 }
 
-/** A first this process remembered is not stored: its memories of the account were wrong (now forgotten). */
-export class StaleMarksError extends Error {}
+/**
+ * A first this process remembered is not stored: its memories of the account were wrong (now
+ * forgotten). Retryable: the batch's entry goes to the account's repair, and a re-send waits for it.
+ */
+export class StaleMarksError extends RetryableError {}
 
 /** First times remembered in process (about 100 bytes each). */
 const KNOWN_MAX = 250_000;
