@@ -315,7 +315,6 @@ async function rawInsert(store: Store, col: Collection<EmailEventDoc>, batches: 
  */
 async function interleavedIngest(store: Store, raw: MongoClient, dbName: string, url: string, key: string, batches: WireEvent[][], account = ACCOUNT) {
   const col = raw.db(dbName).collection<EmailEventDoc>(RAW_COLLECTION);
-  if (account === ACCOUNT) await warmUp(store, col, url, batches);
   let rawMs = 0;
   let serviceMs = 0;
   let done = 0;
@@ -421,17 +420,11 @@ async function loadSize(n: number): Promise<SizeRun> {
       console.error(`reusing the kept database ${db.name} (BENCH_KEEP): no ingest`);
     } else {
       console.error("sequential ingest: raw insertMany and RecordEmailEvents (REST), batch by batch in turns…");
+      await warmUp(store, raw.db(db.name).collection<EmailEventDoc>(RAW_COLLECTION), url, data.batches!);
       const first = await interleavedIngest(store, raw, db.name, url, key, data.batches!);
       await raw.db(db.name).collection(RAW_COLLECTION).drop().catch(() => undefined);
       console.error(`  service ${int((n / first.serviceMs) * 1000)} events/s, raw ${int((n / first.rawMs) * 1000)} docs/s`);
-      const rounds = [first, ...(await sequentialRounds(n, data.batches!))];
-      result.ingest.push({
-        events: n * rounds.length,
-        concurrency: 1,
-        serviceMs: rounds.reduce((a, r) => a + r.serviceMs, 0),
-        rawMs: rounds.reduce((a, r) => a + r.rawMs, 0),
-        roundShares: rounds.length > 1 ? rounds.map((r) => r.rawMs / r.serviceMs) : undefined,
-      });
+      result.ingest.push(pooled([first, ...(await sequentialRounds(n, data.batches!))], n, 1));
     }
     data.batches = undefined;
 
@@ -519,6 +512,21 @@ async function measureReads(sizes: SizeRun[]): Promise<void> {
   for (const s of sizes) Object.assign(s.result.reads, last.get(s)!);
 }
 
+/** One round of an ingest row: the time of each side. */
+interface Round {
+  rawMs: number;
+  serviceMs: number;
+}
+
+/** A row measured in rounds of `events` events each: times summed, each round's share kept (and printed). */
+function pooled(rounds: Round[], events: number, concurrency: number, failures?: string[]): IngestRun {
+  const roundShares = rounds.length > 1 ? rounds.map((r) => r.rawMs / r.serviceMs) : undefined;
+  if (roundShares) console.error(`  shares by round: ${roundShares.map(pct).join(", ")}`);
+  const serviceMs = rounds.reduce((a, r) => a + r.serviceMs, 0);
+  const rawMs = rounds.reduce((a, r) => a + r.rawMs, 0);
+  return { events: events * rounds.length, concurrency, serviceMs, rawMs, roundShares, failures };
+}
+
 /** Rounds a row of `batches` batches is measured in (MIN_INGEST_BATCHES). */
 function roundsFor(batches: number): number {
   return Math.max(1, Math.ceil(MIN_INGEST_BATCHES / batches));
@@ -528,7 +536,7 @@ function roundsFor(batches: number): number {
  * The sequential row's further rounds (roundsFor), each the same batches into another account of
  * a scratch database, so that the size's own database keeps just its dataset for the reads.
  */
-async function sequentialRounds(n: number, batches: WireEvent[][]): Promise<{ rawMs: number; serviceMs: number }[]> {
+async function sequentialRounds(n: number, batches: WireEvent[][]): Promise<Round[]> {
   const more = roundsFor(batches.length) - 1;
   if (more === 0) return [];
   console.error(`sequential ingest: ${more} more rounds (BENCH_MIN_INGEST_BATCHES ${MIN_INGEST_BATCHES}), each into another account…`);
@@ -538,13 +546,12 @@ async function sequentialRounds(n: number, batches: WireEvent[][]): Promise<{ ra
     try {
       const { url, store, raw } = service;
       await warmUp(store, raw.db(db.name).collection<EmailEventDoc>(RAW_COLLECTION), url, batches);
-      const rounds: { rawMs: number; serviceMs: number }[] = [];
+      const rounds: Round[] = [];
       for (let r = 1; r <= more; r++) {
         const account = `acct_round${r}`;
         const { key } = await store.keys.create(account, ["ingest"], new Date());
         rounds.push(await interleavedIngest(store, raw, db.name, url, key, batches, account));
       }
-      console.error(`  shares by round: ${rounds.map((r) => `${((r.rawMs / r.serviceMs) * 100).toFixed(1)}%`).join(", ")}`);
       return rounds;
     } finally {
       await service.close();
@@ -571,7 +578,7 @@ async function concurrentIngest(s: SizeRun): Promise<void> {
       const failures: string[] = [];
       // Rounds (roundsFor), each into another account on both sides: the raw collection grows
       // round by round as the service's events do.
-      const rounds: { rawMs: number; serviceMs: number }[] = [];
+      const rounds: Round[] = [];
       for (let r = 0; r < roundsFor(part.length); r++) {
         const account = r === 0 ? ACCOUNT : `acct_round${r}`;
         const roundKey = r === 0 ? key : (await store.keys.create(account, ["ingest"], new Date())).key;
@@ -579,13 +586,9 @@ async function concurrentIngest(s: SizeRun): Promise<void> {
         const serviceMs = await serviceIngest(store, url, roundKey, part, CONCURRENCY, r === 0, failures, account);
         rounds.push({ rawMs, serviceMs });
       }
-      const rawMs = rounds.reduce((a, r) => a + r.rawMs, 0);
-      const serviceMs = rounds.reduce((a, r) => a + r.serviceMs, 0);
-      const events = cnt * rounds.length;
-      console.error(`  service ${int((events / serviceMs) * 1000)} events/s, raw ${int((events / rawMs) * 1000)} docs/s, ${failures.length} failed batches`);
-      const roundShares = rounds.length > 1 ? rounds.map((r) => r.rawMs / r.serviceMs) : undefined;
-      if (roundShares) console.error(`  shares by round: ${roundShares.map((x) => `${(x * 100).toFixed(1)}%`).join(", ")}`);
-      s.result.ingest.push({ events, concurrency: CONCURRENCY, serviceMs, rawMs, roundShares, failures });
+      const row = pooled(rounds, cnt, CONCURRENCY, failures);
+      console.error(`  service ${int((row.events / row.serviceMs) * 1000)} events/s, raw ${int((row.events / row.rawMs) * 1000)} docs/s, ${failures.length} failed batches`);
+      s.result.ingest.push(row);
     } finally {
       await service.close();
     }
